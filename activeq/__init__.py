@@ -1,0 +1,60 @@
+"""activeq: compose SQL with typed models; compiled once per query shape, run on APSW.
+
+>>> from activeq import ActiveRecord, Field, Database
+>>> class City(ActiveRecord):
+...     __table_name__ = 'cities'
+...     id: int = Field(primary_key=True)
+...     name: str
+>>> db = Database(':memory:'); db.bind(City); db.create_tables(City)
+>>> _ = City.create(name='Oslo')
+>>> City.query().where(City.c.name == 'Oslo').first().name
+'Oslo'
+"""
+
+from .ast import BindParam
+from .columns import exists, func
+from .database import Database
+from .errors import (
+    ActiveqError,
+    BusyError,
+    CompileError,
+    DatabaseError,
+    IntegrityError,
+    LockedError,
+    MultipleResultsError,
+    NotFoundError,
+    OperationalError,
+    UnsupportedError,
+    ValidationError,
+)
+from .model import ActiveRecord, Field
+from .monitor import Plan, Timing
+from .query import CompiledQuery, Query
+from .results import Row
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRecord",
+    "ActiveqError",
+    "BindParam",
+    "BusyError",
+    "CompileError",
+    "CompiledQuery",
+    "Database",
+    "DatabaseError",
+    "Field",
+    "IntegrityError",
+    "LockedError",
+    "MultipleResultsError",
+    "NotFoundError",
+    "OperationalError",
+    "Plan",
+    "Query",
+    "Row",
+    "Timing",
+    "UnsupportedError",
+    "ValidationError",
+    "exists",
+    "func",
+]

@@ -1,0 +1,93 @@
+"""Column proxies (``Model.c``) and SQL functions (``func``)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from .ast import ColumnRef, Exists, Expr, Func, Star, as_expr
+
+__all__ = ["ColumnSet", "exists", "func"]
+
+
+class ColumnSet:
+    """The ``Model.c`` namespace: one prebuilt ``ColumnRef`` per field, no allocation per access.
+
+    >>> from activeq import ActiveRecord, Field
+    >>> class Item(ActiveRecord):
+    ...     __table_name__ = 'items'
+    ...     id: int = Field(primary_key=True)
+    ...     title: str
+    >>> Item.c.title
+    ColumnRef(items.title)
+    """
+
+    def __init__(self, model_name: str, columns: dict[str, ColumnRef]) -> None:
+        self.__dict__.update(columns)
+        self.__dict__["_model_name"] = model_name
+        self.__dict__["_columns"] = columns
+
+    def __getattr__(self, name: str) -> ColumnRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        close = difflib.get_close_matches(name, list(self._columns), n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise AttributeError(f"{self._model_name} has no column {name!r}{hint}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("model columns are fixed when the class is defined")
+
+    def __iter__(self) -> Iterator[ColumnRef]:
+        return iter(self._columns.values())
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
+
+    def __getitem__(self, name: str) -> ColumnRef:
+        try:
+            return self._columns[name]
+        except KeyError:
+            return self.__getattr__(name)
+
+    def __repr__(self) -> str:
+        return f"<columns of {self._model_name}: {', '.join(self._columns)}>"
+
+
+class _FunctionFactory:
+    """Builds SQL function calls: ``func.count()``, ``func.lower(User.c.email)``, ``func.anything(...)``.
+
+    >>> from activeq import func
+    >>> func.count().name
+    'COUNT'
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        upper = name.upper()
+
+        def call(*args: Any, distinct: bool = False) -> Func:
+            if upper == "COUNT" and not args:
+                return Func("COUNT", (Star(),))
+            return Func(upper, tuple(as_expr(a) for a in args), distinct)
+
+        call.__name__ = name
+        return call
+
+    def count(self, *args: Any, distinct: bool = False) -> Func:
+        """``COUNT(*)`` without arguments, ``COUNT(expr)`` or ``COUNT(DISTINCT expr)``."""
+        if not args:
+            return Func("COUNT", (Star(),))
+        return Func("COUNT", tuple(as_expr(a) for a in args), distinct)
+
+
+func = _FunctionFactory()
+
+
+def exists(query: Any) -> Expr:
+    """``EXISTS (query)`` as a predicate."""
+    return Exists(query)

@@ -1,0 +1,466 @@
+"""The APSW connection layer: pragmas, execution with timing records, transactions, records."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import enum
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from time import perf_counter_ns
+from typing import TYPE_CHECKING, Any
+
+import apsw
+
+from .compiler import Compiled, compiler
+from .errors import ActiveqError, NotFoundError, translate
+from .monitor import QueryLog, Timing
+
+if TYPE_CHECKING:
+    from .model import ActiveRecord
+
+__all__ = ["Database", "LoadContext", "Cursor", "recommended_pragmas"]
+
+
+def recommended_pragmas(busy_timeout_ms: int = 5000) -> dict[str, Any]:
+    """The pragmas applied to every new connection unless overridden.
+
+    WAL lets readers proceed while one writer writes; synchronous=NORMAL is durable across
+    application crashes in WAL mode; the cache, temp store and mmap settings trade memory for
+    fewer system calls.
+    """
+    return {
+        "journal_mode": "wal",
+        "synchronous": "normal",
+        "foreign_keys": "on",
+        "busy_timeout": busy_timeout_ms,
+        "cache_size": -64000,
+        "temp_store": "memory",
+        "mmap_size": 268435456,
+    }
+
+
+def _convert_binding(cursor: Any, index: int, value: Any) -> Any:
+    """Store Python values SQLite has no type for in their canonical text form."""
+    if isinstance(value, _dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"cannot bind a value of type {type(value).__name__} (parameter {index})")
+
+
+class LoadContext:
+    """Shared by the instances one query returned: their database and fetch mode.
+
+    ``instances`` lets the 'peers' fetch mode load a relation for all of them at once.
+    """
+
+    __slots__ = ("db", "fetch_mode", "instances")
+
+    def __init__(self, db: Database, fetch_mode: str, instances: list[Any] | None = None) -> None:
+        self.db = db
+        self.fetch_mode = fetch_mode
+        self.instances = instances
+
+
+class Cursor:
+    """What ``db.execute`` returns: rows (iterable, ``fetchall()``), ``rowcount``, columns."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int, description: Any) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+        """Rows changed by a DML statement (-1 for other statements)."""
+        self.description = description
+        """Column names and declared types of the result."""
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._rows)
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "WITH")
+
+
+class Database:
+    """A SQLite database over an APSW connection.
+
+    Args:
+        path: file name, or ":memory:".
+        pragmas: overrides merged onto :func:`recommended_pragmas` (None values remove one).
+        busy_timeout_ms: how long SQLite waits on a lock before reporting busy.
+        statement_cache_size: APSW's prepared-statement cache size.
+        record_limit: how many timing records the query log keeps.
+        slow_query_ms: threshold above which statements are kept as slow queries.
+        fetch_mode: default relation fetch mode: 'lazy', 'peers' or 'raise'.
+        model_cache: enable the model instance cache for every bound model.
+
+    >>> from activeq import Database
+    >>> db = Database(':memory:')
+    >>> db.execute('SELECT 1 + ?', (1,)).fetchall()
+    [(2,)]
+    """
+
+    dialect = "sqlite"
+
+    def __init__(
+        self,
+        path: str = ":memory:",
+        *,
+        pragmas: dict[str, Any] | None = None,
+        busy_timeout_ms: int = 5000,
+        statement_cache_size: int = 256,
+        record_limit: int = 10_000,
+        slow_query_ms: float | None = None,
+        fetch_mode: str = "lazy",
+        model_cache: bool = False,
+        **options: Any,
+    ) -> None:
+        from .loading import check_fetch_mode
+
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self.statement_cache_size = statement_cache_size
+        settings = recommended_pragmas(busy_timeout_ms)
+        settings.update(pragmas or {})
+        self.pragmas = {k: v for k, v in settings.items() if v is not None}
+        self.fetch_mode = check_fetch_mode(fetch_mode)
+        self.options = options
+        self.log = QueryLog(record_limit, slow_query_ms)
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._tx_depth = 0
+        self._tx_owner: int | None = None
+        self._closed = False
+        self._find_entries: dict[Any, tuple[Compiled, Any]] = {}
+        self._default_ctx = LoadContext(self, self.fetch_mode)
+        self.model_cache = model_cache
+        self._conn = self._connect()
+
+    # connections ---------------------------------------------------------------------------
+    def _connect(self) -> apsw.Connection:
+        flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE | apsw.SQLITE_OPEN_URI
+        try:
+            conn = apsw.Connection(self.path, flags=flags, statementcachesize=self.statement_cache_size)
+        except apsw.Error as e:
+            raise translate(e) from e
+        conn.convert_binding = _convert_binding
+        conn.set_busy_timeout(self.busy_timeout_ms)
+        for name, value in self.pragmas.items():
+            if name == "journal_mode" and self.path in ("", ":memory:"):
+                continue
+            try:
+                conn.execute(f"PRAGMA {name}={value}").fetchall()
+            except apsw.Error as e:
+                raise translate(e, f"PRAGMA {name}={value}") from e
+        return conn
+
+    @property
+    def connection(self) -> apsw.Connection:
+        """The underlying APSW connection."""
+        if self._closed:
+            raise ActiveqError("the database is closed")
+        return self._conn
+
+    def _cursor(self) -> apsw.Cursor:
+        try:
+            return self._local.cursor  # type: ignore[no-any-return]
+        except AttributeError:
+            cur = self._local.cursor = self.connection.cursor()
+            return cur
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._conn.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # models --------------------------------------------------------------------------------
+    def bind(self, *models: type[ActiveRecord]) -> None:
+        """Make these models (or, with ``ActiveRecord``, every model) use this database."""
+        for model in models:
+            type.__setattr__(model, "__database__", self)
+            for sub in _subclasses(model):
+                if "__database__" in sub.__dict__ and sub.__dict__["__database__"] is not self:
+                    continue
+        for model in models:
+            if hasattr(model, "__aq__"):
+                for rel in model.__aq__.relations.values():
+                    rel.check()
+
+    def create_tables(self, *models: type[ActiveRecord], if_not_exists: bool = True) -> None:
+        """CREATE TABLE (with unique constraints) and CREATE INDEX for each model, in order."""
+        from .ddl import create_table_statements
+
+        with self.transaction():
+            for model in models:
+                for sql in create_table_statements(model, self.dialect, if_not_exists):
+                    self.execute(sql)
+
+    def drop_tables(self, *models: type[ActiveRecord], if_exists: bool = True) -> None:
+        """DROP TABLE for each model."""
+        from .ddl import drop_table_statement
+
+        with self.transaction():
+            for model in models:
+                self.execute(drop_table_statement(model, self.dialect, if_exists))
+
+    # execution -----------------------------------------------------------------------------
+    def execute(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Cursor:
+        """Run raw SQL with bound parameters; returns rows, rowcount and the description."""
+        conn = self.connection
+        if not isinstance(params, (tuple, list, dict)):
+            params = tuple(params)
+        t0 = perf_counter_ns()
+        cur = conn.cursor()
+        try:
+            cur.execute(sql, params)
+            try:
+                description = cur.get_description()
+            except apsw.ExecutionCompleteError:
+                description = ()
+            rows = cur.fetchall()
+        except apsw.Error as e:
+            raise translate(e, sql) from e
+        elapsed = perf_counter_ns() - t0
+        head = sql.lstrip()[:7].upper()
+        is_dml = head.startswith(_DML)
+        rowcount = conn.changes() if is_dml else -1
+        self.log.record(sql, ("raw", sql), params, 0, elapsed, len(rows), False)
+        if is_dml:
+            self._after_write(None)
+        return Cursor(rows, rowcount, description)
+
+    def _select(self, entry: Compiled, values: Any, shape: Any, compile_ns: int, hit: bool) -> list[Any]:
+        cur = self._cursor()
+        t0 = perf_counter_ns()
+        try:
+            rows = cur.execute(entry.sql, values).fetchall()
+        except apsw.Error as e:
+            raise translate(e, entry.sql) from e
+        self.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
+        return rows
+
+    def _stream(self, entry: Compiled, values: Any, shape: Any, compile_ns: int, hit: bool,
+                batch: int) -> Iterator[list[Any]]:
+        cur = self.connection.cursor()
+        elapsed = 0
+        count = 0
+        t0 = perf_counter_ns()
+        try:
+            cur.execute(entry.sql, values)
+            while True:
+                rows = []
+                append = rows.append
+                for row in cur:
+                    append(row)
+                    if len(rows) >= batch:
+                        break
+                elapsed += perf_counter_ns() - t0
+                if not rows:
+                    break
+                count += len(rows)
+                yield rows
+                t0 = perf_counter_ns()
+        except apsw.Error as e:
+            raise translate(e, entry.sql) from e
+        finally:
+            cur.close()
+            self.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)
+
+    def _write(self, stmt: Any) -> int:
+        """Run an UPDATE/DELETE/INSERT statement node; returns the affected row count."""
+        t0 = perf_counter_ns()
+        entry, hit = compiler.compile(stmt, self.dialect)
+        values = entry.values(stmt.params)
+        compile_ns = perf_counter_ns() - t0
+        conn = self.connection
+        cur = self._cursor()
+        t0 = perf_counter_ns()
+        try:
+            cur.execute(entry.sql, values).fetchall()
+        except apsw.Error as e:
+            raise translate(e, entry.sql) from e
+        changed = conn.changes()
+        self.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, changed, hit)
+        self._after_write(entry.tables)
+        return changed
+
+    def _after_write(self, tables: Iterable[str] | None) -> None:
+        """Called after every write statement; ``tables`` None means unknown (raw SQL)."""
+
+    def _context(self, query: Any) -> LoadContext:
+        mode = query._s["options"].get("fetch_mode")
+        if mode is None and self.fetch_mode == "lazy":
+            return self._default_ctx
+        return LoadContext(self, mode or self.fetch_mode, None)
+
+    # transactions --------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, mode: str = "immediate") -> Iterator[Database]:
+        """A transaction: BEGIN IMMEDIATE by default ('deferred' or 'exclusive' on request).
+
+        Nested blocks become savepoints; an exception rolls back only its own level.
+        """
+        if mode not in ("immediate", "deferred", "exclusive"):
+            raise ActiveqError(f"unknown transaction mode {mode!r}")
+        with self._lock:
+            depth = self._tx_depth
+            conn = self.connection
+            name = f"aq_sp_{depth}"
+            begin = f"BEGIN {mode.upper()}" if depth == 0 else f"SAVEPOINT {name}"
+            self._exec_control(begin)
+            self._tx_depth = depth + 1
+            try:
+                yield self
+            except BaseException:
+                self._tx_depth = depth
+                if depth == 0:
+                    if not conn.get_autocommit():
+                        self._exec_control("ROLLBACK")
+                    self._after_rollback()
+                else:
+                    self._exec_control(f"ROLLBACK TO {name}")
+                    self._exec_control(f"RELEASE {name}")
+                raise
+            else:
+                self._tx_depth = depth
+                self._exec_control("COMMIT" if depth == 0 else f"RELEASE {name}")
+                if depth == 0:
+                    self._after_commit()
+
+    atomic = transaction
+
+    def _exec_control(self, sql: str) -> None:
+        t0 = perf_counter_ns()
+        try:
+            self.connection.execute(sql)
+        except apsw.Error as e:
+            raise translate(e, sql) from e
+        self.log.record(sql, ("tx", sql), (), 0, perf_counter_ns() - t0, 0, False)
+
+    def _after_commit(self) -> None:
+        """Hook run after the outermost transaction commits."""
+
+    def _after_rollback(self) -> None:
+        """Hook run after the outermost transaction rolls back."""
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the connection."""
+        return not self.connection.get_autocommit()
+
+    # query log -----------------------------------------------------------------------------
+    @contextmanager
+    def track_queries(self) -> Iterator[Any]:
+        """Collect the timing records of every statement run inside the block."""
+        tracker = self.log.tracker()
+        try:
+            yield tracker
+        finally:
+            self.log.untrack(tracker)
+
+    @property
+    def queries(self) -> list[Timing]:
+        """The most recent timing records, oldest first."""
+        return self.log.records()
+
+    def explain(self, sql: str, params: Any = (), analyze: bool = False) -> Any:
+        """EXPLAIN QUERY PLAN for raw SQL, as a ``Plan``."""
+        from .monitor import explain_plan
+
+        return explain_plan(self, sql, params, analyze)
+
+    # records -------------------------------------------------------------------------------
+    def _find_by_id(self, model: Any, id: Any) -> Any:
+        found = self._find_entries.get(model)
+        if found is None:
+            found = self._prepare_find(model)
+        entry, key = found
+        rows = self._select(entry, (id,), key, 0, True)
+        if not rows:
+            return None
+        return entry.mapper(rows, self._default_ctx)[0]
+
+    def _prepare_find(self, model: Any) -> tuple[Compiled, Any]:
+        info = model.__aq__
+        if info.pk is None:
+            raise ActiveqError(f"{model.__name__} has no primary key")
+        from .ast import Param
+
+        query = model.query().where(info.refs[info.pk.name] == Param(None))
+        entry, _ = compiler.compile(query, self.dialect)
+        found = self._find_entries[model] = (entry, query.key)
+        return found
+
+    def _save(self, record: Any) -> int:
+        model = type(record)
+        info = model.__aq__
+        data = record.__dict__
+        if getattr(record, "_aq_ctx", None) is None:
+            from .batch import insert_one
+
+            return insert_one(self, record)
+        changed = [n for n in record.__pydantic_fields_set__ if n in data and n != info.pk.name]
+        if not changed:
+            return 0
+        values = {}
+        for name in changed:
+            values[name] = info.adapter(name).validate_python(data[name]) if not _is_expr(data[name]) else data[name]
+        count = model.query().where(record._pk_condition()).update(values)
+        record.__pydantic_fields_set__.clear()
+        return count
+
+    def _delete(self, record: Any) -> int:
+        model = type(record)
+        count = model.query().where(record._pk_condition()).delete()
+        object.__setattr__(record, "_aq_ctx", None)
+        return count
+
+    def _refresh(self, record: Any) -> Any:
+        model = type(record)
+        fresh = model.query().where(record._pk_condition()).first()
+        if fresh is None:
+            raise NotFoundError(f"{model.__name__} with this primary key no longer exists")
+        object.__setattr__(record, "__dict__", fresh.__dict__)
+        record.__pydantic_fields_set__.clear()
+        object.__setattr__(record, "_aq_ctx", fresh._aq_ctx)
+        if hasattr(record, "_aq_rel"):
+            object.__setattr__(record, "_aq_rel", {})
+        return record
+
+    def __repr__(self) -> str:
+        return f"<Database {self.path!r}>"
+
+
+def _is_expr(value: Any) -> bool:
+    from .ast import Expr
+
+    return isinstance(value, Expr)
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+

@@ -1,0 +1,85 @@
+"""CREATE TABLE / CREATE INDEX statements derived from a model, per dialect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlglot
+from pydantic_core import PydanticUndefined
+from sqlglot import exp
+
+from .compiler import ident, table_exp
+from .dialects import get as get_dialect
+
+__all__ = ["create_table_statements", "drop_table_statement"]
+
+
+def _literal(value: Any) -> exp.Expression | None:
+    if isinstance(value, bool):
+        return exp.Literal.number(int(value))
+    if isinstance(value, (int, float)):
+        return exp.Literal.number(value)
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    return None
+
+
+def _column_def(column: Any, dialect: Any) -> exp.ColumnDef:
+    if column.ddl is not None:
+        # A __mapping__ override is the user's own DDL for this column: parse it so it is
+        # rendered for the target dialect, keeping the quoted column name.
+        parsed = sqlglot.parse_one(
+            f"CREATE TABLE t ({exp.to_identifier(column.column, quoted=True).sql('sqlite')} {column.ddl})",
+            read="sqlite",
+        )
+        return parsed.this.expressions[0]  # type: ignore[no-any-return]
+    constraints = []
+    if column.primary_key:
+        constraints.append(exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint()))
+    elif not column.nullable:
+        constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
+    if column.unique and not column.primary_key:
+        constraints.append(exp.ColumnConstraint(kind=exp.UniqueColumnConstraint()))
+    if column.default is not PydanticUndefined and column.default is not None:
+        literal = _literal(column.default.value if hasattr(column.default, "value") else column.default)
+        if literal is not None:
+            constraints.append(exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(this=literal)))
+    return exp.ColumnDef(
+        this=ident(column.column),
+        kind=exp.DataType.build(column.sql_type, dialect=dialect.SQLGLOT),
+        constraints=constraints,
+    )
+
+
+def create_table_statements(model: Any, dialect_name: str = "sqlite",
+                            if_not_exists: bool = True) -> list[str]:
+    """The CREATE TABLE statement and one CREATE INDEX per indexed column."""
+    dialect = get_dialect(dialect_name)
+    info = model.__aq__
+    schema = exp.Schema(
+        this=table_exp(info.table),
+        expressions=[_column_def(c, dialect) for c in info.columns],
+    )
+    create = exp.Create(this=schema, kind="TABLE", exists=if_not_exists)
+    statements = [create.sql(dialect=dialect.SQLGLOT)]
+    for column in info.columns:
+        if column.index and not column.unique and not column.primary_key:
+            index = exp.Create(
+                this=exp.Index(
+                    this=ident(f"idx_{info.table}_{column.column}"),
+                    table=table_exp(info.table),
+                    params=exp.IndexParameters(columns=[exp.Ordered(this=exp.Column(this=ident(column.column)), nulls_first=True)]),
+                ),
+                kind="INDEX",
+                exists=if_not_exists,
+            )
+            statements.append(index.sql(dialect=dialect.SQLGLOT))
+    return statements
+
+
+def drop_table_statement(model: Any, dialect_name: str = "sqlite", if_exists: bool = True) -> str:
+    """DROP TABLE for the model's table."""
+    dialect = get_dialect(dialect_name)
+    return exp.Drop(tables=[table_exp(model.__aq__.table)], kind="TABLE", exists=if_exists).sql(
+        dialect=dialect.SQLGLOT
+    )

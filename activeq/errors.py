@@ -1,0 +1,127 @@
+"""The exception hierarchy: one root, typed leaves, driver errors mapped by result code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apsw
+
+__all__ = [
+    "ActiveqError",
+    "BusyError",
+    "CompileError",
+    "DatabaseError",
+    "IntegrityError",
+    "LockedError",
+    "MultipleResultsError",
+    "NotFoundError",
+    "OperationalError",
+    "UnsupportedError",
+    "ValidationError",
+    "translate",
+]
+
+
+class ActiveqError(Exception):
+    """Root of every error activeq raises."""
+
+
+class CompileError(ActiveqError):
+    """A query tree cannot be turned into SQL (bad column, bad argument, missing parameter)."""
+
+
+class UnsupportedError(CompileError):
+    """A construct has no rendering in the requested dialect."""
+
+    def __init__(self, node: str, dialect: str, detail: str = "") -> None:
+        self.node = node
+        self.dialect = dialect
+        message = f"{node} is not supported by the {dialect} dialect"
+        super().__init__(f"{message}: {detail}" if detail else message)
+
+
+class NotFoundError(ActiveqError, LookupError):
+    """A query that must return a row returned none."""
+
+
+class MultipleResultsError(ActiveqError, LookupError):
+    """A query that must return exactly one row returned more."""
+
+
+class ValidationError(ActiveqError, ValueError):
+    """Input failed validation; wraps pydantic's error and, in batches, names the row index.
+
+    Attributes:
+        index: position of the offending row in a batch, or None.
+        field: the first offending field name, or None.
+        pydantic_error: the underlying ``pydantic.ValidationError``, or None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        index: int | None = None,
+        field: str | None = None,
+        pydantic_error: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.index = index
+        self.field = field
+        self.pydantic_error = pydantic_error
+
+    def errors(self) -> list[Any]:
+        """The pydantic error list, or an empty list when the error did not come from pydantic."""
+        return list(self.pydantic_error.errors()) if self.pydantic_error is not None else []
+
+
+class DatabaseError(ActiveqError):
+    """An error reported by the database driver; ``__cause__`` holds the driver's exception.
+
+    Attributes:
+        result_code: SQLite's primary result code, when known.
+        extended_code: SQLite's extended result code, when known.
+    """
+
+    def __init__(self, message: str, *, result_code: int | None = None,
+                 extended_code: int | None = None) -> None:
+        super().__init__(message)
+        self.result_code = result_code
+        self.extended_code = extended_code
+
+
+class IntegrityError(DatabaseError):
+    """A constraint failed: unique, primary key, foreign key, not null or check."""
+
+
+class OperationalError(DatabaseError):
+    """The database could not run the statement (missing table, syntax, I/O, ...)."""
+
+
+class BusyError(OperationalError):
+    """The database stayed busy (locked by another connection) past the retry budget."""
+
+
+class LockedError(BusyError):
+    """A table in the same shared cache is locked (SQLITE_LOCKED)."""
+
+
+_BY_CODE: dict[int, type[DatabaseError]] = {
+    apsw.SQLITE_CONSTRAINT: IntegrityError,
+    apsw.SQLITE_BUSY: BusyError,
+    apsw.SQLITE_LOCKED: LockedError,
+}
+
+
+def translate(error: apsw.Error, sql: str | None = None) -> DatabaseError:
+    """Map an APSW exception to the activeq class for its SQLite result code.
+
+    The caller raises the result ``from`` the original so nothing is lost.
+    """
+    code = getattr(error, "result", None)
+    extended = getattr(error, "extendedresult", None)
+    cls = _BY_CODE.get(code, OperationalError) if code is not None else OperationalError
+    text = str(error)
+    if sql is not None:
+        text = f"{text}\n  while running: {sql}"
+    return cls(text, result_code=code, extended_code=extended)

@@ -1,0 +1,498 @@
+"""ActiveRecord models: pydantic v2 classes that know their table, columns and database."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import enum
+import re
+import types
+import typing
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
+
+import pydantic
+from pydantic._internal._model_construction import ModelMetaclass
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from .ast import ColumnRef, Compare, Param
+from .columns import ColumnSet
+from .errors import ActiveqError, ValidationError
+
+if TYPE_CHECKING:
+    from .database import Database
+    from .query import Query
+
+__all__ = ["ActiveRecord", "ColumnSpec", "Field", "ModelInfo"]
+
+M = TypeVar("M", bound="ActiveRecord")
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """What ``Field()`` records about a column beyond pydantic's own field information."""
+
+    primary_key: bool = False
+    """Whether the column is the table's primary key (None until the row is saved)."""
+    unique: bool = False
+    """Whether a UNIQUE constraint is emitted."""
+    index: bool = False
+    """Whether a non-unique index is created with the table."""
+    column: str | None = None
+    """The database column name, when it differs from the attribute name."""
+
+
+def Field(  # noqa: N802 - mirrors pydantic.Field
+    default: Any = PydanticUndefined,
+    *,
+    primary_key: bool = False,
+    unique: bool = False,
+    index: bool = False,
+    column: str | None = None,
+    max_length: int | None = None,
+    default_factory: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """Declare a model field with column options.
+
+    Args:
+        default: default value (a primary key defaults to None: it is set when saved).
+        primary_key: the table's primary key.
+        unique: emit a UNIQUE constraint.
+        index: create an index on the column.
+        column: the database column name, when it differs from the attribute name.
+        max_length: maximum string length (validated, and VARCHAR(n) in DDL).
+        default_factory: callable producing the default.
+        **kwargs: passed on to ``pydantic.Field``.
+
+    >>> from activeq import ActiveRecord, Field
+    >>> class Tag(ActiveRecord):
+    ...     __table_name__ = 'tags'
+    ...     id: int = Field(primary_key=True)
+    ...     label: str = Field(max_length=40, unique=True, column='tag_label')
+    >>> Tag(label='x').id is None
+    True
+    """
+    if primary_key and default is PydanticUndefined and default_factory is None:
+        default = None
+    if default_factory is not None:
+        info = pydantic.Field(default_factory=default_factory, max_length=max_length, **kwargs)
+    else:
+        info = pydantic.Field(default, max_length=max_length, **kwargs)
+    info.metadata.append(ColumnSpec(primary_key, unique, index, column))
+    return info
+
+
+# Row values come back from SQLite as int/float/str/bytes/None; these turn them into the
+# annotated Python type. Only columns whose type needs it get a converter.
+def _to_bool(v: Any) -> Any:
+    return v if v is None else bool(v)
+
+
+def _to_datetime(v: Any) -> Any:
+    return _dt.datetime.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _to_date(v: Any) -> Any:
+    return _dt.date.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _to_time(v: Any) -> Any:
+    return _dt.time.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _to_decimal(v: Any) -> Any:
+    return v if v is None else decimal.Decimal(str(v))
+
+
+def _to_uuid(v: Any) -> Any:
+    return uuid.UUID(v) if isinstance(v, str) else v
+
+
+def _enum_converter(enum_type: type[enum.Enum]) -> Any:
+    def convert(v: Any) -> Any:
+        return v if v is None else enum_type(v)
+
+    return convert
+
+
+_CONVERTERS: dict[Any, Any] = {
+    bool: _to_bool,
+    _dt.datetime: _to_datetime,
+    _dt.date: _to_date,
+    _dt.time: _to_time,
+    decimal.Decimal: _to_decimal,
+    uuid.UUID: _to_uuid,
+}
+
+_SQL_TYPES: dict[Any, str] = {
+    int: "BIGINT",
+    str: "TEXT",
+    float: "DOUBLE",
+    bool: "BOOLEAN",
+    bytes: "BLOB",
+    _dt.datetime: "TIMESTAMP",
+    _dt.date: "DATE",
+    _dt.time: "TIME",
+    decimal.Decimal: "DECIMAL",
+    uuid.UUID: "TEXT",
+}
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    origin = typing.get_origin(tp)
+    if origin is Union or origin is types.UnionType:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        nullable = len(args) != len(typing.get_args(tp))
+        if len(args) == 1:
+            return args[0], nullable
+        return tp, nullable
+    if origin is typing.Annotated:
+        return _unwrap_optional(typing.get_args(tp)[0])
+    return tp, False
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A mapped column of a model: attribute, database name, type and constraints."""
+
+    name: str
+    """Attribute name on the model."""
+    column: str
+    """Column name in the database."""
+    python_type: Any
+    """The annotated type with Optional removed."""
+    nullable: bool
+    """Whether NULL is allowed (Optional annotation, or a primary key before saving)."""
+    primary_key: bool
+    unique: bool
+    index: bool
+    max_length: int | None
+    default: Any
+    """The field default, or PydanticUndefined."""
+    ddl: str | None
+    """A ``__mapping__`` override of the column's DDL, verbatim."""
+
+    @property
+    def sql_type(self) -> str:
+        """The portable SQL type name for DDL."""
+        if self.max_length is not None and self.python_type is str:
+            return f"VARCHAR({self.max_length})"
+        if self.primary_key and self.python_type is int:
+            return "INTEGER"
+        if isinstance(self.python_type, type) and issubclass(self.python_type, enum.Enum):
+            return "TEXT"
+        return _SQL_TYPES.get(self.python_type, "TEXT")
+
+    @property
+    def converter(self) -> Any:
+        """Function turning a stored value into the Python type, or None when not needed."""
+        tp = self.python_type
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            return _enum_converter(tp)
+        return _CONVERTERS.get(tp)
+
+
+class ModelInfo:
+    """Everything activeq derives from a model class once, at class creation."""
+
+    def __init__(self, model: type[ActiveRecord], table: str, columns: list[Column]) -> None:
+        self.model = model
+        self.table = table
+        self.columns = columns
+        self.by_name = {c.name: c for c in columns}
+        self.by_column = {c.column: c for c in columns}
+        pks = [c for c in columns if c.primary_key]
+        if len(pks) > 1:
+            raise ActiveqError(f"{model.__name__} declares {len(pks)} primary keys; one is supported")
+        self.pk: Column | None = pks[0] if pks else None
+        self.names = tuple(c.name for c in columns)
+        self.refs = {c.name: ColumnRef(model, c.name, c.column, table) for c in columns}
+        self.relations: dict[str, Any] = {}
+        self._builders: dict[tuple[str, ...], Any] = {}
+        self._adapters: dict[str, pydantic.TypeAdapter[Any]] = {}
+
+    def builder(self, names: tuple[str, ...]) -> Any:
+        """A generated function ``(rows, ctx) -> [model, ...]`` for rows holding ``names``.
+
+        Rows come from the database and are trusted: no validation, only the per-column type
+        conversions SQLite storage needs. Generated once per selected-column tuple.
+        """
+        fn = self._builders.get(names)
+        if fn is None:
+            fn = self._builders[names] = _make_builder(self, names)
+        return fn
+
+    def adapter(self, name: str) -> pydantic.TypeAdapter[Any]:
+        """A cached validator for one field, used to check values before a write."""
+        adapter = self._adapters.get(name)
+        if adapter is None:
+            info = self.model.model_fields[name]
+            annotation: Any = info.annotation
+            if info.metadata:
+                annotation = typing.Annotated[annotation, *info.metadata]
+            adapter = self._adapters[name] = pydantic.TypeAdapter(annotation)
+        return adapter
+
+
+def _make_builder(info: ModelInfo, names: tuple[str, ...]) -> Any:
+    env: dict[str, Any] = {
+        "new": object.__new__,
+        "cls": info.model,
+        "sa": object.__setattr__,
+    }
+    items = []
+    for i, name in enumerate(names):
+        conv = info.by_name[name].converter
+        if conv is None:
+            items.append(f"{name!r}: r[{i}]")
+        else:
+            env[f"c{i}"] = conv
+            items.append(f"{name!r}: c{i}(r[{i}])")
+    body = ", ".join(items)
+    src = f"""
+def build_all(rows, ctx):
+    out = []
+    append = out.append
+    for r in rows:
+        m = new(cls)
+        sa(m, '__dict__', {{{body}}})
+        sa(m, '__pydantic_fields_set__', set())
+        sa(m, '__pydantic_extra__', None)
+        sa(m, '__pydantic_private__', None)
+        sa(m, '_aq_ctx', ctx)
+        append(m)
+    return out
+"""
+    exec(src, env)  # noqa: S102 - generated from column names validated as identifiers
+    return env["build_all"]
+
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _default_table_name(name: str) -> str:
+    snake = _CAMEL.sub("_", name).lower()
+    return snake if snake.endswith("s") else snake + "s"
+
+
+def _is_plain_attribute(name: str, value: Any, annotations: dict[str, Any]) -> bool:
+    """Whether a class-body name is an ordinary class attribute rather than a field or method."""
+    if name in annotations or (name.startswith("__") and name.endswith("__")):
+        return False
+    if name.startswith("model_") or name == "c":
+        return False
+    if isinstance(value, (classmethod, staticmethod, property, types.FunctionType, type)):
+        return False
+    return not isinstance(value, FieldInfo)
+
+
+class ModelMeta(ModelMetaclass):
+    """Adds table metadata, ``Model.c`` and plain class attributes to pydantic models."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
+        annotations = namespace.get("__annotations__", {})
+        plain = {}
+        for attr in list(namespace):
+            value = namespace[attr]
+            if _is_plain_attribute(attr, value, annotations):
+                plain[attr] = namespace.pop(attr)
+        # A primary key is None until the row is saved, whatever its annotation says.
+        for attr, value in namespace.items():
+            if isinstance(value, FieldInfo) and any(
+                isinstance(m, ColumnSpec) and m.primary_key for m in value.metadata
+            ):
+                ann = annotations.get(attr)
+                if isinstance(ann, str):
+                    annotations[attr] = f"{ann} | None"
+                elif ann is not None:
+                    annotations[attr] = typing.Optional[ann]  # noqa: UP007
+        cls = super().__new__(mcs, name, bases, namespace, **kw)
+        for attr, value in plain.items():
+            type.__setattr__(cls, attr, value)
+        if namespace.get("__module__") != __name__ or name != "ActiveRecord":
+            _install_metadata(cls, plain)
+        return cls
+
+
+def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
+    mapping = getattr(cls, "__mapping__", None) or {}
+    table = cls.__dict__.get("__table_name__") or _default_table_name(cls.__name__)
+    columns = []
+    for field_name, finfo in cls.model_fields.items():
+        spec = next((m for m in finfo.metadata if isinstance(m, ColumnSpec)), ColumnSpec())
+        max_length = next(
+            (getattr(m, "max_length", None) for m in finfo.metadata
+             if getattr(m, "max_length", None) is not None), None
+        )
+        tp, nullable = _unwrap_optional(finfo.annotation)
+        column = spec.column or field_name
+        ddl = mapping.get(field_name, mapping.get(column))
+        columns.append(Column(
+            name=field_name, column=column, python_type=tp,
+            nullable=nullable or finfo.default is None,
+            primary_key=spec.primary_key or (ddl is not None and "PRIMARY KEY" in ddl.upper()),
+            unique=spec.unique, index=spec.index, max_length=max_length,
+            default=finfo.default, ddl=ddl,
+        ))
+    if not any(c.primary_key for c in columns) and "id" in cls.model_fields:
+        columns = [
+            Column(**{**{f: getattr(c, f) for f in Column.__slots__}, "primary_key": True})
+            if c.name == "id" else c for c in columns
+        ]
+    info = ModelInfo(cls, table, columns)
+    type.__setattr__(cls, "__aq__", info)
+    type.__setattr__(cls, "__table_name__", table)
+    type.__setattr__(cls, "c", ColumnSet(cls.__name__, info.refs))
+    for attr, value in plain.items():
+        if getattr(value, "is_relation", False):
+            value.attach(cls, attr)
+    _MODELS[f"{cls.__module__}.{cls.__name__}"] = cls
+    _MODELS.setdefault(cls.__name__, cls)
+
+
+_MODELS: dict[str, Any] = {}
+
+
+def resolve_model(name: str) -> type[ActiveRecord]:
+    """Find a declared model by class name (for string targets of relations)."""
+    try:
+        return _MODELS[name]  # type: ignore[no-any-return]
+    except KeyError:
+        raise ActiveqError(f"no model named {name!r} has been declared") from None
+
+
+class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
+    """Base class of models: a pydantic v2 model mapped to one table.
+
+    >>> from activeq import ActiveRecord, Field, Database
+    >>> class Note(ActiveRecord):
+    ...     __table_name__ = 'notes'
+    ...     id: int = Field(primary_key=True)
+    ...     body: str
+    >>> db = Database(':memory:')
+    >>> db.bind(Note); db.create_tables(Note)
+    >>> note = Note.create(body='hello')
+    >>> Note.find_by_id(note.id).body
+    'hello'
+    """
+
+    __slots__ = ("_aq_ctx", "_aq_rel")
+    __table_name__: ClassVar[str]
+    __aq__: ClassVar[ModelInfo]
+    __database__: ClassVar[Database | None] = None
+    c: ClassVar[ColumnSet]
+
+    model_config = pydantic.ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as e:
+            raise _wrap_validation(type(self), e) from e
+
+    # queries -------------------------------------------------------------------------------
+    @classmethod
+    def query(cls: type[M]) -> Query[M]:
+        """A new query over this model's table."""
+        from .query import Query
+
+        return Query(cls)
+
+    @classmethod
+    def database(cls) -> Database:
+        """The Database this model is bound to."""
+        db = cls.__database__
+        if db is None:
+            raise ActiveqError(
+                f"{cls.__name__} is not bound to a Database: call db.bind({cls.__name__}) "
+                "or db.bind(ActiveRecord)"
+            )
+        return db
+
+    @classmethod
+    def find_by_id(cls: type[M], id: Any) -> M | None:
+        """The row with this primary key, or None."""
+        return cls.database()._find_by_id(cls, id)  # type: ignore[return-value]
+
+    @classmethod
+    def find_one(cls: type[M], *conditions: Any, **equals: Any) -> M | None:
+        """The first row matching the conditions, or None."""
+        return cls.query().where(*conditions, **equals).first()
+
+    @classmethod
+    def find_all(cls: type[M], *conditions: Any, **equals: Any) -> list[M]:
+        """Every row matching the conditions."""
+        return cls.query().where(*conditions, **equals).all()
+
+    @classmethod
+    def create(cls: type[M], **values: Any) -> M:
+        """Validate, insert and return a new record."""
+        unknown = [k for k in values if k not in cls.model_fields]
+        if unknown:
+            raise _unknown_fields(cls, unknown)
+        record = cls(**values)
+        record.save()
+        return record
+
+    @classmethod
+    def transaction(cls, mode: str = "immediate") -> Any:
+        """``with User.transaction():`` on the model's database."""
+        return cls.database().transaction(mode)
+
+    # records -------------------------------------------------------------------------------
+    @property
+    def is_persisted(self) -> bool:
+        """Whether this instance was loaded from or saved to the database."""
+        return getattr(self, "_aq_ctx", None) is not None
+
+    def save(self) -> int:
+        """INSERT when new (setting the primary key), else UPDATE the changed fields only.
+
+        Returns the number of rows written (0 when nothing changed).
+        """
+        return type(self).database()._save(self)
+
+    def delete(self) -> int:
+        """DELETE this row by primary key; returns the number of rows deleted."""
+        return type(self).database()._delete(self)
+
+    def refresh(self: M) -> M:
+        """Reload every field from the database; raises NotFoundError when the row is gone."""
+        return type(self).database()._refresh(self)  # type: ignore[return-value]
+
+    def _pk_condition(self) -> Compare:
+        info = type(self).__aq__
+        if info.pk is None:
+            raise ActiveqError(f"{type(self).__name__} has no primary key")
+        value = self.__dict__.get(info.pk.name)
+        if value is None:
+            raise ActiveqError(f"this {type(self).__name__} has not been saved: its primary key is None")
+        return Compare("=", info.refs[info.pk.name], Param(value))
+
+
+def _wrap_validation(model: type, error: pydantic.ValidationError, index: int | None = None) -> ValidationError:
+    first = error.errors()[0] if error.errors() else {}
+    loc = first.get("loc", ())
+    field = str(loc[0]) if loc else None
+    where = f"row {index}: " if index is not None else ""
+    detail = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ())) or '(row)'}: {e.get('msg')}" for e in error.errors()
+    )
+    return ValidationError(
+        f"{where}invalid {model.__name__}: {detail}", index=index, field=field, pydantic_error=error
+    )
+
+
+def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
+    import difflib
+
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, list(model.model_fields), n=1)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return ValidationError(
+        f"{model.__name__} has no field {', '.join(parts)}", field=unknown[0]
+    )

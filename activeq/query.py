@@ -1,0 +1,598 @@
+"""The immutable query builder and its terminals.
+
+Every builder method returns a new ``Query``; the original is never changed. State lives in
+one dict that is copied (shallowly: its values are tuples and frozen nodes) on each call.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from time import perf_counter_ns
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .ast import (
+    BindParam,
+    ColumnRef,
+    Expr,
+    Func,
+    Node,
+    Ordering,
+    Param,
+    Star,
+    as_expr,
+)
+from .compiler import Compiled, compiler
+from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from .database import Database
+
+__all__ = ["CompiledQuery", "Delete", "Insert", "Query", "Update"]
+
+M = TypeVar("M")
+_new = object.__new__
+_set = object.__setattr__
+
+_EMPTY: dict[str, Any] = {
+    "columns": None,
+    "joins": (),
+    "wheres": (),
+    "groups": (),
+    "havings": (),
+    "orders": (),
+    "limit": None,
+    "offset": None,
+    "distinct": False,
+    "count_wrap": False,
+    "includes": (),
+    "options": {},
+}
+
+
+class Query(Generic[M]):
+    """A SELECT over a model's table, built by chaining; terminals run it.
+
+    >>> from activeq import ActiveRecord, Field
+    >>> class Person(ActiveRecord):
+    ...     __table_name__ = 'people'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    ...     age: int
+    >>> q = Person.query().where(Person.c.age > 30).order_by(Person.c.name).limit(5)
+    >>> q.to_sql()
+    ('SELECT "people"."id", "people"."name", "people"."age" FROM "people" WHERE "people"."age" > ? ORDER BY "people"."name" LIMIT ?', [30, 5])
+    """
+
+    __slots__ = ("_s", "_key", "_params")
+    kind = "select"
+
+    def __init__(self, model: type[M]) -> None:
+        _set(self, "_s", {"model": model, **_EMPTY})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Query is immutable: builder methods return a new Query")
+
+    def _replace(self, **changes: Any) -> Query[M]:
+        q = _new(Query)
+        _set(q, "_s", {**self._s, **changes})
+        return q
+
+    @property
+    def model(self) -> type[M]:
+        """The model whose table is queried."""
+        return self._s["model"]  # type: ignore[no-any-return]
+
+    # shape ---------------------------------------------------------------------------------
+    @property
+    def key(self) -> Any:
+        """The shape of the SQL this query renders to (values excluded)."""
+        try:
+            return self._key
+        except AttributeError:
+            pass
+        s = self._s
+        columns = s["columns"]
+        key = (
+            "select",
+            s["model"],
+            None if columns is None else tuple(c.key for c in columns),
+            tuple((k, t, on.key) for k, t, on in s["joins"]) if s["joins"] else (),
+            tuple(w.key for w in s["wheres"]),
+            tuple(g.key for g in s["groups"]) if s["groups"] else (),
+            tuple(h.key for h in s["havings"]) if s["havings"] else (),
+            tuple(o.key for o in s["orders"]),
+            s["limit"] is None,
+            s["offset"] is None,
+            s["distinct"],
+            s["count_wrap"],
+        )
+        _set(self, "_key", key)
+        return key
+
+    @property
+    def params(self) -> tuple[Any, ...]:
+        """Bound values in the order the compiler visits them."""
+        try:
+            return self._params
+        except AttributeError:
+            pass
+        s = self._s
+        params: tuple[Any, ...] = ()
+        if s["columns"] is not None:
+            for c in s["columns"]:
+                params += c.params
+        for _, _, on in s["joins"]:
+            params += on.params
+        for part in ("wheres", "groups", "havings", "orders"):
+            for node in s[part]:
+                params += node.params
+        if s["limit"] is not None:
+            params += s["limit"].params
+        if s["offset"] is not None:
+            params += s["offset"].params
+        _set(self, "_params", params)
+        return params
+
+    # builders ------------------------------------------------------------------------------
+    def select(self, *columns: Any) -> Query[M]:
+        """Choose the select list: field names, columns, functions, aliased expressions.
+
+        Only base-model columns give (partial) model instances; anything else gives ``Row``s.
+        """
+        if not columns:
+            return self._replace(columns=None)
+        return self._replace(columns=tuple(self._column(c) for c in columns))
+
+    def where(self, *conditions: Any, **equals: Any) -> Query[M]:
+        """Add conditions, ANDed with any already present; ``name=value`` means equality."""
+        conds = tuple(self._condition(c) for c in conditions)
+        if equals:
+            conds += tuple(self._column(name) == value for name, value in equals.items())
+        if not conds:
+            return self
+        return self._replace(wheres=self._s["wheres"] + conds)
+
+    filter = where
+
+    def order_by(self, *orderings: Any) -> Query[M]:
+        """Sort by columns or expressions (``.desc()`` for descending, ``'-name'`` too).
+
+        Replaces any previous ordering; ``order_by()`` with no arguments removes it.
+        """
+        return self._replace(orders=tuple(self._ordering(o) for o in orderings))
+
+    def limit(self, n: int | None) -> Query[M]:
+        """At most ``n`` rows (bound as a parameter); None removes the limit."""
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+            raise CompileError(f"limit() takes a non-negative integer, not {n!r}")
+        return self._replace(limit=None if n is None else Param(n))
+
+    def offset(self, n: int | None) -> Query[M]:
+        """Skip ``n`` rows (bound as a parameter); None removes the offset."""
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+            raise CompileError(f"offset() takes a non-negative integer, not {n!r}")
+        return self._replace(offset=None if n is None else Param(n))
+
+    def distinct(self, flag: bool = True) -> Query[M]:
+        """SELECT DISTINCT."""
+        return self._replace(distinct=bool(flag))
+
+    def group_by(self, *columns: Any) -> Query[M]:
+        """GROUP BY these columns or expressions (replaces a previous grouping)."""
+        return self._replace(groups=tuple(self._column(c) for c in columns))
+
+    def having(self, *conditions: Any) -> Query[M]:
+        """Conditions on groups, ANDed with any already present."""
+        return self._replace(havings=self._s["havings"] + tuple(self._condition(c) for c in conditions))
+
+    def join(self, target: Any, on: Any = None) -> Query[M]:
+        """INNER JOIN another model's table on a condition (inferred from a relation if omitted)."""
+        return self._join("inner", target, on)
+
+    def left_join(self, target: Any, on: Any = None) -> Query[M]:
+        """LEFT OUTER JOIN another model's table."""
+        return self._join("left", target, on)
+
+    def _join(self, kind: str, target: Any, on: Any) -> Query[M]:
+        if not hasattr(target, "__aq__"):
+            raise CompileError(f"join() takes a model class, not {target!r}")
+        if on is None:
+            on = _infer_join(self.model, target)
+        return self._replace(joins=self._s["joins"] + ((kind, target, self._condition(on)),))
+
+    def includes(self, *relations: Any) -> Query[M]:
+        """Eager-load relations: names, dotted paths, or dicts of name -> refinement/nested."""
+        from .loading import normalize_includes
+
+        spec = normalize_includes(self.model, relations)
+        return self._replace(includes=self._s["includes"] + spec)
+
+    def options(self, **options: Any) -> Query[M]:
+        """Per-query options that do not change the SQL (e.g. ``fetch_mode='raise'``)."""
+        return self._replace(options={**self._s["options"], **options})
+
+    def fetch_mode(self, mode: str) -> Query[M]:
+        """How unloaded relations behave on results: 'lazy', 'peers' or 'raise'."""
+        from .loading import check_fetch_mode
+
+        return self.options(fetch_mode=check_fetch_mode(mode))
+
+    # helpers -------------------------------------------------------------------------------
+    def _column(self, item: Any) -> Expr:
+        if isinstance(item, str):
+            return self._named(item)
+        if isinstance(item, Expr):
+            return item
+        raise CompileError(f"expected a column name or expression, got {item!r}")
+
+    def _named(self, name: str) -> ColumnRef:
+        model = self._s["model"]
+        ref = model.__aq__.refs.get(name)
+        if ref is None:
+            if "." in name:
+                table, _, col = name.partition(".")
+                for _, target, _ in self._s["joins"]:
+                    if target.__name__ == table or target.__aq__.table == table:
+                        found = target.__aq__.refs.get(col)
+                        if found is not None:
+                            return found  # type: ignore[no-any-return]
+            close = difflib.get_close_matches(name, list(model.__aq__.refs), n=3)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise CompileError(f"{model.__name__} has no column {name!r}{hint}")
+        return ref  # type: ignore[no-any-return]
+
+    def _condition(self, cond: Any) -> Expr:
+        if isinstance(cond, Expr):
+            return cond
+        if isinstance(cond, bool):
+            raise CompileError(
+                "where() got a Python bool: a comparison was evaluated by Python instead of "
+                "building SQL (use & | ~ instead of and/or/not, and == on columns)"
+            )
+        raise CompileError(f"expected a condition expression, got {cond!r}")
+
+    def _ordering(self, item: Any) -> Ordering:
+        if isinstance(item, Ordering):
+            return item
+        if isinstance(item, str):
+            if item.startswith("-"):
+                return Ordering(self._named(item[1:]), True, None)
+            return Ordering(self._named(item), False, None)
+        if isinstance(item, Expr):
+            return Ordering(item, False, None)
+        raise CompileError(f"order_by() takes columns, expressions or names, not {item!r}")
+
+    # compilation ---------------------------------------------------------------------------
+    def _database(self) -> Database:
+        return self._s["model"].database()  # type: ignore[no-any-return]
+
+    def to_sql(self, dialect: str = "sqlite") -> tuple[str, list[Any]]:
+        """The SQL text and bound values for ``dialect``: sqlite, postgres, mysql or duckdb."""
+        entry, _ = compiler.compile(self, dialect)
+        return entry.sql, list(entry.values(self.params))
+
+    def sql(self, dialect: str = "sqlite") -> str:
+        """Only the SQL text for ``dialect``."""
+        return compiler.compile(self, dialect)[0].sql
+
+    def compile(self, dialect: str | None = None) -> CompiledQuery[M]:
+        """A reusable prepared statement; values come from ``BindParam`` names at execute time.
+
+        >>> from activeq import ActiveRecord, BindParam, Field
+        >>> class Account(ActiveRecord):
+        ...     __table_name__ = 'accounts'
+        ...     id: int = Field(primary_key=True)
+        ...     email: str
+        >>> stmt = Account.query().where(Account.c.email == BindParam('email')).compile('sqlite')
+        >>> stmt.sql
+        'SELECT "accounts"."id", "accounts"."email" FROM "accounts" WHERE "accounts"."email" = ?'
+        """
+        return CompiledQuery(self, dialect)
+
+    def _run(self, query: Query[Any] | None = None) -> tuple[list[Any], Compiled, Database]:
+        q = self if query is None else query
+        db = q._s["model"].database()
+        t0 = perf_counter_ns()
+        entry, hit = compiler.compile(q, db.dialect)
+        values = entry.values(q.params)
+        rows = db._select(entry, values, q.key, perf_counter_ns() - t0, hit)
+        return rows, entry, db
+
+    # terminals -----------------------------------------------------------------------------
+    def all(self) -> list[M]:
+        """Run the query and return every result (models, partial models or Rows)."""
+        rows, entry, db = self._run()
+        return self._finish(entry.mapper(rows, db._context(self)), db)
+
+    def _finish(self, results: list[Any], db: Database) -> list[Any]:
+        includes = self._s["includes"]
+        if includes and results:
+            from .loading import load_includes
+
+            load_includes(db, self.model, results, includes)
+        return results
+
+    def __iter__(self) -> Iterator[M]:
+        return self.iter()
+
+    def first(self) -> M | None:
+        """The first result, or None (adds LIMIT 1)."""
+        results = self._replace(limit=Param(1)).all()
+        return results[0] if results else None
+
+    def one(self) -> M:
+        """Exactly one result; NotFoundError when none, MultipleResultsError when more."""
+        results = self._replace(limit=Param(2)).all()
+        if not results:
+            raise NotFoundError(f"no {self.model.__name__} matches the query")
+        if len(results) > 1:
+            raise MultipleResultsError(f"more than one {self.model.__name__} matches the query")
+        return results[0]  # type: ignore[no-any-return]
+
+    def one_or_none(self) -> M | None:
+        """One result or None; MultipleResultsError when more."""
+        results = self._replace(limit=Param(2)).all()
+        if len(results) > 1:
+            raise MultipleResultsError(f"more than one {self.model.__name__} matches the query")
+        return results[0] if results else None
+
+    def count(self) -> int:
+        """The number of rows the query returns (ignoring ordering)."""
+        s = self._s
+        if s["limit"] is None and s["offset"] is None and not s["distinct"] and not s["groups"]:
+            q = self._replace(columns=(Func("COUNT", (Star(),)),), orders=())
+        else:
+            q = self._replace(count_wrap=True, orders=() if s["limit"] is None else s["orders"])
+        rows, _, _ = self._run(q)
+        return int(rows[0][0])
+
+    def exists(self) -> bool:
+        """Whether at least one row matches."""
+        info = self.model.__aq__  # type: ignore[attr-defined]
+        col = info.refs[info.pk.name] if info.pk else info.refs[info.names[0]]
+        rows, _, _ = self._run(self._replace(columns=(col,), orders=(), limit=Param(1)))
+        return bool(rows)
+
+    def scalar(self) -> Any:
+        """The first column of the first row, or None."""
+        rows, _, _ = self._run(self._replace(limit=Param(1)))
+        return rows[0][0] if rows else None
+
+    def pluck(self, *columns: Any) -> list[Any]:
+        """Values of one column (a flat list) or of several (a list of tuples)."""
+        if not columns:
+            raise CompileError("pluck() needs at least one column")
+        rows, _, _ = self._run(self.select(*columns))
+        if len(columns) == 1:
+            return [r[0] for r in rows]
+        return rows
+
+    def tuples(self) -> list[tuple[Any, ...]]:
+        """Raw rows as tuples: no models, no validation, no type conversion."""
+        return self._run()[0]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """Raw rows as dicts keyed by attribute name or alias."""
+        rows, entry, _ = self._run()
+        names = entry.names
+        return [dict(zip(names, r)) for r in rows]
+
+    def iter(self, batch: int = 1000) -> Iterator[M]:
+        """Stream results without building the whole list (one cursor, fetched in batches)."""
+        db = self._database()
+        t0 = perf_counter_ns()
+        entry, hit = compiler.compile(self, db.dialect)
+        values = entry.values(self.params)
+        ctx = db._context(self)
+        for rows in db._stream(entry, values, self.key, perf_counter_ns() - t0, hit, batch):
+            yield from self._finish(entry.mapper(rows, ctx), db)
+
+    def explain(self, analyze: bool = False) -> Any:
+        """The query plan as a ``Plan`` (``.rows``, ``.full_scans``, ``.indexes``, ``str()``)."""
+        db = self._database()
+        entry, _ = compiler.compile(self, db.dialect)
+        return db.explain(entry.sql, entry.values(self.params), analyze=analyze)
+
+    # writes --------------------------------------------------------------------------------
+    def update(self, values: dict[str, Any] | None = None, *, all_rows: bool = False,
+               **kw: Any) -> int:
+        """UPDATE the matching rows in one statement; returns the number of rows changed.
+
+        Values may be expressions (``User.c.visits + 1``). Refused without a where clause
+        unless ``all_rows=True``.
+        """
+        stmt = Update.build(self, {**(values or {}), **kw}, all_rows)
+        return self._database()._write(stmt)
+
+    def delete(self, *, all_rows: bool = False) -> int:
+        """DELETE the matching rows in one statement; returns the number of rows deleted."""
+        stmt = Delete.build(self, all_rows)
+        return self._database()._write(stmt)
+
+    def __repr__(self) -> str:
+        try:
+            return f"<Query {self.to_sql()[0]}>"
+        except ActiveqError as e:
+            return f"<Query of {self.model.__name__} (cannot render: {e})>"
+
+
+def _infer_join(model: Any, target: Any) -> Expr:
+    for rel in model.__aq__.relations.values():
+        if rel.target_model() is target:
+            return rel.join_condition()  # type: ignore[no-any-return]
+    for rel in target.__aq__.relations.values():
+        if rel.target_model() is model:
+            return rel.join_condition()  # type: ignore[no-any-return]
+    raise CompileError(
+        f"no relation links {model.__name__} and {target.__name__}: pass the join condition"
+    )
+
+
+class _Statement(Node):
+    """Base for write statements; keyed and parameterised like expression nodes."""
+
+    __slots__ = ("model", "wheres", "kind")
+
+
+class Update(_Statement):
+    """``UPDATE table SET ... WHERE ...`` built from a query."""
+
+    __slots__ = ("assignments",)
+
+    def __init__(self, model: Any, assignments: tuple[tuple[Any, Expr], ...],
+                 wheres: tuple[Expr, ...]) -> None:
+        _set(self, "model", model)
+        _set(self, "assignments", assignments)
+        _set(self, "wheres", wheres)
+        _set(self, "kind", "update")
+        _set(self, "key", ("update", model, tuple((c.name, e.key) for c, e in assignments),
+                           tuple(w.key for w in wheres)))
+        params: tuple[Any, ...] = ()
+        for _, e in assignments:
+            params += e.params
+        for w in wheres:
+            params += w.params
+        _set(self, "params", params)
+
+    @classmethod
+    def build(cls, query: Query[Any], values: dict[str, Any], all_rows: bool) -> Update:
+        s = query._s
+        model = s["model"]
+        info = model.__aq__
+        _check_plain_write(query, "update")
+        if not s["wheres"] and not all_rows:
+            raise CompileError(
+                f"update() without where() would change every row of {info.table}; "
+                "pass all_rows=True to mean it"
+            )
+        if not values:
+            raise CompileError("update() needs at least one column to set")
+        unknown = [k for k in values if k not in info.by_name]
+        if unknown:
+            from .model import _unknown_fields
+
+            raise _unknown_fields(model, unknown)
+        assignments = []
+        for name, value in values.items():
+            if not isinstance(value, Expr):
+                try:
+                    value = info.adapter(name).validate_python(value)
+                except Exception as e:  # pydantic.ValidationError
+                    raise ValidationError(f"invalid value for {model.__name__}.{name}: {e}",
+                                          field=name, pydantic_error=e) from e
+            assignments.append((info.by_name[name], as_expr(value)))
+        return cls(model, tuple(assignments), s["wheres"])
+
+
+class Delete(_Statement):
+    """``DELETE FROM table WHERE ...`` built from a query."""
+
+    __slots__ = ()
+
+    def __init__(self, model: Any, wheres: tuple[Expr, ...]) -> None:
+        _set(self, "model", model)
+        _set(self, "wheres", wheres)
+        _set(self, "kind", "delete")
+        _set(self, "key", ("delete", model, tuple(w.key for w in wheres)))
+        params: tuple[Any, ...] = ()
+        for w in wheres:
+            params += w.params
+        _set(self, "params", params)
+
+    @classmethod
+    def build(cls, query: Query[Any], all_rows: bool) -> Delete:
+        s = query._s
+        _check_plain_write(query, "delete")
+        if not s["wheres"] and not all_rows:
+            raise CompileError(
+                f"delete() without where() would remove every row of {s['model'].__aq__.table}; "
+                "pass all_rows=True to mean it"
+            )
+        return cls(s["model"], s["wheres"])
+
+
+def _check_plain_write(query: Query[Any], what: str) -> None:
+    s = query._s
+    for part in ("joins", "groups", "havings"):
+        if s[part]:
+            raise CompileError(f"{what}() cannot use {part[:-1]}; filter with where() (subqueries work)")
+    if s["limit"] is not None or s["offset"] is not None:
+        raise CompileError(f"{what}() cannot use limit/offset; filter with where()")
+
+
+class Insert(_Statement):
+    """``INSERT INTO table (names) VALUES (...)`` with an optional conflict clause."""
+
+    __slots__ = ("names", "on_conflict", "returning")
+
+    def __init__(self, model: Any, names: tuple[str, ...], on_conflict: Any = None,
+                 returning: bool = False) -> None:
+        _set(self, "model", model)
+        _set(self, "names", names)
+        _set(self, "on_conflict", on_conflict)
+        _set(self, "returning", returning)
+        _set(self, "wheres", ())
+        _set(self, "kind", "insert")
+        _set(self, "key", ("insert", model, names, on_conflict, returning))
+        _set(self, "params", ())
+
+
+class CompiledQuery(Generic[M]):
+    """A query compiled once with ``BindParam`` placeholders, executed many times.
+
+    ``execute(**values)`` returns the list of results, ``first(**values)`` one or None.
+    """
+
+    def __init__(self, query: Query[M], dialect: str | None) -> None:
+        self.query = query
+        db = query._s["model"].__database__
+        self.dialect = dialect or (db.dialect if db is not None else "sqlite")
+        self._entry, _ = compiler.compile(query, self.dialect)
+        params = query.params
+        self._names = {p.name for p in params if isinstance(p, BindParam)}
+        self._slots = [(i, p.name) for i, p in enumerate(params) if isinstance(p, BindParam)]
+        self._params = list(params)
+
+    @property
+    def sql(self) -> str:
+        """The SQL text, with the dialect's placeholders."""
+        return self._entry.sql
+
+    @property
+    def parameters(self) -> frozenset[str]:
+        """Names the statement expects."""
+        return frozenset(self._names)
+
+    def _bind(self, values: dict[str, Any]) -> Any:
+        missing = self._names - values.keys()
+        if missing:
+            raise CompileError(f"missing value for parameter(s): {', '.join(sorted(missing))}")
+        unknown = values.keys() - self._names
+        if unknown:
+            raise CompileError(
+                f"unknown parameter(s): {', '.join(sorted(unknown))}; "
+                f"expected: {', '.join(sorted(self._names)) or '(none)'}"
+            )
+        params = self._params
+        for i, name in self._slots:
+            params[i] = values[name]
+        return self._entry.values(tuple(params))
+
+    def execute(self, **values: Any) -> list[M]:
+        """Run with these parameter values; returns the results as ``all()`` would."""
+        values_ = self._bind(values)
+        query = self.query
+        db = query._s["model"].database()
+        rows = db._select(self._entry, values_, query.key, 0, True)
+        return query._finish(self._entry.mapper(rows, db._context(query)), db)
+
+    def first(self, **values: Any) -> M | None:
+        """The first result or None."""
+        results = self.execute(**values)
+        return results[0] if results else None
+
+    def __repr__(self) -> str:
+        return f"<CompiledQuery {self.sql}>"
+
+

@@ -1,0 +1,125 @@
+"""Turn result rows into models, partial models or namespaced rows, chosen once per shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .ast import Alias, ColumnRef
+
+__all__ = ["Row", "make_mapper"]
+
+
+class Row:
+    """A result row of a select spanning several models or computed columns.
+
+    Each model in the select list is a namespace holding an instance of that model with the
+    selected fields set (``row.User.name``, ``row.Order.id``); aliases and, when unambiguous,
+    plain column names are attributes too (``row.n``, ``row.total``). A Row is also a tuple
+    of the raw values (``row[0]``, ``len(row)``, unpacking).
+    """
+
+    __slots__ = ("_values", "__dict__")
+
+    def __init__(self, values: tuple[Any, ...], attrs: dict[str, Any]) -> None:
+        self._values = values
+        self.__dict__.update(attrs)
+
+    def __getitem__(self, index: int) -> Any:
+        return self._values[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Row):
+            return self._values == other._values
+        if isinstance(other, tuple):
+            return self._values == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _asdict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"Row({inner})"
+
+
+def result_names(query: Any) -> tuple[str, ...]:
+    """Column names of a select's result: attribute names, aliases, or the function text."""
+    s = query._s
+    info = s["model"].__aq__
+    if s["columns"] is None:
+        return info.names
+    names: list[str] = []
+    for i, item in enumerate(s["columns"]):
+        if isinstance(item, Alias):
+            name = item.name
+        elif isinstance(item, ColumnRef):
+            name = item.name if item.name not in names else f"{item.model.__name__}.{item.name}"
+        else:
+            name = f"col{i}"
+        names.append(name)
+    return tuple(names)
+
+
+def make_mapper(query: Any) -> tuple[Any, tuple[str, ...]]:
+    """``(rows, ctx) -> results`` for a select, and the result column names."""
+    s = query._s
+    model = s["model"]
+    info = model.__aq__
+    names = result_names(query)
+    columns = s["columns"]
+    if columns is None:
+        return info.builder(info.names), names
+    if all(type(c) is ColumnRef and c.model is model for c in columns) and len(
+        {c.name for c in columns}
+    ) == len(columns):
+        return info.builder(tuple(c.name for c in columns)), names
+    return _row_mapper(columns, names), names
+
+
+def _row_mapper(columns: tuple[Any, ...], names: tuple[str, ...]) -> Any:
+    # Group plain columns by model: each model gets a partial-instance builder over its positions.
+    groups: dict[Any, list[tuple[int, str]]] = {}
+    for i, item in enumerate(columns):
+        if type(item) is ColumnRef:
+            groups.setdefault(item.model, []).append((i, item.name))
+    builders = []
+    for model, positions in groups.items():
+        unique = {n for _, n in positions}
+        if len(unique) != len(positions):
+            positions = list({n: (i, n) for i, n in positions}.values())
+        idx = tuple(i for i, _ in positions)
+        builders.append((model.__name__, idx, model.__aq__.builder(tuple(n for _, n in positions))))
+    flat = []
+    counts: dict[str, int] = {}
+    for item in columns:
+        if type(item) is ColumnRef:
+            counts[item.name] = counts.get(item.name, 0) + 1
+    namespace_names = {name for name, _, _ in builders}
+    for i, (item, name) in enumerate(zip(columns, names)):
+        if isinstance(item, Alias):
+            flat.append((name, i))
+        elif type(item) is ColumnRef:
+            if counts[item.name] == 1 and item.name not in namespace_names:
+                flat.append((item.name, i))
+        else:
+            flat.append((name, i))
+
+    def map_rows(rows: list[tuple[Any, ...]], ctx: Any) -> list[Row]:
+        out = []
+        for r in rows:
+            attrs = {name: build([tuple(r[i] for i in idx)], ctx)[0] for name, idx, build in builders}
+            for name, i in flat:
+                attrs[name] = r[i]
+            out.append(Row(r, attrs))
+        return out
+
+    return map_rows

@@ -1,0 +1,29 @@
+"""SQL dialects: small declarative modules read by the compiler.
+
+Each module defines:
+
+* ``NAME`` / ``SQLGLOT``: activeq's name and the sqlglot dialect used to render.
+* ``PLACEHOLDER``: the bound-parameter marker of the dialect's usual driver.
+* ``IN_LIST``: how a list bound as one parameter is tested for membership.
+* ``OFFSET_WITHOUT_LIMIT``: the LIMIT literal a dialect needs before a bare OFFSET, or None.
+* ``RETURNING``: whether ``INSERT ... RETURNING`` is available.
+* ``UPSERT``: ``"on_conflict"`` (SQLite, PostgreSQL, DuckDB) or ``"on_duplicate_key"`` (MySQL).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+NAMES = ("sqlite", "postgres", "mysql", "duckdb")
+_ALIASES = {"postgresql": "postgres", "sqlite3": "sqlite"}
+
+
+def get(name: str) -> ModuleType:
+    """The dialect module for ``name`` (``'sqlite'``, ``'postgres'``, ``'mysql'``, ``'duckdb'``)."""
+    key = _ALIASES.get(name, name)
+    if key not in NAMES:
+        from activeq.errors import UnsupportedError
+
+        raise UnsupportedError("dialect", name, f"known dialects: {', '.join(NAMES)}")
+    return importlib.import_module(f"activeq.dialects.{key}")

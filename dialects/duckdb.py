@@ -1,0 +1,12 @@
+"""DuckDB, with the Python client's ``?`` placeholders."""
+
+NAME = "duckdb"
+SQLGLOT = "duckdb"
+PLACEHOLDER = "?"
+IN_LIST = "unnest"
+"""A list is bound as one LIST value: ``col IN (SELECT UNNEST(?))``."""
+OFFSET_WITHOUT_LIMIT = None
+RETURNING = True
+UPSERT = "on_conflict"
+NULLS_ARE = "last"
+"""Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""

@@ -1,0 +1,12 @@
+"""MySQL 8, with PyMySQL/mysqlclient ``%s`` placeholders."""
+
+NAME = "mysql"
+SQLGLOT = "mysql"
+PLACEHOLDER = "%s"
+IN_LIST = "member_of"
+"""A list is bound as one JSON array: ``col MEMBER OF(%s)`` (MySQL 8.0.17+)."""
+OFFSET_WITHOUT_LIMIT = 18446744073709551615
+RETURNING = False
+UPSERT = "on_duplicate_key"
+NULLS_ARE = "small"
+"""Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""

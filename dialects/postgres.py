@@ -1,0 +1,12 @@
+"""PostgreSQL, with psycopg's ``%s`` placeholders."""
+
+NAME = "postgres"
+SQLGLOT = "postgres"
+PLACEHOLDER = "%s"
+IN_LIST = "any"
+"""A list is bound as one array: ``col = ANY(%s)``; psycopg adapts Python lists to arrays."""
+OFFSET_WITHOUT_LIMIT = None
+RETURNING = True
+UPSERT = "on_conflict"
+NULLS_ARE = "large"
+"""Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""

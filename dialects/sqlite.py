@@ -1,0 +1,13 @@
+"""SQLite, as run by APSW (and the stdlib sqlite3 module)."""
+
+NAME = "sqlite"
+SQLGLOT = "sqlite"
+PLACEHOLDER = "?"
+IN_LIST = "json_each"
+"""A list is bound as one JSON text and expanded with json_each: one statement for every length,
+and never more than one variable, so SQLite's bound-variable limit cannot be reached."""
+OFFSET_WITHOUT_LIMIT = -1
+RETURNING = True
+UPSERT = "on_conflict"
+NULLS_ARE = "small"
+"""Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""
