@@ -1,0 +1,1 @@
+"""Benchmarks: activeq side by side with raw APSW and peer libraries."""

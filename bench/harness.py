@@ -1,0 +1,217 @@
+"""Per-session database files, per-library adapters, and the timing wrapper every test uses."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import apsw
+import pytest
+
+from bench.common import (
+    DELETE_STATUS,
+    EXPECTED_PRAGMAS,
+    ORDER_COLS,
+    SCHEMA,
+    UPDATE_FROM,
+    UPDATE_TO,
+    USER_COLS,
+    Data,
+    Sizes,
+    normalise_pragma,
+    pragma_statements,
+)
+from bench.libs import open_adapter
+
+# Rounds for workloads whose single call is already long (a whole table, a bulk write).
+ROUNDS_HEAVY = 3
+ROUNDS_MEDIUM = 5
+
+# The skip reasons raised by a missing activeq feature; anything else is a real failure.
+MISSING_FEATURE = (ImportError, AttributeError, NotImplementedError)
+
+# Which template each kind of per-library file starts from.
+_KIND_TEMPLATE = {"read": "full", "w1": "empty", "w2": "users", "w7": "full"}
+
+
+@contextlib.contextmanager
+def feature_guard(lib: str, feature: str):
+    """Turn a not-yet-available activeq feature into a skip; never hide a peer's failure."""
+    if not lib.startswith("activeq"):
+        yield
+        return
+    try:
+        yield
+    except MISSING_FEATURE as exc:
+        pytest.skip(f"activeq feature not landed: {feature} ({type(exc).__name__}: {exc})")
+
+
+class BenchEnv:
+    """Everything one benchmark session shares: sizes, data, template files, adapters."""
+
+    def __init__(self, scale: float, root: Path) -> None:
+        self.scale = scale
+        self.sizes = Sizes.for_scale(scale)
+        self.data = Data(self.sizes)
+        self.root = root
+        self.templates: dict[str, Path] = {}
+        self._adapters: dict[tuple[str, str], object] = {}
+        self._failed: dict[tuple[str, str], str] = {}
+        self._admin: dict[str, apsw.Connection] = {}
+        self.pragmas_seen: dict[str, dict] = {}
+        self._build_templates()
+
+    # Templates: built once with plain APSW, then copied per library and purpose.
+
+    def _build_templates(self) -> None:
+        for name in ("empty", "users", "full"):
+            path = self.root / f"template-{name}.db"
+            conn = apsw.Connection(str(path))
+            for stmt in pragma_statements():
+                conn.execute(stmt).fetchall()
+            with conn:
+                for stmt in SCHEMA:
+                    conn.execute(stmt)
+                if name in ("users", "full"):
+                    conn.executemany(
+                        f"INSERT INTO users ({USER_COLS}) VALUES (?,?,?,?,?,?)", self.data.users
+                    )
+                if name == "full":
+                    conn.executemany(
+                        f"INSERT INTO orders ({ORDER_COLS}) VALUES (?,?,?,?,?)", self.data.orders
+                    )
+            conn.execute("ANALYZE")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            self.templates[name] = path
+        self.oracle = apsw.Connection(str(self.templates["full"]), flags=apsw.SQLITE_OPEN_READONLY)
+
+    # Adapters: one connection per (library, purpose), each on its own copy of a template.
+
+    def adapter(self, lib: str, kind: str = "read"):
+        key = (lib, kind)
+        if key in self._failed:
+            pytest.skip(self._failed[key])
+        if key not in self._adapters:
+            path = self.root / f"{lib}-{kind}.db"
+            shutil.copyfile(self.templates[_KIND_TEMPLATE[kind]], path)
+            try:
+                with feature_guard(lib, "Database / model declaration"):
+                    adapter = open_adapter(lib, str(path))
+            except pytest.skip.Exception as exc:
+                self._failed[key] = str(exc.msg)
+                raise
+            seen = {k: normalise_pragma(v) for k, v in adapter.read_pragmas().items()}
+            assert seen == EXPECTED_PRAGMAS, f"{lib}: pragmas {seen} != {EXPECTED_PRAGMAS}"
+            self.pragmas_seen[lib] = seen
+            self._adapters[key] = adapter
+        adapter = self._adapters[key]
+        adapter.activate()
+        return adapter
+
+    def admin(self, adapter) -> apsw.Connection:
+        """A separate plain connection to an adapter's file, for resets and checks."""
+        path = adapter.path
+        if path not in self._admin:
+            conn = apsw.Connection(path)
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("ATTACH ? AS src", (str(self.templates["full"]),))
+            self._admin[path] = conn
+        return self._admin[path]
+
+    def reset(self, adapter, what: str) -> None:
+        """Put an adapter's file back to the state a write benchmark starts from."""
+        conn = self.admin(adapter)
+        with conn:
+            if what == "users":
+                conn.execute("DELETE FROM users")
+            elif what == "orders":
+                conn.execute("DELETE FROM orders")
+            elif what == "update":
+                conn.execute(
+                    "UPDATE users SET status = ? WHERE status = ?", (UPDATE_FROM, UPDATE_TO)
+                )
+            elif what == "delete":
+                conn.execute(
+                    "INSERT OR IGNORE INTO orders SELECT * FROM src.orders WHERE status = ?",
+                    (DELETE_STATUS,),
+                )
+            else:
+                raise ValueError(what)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def table(self, adapter, name: str) -> list[tuple]:
+        cols = USER_COLS if name == "users" else ORDER_COLS
+        return self.admin(adapter).execute(f"SELECT {cols} FROM {name} ORDER BY id").fetchall()
+
+    def scalar(self, adapter, sql: str, params: Sequence = ()):
+        return self.admin(adapter).execute(sql, params).fetchone()[0]
+
+    def close(self) -> None:
+        for adapter in self._adapters.values():
+            with contextlib.suppress(Exception):
+                adapter.close()
+        for conn in self._admin.values():
+            conn.close()
+        self.oracle.close()
+
+
+def run(
+    benchmark,
+    env: BenchEnv,
+    lib: str,
+    *,
+    group: str,
+    feature: str,
+    target: Callable,
+    args: Callable[[int], tuple],
+    rounds: int,
+    reset: Callable[[], None] | None = None,
+    ops_per_round: int | None = None,
+    probe_args: tuple | None = None,
+    label: str | None = None,
+):
+    """Time `target(*args(round))` for `rounds` rounds; return (last result, its args).
+
+    An untimed probe call runs first: it warms statement and compile caches for every
+    library alike and, for activeq, turns a missing feature into a skip. `reset` runs
+    before the probe and before every round, outside the timing.
+    """
+    library = label or lib
+    benchmark.group = group
+    benchmark.extra_info.update(
+        workload=group,
+        library=library,
+        rounds=rounds,
+        scale=env.scale,
+        ops_per_round=ops_per_round,
+    )
+
+    if reset is not None:
+        reset()
+    with feature_guard(lib, feature):
+        target(*(probe_args if probe_args is not None else args(0)))
+
+    state = {"round": 0, "args": None}
+
+    def setup():
+        if reset is not None:
+            reset()
+        state["args"] = args(state["round"])
+        state["round"] += 1
+        return state["args"], {}
+
+    result = benchmark.pedantic(target, setup=setup, rounds=rounds, iterations=1)
+    return result, state["args"]
+
+
+def batched(items: list, size: int) -> Callable[[int], tuple]:
+    """Round i gets the i-th slice of `size` items (wrapping), as a one-argument tuple."""
+    slices = [items[k : k + size] for k in range(0, len(items), size)] or [[]]
+
+    def args(i: int) -> tuple:
+        return (slices[i % len(slices)],)
+
+    return args

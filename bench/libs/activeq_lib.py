@@ -1,0 +1,220 @@
+"""activeq, written the way its documentation shows.
+
+Imports happen when an adapter is opened, so a missing feature turns into a skipped
+benchmark (see bench.harness.feature_guard) instead of a collection error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from functools import cache
+
+from bench.common import LIMIT, pragma_queries, pragma_statements
+
+
+@cache
+def models():
+    from activeq import ActiveRecord, Field
+
+    try:
+        from activeq import has_many
+    except ImportError:
+        has_many = None
+
+    class User(ActiveRecord):
+        __table_name__ = "users"
+
+        id: int = Field(primary_key=True)
+        name: str
+        email: str = Field(unique=True)
+        status: str = Field(index=True)
+        age: int
+        created_at: str
+
+        if has_many is not None:
+            orders = has_many("Order", foreign_key="user_id")
+
+    class Order(ActiveRecord):
+        __table_name__ = "orders"
+
+        id: int = Field(primary_key=True)
+        user_id: int
+        total: float
+        status: str
+        created_at: str
+
+    return User, Order
+
+
+@cache
+def async_models():
+    from activeq import AsyncActiveRecord, Field
+
+    class AsyncUser(AsyncActiveRecord):
+        __table_name__ = "users"
+
+        id: int = Field(primary_key=True)
+        name: str
+        email: str = Field(unique=True)
+        status: str = Field(index=True)
+        age: int
+        created_at: str
+
+    class AsyncOrder(AsyncActiveRecord):
+        __table_name__ = "orders"
+
+        id: int = Field(primary_key=True)
+        user_id: int
+        total: float
+        status: str
+        created_at: str
+
+    return AsyncUser, AsyncOrder
+
+
+def _first_value(result):
+    rows = result.fetchall() if hasattr(result, "fetchall") else list(result)
+    return rows[0][0]
+
+
+class Activeq:
+    name = "activeq"
+
+    def __init__(self, path: str) -> None:
+        from activeq import Database
+
+        self.path = path
+        self.User, self.Order = models()
+        self.db = Database(path)
+        for stmt in pragma_statements():
+            self.db.execute(stmt)
+        self.activate()
+
+    def activate(self) -> None:
+        self.db.bind(self.User, self.Order)
+
+    def read_pragmas(self) -> dict:
+        return {name: _first_value(self.db.execute(q)) for name, q in pragma_queries()}
+
+    def close(self) -> None:
+        close = getattr(self.db, "close", None)
+        if close is not None:
+            close()
+
+    def insert_users(self, rows: list[dict]) -> None:
+        self.User.insert_many(rows)
+
+    def insert_orders(self, rows: list[dict]) -> None:
+        self.Order.insert_many(rows)
+
+    def get_users(self, ids: list[int]) -> list:
+        find = self.User.find_by_id
+        return [find(i) for i in ids]
+
+    def filtered(self, params: list[tuple[str, int]]) -> list[list]:
+        User = self.User
+        c = User.c
+        return [
+            User.query().where((c.status == s) & (c.age > n)).order_by(c.id).limit(LIMIT).all()
+            for s, n in params
+        ]
+
+    def all_users(self) -> list:
+        return self.User.query().all()
+
+    def all_users_tuples(self) -> list:
+        return self.User.query().tuples()
+
+    def eager(self, n: int) -> list:
+        User = self.User
+        return User.query().order_by(User.c.id).limit(n).includes("orders").all()
+
+    def n_plus_one(self, n: int) -> list:
+        User, Order = self.User, self.Order
+        users = User.query().order_by(User.c.id).limit(n).all()
+        return [(u, Order.query().where(Order.c.user_id == u.id).all()) for u in users]
+
+    def bulk_update(self, old: str, new: str) -> int:
+        User = self.User
+        return User.query().where(User.c.status == old).update({"status": new})
+
+    def bulk_delete_orders(self, status: str) -> int:
+        Order = self.Order
+        return Order.query().where(Order.c.status == status).delete()
+
+    def render(self, params: list[tuple[str, int]]) -> list:
+        User = self.User
+        c = User.c
+        return [
+            User.query().where((c.status == s) & (c.age > n)).order_by(c.id).limit(LIMIT).to_sql()
+            for s, n in params
+        ]
+
+    def keyset(self, size: int) -> list:
+        return [(ch[0].id, ch[-1].id, len(ch)) for ch in self.Order.query().chunks(size)]
+
+    def cached(self, params: list[tuple[str, int]]) -> list[list]:
+        User = self.User
+        c = User.c
+        return [
+            User.query()
+            .where((c.status == s) & (c.age > n))
+            .order_by(c.id)
+            .limit(LIMIT)
+            .cache(ttl=300)
+            .all()
+            for s, n in params
+        ]
+
+
+class ActiveqAsync:
+    name = "activeq_async"
+
+    def __init__(self, path: str) -> None:
+        from activeq import AsyncDatabase
+
+        self.path = path
+        self.User, self.Order = async_models()
+        self.loop = asyncio.new_event_loop()
+        self.db = self._wait(AsyncDatabase(path))
+        for stmt in pragma_statements():
+            self._wait(self.db.execute(stmt))
+        self.activate()
+
+    def _wait(self, value):
+        if inspect.isawaitable(value):
+            return self.loop.run_until_complete(value)
+        return value
+
+    def activate(self) -> None:
+        self._wait(self.db.bind(self.User, self.Order))
+
+    def read_pragmas(self) -> dict:
+        out = {}
+        for name, q in pragma_queries():
+            result = self._wait(self.db.execute(q))
+            rows = self._wait(result.fetchall()) if hasattr(result, "fetchall") else list(result)
+            out[name] = rows[0][0]
+        return out
+
+    def close(self) -> None:
+        for attr in ("aclose", "close"):
+            close = getattr(self.db, attr, None)
+            if close is not None:
+                self._wait(close())
+                break
+        self.loop.close()
+
+    async def _gather(self, ids: list[int]):
+        User, Order = self.User, self.Order
+        return await asyncio.gather(
+            *[User.find_by_id(i) for i in ids],
+            *[Order.query().where(Order.c.user_id == i).all() for i in ids],
+        )
+
+    def gather_reads(self, ids: list[int]) -> list:
+        return list(self.loop.run_until_complete(self._gather(ids)))
+
+
+ADAPTERS = {"activeq": Activeq, "activeq_async": ActiveqAsync}
