@@ -14,6 +14,7 @@ new nodes; nothing here knows about dialects.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,40 +44,50 @@ __all__ = [
     "as_expr",
 ]
 
-_set = object.__setattr__
+try:  # the C accessor namedtuple uses; property(itemgetter) elsewhere
+    from collections import _tuplegetter  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    def _tuplegetter(index: int, doc: str) -> Any:  # type: ignore[misc]
+        return property(itemgetter(index), doc=doc)
+
+_tnew = tuple.__new__
 
 
-class FrozenNodeError(AttributeError):
-    """Raised on any attempt to change a node after construction."""
+class Node(tuple):  # type: ignore[type-arg]
+    """Base of all tree nodes: an immutable tuple ``(key, params, *fields)``.
 
+    Nodes are tuples so that building one is a single C-level allocation and no attribute can
+    ever be reassigned; each field is a read-only accessor declared by ``_fields``.
+    """
 
-class Node:
-    """Base of all tree nodes: slotted and immutable."""
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+    key: Any = _tuplegetter(0, "The shape: a hashable tuple without bound values.")
+    params: tuple[Any, ...] = _tuplegetter(1, "Bound values in the order the compiler meets them.")
 
-    __slots__ = ("key", "params")
-    key: Any
-    params: tuple[Any, ...]
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for i, name in enumerate(cls.__dict__.get("_fields", ())):
+            setattr(cls, name, _tuplegetter(i + 2, name))
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenNodeError(f"{type(self).__name__} is immutable; build a new node instead")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenNodeError(f"{type(self).__name__} is immutable")
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return tuple(self[2:])
 
     def __repr__(self) -> str:
-        fields = ", ".join(
-            f"{name}={getattr(self, name)!r}" for name in type(self).__slots__ if name != "model"
-        )
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields if name != "model")
         return f"{type(self).__name__}({fields})"
+
+
+_PLAIN = frozenset((int, str, float, bool, bytes, type(None)))
 
 
 def as_expr(value: Any) -> Expr:
     """Wrap a Python value as a bound ``Param`` unless it already is an expression."""
+    if type(value) in _PLAIN:
+        return Param(value)
     if isinstance(value, Expr):
         return value
-    from .query import Query
-
-    if isinstance(value, Query):
+    if getattr(value, "kind", None) == "select" and hasattr(value, "_s"):
         return SubqueryExpr(value)
     return Param(value)
 
@@ -124,7 +135,7 @@ class Expr(Node):
 
     # boolean algebra ---------------------------------------------------------------------
     def __and__(self, other: Any) -> Expr:
-        return BoolOp("AND", (self, as_expr(other)))
+        return BoolOp("AND", (self, other if isinstance(other, Expr) else as_expr(other)))
 
     def __rand__(self, other: Any) -> Expr:
         return BoolOp("AND", (as_expr(other), self))
@@ -236,15 +247,11 @@ def _in(item: Expr, values: Any, negated: bool) -> Expr:
 class ColumnRef(Expr):
     """A column of a model's table: ``User.c.email``. One instance per model column."""
 
-    __slots__ = ("model", "name", "column", "table")
+    __slots__ = ()
+    _fields = ("model", "name", "column", "table")
 
-    def __init__(self, model: Any, name: str, column: str, table: str) -> None:
-        _set(self, "model", model)
-        _set(self, "name", name)
-        _set(self, "column", column)
-        _set(self, "table", table)
-        _set(self, "key", ("col", table, column))
-        _set(self, "params", ())
+    def __new__(cls, model: Any, name: str, column: str, table: str):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("col", table, column), (), model, name, column, table))
 
     def __repr__(self) -> str:
         return f"ColumnRef({self.table}.{self.column})"
@@ -253,12 +260,11 @@ class ColumnRef(Expr):
 class Param(Expr):
     """A bound value. Its value never enters the SQL text or the shape key."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
+    _fields = ("value",)
 
-    def __init__(self, value: Any) -> None:
-        _set(self, "value", value)
-        _set(self, "key", "?")
-        _set(self, "params", (value,))
+    def __new__(cls, value: Any):  # type: ignore[no-untyped-def]
+        return _tnew(cls, ("?", (value,), value))
 
 
 class BindParam(Expr):
@@ -269,14 +275,25 @@ class BindParam(Expr):
     'email'
     """
 
+    __slots__ = ()
+    _fields = ("name",)
+
+    def __new__(cls, name: str):  # type: ignore[no-untyped-def]
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"BindParam name must be an identifier, got {name!r}")
+        return _tnew(cls, (("bind", name), (Unbound(name),), name))
+
+
+class Unbound:
+    """Stands in the parameter list for a ``BindParam`` until a value is supplied."""
+
     __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"BindParam name must be an identifier, got {name!r}")
-        _set(self, "name", name)
-        _set(self, "key", ("bind", name))
-        _set(self, "params", (self,))
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<value of BindParam({self.name!r})>"
 
 
 class Star(Expr):
@@ -284,79 +301,71 @@ class Star(Expr):
 
     __slots__ = ()
 
-    def __init__(self) -> None:
-        _set(self, "key", "*")
-        _set(self, "params", ())
+    def __new__(cls):  # type: ignore[no-untyped-def]
+        return _tnew(cls, ("*", ()))
 
 
 class Compare(Expr):
     """A binary comparison: ``=``, ``<>``, ``<``, ``<=``, ``>``, ``>=``."""
 
-    __slots__ = ("op", "left", "right")
+    __slots__ = ()
+    _fields = ("op", "left", "right")
 
-    def __init__(self, op: str, left: Expr, right: Expr) -> None:
-        _set(self, "op", op)
-        _set(self, "left", left)
-        _set(self, "right", right)
-        _set(self, "key", ("cmp", op, left.key, right.key))
-        _set(self, "params", left.params + right.params)
+    def __new__(cls, op: str, left: Expr, right: Expr):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("cmp", op, left.key, right.key), left.params + right.params, op, left, right))
 
 
 class Arith(Expr):
     """Binary arithmetic: ``+``, ``-``, ``*``, ``/``, ``%``."""
 
-    __slots__ = ("op", "left", "right")
+    __slots__ = ()
+    _fields = ("op", "left", "right")
 
-    def __init__(self, op: str, left: Expr, right: Expr) -> None:
-        _set(self, "op", op)
-        _set(self, "left", left)
-        _set(self, "right", right)
-        _set(self, "key", ("ar", op, left.key, right.key))
-        _set(self, "params", left.params + right.params)
+    def __new__(cls, op: str, left: Expr, right: Expr):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("ar", op, left.key, right.key), left.params + right.params, op, left, right))
 
 
 class BoolOp(Expr):
     """``AND`` / ``OR`` over two or more operands, flattened when nested with the same op."""
 
-    __slots__ = ("op", "items")
+    __slots__ = ()
+    _fields = ("op", "items")
 
-    def __init__(self, op: str, items: tuple[Expr, ...]) -> None:
+    def __new__(cls, op: str, items: tuple[Expr, ...]):  # type: ignore[no-untyped-def]
+        if len(items) == 2:
+            x, y = items
+            if not (type(x) is BoolOp and x.op == op) and not (type(y) is BoolOp and y.op == op):
+                return _tnew(cls, ((op, x.key, y.key), x.params + y.params, op, items))
         flat: list[Expr] = []
         for item in items:
             if type(item) is BoolOp and item.op == op:
                 flat.extend(item.items)
             else:
                 flat.append(item)
-        _set(self, "op", op)
-        _set(self, "items", tuple(flat))
-        _set(self, "key", (op, *[i.key for i in flat]))
         params: tuple[Any, ...] = ()
         for i in flat:
             params += i.params
-        _set(self, "params", params)
+        return _tnew(cls, ((op, *[i.key for i in flat]), params, op, tuple(flat)))
 
 
 class Not(Expr):
     """Logical negation."""
 
-    __slots__ = ("item",)
+    __slots__ = ()
+    _fields = ("item",)
 
-    def __init__(self, item: Expr) -> None:
-        _set(self, "item", item)
-        _set(self, "key", ("not", item.key))
-        _set(self, "params", item.params)
+    def __new__(cls, item: Expr):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("not", item.key), item.params, item))
 
 
 class IsNull(Expr):
     """``IS NULL`` / ``IS NOT NULL``."""
 
-    __slots__ = ("item", "negated")
+    __slots__ = ()
+    _fields = ("item", "negated")
 
-    def __init__(self, item: Expr, negated: bool) -> None:
-        _set(self, "item", item)
-        _set(self, "negated", negated)
-        _set(self, "key", ("isnull", negated, item.key))
-        _set(self, "params", item.params)
+    def __new__(cls, item: Expr, negated: bool):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("isnull", negated, item.key), item.params, item, negated))
 
 
 class InList(Expr):
@@ -366,98 +375,76 @@ class InList(Expr):
     SQLite's bound-variable limit never applies.
     """
 
-    __slots__ = ("item", "values", "negated")
+    __slots__ = ()
+    _fields = ("item", "values", "negated")
 
-    def __init__(self, item: Expr, values: tuple[Any, ...], negated: bool) -> None:
-        _set(self, "item", item)
-        _set(self, "values", values)
-        _set(self, "negated", negated)
-        _set(self, "key", ("inlist", negated, item.key))
-        _set(self, "params", item.params + (values,))
+    def __new__(cls, item: Expr, values: tuple[Any, ...], negated: bool):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("inlist", negated, item.key), item.params + (values,), item, values, negated))
 
 
 class InQuery(Expr):
     """``IN`` / ``NOT IN`` a subquery."""
 
-    __slots__ = ("item", "query", "negated")
+    __slots__ = ()
+    _fields = ("item", "query", "negated")
 
-    def __init__(self, item: Expr, query: Query, negated: bool) -> None:
-        _set(self, "item", item)
-        _set(self, "query", query)
-        _set(self, "negated", negated)
-        _set(self, "key", ("inquery", negated, item.key, query.key))
-        _set(self, "params", item.params + query.params)
+    def __new__(cls, item: Expr, query: Query, negated: bool):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("inquery", negated, item.key, query.key), item.params + query.params, item, query, negated))
 
 
 class Like(Expr):
     """``LIKE`` / ``NOT LIKE`` / case-insensitive ``ILIKE``."""
 
-    __slots__ = ("item", "pattern", "insensitive", "negated")
+    __slots__ = ()
+    _fields = ("item", "pattern", "insensitive", "negated")
 
-    def __init__(self, item: Expr, pattern: Expr, insensitive: bool, negated: bool) -> None:
-        _set(self, "item", item)
-        _set(self, "pattern", pattern)
-        _set(self, "insensitive", insensitive)
-        _set(self, "negated", negated)
-        _set(self, "key", ("like", insensitive, negated, item.key, pattern.key))
-        _set(self, "params", item.params + pattern.params)
+    def __new__(cls, item: Expr, pattern: Expr, insensitive: bool, negated: bool):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("like", insensitive, negated, item.key, pattern.key), item.params + pattern.params, item, pattern, insensitive, negated))
 
 
 class Between(Expr):
     """``BETWEEN low AND high``."""
 
-    __slots__ = ("item", "low", "high", "negated")
+    __slots__ = ()
+    _fields = ("item", "low", "high", "negated")
 
-    def __init__(self, item: Expr, low: Expr, high: Expr, negated: bool) -> None:
-        _set(self, "item", item)
-        _set(self, "low", low)
-        _set(self, "high", high)
-        _set(self, "negated", negated)
-        _set(self, "key", ("between", negated, item.key, low.key, high.key))
-        _set(self, "params", item.params + low.params + high.params)
+    def __new__(cls, item: Expr, low: Expr, high: Expr, negated: bool):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("between", negated, item.key, low.key, high.key), item.params + low.params + high.params, item, low, high, negated))
 
 
 class Func(Expr):
     """An SQL function call: ``func.lower(User.c.email)``, ``func.count()``."""
 
-    __slots__ = ("name", "args", "distinct")
+    __slots__ = ()
+    _fields = ("name", "args", "distinct")
 
-    def __init__(self, name: str, args: tuple[Expr, ...], distinct: bool = False) -> None:
-        _set(self, "name", name)
-        _set(self, "args", args)
-        _set(self, "distinct", distinct)
-        _set(self, "key", ("fn", name, distinct, *[a.key for a in args]))
+    def __new__(cls, name: str, args: tuple[Expr, ...], distinct: bool = False):  # type: ignore[no-untyped-def]
         params: tuple[Any, ...] = ()
         for a in args:
             params += a.params
-        _set(self, "params", params)
+        return _tnew(cls, (("fn", name, distinct, *[a.key for a in args]), params, name, args, distinct))
 
 
 class Alias(Expr):
     """An expression named in the select list."""
 
-    __slots__ = ("item", "name")
+    __slots__ = ()
+    _fields = ("item", "name")
 
-    def __init__(self, item: Expr, name: str) -> None:
+    def __new__(cls, item: Expr, name: str):  # type: ignore[no-untyped-def]
         if not isinstance(name, str) or not name:
             raise ValueError("an alias must be a non-empty string")
-        _set(self, "item", item)
-        _set(self, "name", name)
-        _set(self, "key", ("as", name, item.key))
-        _set(self, "params", item.params)
+        return _tnew(cls, (("as", name, item.key), item.params, item, name))
 
 
 class Ordering(Node):
     """A sort key: expression, direction and optional NULLS FIRST/LAST."""
 
-    __slots__ = ("item", "desc", "nulls_last")
+    __slots__ = ()
+    _fields = ("item", "desc", "nulls_last")
 
-    def __init__(self, item: Expr, desc: bool, nulls_last: bool | None) -> None:
-        _set(self, "item", item)
-        _set(self, "desc", desc)
-        _set(self, "nulls_last", nulls_last)
-        _set(self, "key", ("ord", desc, nulls_last, item.key))
-        _set(self, "params", item.params)
+    def __new__(cls, item: Expr, desc: bool, nulls_last: bool | None):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("ord", desc, nulls_last, item.key), item.params, item, desc, nulls_last))
 
     def nulls_first(self) -> Ordering:
         """Sort NULLs before other values."""
@@ -471,23 +458,21 @@ class Ordering(Node):
 class Exists(Expr):
     """``EXISTS (subquery)``."""
 
-    __slots__ = ("query",)
+    __slots__ = ()
+    _fields = ("query",)
 
-    def __init__(self, query: Query) -> None:
-        _set(self, "query", query)
-        _set(self, "key", ("exists", query.key))
-        _set(self, "params", query.params)
+    def __new__(cls, query: Query):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("exists", query.key), query.params, query))
 
 
 class SubqueryExpr(Expr):
     """A subquery used as a scalar value."""
 
-    __slots__ = ("query",)
+    __slots__ = ()
+    _fields = ("query",)
 
-    def __init__(self, query: Query) -> None:
-        _set(self, "query", query)
-        _set(self, "key", ("subq", query.key))
-        _set(self, "params", query.params)
+    def __new__(cls, query: Query):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("subq", query.key), query.params, query))
 
 
 #: Every node class that may appear in a tree; the compiler has one handler per entry.

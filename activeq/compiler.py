@@ -263,7 +263,10 @@ def lower_alias(node: a.Alias, lw: Lowering) -> exp.Expression:
     return exp.Alias(this=lw.lower(node.item), alias=ident(node.name))
 
 
-def lower_ordering(node: a.Ordering, lw: Lowering) -> exp.Expression:
+def lower_ordering(node: Any, lw: Lowering) -> exp.Expression:
+    if not isinstance(node, a.Ordering):
+        # order_by() keeps a bare expression as is: ascending, database NULL placement.
+        node = a.Ordering(node, False, None)
     item = lw.lower(node.item)
     if isinstance(item, exp.Alias):
         item = exp.Column(this=item.args["alias"])
@@ -315,7 +318,7 @@ def lower_select(query: Any, lw: Lowering) -> exp.Select:
     if s["havings"]:
         select.set("having", exp.Having(this=_conjunction([lw.lower(h) for h in s["havings"]])))
     if s["orders"]:
-        select.set("order", exp.Order(expressions=[lw.lower(o) for o in s["orders"]]))
+        select.set("order", exp.Order(expressions=[lower_ordering(o, lw) for o in s["orders"]]))
     if s["limit"] is not None:
         select.set("limit", exp.Limit(expression=lw.lower(s["limit"])))
     if s["offset"] is not None:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import apsw
 
+from .ast import Unbound
 from .compiler import Compiled, compiler
-from .errors import ActiveqError, NotFoundError, translate
+from .errors import ActiveqError, CompileError, NotFoundError, translate
 from .monitor import QueryLog, Timing
 
 if TYPE_CHECKING:
@@ -52,6 +53,11 @@ def _convert_binding(cursor: Any, index: int, value: Any) -> Any:
         return str(value)
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, Unbound):
+        raise CompileError(
+            f"no value for BindParam({value.name!r}): run the query through "
+            f"query.compile().execute({value.name}=...)"
+        )
     raise TypeError(f"cannot bind a value of type {type(value).__name__} (parameter {index})")
 
 

@@ -238,10 +238,14 @@ class ModelInfo:
 
 
 def _make_builder(info: ModelInfo, names: tuple[str, ...]) -> Any:
+    # Rows from the database skip pydantic: an instance is one allocation plus its __dict__.
+    # pydantic's bookkeeping slots are left unset and supplied on first use by
+    # ActiveRecord.__getattr__; the load context is set only when it is not the default one.
     env: dict[str, Any] = {
         "new": object.__new__,
         "cls": info.model,
-        "sa": object.__setattr__,
+        "set_dict": _SET_DICT,
+        "set_ctx": _SET_CTX,
     }
     items = []
     for i, name in enumerate(names):
@@ -256,14 +260,19 @@ def _make_builder(info: ModelInfo, names: tuple[str, ...]) -> Any:
 def build_all(rows, ctx):
     out = []
     append = out.append
-    for r in rows:
-        m = new(cls)
-        sa(m, '__dict__', {{{body}}})
-        sa(m, '__pydantic_fields_set__', set())
-        sa(m, '__pydantic_extra__', None)
-        sa(m, '__pydantic_private__', None)
-        sa(m, '_aq_ctx', ctx)
-        append(m)
+    if ctx is None or ctx is ctx.db._default_ctx:
+        for r in rows:
+            m = new(cls)
+            set_dict(m, {{{body}}})
+            append(m)
+    else:
+        for r in rows:
+            m = new(cls)
+            set_dict(m, {{{body}}})
+            set_ctx(m, ctx)
+            append(m)
+        if ctx.instances is None:
+            ctx.instances = out
     return out
 """
     exec(src, env)  # noqa: S102 - generated from column names validated as identifiers
@@ -308,7 +317,7 @@ class ModelMeta(ModelMetaclass):
                 if isinstance(ann, str):
                     annotations[attr] = f"{ann} | None"
                 elif ann is not None:
-                    annotations[attr] = typing.Optional[ann]  # noqa: UP007
+                    annotations[attr] = typing.Optional[ann]  # noqa: UP007, UP045
         cls = super().__new__(mcs, name, bases, namespace, **kw)
         for attr, value in plain.items():
             type.__setattr__(cls, attr, value)
@@ -356,6 +365,18 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
 _MODELS: dict[str, Any] = {}
 
 
+def _query_class() -> Any:
+    global _QUERY
+    if _QUERY is None:
+        from .query import Query
+
+        _QUERY = Query
+    return _QUERY
+
+
+_QUERY: Any = None
+
+
 def resolve_model(name: str) -> type[ActiveRecord]:
     """Find a declared model by class name (for string targets of relations)."""
     try:
@@ -392,14 +413,31 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
             super().__init__(**data)
         except pydantic.ValidationError as e:
             raise _wrap_validation(type(self), e) from e
+        _SET_CTX(self, None)
+
+    def __getattr__(self, name: str) -> Any:
+        # Instances built from rows leave these slots unset (see _make_builder).
+        if name == "_aq_ctx":
+            db = type(self).__database__
+            return None if db is None else db._default_ctx
+        if name == "__pydantic_fields_set__":
+            fields_set: set[str] = set()
+            _SET_FIELDS(self, fields_set)
+            return fields_set
+        if name == "__pydantic_extra__" or name == "__pydantic_private__":
+            return None
+        return super().__getattr__(name)  # type: ignore[misc]
 
     # queries -------------------------------------------------------------------------------
     @classmethod
     def query(cls: type[M]) -> Query[M]:
         """A new query over this model's table."""
-        from .query import Query
-
-        return Query(cls)
+        base = cls.__dict__.get("_aq_empty_query")
+        if base is None:
+            # Queries are immutable, so every query() can start from one shared empty query.
+            base = _query_class()(cls)
+            type.__setattr__(cls, "_aq_empty_query", base)
+        return base  # type: ignore[no-any-return]
 
     @classmethod
     def database(cls) -> Database:
@@ -496,3 +534,9 @@ def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
     return ValidationError(
         f"{model.__name__} has no field {', '.join(parts)}", field=unknown[0]
     )
+
+
+_SET_DICT = pydantic.BaseModel.__dict__["__dict__"].__set__ if "__dict__" in pydantic.BaseModel.__dict__ else (
+    lambda obj, value: object.__setattr__(obj, "__dict__", value))
+_SET_CTX = ActiveRecord.__dict__["_aq_ctx"].__set__
+_SET_FIELDS = pydantic.BaseModel.__dict__["__pydantic_fields_set__"].__set__

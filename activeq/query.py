@@ -12,14 +12,13 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .ast import (
-    BindParam,
     ColumnRef,
     Expr,
     Func,
-    Node,
     Ordering,
     Param,
     Star,
+    Unbound,
     as_expr,
 )
 from .compiler import Compiled, compiler
@@ -32,7 +31,6 @@ __all__ = ["CompiledQuery", "Delete", "Insert", "Query", "Update"]
 
 M = TypeVar("M")
 _new = object.__new__
-_set = object.__setattr__
 
 _EMPTY: dict[str, Any] = {
     "columns": None,
@@ -68,14 +66,11 @@ class Query(Generic[M]):
     kind = "select"
 
     def __init__(self, model: type[M]) -> None:
-        _set(self, "_s", {"model": model, **_EMPTY})
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Query is immutable: builder methods return a new Query")
+        self._s = {"model": model, **_EMPTY}
 
     def _replace(self, **changes: Any) -> Query[M]:
         q = _new(Query)
-        _set(q, "_s", {**self._s, **changes})
+        q._s = {**self._s, **changes}
         return q
 
     @property
@@ -93,21 +88,22 @@ class Query(Generic[M]):
             pass
         s = self._s
         columns = s["columns"]
+        joins = s["joins"]
         key = (
             "select",
             s["model"],
-            None if columns is None else tuple(c.key for c in columns),
-            tuple((k, t, on.key) for k, t, on in s["joins"]) if s["joins"] else (),
-            tuple(w.key for w in s["wheres"]),
-            tuple(g.key for g in s["groups"]) if s["groups"] else (),
-            tuple(h.key for h in s["havings"]) if s["havings"] else (),
-            tuple(o.key for o in s["orders"]),
+            None if columns is None else tuple([c.key for c in columns]),
+            tuple([(k, t, on.key) for k, t, on in joins]) if joins else (),
+            tuple([w.key for w in s["wheres"]]),
+            tuple([g.key for g in s["groups"]]) if s["groups"] else (),
+            tuple([h.key for h in s["havings"]]) if s["havings"] else (),
+            tuple([o.key for o in s["orders"]]),
             s["limit"] is None,
             s["offset"] is None,
             s["distinct"],
             s["count_wrap"],
         )
-        _set(self, "_key", key)
+        self._key = key
         return key
 
     @property
@@ -118,7 +114,20 @@ class Query(Generic[M]):
         except AttributeError:
             pass
         s = self._s
-        params: tuple[Any, ...] = ()
+        if s["columns"] is None and not s["joins"] and not s["groups"] and not s["havings"]:
+            # The common shape: filters, ordering and a limit only.
+            params = ()
+            for node in s["wheres"]:
+                params += node.params
+            for node in s["orders"]:
+                params += node.params
+            if s["limit"] is not None:
+                params += s["limit"].params
+            if s["offset"] is not None:
+                params += s["offset"].params
+            self._params = params
+            return params
+        params = ()
         if s["columns"] is not None:
             for c in s["columns"]:
                 params += c.params
@@ -131,7 +140,7 @@ class Query(Generic[M]):
             params += s["limit"].params
         if s["offset"] is not None:
             params += s["offset"].params
-        _set(self, "_params", params)
+        self._params = params
         return params
 
     # builders ------------------------------------------------------------------------------
@@ -146,7 +155,9 @@ class Query(Generic[M]):
 
     def where(self, *conditions: Any, **equals: Any) -> Query[M]:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
-        conds = tuple(self._condition(c) for c in conditions)
+        if len(conditions) == 1 and not equals and isinstance(conditions[0], Expr):
+            return self._replace(wheres=self._s["wheres"] + conditions)
+        conds = tuple([self._condition(c) for c in conditions])
         if equals:
             conds += tuple(self._column(name) == value for name, value in equals.items())
         if not conds:
@@ -160,7 +171,7 @@ class Query(Generic[M]):
 
         Replaces any previous ordering; ``order_by()`` with no arguments removes it.
         """
-        return self._replace(orders=tuple(self._ordering(o) for o in orderings))
+        return self._replace(orders=tuple([self._ordering(o) for o in orderings]))
 
     def limit(self, n: int | None) -> Query[M]:
         """At most ``n`` rows (bound as a parameter); None removes the limit."""
@@ -253,8 +264,8 @@ class Query(Generic[M]):
         raise CompileError(f"expected a condition expression, got {cond!r}")
 
     def _ordering(self, item: Any) -> Ordering:
-        if isinstance(item, Ordering):
-            return item
+        if isinstance(item, (Ordering, Expr)):
+            return item  # type: ignore[return-value]
         if isinstance(item, str):
             if item.startswith("-"):
                 return Ordering(self._named(item[1:]), True, None)
@@ -292,18 +303,24 @@ class Query(Generic[M]):
 
     def _run(self, query: Query[Any] | None = None) -> tuple[list[Any], Compiled, Database]:
         q = self if query is None else query
-        db = q._s["model"].database()
+        model = q._s["model"]
+        db = model.__database__ or model.database()
         t0 = perf_counter_ns()
-        entry, hit = compiler.compile(q, db.dialect)
+        key = q.key
+        entry = compiler.lookup((db.dialect, key))
+        hit = entry is not None
+        if entry is None:
+            entry, hit = compiler.compile(q, db.dialect)
         values = entry.values(q.params)
-        rows = db._select(entry, values, q.key, perf_counter_ns() - t0, hit)
+        rows = db._select(entry, values, key, perf_counter_ns() - t0, hit)
         return rows, entry, db
 
     # terminals -----------------------------------------------------------------------------
     def all(self) -> list[M]:
         """Run the query and return every result (models, partial models or Rows)."""
         rows, entry, db = self._run()
-        return self._finish(entry.mapper(rows, db._context(self)), db)
+        results = entry.mapper(rows, db._context(self))
+        return self._finish(results, db) if self._s["includes"] else results
 
     def _finish(self, results: list[Any], db: Database) -> list[Any]:
         includes = self._s["includes"]
@@ -429,10 +446,10 @@ def _infer_join(model: Any, target: Any) -> Expr:
     )
 
 
-class _Statement(Node):
+class _Statement:
     """Base for write statements; keyed and parameterised like expression nodes."""
 
-    __slots__ = ("model", "wheres", "kind")
+    __slots__ = ("model", "wheres", "kind", "key", "params")
 
 
 class Update(_Statement):
@@ -442,18 +459,18 @@ class Update(_Statement):
 
     def __init__(self, model: Any, assignments: tuple[tuple[Any, Expr], ...],
                  wheres: tuple[Expr, ...]) -> None:
-        _set(self, "model", model)
-        _set(self, "assignments", assignments)
-        _set(self, "wheres", wheres)
-        _set(self, "kind", "update")
-        _set(self, "key", ("update", model, tuple((c.name, e.key) for c, e in assignments),
+        self.model = model
+        self.assignments = assignments
+        self.wheres = wheres
+        self.kind = "update"
+        self.key = (("update", model, tuple((c.name, e.key) for c, e in assignments),
                            tuple(w.key for w in wheres)))
         params: tuple[Any, ...] = ()
         for _, e in assignments:
             params += e.params
         for w in wheres:
             params += w.params
-        _set(self, "params", params)
+        self.params = params
 
     @classmethod
     def build(cls, query: Query[Any], values: dict[str, Any], all_rows: bool) -> Update:
@@ -491,14 +508,14 @@ class Delete(_Statement):
     __slots__ = ()
 
     def __init__(self, model: Any, wheres: tuple[Expr, ...]) -> None:
-        _set(self, "model", model)
-        _set(self, "wheres", wheres)
-        _set(self, "kind", "delete")
-        _set(self, "key", ("delete", model, tuple(w.key for w in wheres)))
+        self.model = model
+        self.wheres = wheres
+        self.kind = "delete"
+        self.key = ("delete", model, tuple(w.key for w in wheres))
         params: tuple[Any, ...] = ()
         for w in wheres:
             params += w.params
-        _set(self, "params", params)
+        self.params = params
 
     @classmethod
     def build(cls, query: Query[Any], all_rows: bool) -> Delete:
@@ -528,14 +545,14 @@ class Insert(_Statement):
 
     def __init__(self, model: Any, names: tuple[str, ...], on_conflict: Any = None,
                  returning: bool = False) -> None:
-        _set(self, "model", model)
-        _set(self, "names", names)
-        _set(self, "on_conflict", on_conflict)
-        _set(self, "returning", returning)
-        _set(self, "wheres", ())
-        _set(self, "kind", "insert")
-        _set(self, "key", ("insert", model, names, on_conflict, returning))
-        _set(self, "params", ())
+        self.model = model
+        self.names = names
+        self.on_conflict = on_conflict
+        self.returning = returning
+        self.wheres = ()
+        self.kind = "insert"
+        self.key = ("insert", model, names, on_conflict, returning)
+        self.params = ()
 
 
 class CompiledQuery(Generic[M]):
@@ -550,8 +567,8 @@ class CompiledQuery(Generic[M]):
         self.dialect = dialect or (db.dialect if db is not None else "sqlite")
         self._entry, _ = compiler.compile(query, self.dialect)
         params = query.params
-        self._names = {p.name for p in params if isinstance(p, BindParam)}
-        self._slots = [(i, p.name) for i, p in enumerate(params) if isinstance(p, BindParam)]
+        self._names = {p.name for p in params if isinstance(p, Unbound)}
+        self._slots = [(i, p.name) for i, p in enumerate(params) if isinstance(p, Unbound)]
         self._params = list(params)
 
     @property
