@@ -159,6 +159,15 @@ def render_markdown(groups: dict, env: dict, chart_name: str | None) -> str:
         if name != "python"
     )
     out.append(f"- Libraries: {listed}")
+    apsw_sqlite = versions.get("sqlite (apsw)")
+    stdlib_sqlite = versions.get("sqlite (stdlib sqlite3)")
+    if apsw_sqlite and stdlib_sqlite and apsw_sqlite != stdlib_sqlite:
+        out.append(
+            f"- SQLite builds differ: raw_apsw, raw_apsw_aio and activeq run on APSW's SQLite "
+            f"{apsw_sqlite}; sqlite3, SQLAlchemy and Peewee go through the stdlib `sqlite3` "
+            f"driver and its SQLite {stdlib_sqlite}. Part of those peers' ratios is the "
+            "driver and SQLite version, not the library."
+        )
     if env["scale"] is not None:
         out.append(f"- Scale: {env['scale']} (`--scale`; 1.0 = 50,000 users, 200,000 orders)")
     sizes = env.get("sizes")
