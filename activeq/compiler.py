@@ -185,8 +185,9 @@ def lower_not(node: a.Not, lw: Lowering) -> exp.Expression:
 
 
 def lower_isnull(node: a.IsNull, lw: Lowering) -> exp.Expression:
-    test = exp.Is(this=_paren_if(lw.lower(node.item), *_BINARY), expression=exp.Null())
-    return exp.Not(this=test) if node.negated else test
+    # Not(Null) inside Is renders "x IS NOT NULL"; Not(Is(...)) would give "NOT x IS NULL".
+    null = exp.Not(this=exp.Null()) if node.negated else exp.Null()
+    return exp.Is(this=_paren_if(lw.lower(node.item), *_BINARY), expression=null)
 
 
 def lower_inlist(node: a.InList, lw: Lowering) -> exp.Expression:
@@ -378,28 +379,34 @@ def lower_insert(stmt: Any, lw: Lowering) -> exp.Expression:
     if conflict is not None:
         action = conflict[0]
         if dialect.UPSERT == "on_duplicate_key":
-            if action == "ignore":
-                insert.set("ignore", True)
-            else:
-                updates = (info.names if action == "replace" else conflict[2])
+            updates = () if action == "ignore" else (
+                info.names if action == "replace" else conflict[2])
+            sets = [_excluded_set(info.by_name[n].column, dialect) for n in updates
+                    if n in stmt.names]
+            if sets:
                 insert.set("conflict", exp.OnConflict(
-                    duplicate=True,
-                    expressions=[_excluded_set(info.by_name[n].column, dialect) for n in updates
-                                 if n in stmt.names],
-                ))
+                    duplicate=True, action=exp.var("UPDATE"), expressions=sets))
+            else:
+                insert.set("ignore", True)
         elif action == "ignore":
             insert.set("conflict", exp.OnConflict(action=exp.var("DO NOTHING")))
         elif action == "replace" and dialect.NAME == "sqlite":
             insert.set("alternative", "REPLACE")
         else:
-            targets = conflict[1] or ((info.pk.name,) if info.pk else ())
+            targets = (conflict[1] if len(conflict) > 1 else ()) or (
+                (info.pk.name,) if info.pk else ())
             updates = conflict[2] if action == "update" else tuple(
                 n for n in stmt.names if n not in targets)
-            insert.set("conflict", exp.OnConflict(
-                conflict_keys=[ident(info.by_name[n].column) for n in targets],
-                action=exp.var("DO UPDATE"),
-                expressions=[_excluded_set(info.by_name[n].column, dialect) for n in updates],
-            ))
+            keys = [ident(info.by_name[n].column) for n in targets]
+            if updates:
+                insert.set("conflict", exp.OnConflict(
+                    conflict_keys=keys, action=exp.var("DO UPDATE"),
+                    expressions=[_excluded_set(info.by_name[n].column, dialect) for n in updates],
+                ))
+            else:
+                # Nothing left to update: every inserted column is a conflict target.
+                insert.set("conflict", exp.OnConflict(conflict_keys=keys,
+                                                      action=exp.var("DO NOTHING")))
     if stmt.returning and dialect.RETURNING and info.pk is not None:
         insert.set("returning", exp.Returning(expressions=[exp.Column(this=ident(info.pk.column))]))
     return insert

@@ -24,6 +24,12 @@ def _literal(value: Any) -> exp.Expression | None:
     return None
 
 
+_IDENTITY: dict[str, Any] = {
+    "postgres": lambda: exp.GeneratedAsIdentityColumnConstraint(this=False),
+    "mysql": exp.AutoIncrementColumnConstraint,
+}
+
+
 def _column_def(column: Any, dialect: Any) -> exp.ColumnDef:
     if column.ddl is not None:
         # A __mapping__ override is the user's own DDL for this column: parse it so it is
@@ -34,6 +40,10 @@ def _column_def(column: Any, dialect: Any) -> exp.ColumnDef:
         )
         return parsed.this.expressions[0]  # type: ignore[no-any-return]
     constraints = []
+    if column.primary_key and column.python_type is int and dialect.NAME in _IDENTITY:
+        # SQLite's INTEGER PRIMARY KEY numbers rows by itself; elsewhere the key must be
+        # declared as generated, or inserting a new record (primary key None) would fail.
+        constraints.append(exp.ColumnConstraint(kind=_IDENTITY[dialect.NAME]()))
     if column.primary_key:
         constraints.append(exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint()))
     elif not column.nullable:
@@ -68,7 +78,7 @@ def create_table_statements(model: Any, dialect_name: str = "sqlite",
                 this=exp.Index(
                     this=ident(f"idx_{info.table}_{column.column}"),
                     table=table_exp(info.table),
-                    params=exp.IndexParameters(columns=[exp.Ordered(this=exp.Column(this=ident(column.column)), nulls_first=True)]),
+                    params=exp.IndexParameters(columns=[exp.Ordered(this=exp.Column(this=ident(column.column)), nulls_first=dialect.NULLS_ARE == "small")]),
                 ),
                 kind="INDEX",
                 exists=if_not_exists,
