@@ -359,7 +359,7 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
         if getattr(value, "is_relation", False):
             value.attach(cls, attr)
     _MODELS[f"{cls.__module__}.{cls.__name__}"] = cls
-    _MODELS.setdefault(cls.__name__, cls)
+    _MODELS[cls.__name__] = cls
 
 
 _MODELS: dict[str, Any] = {}

@@ -1,0 +1,149 @@
+"""Quickstart: declare models, create tables, insert rows, run queries, see SQL and timings.
+
+Run with ``make demo`` (or ``python examples/quickstart.py [DB_PATH]``). The database is an
+embedded SQLite file; it is recreated on every run.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+from datetime import datetime, timedelta
+
+from activeq import ActiveRecord, BindParam, Database, Field, func
+
+
+class User(ActiveRecord):
+    __table_name__ = "users"
+
+    id: int = Field(primary_key=True)
+    name: str
+    email: str = Field(max_length=255, unique=True)
+    status: str = Field(default="active", index=True)
+    is_active: bool = True
+    created_at: datetime
+
+    FIND_BY_EMAIL = None  # a plain class attribute: the compiled statement, built on first use
+
+    @classmethod
+    def find_by_email(cls, email: str) -> User | None:
+        if cls.FIND_BY_EMAIL is None:
+            cls.FIND_BY_EMAIL = cls.query().where(cls.c.email == BindParam("email")).compile()
+        result = cls.FIND_BY_EMAIL.execute(email=email)
+        return result[0] if result else None
+
+
+class Order(ActiveRecord):
+    __table_name__ = "orders"
+
+    id: int = Field(primary_key=True)
+    user_id: int = Field(index=True)
+    total: float
+    created_at: datetime
+
+
+def show(title: str, query: object) -> None:
+    """Print a query's SQL for SQLite and PostgreSQL."""
+    print(f"\n== {title}")
+    for dialect in ("sqlite", "postgres"):
+        sql, params = query.to_sql(dialect)  # type: ignore[attr-defined]
+        print(f"  {dialect:8s} {sql}")
+        print(f"  {'':8s} params={params}")
+
+
+def main(path: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    db = Database(path)
+    db.bind(User, Order)
+    db.create_tables(User, Order)
+
+    rng = random.Random(7)
+    start = datetime(2024, 1, 1)
+    with db.transaction():
+        for i in range(2000):
+            User(
+                name=f"User {i}",
+                email=f"user{i}@example.com",
+                status=rng.choice(["active", "active", "inactive"]),
+                is_active=rng.random() < 0.8,
+                created_at=start + timedelta(hours=i),
+            ).save()
+        for i in range(6000):
+            Order(
+                user_id=rng.randint(1, 2000),
+                total=round(rng.uniform(5, 500), 2),
+                created_at=start + timedelta(hours=i),
+            ).save()
+    print(f"created {User.query().count()} users and {Order.query().count()} orders in {path}")
+
+    # Select only required fields.
+    q = User.query().select("id", "name").limit(3)
+    show("select only required fields", q)
+    for user in q.all():
+        print("  ", user.id, user.name)
+
+    # Filter at the database level.
+    q = User.query().where(User.c.is_active == True).order_by(User.c.id).limit(3)  # noqa: E712
+    show("where clauses early", q)
+    print("  ", [u.name for u in q.all()])
+
+    # A JOIN fetching two models at once.
+    q = (
+        User.query()
+        .join(Order, User.c.id == Order.c.user_id)
+        .select(User.c.id, User.c.name, Order.c.id, Order.c.total)
+        .order_by(Order.c.id)
+        .limit(3)
+    )
+    show("join instead of N+1", q)
+    for row in q.all():
+        print(f"   User {row.User.name} has order {row.Order.id} ({row.Order.total})")
+
+    # Aggregates.
+    q = (
+        Order.query()
+        .select(Order.c.user_id, func.count().as_("orders"), func.sum(Order.c.total).as_("spent"))
+        .group_by(Order.c.user_id)
+        .having(func.count() > 5)
+        .order_by(func.sum(Order.c.total).desc())
+        .limit(3)
+    )
+    show("top customers", q)
+    for row in q.all():
+        print(f"   user {row.user_id}: {row.orders} orders, {row.spent:.2f} spent")
+
+    # Bulk update and delete: one statement each.
+    ids = [u.id for u in User.query().where(User.c.status == "inactive").limit(50).all()]
+    changed = User.query().where(User.c.id.is_in(ids)).update({"status": "active"})
+    show("bulk update", User.query().where(User.c.id.is_in(ids)))
+    print(f"   {changed} users reactivated")
+    removed = Order.query().where(Order.c.total < 10).delete()
+    print(f"   {removed} small orders deleted")
+
+    # A prepared statement with a named parameter.
+    user = User.find_by_email("user42@example.com")
+    print(f"\n== prepared statement\n   {User.FIND_BY_EMAIL.sql}\n   found {user.name if user else None}")
+
+    # The plan SQLite chooses.
+    print("\n== explain")
+    print(User.query().where(User.c.status == "active").order_by(User.c.name).explain())
+
+    # Timing of every query this program ran, grouped by SQL text.
+    print("\n== per-query timing summary (slowest total first)")
+    summary: dict[str, list[float]] = {}
+    for record in db.queries:
+        summary.setdefault(record.sql, []).append(record.duration_ms)
+    rows = sorted(summary.items(), key=lambda kv: -sum(kv[1]))[:12]
+    print(f"   {'count':>6} {'total ms':>9} {'mean ms':>8}  sql")
+    for sql, durations in rows:
+        text = sql if len(sql) <= 90 else sql[:87] + "..."
+        print(f"   {len(durations):6d} {sum(durations):9.2f} {sum(durations) / len(durations):8.3f}  {text}")
+    db.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(tempfile.gettempdir(), "activeq_quickstart.db"))
