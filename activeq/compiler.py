@@ -485,6 +485,9 @@ class Compiler:
         kind = stmt.kind
         tree = STATEMENTS[kind](stmt, lw)
         text = tree.sql(dialect=dialect.SQLGLOT, copy=False)
+        if dialect.PLACEHOLDER == "%s":
+            # pyformat drivers (psycopg, PyMySQL) read every % as a marker: a literal % is %%.
+            text = text.replace("%", "%%")
         order: list[int] = []
 
         def mark(match: re.Match[str]) -> str:
