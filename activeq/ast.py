@@ -121,16 +121,16 @@ class Expr(Node):
             return IsNull(self, True)
         return Compare("<>", self, as_expr(other))
 
-    def __lt__(self, other: Any) -> Expr:
+    def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
         return Compare("<", self, as_expr(other))
 
-    def __le__(self, other: Any) -> Expr:
+    def __le__(self, other: Any) -> Expr:  # type: ignore[override]
         return Compare("<=", self, as_expr(other))
 
-    def __gt__(self, other: Any) -> Expr:
+    def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
         return Compare(">", self, as_expr(other))
 
-    def __ge__(self, other: Any) -> Expr:
+    def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
         return Compare(">=", self, as_expr(other))
 
     # boolean algebra ---------------------------------------------------------------------
@@ -249,6 +249,10 @@ class ColumnRef(Expr):
 
     __slots__ = ()
     _fields = ("model", "name", "column", "table")
+    model: Any
+    name: str
+    column: str
+    table: str
 
     def __new__(cls, model: Any, name: str, column: str, table: str):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("col", table, column), (), model, name, column, table))
@@ -262,6 +266,7 @@ class Param(Expr):
 
     __slots__ = ()
     _fields = ("value",)
+    value: Any
 
     def __new__(cls, value: Any):  # type: ignore[no-untyped-def]
         return _tnew(cls, ("?", (value,), value))
@@ -277,6 +282,7 @@ class BindParam(Expr):
 
     __slots__ = ()
     _fields = ("name",)
+    name: str
 
     def __new__(cls, name: str):  # type: ignore[no-untyped-def]
         if not isinstance(name, str) or not name.isidentifier():
@@ -310,6 +316,9 @@ class Compare(Expr):
 
     __slots__ = ()
     _fields = ("op", "left", "right")
+    op: str
+    left: Expr
+    right: Expr
 
     def __new__(cls, op: str, left: Expr, right: Expr):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("cmp", op, left.key, right.key), left.params + right.params, op, left, right))
@@ -320,6 +329,9 @@ class Arith(Expr):
 
     __slots__ = ()
     _fields = ("op", "left", "right")
+    op: str
+    left: Expr
+    right: Expr
 
     def __new__(cls, op: str, left: Expr, right: Expr):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("ar", op, left.key, right.key), left.params + right.params, op, left, right))
@@ -330,6 +342,8 @@ class BoolOp(Expr):
 
     __slots__ = ()
     _fields = ("op", "items")
+    op: str
+    items: tuple[Expr, ...]
 
     def __new__(cls, op: str, items: tuple[Expr, ...]):  # type: ignore[no-untyped-def]
         if len(items) == 2:
@@ -353,6 +367,7 @@ class Not(Expr):
 
     __slots__ = ()
     _fields = ("item",)
+    item: Expr
 
     def __new__(cls, item: Expr):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("not", item.key), item.params, item))
@@ -363,6 +378,8 @@ class IsNull(Expr):
 
     __slots__ = ()
     _fields = ("item", "negated")
+    item: Expr
+    negated: bool
 
     def __new__(cls, item: Expr, negated: bool):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("isnull", negated, item.key), item.params, item, negated))
@@ -377,6 +394,9 @@ class InList(Expr):
 
     __slots__ = ()
     _fields = ("item", "values", "negated")
+    item: Expr
+    values: tuple[Any, ...]
+    negated: bool
 
     def __new__(cls, item: Expr, values: tuple[Any, ...], negated: bool):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("inlist", negated, item.key), item.params + (values,), item, values, negated))
@@ -387,6 +407,9 @@ class InQuery(Expr):
 
     __slots__ = ()
     _fields = ("item", "query", "negated")
+    item: Expr
+    query: Query[Any]
+    negated: bool
 
     def __new__(cls, item: Expr, query: Query, negated: bool):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("inquery", negated, item.key, query.key), item.params + query.params, item, query, negated))
@@ -397,6 +420,10 @@ class Like(Expr):
 
     __slots__ = ()
     _fields = ("item", "pattern", "insensitive", "negated")
+    item: Expr
+    pattern: Expr
+    insensitive: bool
+    negated: bool
 
     def __new__(cls, item: Expr, pattern: Expr, insensitive: bool, negated: bool):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("like", insensitive, negated, item.key, pattern.key), item.params + pattern.params, item, pattern, insensitive, negated))
@@ -407,6 +434,10 @@ class Between(Expr):
 
     __slots__ = ()
     _fields = ("item", "low", "high", "negated")
+    item: Expr
+    low: Expr
+    high: Expr
+    negated: bool
 
     def __new__(cls, item: Expr, low: Expr, high: Expr, negated: bool):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("between", negated, item.key, low.key, high.key), item.params + low.params + high.params, item, low, high, negated))
@@ -417,6 +448,9 @@ class Func(Expr):
 
     __slots__ = ()
     _fields = ("name", "args", "distinct")
+    name: str
+    args: tuple[Expr, ...]
+    distinct: bool
 
     def __new__(cls, name: str, args: tuple[Expr, ...], distinct: bool = False):  # type: ignore[no-untyped-def]
         params: tuple[Any, ...] = ()
@@ -430,6 +464,8 @@ class Alias(Expr):
 
     __slots__ = ()
     _fields = ("item", "name")
+    item: Expr
+    name: str
 
     def __new__(cls, item: Expr, name: str):  # type: ignore[no-untyped-def]
         if not isinstance(name, str) or not name:
@@ -442,6 +478,9 @@ class Ordering(Node):
 
     __slots__ = ()
     _fields = ("item", "desc", "nulls_last")
+    item: Expr
+    desc: bool
+    nulls_last: bool | None
 
     def __new__(cls, item: Expr, desc: bool, nulls_last: bool | None):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("ord", desc, nulls_last, item.key), item.params, item, desc, nulls_last))
@@ -460,6 +499,7 @@ class Exists(Expr):
 
     __slots__ = ()
     _fields = ("query",)
+    query: Query[Any]
 
     def __new__(cls, query: Query):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("exists", query.key), query.params, query))
@@ -470,6 +510,7 @@ class SubqueryExpr(Expr):
 
     __slots__ = ()
     _fields = ("query",)
+    query: Query[Any]
 
     def __new__(cls, query: Query):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("subq", query.key), query.params, query))

@@ -23,6 +23,9 @@ class ColumnSet:
     ColumnRef(items.title)
     """
 
+    _columns: dict[str, ColumnRef]
+    _model_name: str
+
     def __init__(self, model_name: str, columns: dict[str, ColumnRef]) -> None:
         self.__dict__.update(columns)
         self.__dict__["_model_name"] = model_name

@@ -499,7 +499,8 @@ class Compiler:
             (pos, lw.converters[slot]) for pos, slot in enumerate(order) if slot in lw.converters
         )
         identity = order == list(range(lw.slot))
-        mapper, names = (None, ())
+        mapper: Any = None
+        names: tuple[str, ...] = ()
         if kind == "select":
             from .results import make_mapper
 

@@ -204,14 +204,13 @@ class Database:
     def bind(self, *models: type[ActiveRecord]) -> None:
         """Make these models (or, with ``ActiveRecord``, every model) use this database."""
         for model in models:
+            # A class attribute: subclasses without a binding of their own inherit it.
             type.__setattr__(model, "__database__", self)
-            for sub in _subclasses(model):
-                if "__database__" in sub.__dict__ and sub.__dict__["__database__"] is not self:
-                    continue
         for model in models:
-            if hasattr(model, "__aq__"):
-                for rel in model.__aq__.relations.values():
-                    rel.check()
+            for bound in (model, *_subclasses(model)):
+                if "__aq__" in bound.__dict__:
+                    for rel in bound.__aq__.relations.values():
+                        rel.check()
 
     def create_tables(self, *models: type[ActiveRecord], if_not_exists: bool = True) -> None:
         """CREATE TABLE (with unique constraints) and CREATE INDEX for each model, in order."""
@@ -275,7 +274,7 @@ class Database:
         try:
             cur.execute(entry.sql, values)
             while True:
-                rows = []
+                rows: list[Any] = []
                 append = rows.append
                 for row in cur:
                     append(row)
@@ -464,7 +463,7 @@ def _is_expr(value: Any) -> bool:
     return isinstance(value, Expr)
 
 
-def _subclasses(cls: type) -> Iterator[type]:
+def _subclasses(cls: Any) -> Iterator[Any]:
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)

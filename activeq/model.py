@@ -512,8 +512,8 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
 
 
 def _wrap_validation(model: type, error: pydantic.ValidationError, index: int | None = None) -> ValidationError:
-    first = error.errors()[0] if error.errors() else {}
-    loc = first.get("loc", ())
+    details = error.errors()
+    loc = details[0].get("loc", ()) if details else ()
     field = str(loc[0]) if loc else None
     where = f"row {index}: " if index is not None else ""
     detail = "; ".join(

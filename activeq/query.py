@@ -64,6 +64,9 @@ class Query(Generic[M]):
 
     __slots__ = ("_s", "_key", "_params")
     kind = "select"
+    _s: dict[str, Any]
+    _key: Any
+    _params: tuple[Any, ...]
 
     def __init__(self, model: type[M]) -> None:
         self._s = {"model": model, **_EMPTY}
