@@ -24,12 +24,15 @@ from .errors import (
     MultipleResultsError,
     NotFoundError,
     OperationalError,
+    RelationError,
+    RelationNotLoadedError,
     UnsupportedError,
     ValidationError,
 )
 from .model import ActiveRecord, Field
 from .monitor import Plan, Timing
 from .query import CompiledQuery, Query
+from .relations import belongs_to, has_many, has_one, many_to_many
 from .results import Row
 
 __version__ = "0.1.0"
@@ -51,10 +54,16 @@ __all__ = [
     "OperationalError",
     "Plan",
     "Query",
+    "RelationError",
+    "RelationNotLoadedError",
     "Row",
     "Timing",
     "UnsupportedError",
     "ValidationError",
+    "belongs_to",
     "exists",
     "func",
+    "has_many",
+    "has_one",
+    "many_to_many",
 ]

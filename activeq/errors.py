@@ -16,6 +16,8 @@ __all__ = [
     "MultipleResultsError",
     "NotFoundError",
     "OperationalError",
+    "RelationError",
+    "RelationNotLoadedError",
     "UnsupportedError",
     "ValidationError",
     "translate",
@@ -38,6 +40,14 @@ class UnsupportedError(CompileError):
         self.dialect = dialect
         message = f"{node} is not supported by the {dialect} dialect"
         super().__init__(f"{message}: {detail}" if detail else message)
+
+
+class RelationError(ActiveqError):
+    """A relation declaration is invalid: unknown target model or a column that does not exist."""
+
+
+class RelationNotLoadedError(ActiveqError):
+    """An unloaded relation was read while the fetch mode is 'raise'."""
 
 
 class NotFoundError(ActiveqError, LookupError):
@@ -99,7 +109,13 @@ class OperationalError(DatabaseError):
 
 
 class BusyError(OperationalError):
-    """The database stayed busy (locked by another connection) past the retry budget."""
+    """The database stayed busy (locked by another connection) past the retry budget.
+
+    Attributes:
+        attempts: how many times the statement or transaction was tried.
+    """
+
+    attempts: int = 1
 
 
 class LockedError(BusyError):

@@ -1,14 +1,45 @@
-"""Eager loading (includes) and relation fetch modes."""
+"""Eager loading (``includes()``) and the fetch modes of unloaded relations.
+
+Loading a relation for a list of parents is one query whatever their number: the parents'
+keys are bound as one array parameter (``col IN (SELECT value FROM json_each(?))`` on SQLite,
+so no bound-variable limit applies) and the rows are grouped back by key in Python. Nested
+includes repeat this one level down, so ``includes()`` costs 1 + (number of relations) queries.
+
+Loaded values live in each instance's ``_aq_rel`` dict. An unloaded relation read on an
+instance follows the fetch mode of the query that produced it:
+
+* ``'lazy'``: load it for that instance alone (one query).
+* ``'peers'``: load it for every instance the same query returned (one query).
+* ``'raise'``: raise ``RelationNotLoadedError`` naming the relation and the fix.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import difflib
+from collections.abc import Callable
+from time import perf_counter_ns
+from typing import Any, NamedTuple
 
-from .errors import CompileError
+from .ast import ColumnRef
+from .compiler import compiler
+from .errors import CompileError, RelationNotLoadedError
 
-__all__ = ["FETCH_MODES", "check_fetch_mode", "load_includes", "normalize_includes"]
+__all__ = [
+    "FETCH_MODES",
+    "Include",
+    "check_fetch_mode",
+    "load_includes",
+    "load_on_access",
+    "load_relation",
+    "normalize_includes",
+]
 
 FETCH_MODES = ("lazy", "peers", "raise")
+
+_new_dict = dict
+_set = object.__setattr__
+# Key types SQLite returns unchanged; other values are compared in their stored (text) form.
+_NATIVE = frozenset((int, str, float, bytes))
 
 
 def check_fetch_mode(mode: str) -> str:
@@ -18,11 +49,339 @@ def check_fetch_mode(mode: str) -> str:
     return mode
 
 
-def normalize_includes(model: Any, relations: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Turn includes() arguments into a tuple of (name, refine, nested) entries."""
-    raise NotImplementedError("includes() is not available yet")
+class Include(NamedTuple):
+    """One relation to eager-load: its name, an optional query refinement and nested includes."""
+
+    name: str
+    refine: Callable[[Any], Any] | None
+    nested: tuple[Include, ...]
 
 
-def load_includes(db: Any, model: Any, parents: list[Any], includes: tuple[Any, ...]) -> None:
-    """Load every included relation for ``parents``: one query per relation per level."""
-    raise NotImplementedError("includes() is not available yet")
+# normalising includes() arguments ------------------------------------------------------------
+
+def normalize_includes(model: Any, relations: tuple[Any, ...]) -> tuple[Include, ...]:
+    """Turn includes() arguments into merged ``Include`` entries, checking every name.
+
+    Accepted forms, freely combined: ``'orders'``; dotted paths ``'books.categories'``;
+    dicts mapping a name (or path) to ``True``, a refinement ``lambda q: q.where(...)``,
+    a nested spec (dict, name or list of names), or ``False`` to leave it out; lists of these.
+    """
+    entries: list[Include] = []
+    for item in relations:
+        _collect(model, item, entries)
+    return merge_includes(tuple(entries))
+
+
+def _collect(model: Any, item: Any, out: list[Include]) -> None:
+    if isinstance(item, str):
+        out.append(_path(model, item, None, ()))
+    elif isinstance(item, dict):
+        for key, value in item.items():
+            if not isinstance(key, str):
+                raise CompileError(f"includes() dict keys are relation names, not {key!r}")
+            if value is False:
+                continue
+            if value is True or value is None:
+                out.append(_path(model, key, None, ()))
+            elif isinstance(value, (dict, str, list, tuple)):
+                target = _relation_at(model, key).target_model()
+                out.append(_path(model, key, None, normalize_includes(target, (value,))))
+            elif callable(value):
+                out.append(_path(model, key, value, ()))
+            else:
+                raise CompileError(
+                    f"includes({{{key!r}: ...}}) takes True, a function refining the query, or "
+                    f"nested includes, not {value!r}")
+    elif isinstance(item, (list, tuple)):
+        for sub in item:
+            _collect(model, sub, out)
+    else:
+        raise CompileError(
+            f"includes() takes relation names, dotted paths or dicts, not {item!r}")
+
+
+def _relation_at(model: Any, path: str) -> Any:
+    """The relation at the end of a dotted path, checking each step."""
+    rel = None
+    for part in _split(path):
+        rel = _relation(model, part)
+        model = rel.target_model()
+    return rel
+
+
+def _split(path: str) -> list[str]:
+    parts = path.split(".")
+    if not path or any(not p.strip() for p in parts):
+        raise CompileError(f"includes() got an empty relation name in {path!r}")
+    return parts
+
+
+def _relation(model: Any, name: str) -> Any:
+    relations = model.__aq__.relations
+    rel = relations.get(name)
+    if rel is None:
+        close = difflib.get_close_matches(name, list(relations), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        known = ", ".join(sorted(relations)) or "(none declared)"
+        raise CompileError(
+            f"{model.__name__} has no relation {name!r}; {hint}relations of {model.__name__}: {known}")
+    return rel
+
+
+def _path(model: Any, path: str, refine: Any, nested: tuple[Include, ...]) -> Include:
+    parts = _split(path)
+    # Check every step now, so a typo fails when the query is built, not when it runs.
+    for part in parts:
+        model = _relation(model, part).target_model()
+    entry = Include(parts[-1], refine, nested)
+    for part in reversed(parts[:-1]):
+        entry = Include(part, None, (entry,))
+    return entry
+
+
+def merge_includes(entries: tuple[Include, ...]) -> tuple[Include, ...]:
+    """Merge entries naming the same relation: nested includes unite, refinements compose."""
+    if len(entries) < 2 and not any(e.nested for e in entries):
+        return entries
+    merged: dict[str, Include] = {}
+    for entry in entries:
+        prev = merged.get(entry.name)
+        if prev is None:
+            merged[entry.name] = entry
+            continue
+        refine = prev.refine
+        if entry.refine is not None and entry.refine is not refine:
+            refine = entry.refine if refine is None else _compose(refine, entry.refine)
+        merged[entry.name] = Include(entry.name, refine, prev.nested + entry.nested)
+    return tuple(
+        Include(e.name, e.refine, merge_includes(e.nested)) if e.nested else e
+        for e in merged.values()
+    )
+
+
+def _compose(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda q: second(first(q))
+
+
+# loading -----------------------------------------------------------------------------------
+
+def load_includes(db: Any, model: Any, parents: list[Any], includes: tuple[Include, ...]) -> None:
+    """Finish a query's results: record them as peers and load every included relation.
+
+    One query per relation per level; parents without keys (or levels without rows) cost none.
+    """
+    first = parents[0]
+    ctx = getattr(first, "_aq_ctx", None)
+    mode = db.fetch_mode
+    if ctx is not None:
+        mode = ctx.fetch_mode
+        if mode == "peers" and ctx is not db._default_ctx:
+            _record_peers(db, ctx, parents)
+    if not includes:
+        return
+    if not isinstance(first, model):
+        raise CompileError(
+            f"includes() needs the query to return {model.__name__} instances; "
+            "it selects other columns (use a join select or drop includes())")
+    # Fresh results carry no relation values yet: give each a new dict once, shared by
+    # every relation loaded at this level.
+    slots = [_new_dict() for _ in parents]
+    set_rel = _rel_setter()
+    for parent, slot in zip(parents, slots):
+        set_rel(parent, slot)
+    for inc in merge_includes(includes):
+        rel = model.__aq__.relations[inc.name]
+        load_relation(db, rel, parents, slots, inc.refine, inc.nested, mode)
+
+
+def _record_peers(db: Any, ctx: Any, results: list[Any]) -> None:
+    if ctx.instances is None:
+        ctx.instances = results
+    elif ctx.instances is not results:
+        # A later batch of a stream: its peers are that batch, not the whole stream.
+        fresh = type(ctx)(db, "peers", results)
+        for item in results:
+            _set(item, "_aq_ctx", fresh)
+
+
+def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, Any]],
+                  refine: Any = None, nested: tuple[Include, ...] = (),
+                  mode: str = "lazy") -> None:
+    """Load ``rel`` for every parent in one query and store it in each parent's slot dict."""
+    attr = rel.parent_attr
+    name = rel.name
+    data0 = parents[0].__dict__
+    if attr not in data0:
+        raise CompileError(
+            f"loading {rel.label} needs {rel.owner.__name__}.{attr}: add it to select()")
+    column = rel.owner.__aq__.by_name[attr]
+    native = column.python_type in _NATIVE
+    if native:
+        keys = [p.__dict__[attr] for p in parents]
+    else:
+        keys = [_stored(p.__dict__[attr]) for p in parents]
+    distinct = list(dict.fromkeys(keys))
+    if None in distinct:
+        distinct.remove(None)
+    many = rel.many
+    if not distinct:
+        for slot in slots:
+            slot[name] = [] if many else None
+        return
+    query, key_index, names, window = _child_query(db, rel, refine, distinct, nested, mode)
+    t0 = perf_counter_ns()
+    entry, hit = compiler.compile(query, db.dialect)
+    values = entry.values(query.params)
+    rows = db._select(entry, values, query.key, perf_counter_ns() - t0, hit)
+    target = rel.target_model()
+    children = target.__aq__.builder(names)(rows, db._context(query))
+    groups: dict[Any, list[Any]] = {}
+    get = groups.get
+    for child, row in zip(children, rows):
+        k = row[key_index]
+        found = get(k)
+        if found is None:
+            groups[k] = [child]
+        else:
+            found.append(child)
+    shared = len(distinct) != len(keys)
+    if window is not None:
+        start, stop = window
+        for k, found in groups.items():
+            groups[k] = found[start:stop]
+    if many:
+        for slot, k in zip(slots, keys):
+            found = get(k)
+            # Parents sharing a key get their own lists, so changing one leaves the other.
+            slot[name] = [] if found is None else (found[:] if shared else found)
+    else:
+        for slot, k in zip(slots, keys):
+            found = get(k)
+            slot[name] = found[0] if found else None
+    query._finish(children, db)
+
+
+def _stored(value: Any) -> Any:
+    """A key in the form SQLite returns it, so parent keys match raw row values."""
+    if value is None or type(value) in _NATIVE:
+        return value
+    from .compiler import _json_default
+
+    return _json_default(value)
+
+
+def _child_query(db: Any, rel: Any, refine: Any, keys: list[Any], nested: tuple[Include, ...],
+                 mode: str) -> tuple[Any, int, tuple[str, ...], tuple[int, int | None] | None]:
+    """The query of the relation's rows for ``keys``, where its key column sits, the names
+    the model builder reads, and the per-parent (start, stop) window of a refined limit."""
+    from .query import Query
+
+    target = rel.target_model()
+    query = rel.base_query()
+    if refine is not None:
+        refined = refine(query)
+        if not isinstance(refined, Query) or refined.model is not target:
+            raise CompileError(
+                f"the includes() function for {rel.label} must return a query of "
+                f"{target.__name__} (the one it was given, refined), not {refined!r}")
+        query = refined
+    s = query._s
+    child_ref = rel.child_ref()
+    window = None
+    if len(keys) == 1:
+        query = query.where(child_ref == keys[0])
+    else:
+        limit, offset = s["limit"], s["offset"]
+        if limit is not None or offset is not None:
+            # LIMIT/OFFSET in a refinement mean "per parent": applied after grouping.
+            start = 0 if offset is None else offset.value
+            stop = None if limit is None else start + limit.value
+            window = (start, stop)
+            query = query._replace(limit=None, offset=None)
+        query = query.where(child_ref.is_in(keys))
+    info = target.__aq__
+    columns = s["columns"]
+    if columns is not None:
+        for col in columns:
+            if type(col) is not ColumnRef or col.model is not target:
+                raise CompileError(
+                    f"the includes() query for {rel.label} may select only {target.__name__} "
+                    f"columns, not {col!r}")
+        names = tuple(c.name for c in columns)
+    else:
+        names = info.names
+        columns = tuple(info.refs[n] for n in names)
+    if child_ref.model is target:
+        if child_ref.name in names:
+            key_index = names.index(child_ref.name)
+        else:
+            key_index = len(columns)
+            names = names + (child_ref.name,)
+            query = query._replace(columns=columns + (child_ref,))
+    else:
+        # The key comes from the join table: read it after the target's own columns, which
+        # are all the model builder looks at.
+        key_index = len(columns)
+        query = query._replace(columns=columns + (child_ref,))
+    options = query._s["options"]
+    if mode != db.fetch_mode and "fetch_mode" not in options:
+        query = query.options(fetch_mode=mode)
+    if nested:
+        query = query._replace(includes=query._s["includes"] + nested)
+    return query, key_index, names, window
+
+
+# access to unloaded relations --------------------------------------------------------------
+
+def load_on_access(rel: Any, instance: Any) -> Any:
+    """The value of an unloaded relation read on ``instance``, per its fetch mode."""
+    ctx = getattr(instance, "_aq_ctx", None)
+    name = rel.name
+    if ctx is None:
+        # Not saved yet: nothing to cache against; look up what the keys already point to.
+        db = rel.owner.database()
+        slot: dict[str, Any] = {}
+        if instance.__dict__.get(rel.parent_attr) is None:
+            return [] if rel.many else None
+        load_relation(db, rel, [instance], [slot], mode="lazy")
+        return slot[name]
+    mode = ctx.fetch_mode
+    if mode == "raise":
+        raise RelationNotLoadedError(
+            f"{rel.label} is not loaded and the fetch mode is 'raise': load it with "
+            f"{rel.owner.__name__}.query().includes({name!r}) (or use fetch_mode 'lazy' "
+            "or 'peers')")
+    group = [instance]
+    peers = ctx.instances
+    if mode == "peers" and peers:
+        cls = type(instance)
+        group = [p for p in peers if type(p) is cls and name not in _slot_of(p)]
+        if not any(p is instance for p in group):
+            group.append(instance)
+    slots = [_slot_of(p, create=True) for p in group]
+    load_relation(ctx.db, rel, group, slots, mode=mode)
+    return instance._aq_rel[name]
+
+
+_EMPTY: dict[str, Any] = {}
+_SET_REL: Any = None
+
+
+def _rel_setter() -> Any:
+    global _SET_REL
+    if _SET_REL is None:
+        from .model import ActiveRecord
+
+        _SET_REL = ActiveRecord.__dict__["_aq_rel"].__set__
+    return _SET_REL
+
+
+def _slot_of(instance: Any, create: bool = False) -> dict[str, Any]:
+    slot = getattr(instance, "_aq_rel", None)
+    if slot is None:
+        if not create:
+            return _EMPTY
+        slot = {}
+        _set(instance, "_aq_rel", slot)
+    return slot  # type: ignore[no-any-return]
+

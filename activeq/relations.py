@@ -1,0 +1,444 @@
+"""Relation declarations: ``has_many``, ``belongs_to``, ``has_one``, ``many_to_many``.
+
+A declaration is a plain class attribute of a model. The model metaclass calls
+``attach(model, name)`` when the class is created; ``Database.bind`` calls ``check()``, which
+resolves the target model (class-name strings are forward references) and verifies every
+column the declaration names. On an instance the attribute reads the loaded value, loading it
+on first access according to the fetch mode (see ``activeq.loading``).
+
+Every kind reduces to the same loading recipe: collect one key from each parent
+(``parent_attr``), select target rows whose ``child_ref`` column is in those keys, and hand
+each parent the rows carrying its key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from .ast import ColumnRef, Expr, Ordering
+from .errors import CompileError, RelationError
+
+__all__ = ["BelongsTo", "HasMany", "HasOne", "ManyToMany", "Relation", "belongs_to", "has_many",
+           "has_one", "many_to_many"]
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _snake(name: str) -> str:
+    return _CAMEL.sub("_", name).lower()
+
+
+def _field_name(model: Any, name: str, what: str, where: str) -> str:
+    """The attribute name of ``name`` on ``model`` (attribute or column name), or a clear error."""
+    info = model.__aq__
+    if name in info.by_name:
+        return name
+    col = info.by_column.get(name)
+    if col is not None:
+        return col.name  # type: ignore[no-any-return]
+    close = difflib.get_close_matches(name, list(info.by_name), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise RelationError(f"{where}: {what} {name!r} is not a column of {model.__name__}{hint}")
+
+
+def _resolve(spec: Any, owner: Any, where: str) -> Any:
+    """The model a target spec names: a model class, or a class name (module-qualified or not)."""
+    if isinstance(spec, type):
+        if not hasattr(spec, "__aq__"):
+            raise RelationError(f"{where}: {spec.__name__} is not an ActiveRecord model")
+        return spec
+    from .model import _MODELS
+
+    # A name declared in the owner's own module wins over a same-named model elsewhere.
+    for key in (f"{owner.__module__}.{spec}", spec):
+        found = _MODELS.get(key)
+        if found is not None:
+            return found
+    close = difflib.get_close_matches(spec, [k for k in _MODELS if "." not in k], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise RelationError(f"{where}: no model named {spec!r} has been declared{hint}")
+
+
+class Relation:
+    """Base of relation declarations; a non-data descriptor on the owning model.
+
+    Reading the attribute on a class returns the declaration; on an instance it returns the
+    loaded value (a list for ``many`` relations, an instance or None otherwise).
+    """
+
+    is_relation = True
+    many = True
+    """Whether the relation holds a list (True) or one instance or None (False)."""
+    kind = "relation"
+
+    def __init__(self, target: Any, *, foreign_key: str | None = None,
+                 order_by: Any = None) -> None:
+        if isinstance(target, str):
+            if not target.strip():
+                raise RelationError(f"{self.kind}() needs a target model or model name, got ''")
+        elif not isinstance(target, type):
+            raise RelationError(
+                f"{self.kind}() takes a model class or a model class name, not {target!r}")
+        if foreign_key is not None and (not isinstance(foreign_key, str) or not foreign_key):
+            raise RelationError(f"{self.kind}(): foreign_key must be a column name, not {foreign_key!r}")
+        self.target = target
+        self.foreign_key = foreign_key
+        self.order_by = tuple(order_by) if isinstance(order_by, (tuple, list)) else (
+            () if order_by is None else (order_by,))
+        _check_ordering(self.order_by)
+        self.owner: Any = None
+        self.name: str | None = None
+        self._target: Any = None
+        self._checked = False
+
+    # declaration ---------------------------------------------------------------------------
+    def attach(self, model: Any, name: str) -> None:
+        """Register this declaration as ``model.<name>`` (called when the class is created)."""
+        if self.owner is not None and self.owner is not model:
+            raise RelationError(
+                f"this {self.kind}() is already declared as {self.owner.__name__}.{self.name}; "
+                "declare a new one for each model")
+        if name in model.__aq__.by_name:
+            raise RelationError(f"{model.__name__}.{name} is both a field and a relation")
+        self.owner = model
+        self.name = name
+        model.__aq__.relations[name] = self
+
+    @property
+    def label(self) -> str:
+        """``Owner.name``, for messages."""
+        owner = self.owner.__name__ if self.owner is not None else "?"
+        return f"{owner}.{self.name}"
+
+    def target_model(self) -> Any:
+        """The target model class (resolving a class-name string on first use)."""
+        target = self._target
+        if target is None:
+            if self.owner is None:
+                raise RelationError(f"this {self.kind}() is not declared on a model")
+            target = self._target = _resolve(self.target, self.owner, self.label)
+        return target
+
+    def check(self) -> None:
+        """Resolve the target and verify every named column; raises RelationError."""
+        if not self._checked:
+            self._resolve_columns()
+            self._checked = True
+
+    def _resolve_columns(self) -> None:
+        raise NotImplementedError
+
+    def _ready(self) -> None:
+        if not self._checked:
+            self.check()
+
+    # loading recipe ------------------------------------------------------------------------
+    @property
+    def parent_attr(self) -> str:
+        """The owner field whose value keys the load."""
+        raise NotImplementedError
+
+    def child_ref(self) -> ColumnRef:
+        """The column of the loaded rows that carries the parent key."""
+        raise NotImplementedError
+
+    def base_query(self) -> Any:
+        """The query of target rows before the parent-key condition is added."""
+        self._ready()
+        query = self.target_model().query()
+        if self.order_by:
+            query = query.order_by(*self.order_by)
+        return query
+
+    def join_condition(self) -> Expr:
+        """The ON condition joining the owner's table to the target's."""
+        raise NotImplementedError
+
+    # access --------------------------------------------------------------------------------
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        try:
+            return instance._aq_rel[self.name]
+        except (AttributeError, KeyError):
+            from .loading import load_on_access
+
+            return load_on_access(self, instance)
+
+    def __repr__(self) -> str:
+        target = self.target if isinstance(self.target, str) else self.target.__name__
+        return f"<{self.kind} {self.label} -> {target}>"
+
+
+class HasMany(Relation):
+    """The target's ``foreign_key`` column refers to the owner's ``owner_key``."""
+
+    kind = "has_many"
+
+    def __init__(self, target: Any, *, foreign_key: str | None = None,
+                 owner_key: str | None = None, order_by: Any = None) -> None:
+        super().__init__(target, foreign_key=foreign_key, order_by=order_by)
+        self.owner_key = owner_key
+
+    def _resolve_columns(self) -> None:
+        owner, target = self.owner, self.target_model()
+        if self.owner_key is None:
+            if owner.__aq__.pk is None:
+                raise RelationError(f"{self.label}: {owner.__name__} has no primary key; pass owner_key=")
+            self._owner_key = owner.__aq__.pk.name
+        else:
+            self._owner_key = _field_name(owner, self.owner_key, "owner_key", self.label)
+        fk = self.foreign_key or f"{_snake(owner.__name__)}_id"
+        self._fk = _field_name(target, fk, "foreign_key", self.label)
+
+    @property
+    def parent_attr(self) -> str:
+        self._ready()
+        return self._owner_key
+
+    def child_ref(self) -> ColumnRef:
+        self._ready()
+        return self.target_model().__aq__.refs[self._fk]  # type: ignore[no-any-return]
+
+    def join_condition(self) -> Expr:
+        self._ready()
+        return self.owner.__aq__.refs[self._owner_key] == self.child_ref()  # type: ignore[no-any-return]
+
+
+class HasOne(HasMany):
+    """Like ``has_many``, holding the first matching row or None."""
+
+    kind = "has_one"
+    many = False
+
+
+class BelongsTo(Relation):
+    """The owner's ``foreign_key`` column refers to the target's ``target_key``."""
+
+    kind = "belongs_to"
+    many = False
+
+    def __init__(self, target: Any, *, foreign_key: str | None = None,
+                 target_key: str | None = None) -> None:
+        super().__init__(target, foreign_key=foreign_key)
+        self.target_key = target_key
+
+    def _resolve_columns(self) -> None:
+        owner, target = self.owner, self.target_model()
+        fk = self.foreign_key or f"{_snake(target.__name__)}_id"
+        self._fk = _field_name(owner, fk, "foreign_key", self.label)
+        if self.target_key is None:
+            if target.__aq__.pk is None:
+                raise RelationError(f"{self.label}: {target.__name__} has no primary key; pass target_key=")
+            self._target_key = target.__aq__.pk.name
+        else:
+            self._target_key = _field_name(target, self.target_key, "target_key", self.label)
+
+    @property
+    def parent_attr(self) -> str:
+        self._ready()
+        return self._fk
+
+    def child_ref(self) -> ColumnRef:
+        self._ready()
+        return self.target_model().__aq__.refs[self._target_key]  # type: ignore[no-any-return]
+
+    def join_condition(self) -> Expr:
+        self._ready()
+        return self.owner.__aq__.refs[self._fk] == self.child_ref()  # type: ignore[no-any-return]
+
+
+class ManyToMany(Relation):
+    """Owner and target linked by rows of a join table (``through``).
+
+    ``foreign_key`` is the join-table column referring to the owner's ``owner_key``;
+    ``other_key`` the one referring to the target's ``target_key``.
+    """
+
+    kind = "many_to_many"
+
+    def __init__(self, target: Any, *, through: Any = None, foreign_key: str | None = None,
+                 other_key: str | None = None, owner_key: str | None = None,
+                 target_key: str | None = None, order_by: Any = None) -> None:
+        super().__init__(target, foreign_key=foreign_key, order_by=order_by)
+        if through is not None and not (isinstance(through, type) or
+                                        (isinstance(through, str) and through.strip())):
+            raise RelationError(
+                f"many_to_many(): through must be a join table name or a model, not {through!r}")
+        self.through = through
+        self.other_key = other_key
+        self.owner_key = owner_key
+        self.target_key = target_key
+
+    def _resolve_columns(self) -> None:
+        owner, target = self.owner, self.target_model()
+        label = self.label
+        self._owner_key = _key_or_pk(owner, self.owner_key, "owner_key", label)
+        self._target_key = _key_or_pk(target, self.target_key, "target_key", label)
+        fk = self.foreign_key or f"{_snake(owner.__name__)}_id"
+        other = self.other_key or f"{_snake(target.__name__)}_id"
+        through = self.through
+        if through is None:
+            # The usual convention: both table names, sorted, joined by an underscore.
+            through = "_".join(sorted((owner.__aq__.table, target.__aq__.table)))
+        model = through if isinstance(through, type) else _model_for_table(through, owner)
+        if model is None:
+            for name in (fk, other):
+                if not name.isidentifier() or name.startswith("_") or name.startswith("model_"):
+                    raise RelationError(f"{label}: join-table column {name!r} is not a plain identifier")
+            if fk == other:
+                raise RelationError(f"{label}: foreign_key and other_key are both {fk!r}")
+            model = _join_table_model(through, fk, other)
+        elif not hasattr(model, "__aq__"):
+            raise RelationError(f"{label}: through={model.__name__} is not an ActiveRecord model")
+        self._through = model
+        self._fk = _field_name(model, fk, "foreign_key", label)
+        self._other = _field_name(model, other, "other_key", label)
+
+    def through_model(self) -> Any:
+        """The model of the join table (generated when the table was given by name)."""
+        self._ready()
+        return self._through
+
+    @property
+    def parent_attr(self) -> str:
+        self._ready()
+        return self._owner_key
+
+    def child_ref(self) -> ColumnRef:
+        self._ready()
+        return self._through.__aq__.refs[self._fk]  # type: ignore[no-any-return]
+
+    def base_query(self) -> Any:
+        query = super().base_query()
+        refs = self._through.__aq__.refs
+        return query.join(self._through, refs[self._other] == self.target_model().__aq__.refs[
+            self._target_key])
+
+    def join_condition(self) -> Expr:
+        self._ready()
+        raise CompileError(
+            f"{self.label} is a many_to_many through {self._through.__aq__.table}: join that "
+            "table first, with explicit conditions")
+
+
+def _key_or_pk(model: Any, name: str | None, what: str, label: str) -> str:
+    if name is not None:
+        return _field_name(model, name, what, label)
+    if model.__aq__.pk is None:
+        raise RelationError(f"{label}: {model.__name__} has no primary key; pass {what}=")
+    return model.__aq__.pk.name  # type: ignore[no-any-return]
+
+
+def _model_for_table(name: str, owner: Any) -> Any:
+    """A declared model whose class name is ``name``, else None (``name`` is a table)."""
+    from .model import _MODELS
+
+    for key in (f"{owner.__module__}.{name}", name):
+        if key in _MODELS:
+            return _MODELS[key]
+    return None
+
+
+_JOIN_MODELS: dict[tuple[str, str, str], Any] = {}
+
+
+def _join_table_model(table: str, fk: str, other: str) -> Any:
+    """A minimal model for a join table named only by its table name (shared per layout)."""
+    key = (table, fk, other)
+    model = _JOIN_MODELS.get(key)
+    if model is None:
+        from .model import ActiveRecord
+
+        namespace = {
+            "__module__": __name__,
+            "__qualname__": f"_JoinTable_{table}",
+            "__table_name__": table,
+            "__annotations__": {fk: Any, other: Any},
+        }
+        model = _JOIN_MODELS[key] = type(ActiveRecord)(f"_JoinTable_{table}", (ActiveRecord,), namespace)
+    return model
+
+
+def has_many(target: Any, foreign_key: str | None = None, *, owner_key: str | None = None,
+             order_by: Any = None) -> HasMany:
+    """Declare a one-to-many relation: ``user.orders`` is a list of ``Order``.
+
+    Args:
+        target: the target model, or its class name (a forward reference).
+        foreign_key: the target's column referring to the owner (default ``<owner>_id``,
+            e.g. ``user_id`` for ``User``).
+        owner_key: the owner's column it refers to (default the owner's primary key).
+        order_by: default ordering of the loaded list (names or column expressions).
+
+    >>> from activeq import ActiveRecord, Field, Database, has_many
+    >>> class Author(ActiveRecord):
+    ...     __table_name__ = 'authors'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    ...     books = has_many('Book', foreign_key='author_id')
+    >>> class Book(ActiveRecord):
+    ...     __table_name__ = 'books'
+    ...     id: int = Field(primary_key=True)
+    ...     author_id: int
+    ...     title: str
+    >>> db = Database(':memory:'); db.bind(Author, Book); db.create_tables(Author, Book)
+    >>> ada = Author.create(name='Ada'); _ = Book.create(author_id=ada.id, title='Notes')
+    >>> [b.title for b in Author.query().includes('books').first().books]
+    ['Notes']
+    """
+    return HasMany(target, foreign_key=foreign_key, owner_key=owner_key, order_by=order_by)
+
+
+def has_one(target: Any, foreign_key: str | None = None, *, owner_key: str | None = None,
+            order_by: Any = None) -> HasOne:
+    """Declare a one-to-one relation held by the target: ``user.profile`` is one or None.
+
+    Args:
+        target: the target model, or its class name.
+        foreign_key: the target's column referring to the owner (default ``<owner>_id``).
+        owner_key: the owner's column it refers to (default the owner's primary key).
+        order_by: which row wins when several match (the first in this order).
+    """
+    return HasOne(target, foreign_key=foreign_key, owner_key=owner_key, order_by=order_by)
+
+
+def belongs_to(target: Any, foreign_key: str | None = None, *,
+               target_key: str | None = None) -> BelongsTo:
+    """Declare the owning side of a foreign key: ``order.user`` is a ``User`` or None.
+
+    Args:
+        target: the target model, or its class name.
+        foreign_key: the owner's column holding the reference (default ``<target>_id``).
+        target_key: the target's column it refers to (default the target's primary key).
+
+    A NULL foreign key reads as None without a query.
+    """
+    return BelongsTo(target, foreign_key=foreign_key, target_key=target_key)
+
+
+def many_to_many(target: Any, through: Any = None, foreign_key: str | None = None,
+                 other_key: str | None = None, *, owner_key: str | None = None,
+                 target_key: str | None = None, order_by: Any = None) -> ManyToMany:
+    """Declare a many-to-many relation through a join table: ``book.categories``.
+
+    Args:
+        target: the target model, or its class name.
+        through: the join table's name, or a model mapped to it (default: both table names
+            sorted and joined by ``_``, e.g. ``books_categories``).
+        foreign_key: the join-table column referring to the owner (default ``<owner>_id``).
+        other_key: the join-table column referring to the target (default ``<target>_id``).
+        owner_key: the owner's column ``foreign_key`` refers to (default its primary key).
+        target_key: the target's column ``other_key`` refers to (default its primary key).
+        order_by: default ordering of the loaded list.
+    """
+    return ManyToMany(target, through=through, foreign_key=foreign_key, other_key=other_key,
+                      owner_key=owner_key, target_key=target_key, order_by=order_by)
+
+
+def _check_ordering(items: tuple[Any, ...]) -> None:
+    for item in items:
+        if not isinstance(item, (str, Expr, Ordering)):
+            raise RelationError(f"order_by takes column names or expressions, not {item!r}")
