@@ -44,7 +44,7 @@ def models():
         status: str
         created_at: str
 
-    return User, Order
+    return User, Order, has_many is not None
 
 
 @cache
@@ -85,7 +85,7 @@ class Activeq:
         from activeq import Database
 
         self.path = path
-        self.User, self.Order = models()
+        self.User, self.Order, self.has_relations = models()
         self.db = Database(path)
         for stmt in pragma_statements():
             self.db.execute(stmt)
@@ -128,6 +128,8 @@ class Activeq:
 
     def eager(self, n: int) -> list:
         User = self.User
+        if not self.has_relations:
+            raise ImportError("cannot import name 'has_many' from 'activeq'")
         return User.query().order_by(User.c.id).limit(n).includes("orders").all()
 
     def n_plus_one(self, n: int) -> list:
