@@ -1,0 +1,277 @@
+"""SQL golden pairs for DuckDB, and the renderings run on an in-process DuckDB connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pytest
+from dialect_cases import CASES
+from helpers import Order, Reserved, User, assert_sql, render
+
+from activeq.ddl import create_table_statements
+from activeq.query import Insert
+
+DIALECT = "duckdb"
+
+EXPECTED: dict[str, tuple[str, list[Any]]] = {
+    "select_all": (
+        'SELECT "users"."id", "users"."name", "users"."email", "users"."age", "users"."status" FROM "users"',
+        [],
+    ),
+    "select_names": (
+        'SELECT "users"."id", "users"."name" FROM "users"',
+        [],
+    ),
+    "select_columns_alias": (
+        'SELECT "users"."id", "users"."name" AS "who", LOWER("users"."email") AS "mail" FROM "users"',
+        [],
+    ),
+    "select_functions": (
+        'SELECT COUNT(*) AS "n", COUNT(DISTINCT "users"."age") AS "ages", SUM("users"."age"), AVG("users"."age"), MIN("users"."age"), MAX("users"."age"), COALESCE("users"."age", ?) AS "age0", UPPER("users"."name"), LENGTH("users"."name") FROM "users"',
+        [0],
+    ),
+    "where_operators": (
+        'SELECT "users"."id" FROM "users" WHERE "users"."age" = ? AND "users"."age" <> ? AND "users"."age" < ? AND "users"."age" <= ? AND "users"."age" > ? AND "users"."age" >= ?',
+        [1, 2, 3, 4, 5, 6],
+    ),
+    "where_keyword_equals": (
+        'SELECT "users"."id" FROM "users" WHERE "users"."name" = ? AND "users"."age" = ?',
+        ["Ann", 30],
+    ),
+    "where_null": (
+        'SELECT "users"."id" FROM "users" WHERE "users"."age" IS NULL AND "users"."name" IS NOT NULL',
+        [],
+    ),
+    "where_is_null_methods": (
+        'SELECT "users"."id" FROM "users" WHERE "users"."age" IS NULL OR "users"."email" IS NOT NULL',
+        [],
+    ),
+    "where_and_or_not": (
+        'SELECT "users"."id" FROM "users" WHERE ("users"."age" > ? OR "users"."age" < ?) AND NOT ("users"."name" = ? OR "users"."status" = ?)',
+        [1, 0, "a", "b"],
+    ),
+    "where_or_of_and": (
+        'SELECT "users"."id" FROM "users" WHERE "users"."age" > ? OR ("users"."age" < ? AND "users"."name" = ?)',
+        [1, 0, "x"],
+    ),
+    "where_not_of_and": (
+        'SELECT "users"."id" FROM "users" WHERE NOT ("users"."age" > ? AND "users"."name" = ?)',
+        [1, "a"],
+    ),
+    "where_two_calls_or": (
+        'SELECT "users"."id" FROM "users" WHERE ("users"."age" = ? OR "users"."age" = ?) AND "users"."name" = ?',
+        [1, 2, "z"],
+    ),
+    "where_deep_nesting": (
+        'SELECT "users"."id" FROM "users" WHERE ("users"."id" = ? AND ("users"."id" = ? OR ("users"."id" = ? AND NOT ("users"."id" = ?)))) OR "users"."id" = ?',
+        [1, 2, 3, 4, 5],
+    ),
+    "in_list": (
+        'SELECT "users"."id" FROM "users" WHERE "users"."id" IN (SELECT UNNEST(?))',
+        [[1, 2, 3]],
+    ),
+    "in_empty_list": (
+        'SELECT "users"."id" FROM "users" WHERE "users"."id" IN (SELECT UNNEST(?))',
+        [[]],
+    ),
+    "not_in_list": (
+        'SELECT "users"."id" FROM "users" WHERE NOT ("users"."id" IN (SELECT UNNEST(?)))',
+        [[4, 5]],
+    ),
+    "in_subquery": (
+        'SELECT "users"."id" FROM "users" WHERE "users"."id" IN (SELECT "orders"."user_id" FROM "orders" WHERE "orders"."total" > ?)',
+        [10],
+    ),
+    "not_in_subquery": (
+        'SELECT "users"."id" FROM "users" WHERE NOT ("users"."id" IN (SELECT "orders"."user_id" FROM "orders"))',
+        [],
+    ),
+    "like_ilike": (
+        'SELECT "users"."id" FROM "users" WHERE "users"."name" LIKE ? AND "users"."email" ILIKE ? AND NOT ("users"."name" LIKE ?)',
+        ["A%", "%@EXAMPLE.COM", "z%"],
+    ),
+    "between": (
+        'SELECT "users"."id" FROM "users" WHERE "users"."age" BETWEEN ? AND ? AND NOT ("users"."id" BETWEEN ? AND ?)',
+        [18, 65, 10, 20],
+    ),
+    "arithmetic": (
+        'SELECT ("users"."age" + ?) * ? AS "a", "users"."age" - ("users"."id" - ?) AS "b", ("users"."age" / ?) % ? AS "c" FROM "users" WHERE "users"."age" * ? > "users"."id" + ?',
+        [1, 2, 1, 2, 3, 2, 10],
+    ),
+    "order_by": (
+        'SELECT "users"."id" FROM "users" ORDER BY "users"."name", "users"."age" DESC, "users"."email" DESC',
+        [],
+    ),
+    "order_by_nulls": (
+        'SELECT "users"."id" FROM "users" ORDER BY "users"."age", "users"."name" DESC NULLS FIRST',
+        [],
+    ),
+    "limit": (
+        'SELECT "users"."id" FROM "users" LIMIT ?',
+        [10],
+    ),
+    "limit_offset": (
+        'SELECT "users"."id" FROM "users" ORDER BY "users"."id" LIMIT ? OFFSET ?',
+        [10, 20],
+    ),
+    "offset_without_limit": (
+        'SELECT "users"."id" FROM "users" OFFSET ?',
+        [5],
+    ),
+    "distinct": (
+        'SELECT DISTINCT "users"."status" FROM "users"',
+        [],
+    ),
+    "group_by_having": (
+        'SELECT "users"."status", COUNT(*) AS "n" FROM "users" GROUP BY "users"."status" HAVING COUNT(*) > ?',
+        [1],
+    ),
+    "join": (
+        'SELECT "users"."name", "orders"."id", "orders"."total" FROM "users" JOIN "orders" ON "users"."id" = "orders"."user_id" WHERE "orders"."total" > ?',
+        [5],
+    ),
+    "left_join": (
+        'SELECT "users"."id", "orders"."id" AS "order_id" FROM "users" LEFT JOIN "orders" ON "users"."id" = "orders"."user_id" WHERE "orders"."id" IS NULL',
+        [],
+    ),
+    "count": (
+        'SELECT COUNT(*) FROM "users" WHERE "users"."status" = ?',
+        ["active"],
+    ),
+    "exists": (
+        'SELECT "users"."id" FROM "users" WHERE EXISTS(SELECT "orders"."id" FROM "orders" WHERE "orders"."user_id" = "users"."id")',
+        [],
+    ),
+    "not_exists": (
+        'SELECT "users"."id" FROM "users" WHERE NOT EXISTS(SELECT "orders"."id" FROM "orders" WHERE "orders"."user_id" = "users"."id")',
+        [],
+    ),
+    "update": (
+        'UPDATE "users" SET "name" = ?, "age" = ? WHERE "users"."id" = ?',
+        ["Zed", 7, 3],
+    ),
+    "update_expression": (
+        'UPDATE "users" SET "age" = "users"."age" + ? WHERE "users"."status" = ?',
+        [1, "active"],
+    ),
+    "delete": (
+        'DELETE FROM "users" WHERE "users"."age" < ?',
+        [18],
+    ),
+    "insert": (
+        'INSERT INTO "users" ("name", "email", "age", "status") VALUES (?, ?, ?, ?)',
+        [],
+    ),
+    "reserved_select": (
+        'SELECT "order"."id", "order"."group", "order"."select" FROM "order" WHERE "order"."group" = ? ORDER BY "order"."group"',
+        ["g"],
+    ),
+    "reserved_update": (
+        'UPDATE "order" SET "group" = ? WHERE "order"."select" > ?',
+        ["h", 1],
+    ),
+    "reserved_insert": (
+        'INSERT INTO "order" ("group", "select") VALUES (?, ?)',
+        [],
+    ),
+}
+
+
+def test_every_case_has_an_expectation():
+    assert set(EXPECTED) == set(CASES)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_golden(name):
+    sql, params = EXPECTED[name]
+    assert_sql(CASES[name](), DIALECT, sql, params)
+
+
+USERS = [
+    (1, "Ann", "ann@example.com", 30, "active"),
+    (2, "Bob", "bob@example.com", 40, "inactive"),
+    (3, "Cid", "cid@example.com", None, "active"),
+]
+ORDERS = [(1, 1, 10.0, "first"), (2, 1, 25.5, None), (3, 2, 7.25, "gift")]
+
+
+@pytest.fixture
+def duck():
+    """An in-memory DuckDB database with the test tables, filled through activeq's INSERTs."""
+    con = duckdb.connect()
+    for model in (User, Order, Reserved):
+        for sql in create_table_statements(model, DIALECT):
+            con.execute(sql)
+    for model, rows in ((User, USERS), (Order, ORDERS)):
+        sql, _ = render(Insert(model, model.__aq__.names), DIALECT)
+        for row in rows:
+            con.execute(sql, list(row))
+    yield con
+    con.close()
+
+
+def run(con: Any, name: str) -> list[tuple[Any, ...]]:
+    sql, params = render(CASES[name](), DIALECT)
+    return con.execute(sql, params).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("name", "rows"),
+    [
+        ("select_names", [(1, "Ann"), (2, "Bob"), (3, "Cid")]),
+        ("where_null", [(3,)]),
+        ("in_list", [(1,), (2,), (3,)]),
+        ("in_empty_list", []),
+        ("not_in_list", [(1,), (2,), (3,)]),
+        ("in_subquery", [(1,)]),
+        ("not_in_subquery", [(3,)]),
+        ("like_ilike", [(1,)]),
+        ("limit_offset", []),
+        ("offset_without_limit", []),
+        ("group_by_having", [("active", 2)]),
+        ("join", [("Ann", 1, 10.0), ("Ann", 2, 25.5), ("Bob", 3, 7.25)]),
+        ("left_join", [(3, None)]),
+        ("exists", [(1,), (2,)]),
+        ("not_exists", [(3,)]),
+        ("count", [(2,)]),
+    ],
+)
+def test_renderings_run_on_duckdb(duck, name, rows):
+    assert sorted(run(duck, name), key=repr) == sorted(rows, key=repr)
+
+
+def test_in_list_with_values_and_empty_not_in_on_duckdb(duck):
+    q = User.query().select("id").order_by(User.c.id)
+    assert duck.execute(*q.where(User.c.id.is_in([1, 3, 99])).to_sql(DIALECT)).fetchall() == [
+        (1,),
+        (3,),
+    ]
+    assert duck.execute(*q.where(User.c.id.not_in([])).to_sql(DIALECT)).fetchall() == [
+        (1,),
+        (2,),
+        (3,),
+    ]
+
+
+def test_writes_run_on_duckdb(duck):
+    run(duck, "update_expression")
+    assert duck.execute('SELECT "age" FROM "users" ORDER BY "id"').fetchall() == [
+        (31,),
+        (40,),
+        (None,),
+    ]
+    run(duck, "delete")
+    run(duck, "update")  # id 3: name and age set
+    assert duck.execute('SELECT "name", "age" FROM "users" WHERE "id" = 3').fetchall() == [
+        ("Zed", 7)
+    ]
+    sql, _ = render(CASES["reserved_insert"](), DIALECT)
+    with pytest.raises(duckdb.ConstraintException):
+        # DuckDB has no implicit row id for an INTEGER PRIMARY KEY: the id must be given.
+        duck.execute(sql, ["g", 1])
+    sql, _ = render(Insert(Reserved, ("id", "group", "select")), DIALECT)
+    duck.execute(sql, [1, "g", 2])
+    assert run(duck, "reserved_select") == [(1, "g", 2)]
+    run(duck, "reserved_update")
+    assert duck.execute('SELECT "group" FROM "order"').fetchall() == [("h",)]
