@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from operator import itemgetter
 from time import perf_counter_ns
 from typing import Any, NamedTuple
 
@@ -235,15 +236,15 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
     rows = db._select(entry, values, query.key, perf_counter_ns() - t0, hit)
     target = rel.target_model()
     children = target.__aq__.builder(names)(rows, db._context(query))
-    groups: dict[Any, list[Any]] = {}
+    groups: dict[Any, list[Any]] = {k: [] for k in distinct}
+    try:
+        for k, child in zip(map(itemgetter(key_index), rows), children):
+            groups[k].append(child)
+    except KeyError:
+        # A row key not among the parents' keys (a refinement joined more rows in, or a
+        # type SQLite returns differently): group tolerantly instead.
+        groups = _group(children, rows, key_index)
     get = groups.get
-    for child, row in zip(children, rows):
-        k = row[key_index]
-        found = get(k)
-        if found is None:
-            groups[k] = [child]
-        else:
-            found.append(child)
     shared = len(distinct) != len(keys)
     if window is not None:
         start, stop = window
@@ -259,6 +260,13 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
             found = get(k)
             slot[name] = found[0] if found else None
     query._finish(children, db)
+
+
+def _group(children: list[Any], rows: list[Any], key_index: int) -> dict[Any, list[Any]]:
+    groups: dict[Any, list[Any]] = {}
+    for child, row in zip(children, rows):
+        groups.setdefault(row[key_index], []).append(child)
+    return groups
 
 
 def _stored(value: Any) -> Any:
@@ -355,33 +363,46 @@ def load_on_access(rel: Any, instance: Any) -> Any:
     peers = ctx.instances
     if mode == "peers" and peers:
         cls = type(instance)
-        group = [p for p in peers if type(p) is cls and name not in _slot_of(p)]
+        group = []
+        slots = []
+        for peer in peers:
+            if type(peer) is cls:
+                slot = _slot_of(peer)
+                if name not in slot:
+                    group.append(peer)
+                    slots.append(slot)
         if not any(p is instance for p in group):
             group.append(instance)
-    slots = [_slot_of(p, create=True) for p in group]
+            slots.append(_slot_of(instance))
+    else:
+        slots = [_slot_of(instance)]
     load_relation(ctx.db, rel, group, slots, mode=mode)
     return instance._aq_rel[name]
 
 
-_EMPTY: dict[str, Any] = {}
 _SET_REL: Any = None
+_GET_REL: Any = None
 
 
 def _rel_setter() -> Any:
-    global _SET_REL
+    global _SET_REL, _GET_REL
     if _SET_REL is None:
         from .model import ActiveRecord
 
+        # The slot's own descriptor: an unset slot raises at C level, without going through
+        # the model's __getattr__ fallback.
+        _GET_REL = ActiveRecord.__dict__["_aq_rel"].__get__
         _SET_REL = ActiveRecord.__dict__["_aq_rel"].__set__
     return _SET_REL
 
 
-def _slot_of(instance: Any, create: bool = False) -> dict[str, Any]:
-    slot = getattr(instance, "_aq_rel", None)
-    if slot is None:
-        if not create:
-            return _EMPTY
-        slot = {}
-        _set(instance, "_aq_rel", slot)
-    return slot  # type: ignore[no-any-return]
+def _slot_of(instance: Any) -> dict[str, Any]:
+    """The instance's relation dict, created when it has none yet."""
+    set_rel = _SET_REL or _rel_setter()
+    try:
+        return _GET_REL(instance)  # type: ignore[no-any-return]
+    except AttributeError:
+        slot: dict[str, Any] = {}
+        set_rel(instance, slot)
+        return slot
 
