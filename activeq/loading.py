@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from .ast import ColumnRef
 from .compiler import compiler
 from .errors import CompileError, RelationNotLoadedError
+from .query import Query
 
 __all__ = [
     "FETCH_MODES",
@@ -184,15 +185,14 @@ def load_includes(db: Any, model: Any, parents: list[Any], includes: tuple[Inclu
         raise CompileError(
             f"includes() needs the query to return {model.__name__} instances; "
             "it selects other columns (use a join select or drop includes())")
-    # Fresh results carry no relation values yet: give each a new dict once, shared by
-    # every relation loaded at this level.
-    slots = [_new_dict() for _ in parents]
-    set_rel = _rel_setter()
-    for parent, slot in zip(parents, slots):
-        set_rel(parent, slot)
+    # Fresh results carry no relation values yet: the first relation gives each a new dict,
+    # the following ones add to it.
+    slots = None
     for inc in merge_includes(includes):
         rel = model.__aq__.relations[inc.name]
         load_relation(db, rel, parents, slots, inc.refine, inc.nested, mode)
+        if slots is None:
+            slots = [_GET_REL(p) for p in parents]
 
 
 def _record_peers(db: Any, ctx: Any, results: list[Any]) -> None:
@@ -205,18 +205,34 @@ def _record_peers(db: Any, ctx: Any, results: list[Any]) -> None:
             _set(item, "_aq_ctx", fresh)
 
 
-def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, Any]],
+def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, Any]] | None,
                   refine: Any = None, nested: tuple[Include, ...] = (),
                   mode: str = "lazy") -> None:
-    """Load ``rel`` for every parent in one query and store it in each parent's slot dict."""
+    """Load ``rel`` for every parent in one query and store it in each parent's slot dict.
+
+    ``slots`` None means the parents are fresh results: each gets a new dict.
+    """
     attr = rel.parent_attr
     name = rel.name
     data0 = parents[0].__dict__
     if attr not in data0:
         raise CompileError(
             f"loading {rel.label} needs {rel.owner.__name__}.{attr}: add it to select()")
-    column = rel.owner.__aq__.by_name[attr]
-    native = column.python_type in _NATIVE
+    native = rel.owner.__aq__.by_name[attr].python_type in _NATIVE
+    many = rel.many
+    if len(parents) == 1:
+        # One parent (a lazy read, or first()): every row is its own, nothing to group.
+        key = data0[attr] if native else _stored(data0[attr])
+        if slots is None:
+            slots = [_slot_of(parents[0])]
+        if key is None:
+            slots[0][name] = [] if many else None
+            return
+        query, _, names, _ = _child_query(db, rel, refine, [key], nested, mode)
+        children = _run(db, query, rel, names)
+        slots[0][name] = children if many else (children[0] if children else None)
+        query._finish(children, db)
+        return
     if native:
         keys = [p.__dict__[attr] for p in parents]
     else:
@@ -224,7 +240,14 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
     distinct = list(dict.fromkeys(keys))
     if None in distinct:
         distinct.remove(None)
-    many = rel.many
+    if slots is None:
+        set_rel = _SET_REL or _rel_setter()
+        slots = []
+        append = slots.append
+        for parent in parents:
+            slot = _new_dict()
+            set_rel(parent, slot)
+            append(slot)
     if not distinct:
         for slot in slots:
             slot[name] = [] if many else None
@@ -234,8 +257,7 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
     entry, hit = compiler.compile(query, db.dialect)
     values = entry.values(query.params)
     rows = db._select(entry, values, query.key, perf_counter_ns() - t0, hit)
-    target = rel.target_model()
-    children = target.__aq__.builder(names)(rows, db._context(query))
+    children = rel.target_model().__aq__.builder(names)(rows, db._context(query))
     groups: dict[Any, list[Any]] = {k: [] for k in distinct}
     try:
         for k, child in zip(map(itemgetter(key_index), rows), children):
@@ -262,6 +284,14 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
     query._finish(children, db)
 
 
+def _run(db: Any, query: Any, rel: Any, names: tuple[str, ...]) -> list[Any]:
+    t0 = perf_counter_ns()
+    entry, hit = compiler.compile(query, db.dialect)
+    values = entry.values(query.params)
+    rows = db._select(entry, values, query.key, perf_counter_ns() - t0, hit)
+    return rel.target_model().__aq__.builder(names)(rows, db._context(query))  # type: ignore[no-any-return]
+
+
 def _group(children: list[Any], rows: list[Any], key_index: int) -> dict[Any, list[Any]]:
     groups: dict[Any, list[Any]] = {}
     for child, row in zip(children, rows):
@@ -282,8 +312,6 @@ def _child_query(db: Any, rel: Any, refine: Any, keys: list[Any], nested: tuple[
                  mode: str) -> tuple[Any, int, tuple[str, ...], tuple[int, int | None] | None]:
     """The query of the relation's rows for ``keys``, where its key column sits, the names
     the model builder reads, and the per-parent (start, stop) window of a refined limit."""
-    from .query import Query
-
     target = rel.target_model()
     query = rel.base_query()
     if refine is not None:
@@ -318,19 +346,17 @@ def _child_query(db: Any, rel: Any, refine: Any, keys: list[Any], nested: tuple[
         names = tuple(c.name for c in columns)
     else:
         names = info.names
-        columns = tuple(info.refs[n] for n in names)
-    if child_ref.model is target:
-        if child_ref.name in names:
-            key_index = names.index(child_ref.name)
-        else:
-            key_index = len(columns)
-            names = names + (child_ref.name,)
-            query = query._replace(columns=columns + (child_ref,))
+        columns = None
+    if child_ref.model is target and child_ref.name in names:
+        key_index = names.index(child_ref.name)
     else:
-        # The key comes from the join table: read it after the target's own columns, which
-        # are all the model builder looks at.
+        if columns is None:
+            columns = tuple(map(info.refs.__getitem__, names))
+        # The key is read after the columns the model builder looks at.
         key_index = len(columns)
         query = query._replace(columns=columns + (child_ref,))
+        if child_ref.model is target:
+            names = names + (child_ref.name,)
     options = query._s["options"]
     if mode != db.fetch_mode and "fetch_mode" not in options:
         query = query.options(fetch_mode=mode)

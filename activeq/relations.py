@@ -19,6 +19,7 @@ from typing import Any
 
 from .ast import ColumnRef, Expr, Ordering
 from .errors import CompileError, RelationError
+from .loading import load_on_access
 
 __all__ = ["BelongsTo", "HasMany", "HasOne", "ManyToMany", "Relation", "belongs_to", "has_many",
            "has_one", "many_to_many"]
@@ -163,8 +164,6 @@ class Relation:
         try:
             return instance._aq_rel[self.name]
         except (AttributeError, KeyError):
-            from .loading import load_on_access
-
             return load_on_access(self, instance)
 
     def __repr__(self) -> str:
