@@ -245,7 +245,7 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
         slots = []
         append = slots.append
         for parent in parents:
-            slot = _new_dict()
+            slot: dict[str, Any] = _new_dict()
             set_rel(parent, slot)
             append(slot)
     if not distinct:
@@ -270,8 +270,8 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
     shared = len(distinct) != len(keys)
     if window is not None:
         start, stop = window
-        for k, found in groups.items():
-            groups[k] = found[start:stop]
+        for k, rows_of in groups.items():
+            groups[k] = rows_of[start:stop]
     if many:
         for slot, k in zip(slots, keys):
             found = get(k)
@@ -279,8 +279,8 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
             slot[name] = [] if found is None else (found[:] if shared else found)
     else:
         for slot, k in zip(slots, keys):
-            found = get(k)
-            slot[name] = found[0] if found else None
+            first = get(k)
+            slot[name] = first[0] if first else None
     query._finish(children, db)
 
 

@@ -278,7 +278,7 @@ class ManyToMany(Relation):
         self._target_key = _key_or_pk(target, self.target_key, "target_key", label)
         fk = self.foreign_key or f"{_snake(owner.__name__)}_id"
         other = self.other_key or f"{_snake(target.__name__)}_id"
-        through = self.through
+        through: Any = self.through
         if through is None:
             # The usual convention: both table names, sorted, joined by an underscore.
             through = "_".join(sorted((owner.__aq__.table, target.__aq__.table)))
@@ -292,7 +292,7 @@ class ManyToMany(Relation):
             model = _join_table_model(through, fk, other)
         elif not hasattr(model, "__aq__"):
             raise RelationError(f"{label}: through={model.__name__} is not an ActiveRecord model")
-        self._through = model
+        self._through: Any = model
         self._fk = _field_name(model, fk, "foreign_key", label)
         self._other = _field_name(model, other, "other_key", label)
 
@@ -357,7 +357,8 @@ def _join_table_model(table: str, fk: str, other: str) -> Any:
             "__table_name__": table,
             "__annotations__": {fk: Any, other: Any},
         }
-        model = _JOIN_MODELS[key] = type(ActiveRecord)(f"_JoinTable_{table}", (ActiveRecord,), namespace)
+        meta: Any = type(ActiveRecord)
+        model = _JOIN_MODELS[key] = meta(f"_JoinTable_{table}", (ActiveRecord,), namespace)
     return model
 
 
