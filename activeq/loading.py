@@ -38,7 +38,6 @@ __all__ = [
 
 FETCH_MODES = ("lazy", "peers", "raise")
 
-_new_dict = dict
 _set = object.__setattr__
 # Key types SQLite returns unchanged; other values are compared in their stored (text) form.
 _NATIVE = frozenset((int, str, float, bytes))
@@ -190,9 +189,7 @@ def load_includes(db: Any, model: Any, parents: list[Any], includes: tuple[Inclu
     slots = None
     for inc in merge_includes(includes):
         rel = model.__aq__.relations[inc.name]
-        load_relation(db, rel, parents, slots, inc.refine, inc.nested, mode)
-        if slots is None:
-            slots = [_GET_REL(p) for p in parents]
+        slots = load_relation(db, rel, parents, slots, inc.refine, inc.nested, mode)
 
 
 def _record_peers(db: Any, ctx: Any, results: list[Any]) -> None:
@@ -207,10 +204,11 @@ def _record_peers(db: Any, ctx: Any, results: list[Any]) -> None:
 
 def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, Any]] | None,
                   refine: Any = None, nested: tuple[Include, ...] = (),
-                  mode: str = "lazy") -> None:
+                  mode: str = "lazy") -> list[dict[str, Any]]:
     """Load ``rel`` for every parent in one query and store it in each parent's slot dict.
 
-    ``slots`` None means the parents are fresh results: each gets a new dict.
+    ``slots`` None means the parents are fresh results: each gets a new dict. Returns the
+    slot dicts, aligned with ``parents``.
     """
     attr = rel.parent_attr
     name = rel.name
@@ -227,12 +225,12 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
             slots = [_slot_of(parents[0])]
         if key is None:
             slots[0][name] = [] if many else None
-            return
+            return slots
         query, _, names, _ = _child_query(db, rel, refine, [key], nested, mode)
         children = _run(db, query, rel, names)
         slots[0][name] = children if many else (children[0] if children else None)
         query._finish(children, db)
-        return
+        return slots
     if native:
         keys = [p.__dict__[attr] for p in parents]
     else:
@@ -240,18 +238,8 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
     distinct = list(dict.fromkeys(keys))
     if None in distinct:
         distinct.remove(None)
-    if slots is None:
-        set_rel = _SET_REL or _rel_setter()
-        slots = []
-        append = slots.append
-        for parent in parents:
-            slot: dict[str, Any] = _new_dict()
-            set_rel(parent, slot)
-            append(slot)
     if not distinct:
-        for slot in slots:
-            slot[name] = [] if many else None
-        return
+        return _store(parents, slots, name, [[] if many else None for _ in parents])
     query, key_index, names, window = _child_query(db, rel, refine, distinct, nested, mode)
     t0 = perf_counter_ns()
     entry, hit = compiler.compile(query, db.dialect)
@@ -272,16 +260,28 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
         start, stop = window
         for k, rows_of in groups.items():
             groups[k] = rows_of[start:stop]
-    if many:
-        for slot, k in zip(slots, keys):
-            found = get(k)
-            # Parents sharing a key get their own lists, so changing one leaves the other.
-            slot[name] = [] if found is None else (found[:] if shared else found)
+    if not many:
+        values = [found[0] if (found := get(k)) else None for k in keys]
+    elif shared:
+        # Parents sharing a key get their own lists, so changing one leaves the other.
+        values = [list(get(k) or ()) for k in keys]
     else:
-        for slot, k in zip(slots, keys):
-            first = get(k)
-            slot[name] = first[0] if first else None
+        values = [get(k) or [] for k in keys]
+    slots = _store(parents, slots, name, values)
     query._finish(children, db)
+    return slots
+
+
+def _store(parents: list[Any], slots: list[dict[str, Any]] | None, name: str,
+           values: list[Any]) -> list[dict[str, Any]]:
+    if slots is None:
+        slots = [{name: v} for v in values]
+        # map() drives the slot descriptor from C: no Python-level loop per parent.
+        list(map(_SET_REL or _rel_setter(), parents, slots))
+    else:
+        for slot, value in zip(slots, values):
+            slot[name] = value
+    return slots
 
 
 def _run(db: Any, query: Any, rel: Any, names: tuple[str, ...]) -> list[Any]:
