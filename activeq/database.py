@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import enum
+import logging
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
@@ -16,13 +17,17 @@ import apsw
 
 from .ast import Unbound
 from .compiler import Compiled, compiler
-from .errors import ActiveqError, CompileError, NotFoundError, translate
-from .monitor import QueryLog, Timing
+from .errors import ActiveqError, CompileError, NotFoundError, OperationalError, translate
+from .monitor import Plan, QueryLog, Timing
+from .retry import RetryPolicy, retry_busy, retry_statement
 
 if TYPE_CHECKING:
     from .model import ActiveRecord
+    from .pool import ConnectionPool
 
 __all__ = ["Database", "LoadContext", "Cursor", "recommended_pragmas"]
+
+logger = logging.getLogger("activeq")
 
 
 def recommended_pragmas(busy_timeout_ms: int = 5000) -> dict[str, Any]:
@@ -113,6 +118,14 @@ class Database:
         slow_query_ms: threshold above which statements are kept as slow queries.
         fetch_mode: default relation fetch mode: 'lazy', 'peers' or 'raise'.
         model_cache: enable the model instance cache for every bound model.
+        pool_size: open up to this many reader connections for multi-threaded programs (see
+            :mod:`activeq.pool`); None keeps one connection for everything.
+        pool_timeout: seconds a read waits for a free pooled connection before
+            ``PoolTimeoutError``.
+        on_connect: called with every new APSW connection (functions, collations, ...).
+        retry: how BEGIN, COMMIT and autocommit statements are retried while the database
+            is busy (see :class:`activeq.retry.RetryPolicy`); ``RetryPolicy(attempts=1)``
+            turns retrying off.
 
     >>> from activeq import Database
     >>> db = Database(':memory:')
@@ -133,6 +146,10 @@ class Database:
         slow_query_ms: float | None = None,
         fetch_mode: str = "lazy",
         model_cache: bool = False,
+        pool_size: int | None = None,
+        pool_timeout: float = 5.0,
+        on_connect: Callable[[apsw.Connection], Any] | None = None,
+        retry: RetryPolicy | None = None,
         **options: Any,
     ) -> None:
         from .loading import check_fetch_mode
@@ -150,11 +167,20 @@ class Database:
         self._lock = threading.RLock()
         self._tx_depth = 0
         self._tx_owner: int | None = None
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.busy_retries = 0
+        """How many times a busy statement or transaction was tried again."""
         self._closed = False
         self._find_entries: dict[Any, tuple[Compiled, Any]] = {}
         self._default_ctx = LoadContext(self, self.fetch_mode)
         self.model_cache = model_cache
+        self.on_connect = on_connect
         self._conn = self._connect()
+        self.pool: ConnectionPool[apsw.Connection] | None = None
+        if pool_size is not None:
+            from .pool import attach_pool
+
+            self.pool = attach_pool(self, pool_size, pool_timeout)
 
     # connections ---------------------------------------------------------------------------
     def _connect(self) -> apsw.Connection:
@@ -172,6 +198,8 @@ class Database:
                 conn.execute(f"PRAGMA {name}={value}").fetchall()
             except apsw.Error as e:
                 raise translate(e, f"PRAGMA {name}={value}") from e
+        if self.on_connect is not None:
+            self.on_connect(conn)
         return conn
 
     @property
@@ -230,22 +258,23 @@ class Database:
                 self.execute(drop_table_statement(model, self.dialect, if_exists))
 
     # execution -----------------------------------------------------------------------------
-    def execute(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Cursor:
-        """Run raw SQL with bound parameters; returns rows, rowcount and the description."""
+    def execute(self, sql: str | Plan, params: Iterable[Any] | dict[str, Any] = ()) -> Cursor:
+        """Run raw SQL with bound parameters; returns rows, rowcount and the description.
+
+        Given the ``Plan`` that ``query.explain()`` returns, gives back its plan rows, so the
+        result of ``explain()`` can be passed where SQL is expected.
+        """
+        if isinstance(sql, Plan):
+            return Cursor(list(sql.rows), -1, (("id", None), ("parent", None), ("detail", None)))
         conn = self.connection
         if not isinstance(params, (tuple, list, dict)):
             params = tuple(params)
         t0 = perf_counter_ns()
         cur = conn.cursor()
         try:
-            cur.execute(sql, params)
-            try:
-                description = cur.get_description()
-            except apsw.ExecutionCompleteError:
-                description = ()
-            rows = cur.fetchall()
+            description, rows = _run_raw(cur, sql, params)
         except apsw.Error as e:
-            raise translate(e, sql) from e
+            description, rows = retry_statement(self, e, sql, lambda: _run_raw(cur, sql, params))
         elapsed = perf_counter_ns() - t0
         head = sql.lstrip()[:7].upper()
         is_dml = head.startswith(_DML)
@@ -261,7 +290,7 @@ class Database:
         try:
             rows = cur.execute(entry.sql, values).fetchall()
         except apsw.Error as e:
-            raise translate(e, entry.sql) from e
+            rows = retry_statement(self, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
         self.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
         return rows
 
@@ -304,7 +333,7 @@ class Database:
         try:
             cur.execute(entry.sql, values).fetchall()
         except apsw.Error as e:
-            raise translate(e, entry.sql) from e
+            retry_statement(self, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
         changed = conn.changes()
         self.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, changed, hit)
         self._after_write(entry.tables)
@@ -319,12 +348,27 @@ class Database:
             return self._default_ctx
         return LoadContext(self, mode or self.fetch_mode, None)
 
-    # transactions --------------------------------------------------------------------------
+    # transactions ---------------------------------------------------------------------------
     @contextmanager
     def transaction(self, mode: str = "immediate") -> Iterator[Database]:
         """A transaction: BEGIN IMMEDIATE by default ('deferred' or 'exclusive' on request).
 
-        Nested blocks become savepoints; an exception rolls back only its own level.
+        Nested blocks become savepoints; an exception rolls back only its own level. BEGIN
+        and COMMIT are retried while the database is busy (``Database(retry=...)``).
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> _ = db.execute('CREATE TABLE t (x)')
+        >>> with db.transaction():
+        ...     _ = db.execute('INSERT INTO t VALUES (1)')
+        ...     try:
+        ...         with db.transaction():
+        ...             _ = db.execute('INSERT INTO t VALUES (2)')
+        ...             raise KeyError('undo the inner level only')
+        ...     except KeyError:
+        ...         pass
+        >>> db.execute('SELECT x FROM t').fetchall()
+        [(1,)]
         """
         if mode not in ("immediate", "deferred", "exclusive"):
             raise ActiveqError(f"unknown transaction mode {mode!r}")
@@ -332,33 +376,95 @@ class Database:
             depth = self._tx_depth
             conn = self.connection
             name = f"aq_sp_{depth}"
-            begin = f"BEGIN {mode.upper()}" if depth == 0 else f"SAVEPOINT {name}"
-            self._exec_control(begin)
+            if depth == 0:
+                self._exec_control(f"BEGIN {mode.upper()}", retry=True)
+            else:
+                self._exec_control(f"SAVEPOINT {name}")
             self._tx_depth = depth + 1
             try:
                 yield self
             except BaseException:
                 self._tx_depth = depth
-                if depth == 0:
-                    if not conn.get_autocommit():
-                        self._exec_control("ROLLBACK")
-                    self._after_rollback()
-                else:
-                    self._exec_control(f"ROLLBACK TO {name}")
-                    self._exec_control(f"RELEASE {name}")
+                self._rollback_level(depth, name)
                 raise
-            else:
-                self._tx_depth = depth
-                self._exec_control("COMMIT" if depth == 0 else f"RELEASE {name}")
-                if depth == 0:
-                    self._after_commit()
+            self._tx_depth = depth
+            if depth > 0:
+                if conn.get_autocommit():
+                    raise OperationalError(
+                        "the transaction was rolled back by SQLite inside a savepoint; "
+                        "nothing after that point ran in a transaction")
+                self._exec_control(f"RELEASE {name}")
+                return
+            if conn.get_autocommit():
+                self._after_rollback()
+                raise OperationalError("the transaction was rolled back by SQLite before COMMIT")
+            try:
+                self._exec_control("COMMIT", retry=True)
+            except BaseException:
+                # A failed COMMIT leaves the transaction open; end it so the connection
+                # is usable and nothing half-done survives.
+                self._rollback_level(0, name)
+                raise
+            self._after_commit()
 
-    atomic = transaction
-
-    def _exec_control(self, sql: str) -> None:
-        t0 = perf_counter_ns()
+    def _rollback_level(self, depth: int, name: str) -> None:
+        """Undo one level after an exception, never masking that exception."""
+        conn = self.connection
         try:
-            self.connection.execute(sql)
+            if depth == 0:
+                if not conn.get_autocommit():
+                    self._exec_control("ROLLBACK")
+            elif not conn.get_autocommit():
+                # SQLite may already have rolled back the whole transaction (I/O error,
+                # interrupt); then there is no savepoint left to return to.
+                self._exec_control(f"ROLLBACK TO {name}")
+                self._exec_control(f"RELEASE {name}")
+        except ActiveqError:
+            logger.exception("rolling back %s failed", "the transaction" if depth == 0 else name)
+        finally:
+            if depth == 0:
+                self._after_rollback()
+
+    def atomic(self, fn: Callable[..., Any] | None = None, /, *args: Any,
+               mode: str = "immediate", **kwargs: Any) -> Any:
+        """Run ``fn(*args, **kwargs)`` in a transaction, running it again whole while busy.
+
+        Without ``fn`` this is ``transaction(mode)``, for ``with db.atomic():``. Inside an
+        enclosing transaction ``fn`` runs once in a savepoint (only the outermost
+        transaction can be retried). Returns what ``fn`` returns; raises ``BusyError``
+        stating the attempts made when the retry budget runs out.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> _ = db.execute('CREATE TABLE t (x)')
+        >>> db.atomic(lambda: db.execute('INSERT INTO t VALUES (1)').rowcount)
+        1
+        """
+        if fn is None:
+            return self.transaction(mode)
+        from .retry import run_atomic
+
+        return run_atomic(self, fn, args, kwargs, mode)
+
+    def retrying(self, fn: Callable[..., Any] | None = None, *, mode: str = "immediate",
+                 policy: RetryPolicy | None = None) -> Any:
+        """Decorator: every call of the function runs as ``db.atomic(fn, ...)``.
+
+        Use bare (``@db.retrying``) or with options (``@db.retrying(mode='deferred')``).
+        """
+        from .retry import retrying
+
+        return retrying(self, fn, mode=mode, policy=policy)
+
+    def _exec_control(self, sql: str, retry: bool = False) -> None:
+        t0 = perf_counter_ns()
+        conn = self.connection
+        try:
+            conn.execute(sql)
+        except apsw.BusyError as e:
+            if not retry:
+                raise translate(e, sql) from e
+            retry_busy(self, lambda: conn.execute(sql), sql, e)
         except apsw.Error as e:
             raise translate(e, sql) from e
         self.log.record(sql, ("tx", sql), (), 0, perf_counter_ns() - t0, 0, False)
@@ -455,6 +561,15 @@ class Database:
 
     def __repr__(self) -> str:
         return f"<Database {self.path!r}>"
+
+
+def _run_raw(cur: apsw.Cursor, sql: str, params: Any) -> tuple[Any, list[Any]]:
+    cur.execute(sql, params)
+    try:
+        description = cur.get_description()
+    except apsw.ExecutionCompleteError:
+        description = ()
+    return description, cur.fetchall()
 
 
 def _is_expr(value: Any) -> bool:

@@ -31,9 +31,11 @@ _IDENTITY: dict[str, Any] = {
 
 
 def _column_def(column: Any, dialect: Any) -> exp.ColumnDef:
+    if column.ddl is not None and dialect.NAME == "sqlite":
+        # A __mapping__ override is the user's own (SQLite) DDL for this column: kept verbatim.
+        return exp.ColumnDef(this=ident(column.column), kind=exp.Var(this=column.ddl))
     if column.ddl is not None:
-        # A __mapping__ override is the user's own DDL for this column: parse it so it is
-        # rendered for the target dialect, keeping the quoted column name.
+        # For other dialects, parse it as SQLite and let sqlglot render it for the target.
         parsed = sqlglot.parse_one(
             f"CREATE TABLE t ({exp.to_identifier(column.column, quoted=True).sql('sqlite')} {column.ddl})",
             read="sqlite",

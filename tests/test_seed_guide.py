@@ -1,0 +1,355 @@
+"""The user's guide examples outside relationships, batches and async, run as written.
+
+Each test declares what the guide assumes (models, ``backend``, ``cache``, ``process_user``)
+and then runs the guide's code unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Optional
+
+import pytest
+
+from activeq import ActiveQuery, ActiveRecord, BindParam, Database, Field
+
+
+@pytest.fixture
+def backend(tmp_path: Any) -> Any:
+    db = Database(str(tmp_path / "guide.db"))
+    yield db
+    db.close()
+
+
+class GuideUser(ActiveRecord):
+    __table_name__ = "users"
+
+    id: int = Field(primary_key=True)
+    name: str = ""
+    email: str = Field(max_length=255)
+    status: str = Field(default="active")
+    is_active: bool = True
+    created_at: Optional[datetime] = None  # noqa: UP045 - the guide's spelling
+
+    # Define indexes in mapping
+    __mapping__ = {
+        "id": "INTEGER PRIMARY KEY",
+        "email": "VARCHAR(255) NOT NULL UNIQUE",
+        "status": 'VARCHAR(20) DEFAULT "active"',
+        "created_at": "TEXT",
+    }
+
+
+@pytest.fixture
+def users(backend: Database) -> type[GuideUser]:
+    backend.bind(GuideUser)
+    backend.create_tables(GuideUser)
+    for i in range(10):
+        GuideUser.create(name=f"User {i}", email=f"user{i}@example.com", is_active=i % 2 == 0,
+                         status="active" if i < 7 else "inactive")
+    return GuideUser
+
+
+def test_select_only_required_fields(users: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    User = users
+    # ✅ Efficient - retrieves only id and name
+    users = User.query().select('id', 'name').all()
+    for user in users:
+        print(user.id, user.name)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "1 User 0" and len(out) == 10
+    assert users[0].model_fields_set == set() and "email" not in users[0].__dict__
+
+
+def test_where_clauses_early(users: Any) -> None:
+    User = users
+    all_users = User.query().all()
+    inefficient = [u for u in all_users if u.is_active]
+    active_users = User.query().where(User.c.is_active == True).all()  # noqa: E712
+    assert [u.id for u in active_users] == [u.id for u in inefficient] == [1, 3, 5, 7, 9]
+
+
+def test_mapping_ddl_and_manual_indexes(users: Any, backend: Database) -> None:
+    backend.execute("CREATE INDEX idx_users_status ON users(status);")
+    backend.execute("CREATE INDEX idx_users_created_at ON users(created_at);")
+    columns = {row[1]: row for row in backend.execute("PRAGMA table_info(users)")}
+    assert columns["email"][2] == "VARCHAR(255)" and columns["email"][3] == 1  # NOT NULL
+    assert columns["status"][2] == "VARCHAR(20)"
+    unique = [r for r in backend.execute("PRAGMA index_list(users)") if r[2] == 1]
+    assert unique, "the mapping's UNIQUE constraint is missing"
+    GuideUser.create(name="x", email="new@example.com")
+    assert GuideUser.find_one(GuideUser.c.email == "new@example.com").status == "active"
+    plan = GuideUser.query().where(GuideUser.c.status == "active").explain()
+    assert "idx_users_status" in plan.indexes
+
+
+def test_query_result_caching_with_lru_cache(users: Any) -> None:
+    User = users
+
+    class UserRepository:
+        """Repository with caching for User queries."""
+
+        @staticmethod
+        @lru_cache(maxsize=128)
+        def get_active_users_cached():
+            """Get active users with caching."""
+            return User.query().where(
+                User.c.status == 'active'
+            ).all()
+
+        @staticmethod
+        def clear_cache():
+            """Clear the query cache."""
+            UserRepository.get_active_users_cached.cache_clear()
+
+    # Usage
+    active_users = UserRepository.get_active_users_cached()
+    assert len(active_users) == 7
+    assert UserRepository.get_active_users_cached() is active_users
+    UserRepository.clear_cache()
+    assert UserRepository.get_active_users_cached() is not active_users
+
+
+def test_model_instance_caching(backend: Database) -> None:
+    class User(ActiveRecord):
+        __table_name__ = 'cached_users'
+
+        id: int = Field(primary_key=True)
+        name: str = Field()
+        email: str = Field()
+
+        _cache = {}
+
+        @classmethod
+        def find_by_id_cached(cls, id: int) -> Optional[User]:  # noqa: UP045
+            """Find user by ID with instance caching."""
+            if id in cls._cache:
+                return cls._cache[id]
+
+            user = cls.find_one(cls.c.id == id)
+            if user:
+                cls._cache[id] = user
+            return user
+
+        def save(self) -> int:
+            """Save and update cache."""
+            result = super().save()
+            self._cache[self.id] = self
+            return result
+
+        def delete(self) -> int:
+            """Delete and remove from cache."""
+            result = super().delete()
+            if self.id in self._cache:
+                del self._cache[self.id]
+            return result
+
+    backend.bind(User)
+    backend.create_tables(User)
+    alice = User(name="Alice", email="a@example.com")
+    assert alice.save() == 1
+    assert User._cache == {alice.id: alice}
+    User._cache.clear()
+    with backend.track_queries() as t:
+        first = User.find_by_id_cached(alice.id)
+        second = User.find_by_id_cached(alice.id)
+    assert first is second and first.name == "Alice"
+    assert len(t) == 1
+    assert first.delete() == 1
+    assert User._cache == {} and User.find_by_id(alice.id) is None
+
+
+def test_cache_invalidation(backend: Database) -> None:
+    class SimpleCache:
+        def __init__(self) -> None:
+            self.data: dict[str, Any] = {}
+
+        def get(self, key: str) -> Any:
+            return self.data.get(key)
+
+        def set(self, key: str, value: Any, timeout: int = 0) -> None:
+            self.data[key] = value
+
+        def delete(self, key: str) -> None:
+            self.data.pop(key, None)
+
+    cache = SimpleCache()
+    List = list
+
+    class Product(ActiveRecord):
+        __table_name__ = 'products'
+
+        id: int = Field(primary_key=True)
+        name: str = Field()
+        price: float = Field()
+        category_id: int = Field()
+
+        @classmethod
+        def get_by_category_cached(cls, category_id: int) -> List[Product]:
+            """Get products by category with caching."""
+            cache_key = f"products:category:{category_id}"
+
+            cached = cache.get(cache_key)
+            if cached is not None:
+                return cached
+
+            products = cls.query().where(
+                cls.c.category_id == category_id
+            ).all()
+
+            cache.set(cache_key, products, timeout=300)  # 5 minutes
+            return products
+
+        @classmethod
+        def invalidate_category_cache(cls, category_id: int):
+            """Invalidate category cache when products change."""
+            cache_key = f"products:category:{category_id}"
+            cache.delete(cache_key)
+
+        def save(self) -> int:
+            """Save and invalidate relevant caches."""
+            result = super().save()
+
+            # Invalidate category cache
+            self.invalidate_category_cache(self.category_id)
+            return result
+
+        def delete(self) -> int:
+            """Delete and invalidate caches."""
+            category_id = self.category_id
+            result = super().delete()
+            self.invalidate_category_cache(category_id)
+            return result
+
+    backend.bind(Product)
+    backend.create_tables(Product)
+    Product(name="pen", price=1.5, category_id=1).save()
+    assert [p.name for p in Product.get_by_category_cached(1)] == ["pen"]
+    Product(name="ink", price=3.0, category_id=1).save()
+    assert [p.name for p in Product.get_by_category_cached(1)] == ["pen", "ink"]
+    Product.get_by_category_cached(1)[0].delete()
+    assert [p.name for p in Product.get_by_category_cached(1)] == ["ink"]
+
+
+def test_sqlite_optimizations(users: Any, backend: Database) -> None:
+    # Enable WAL mode for better concurrency
+    backend.execute("PRAGMA journal_mode=WAL")
+
+    # Increase cache size
+    backend.execute("PRAGMA cache_size=-64000")  # 64MB
+
+    # Enable foreign keys
+    backend.execute("PRAGMA foreign_keys=ON")
+
+    # Use indexed columns for WHERE clauses
+    # Create indexes for frequently filtered columns
+    backend.execute("CREATE INDEX IF NOT EXISTS idx_user_status ON users(status)")
+    assert backend.execute("PRAGMA journal_mode").fetchall() == [("wal",)]
+    assert backend.execute("PRAGMA cache_size").fetchall() == [(-64000,)]
+    names = [r[1] for r in backend.execute("PRAGMA index_list(users)")]
+    assert "idx_user_status" in names
+
+
+def test_prepared_statements(backend: Database) -> None:
+    class User(ActiveRecord):
+        __table_name__ = 'users'
+
+        id: int = Field(primary_key=True)
+        email: str = Field(max_length=255)
+        status: str = Field(default='active')
+
+        # Pre-compiled query for finding by email
+        FIND_BY_EMAIL = None
+
+        @classmethod
+        def find_by_email(cls, email: str) -> Optional[User]:  # noqa: UP045
+            """Find user by email using prepared statement."""
+            if cls.FIND_BY_EMAIL is None:
+                cls.FIND_BY_EMAIL = cls.query().where(
+                    cls.c.email == BindParam('email')
+                ).compile()
+
+            result = cls.FIND_BY_EMAIL.execute(email=email)
+            return result[0] if result else None
+
+    backend.bind(User)
+    backend.create_tables(User)
+    User.create(email="a@example.com")
+    User.create(email="b@example.com")
+    assert User.find_by_email("b@example.com").id == 2
+    assert User.find_by_email("missing@example.com") is None
+    compiled = User.FIND_BY_EMAIL
+    assert compiled.sql.endswith('WHERE "users"."email" = ?')
+    with backend.track_queries() as t:
+        User.find_by_email("a@example.com")
+    assert t.queries[0].cache_hit and t.queries[0].params == ["a@example.com"] or \
+        list(t.queries[0].params) == ["a@example.com"]
+
+
+def test_explain_queries(users: Any, backend: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    User = users
+
+    def explain_query(query: ActiveQuery) -> str:
+        """Get EXPLAIN output for a query."""
+        sql = query.explain()
+        return backend.execute(sql).fetchall()
+
+    # Analyze a query
+    query = User.query().where(User.c.status == 'active').order_by(User.c.name)
+    plan = explain_query(query)
+    print(plan)
+    details = [row[2] for row in plan]
+    assert any("users" in d for d in details)
+    assert any("ORDER BY" in d for d in details)  # a temp b-tree sorts by name
+    assert "users" in capsys.readouterr().out
+
+
+def test_query_timing(users: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    User = users
+
+    @contextmanager
+    def query_timer():
+        """Context manager for timing queries."""
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+        print(f"Query took: {elapsed*1000:.2f}ms")
+
+    # Usage
+    with query_timer():
+        users = User.query().where(User.c.status == 'active').all()
+    assert len(users) == 7
+    assert capsys.readouterr().out.startswith("Query took: ")
+
+
+def test_chunking_large_result_sets(users: Any) -> None:
+    User = users
+    seen: list[int] = []
+
+    def process_user(user: Any) -> None:
+        seen.append(user.id)
+
+    # Process users in chunks of 1000
+    chunk_size = 3
+    last_id = 0
+
+    while True:
+        users = (
+            User.query()
+            .where(User.c.id > last_id)
+            .order_by(User.c.id)
+            .limit(chunk_size)
+            .all()
+        )
+
+        if not users:
+            break
+
+        for user in users:
+            process_user(user)
+
+        last_id = users[-1].id
+    assert seen == list(range(1, 11))
