@@ -32,11 +32,11 @@ from .errors import (
 from .model import ActiveRecord, Field
 from .monitor import Plan, Timing
 from .query import CompiledQuery, Query
+from .relations import belongs_to, has_many, has_one, many_to_many
+from .results import Row
 
 ActiveQuery = Query
 """The query class, under the name the ActiveRecord guides use in type hints."""
-from .relations import belongs_to, has_many, has_one, many_to_many
-from .results import Row
 
 __version__ = "0.1.0"
 
