@@ -69,11 +69,16 @@ class Query(Generic[M]):
     _params: tuple[Any, ...]
 
     def __init__(self, model: type[M]) -> None:
-        self._s = {"model": model, **_EMPTY}
+        _SET_STATE(self, {"model": model, **_EMPTY})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(
+            f"Query is immutable: cannot set {name!r}; builder methods return a new Query"
+        )
 
     def _replace(self, **changes: Any) -> Query[M]:
-        q = _new(Query)
-        q._s = {**self._s, **changes}
+        q = _new(type(self))
+        _SET_STATE(q, {**self._s, **changes})
         return q
 
     @property
@@ -106,7 +111,7 @@ class Query(Generic[M]):
             s["distinct"],
             s["count_wrap"],
         )
-        self._key = key
+        _SET_KEY(self, key)
         return key
 
     @property
@@ -128,7 +133,7 @@ class Query(Generic[M]):
                 params += s["limit"].params
             if s["offset"] is not None:
                 params += s["offset"].params
-            self._params = params
+            _SET_PARAMS(self, params)
             return params
         params = ()
         if s["columns"] is not None:
@@ -143,7 +148,7 @@ class Query(Generic[M]):
             params += s["limit"].params
         if s["offset"] is not None:
             params += s["offset"].params
-        self._params = params
+        _SET_PARAMS(self, params)
         return params
 
     # builders ------------------------------------------------------------------------------
@@ -435,6 +440,12 @@ class Query(Generic[M]):
             return f"<Query {self.to_sql()[0]}>"
         except ActiveqError as e:
             return f"<Query of {self.model.__name__} (cannot render: {e})>"
+
+
+# Queries are immutable to users; their own state is written once through the slot descriptors.
+_SET_STATE = Query.__dict__["_s"].__set__
+_SET_KEY = Query.__dict__["_key"].__set__
+_SET_PARAMS = Query.__dict__["_params"].__set__
 
 
 def _infer_join(model: Any, target: Any) -> Expr:
