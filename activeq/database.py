@@ -115,7 +115,14 @@ class Database:
         busy_timeout_ms: how long SQLite waits on a lock before reporting busy.
         statement_cache_size: APSW's prepared-statement cache size.
         record_limit: how many timing records the query log keeps.
-        slow_query_ms: threshold above which statements are kept as slow queries.
+        slow_query_ms: threshold above which statements are kept as slow queries (with
+            their plans; see :meth:`slow_queries`).
+        stats: keep recent timing records and per-shape statistics (:meth:`stats`).
+        sqlite_counters: attach SQLite's per-statement counters (full-scan steps, sorts,
+            automatic indexes, VM steps) to every record; costs about 2 µs per statement.
+        on_slow_query: called with each ``SlowQuery`` as it is recorded.
+        n_plus_one: report repeated query shapes Database-wide: 'warn', 'raise' or 'log'
+            (see :meth:`detect_n_plus_one`).
         fetch_mode: default relation fetch mode: 'lazy', 'peers' or 'raise'.
         model_cache: enable the model instance cache for every bound model.
         pool_size: open up to this many reader connections for multi-threaded programs (see
@@ -144,6 +151,10 @@ class Database:
         statement_cache_size: int = 256,
         record_limit: int = 10_000,
         slow_query_ms: float | None = None,
+        stats: bool = True,
+        sqlite_counters: bool = False,
+        on_slow_query: Callable[[Any], Any] | None = None,
+        n_plus_one: str | None = None,
         fetch_mode: str = "lazy",
         model_cache: bool = False,
         pool_size: int | None = None,
@@ -162,7 +173,8 @@ class Database:
         self.pragmas = {k: v for k, v in settings.items() if v is not None}
         self.fetch_mode = check_fetch_mode(fetch_mode)
         self.options = options
-        self.log = QueryLog(record_limit, slow_query_ms)
+        self.log = QueryLog(record_limit, slow_query_ms, stats=stats, on_slow_query=on_slow_query)
+        self.log.attach(self)
         self._local = threading.local()
         self._lock = threading.RLock()
         self._tx_depth = 0
@@ -176,6 +188,9 @@ class Database:
         self.model_cache = model_cache
         self.on_connect = on_connect
         self._conn = self._connect()
+        if sqlite_counters:
+            self.log.enable_counters(self._conn)
+        self.n_plus_one = None if n_plus_one is None else self.detect_n_plus_one(n_plus_one, scoped=False).start()
         self.pool: ConnectionPool[apsw.Connection] | None = None
         if pool_size is not None:
             from .pool import attach_pool
@@ -500,6 +515,46 @@ class Database:
         from .monitor import explain_plan
 
         return explain_plan(self, sql, params, analyze)
+
+    # statistics, slow queries, advice, N+1 (see activeq.monitor, .advice, .nplusone) -------
+    def stats(self) -> list[Any]:
+        """Statistics per query shape (``ShapeStats``), sorted by total execute time."""
+        return self.log.stats()
+
+    def stats_report(self, limit: int | None = None) -> str:
+        """:meth:`stats` as a readable table."""
+        return self.log.stats_report(limit)
+
+    def reset_stats(self) -> None:
+        """Forget statistics, recent timing records and slow queries."""
+        self.log.reset_stats()
+
+    def stats_dump(self, path: Any) -> None:
+        """Save :meth:`stats` as JSON (print it with ``python -m activeq stats FILE``)."""
+        from .stats import dump_stats
+
+        dump_stats(self.log.stats(), path)
+
+    def slow_queries(self, threshold_ms: float | None = None) -> list[Any]:
+        """Slow statements (``SlowQuery``: SQL, params, duration, time, plan), slowest first."""
+        return self.log.slow_queries(threshold_ms)
+
+    def slow_query_report(self, limit: int = 10, threshold_ms: float | None = None) -> str:
+        """:meth:`slow_queries` as text."""
+        return self.log.slow_query_report(limit, threshold_ms)
+
+    def suggest_indexes(self) -> list[Any]:
+        """CREATE INDEX proposals (``IndexSuggestion``) for the full scans and sorts seen."""
+        from .advice import suggest_indexes
+
+        return suggest_indexes(self)
+
+    def detect_n_plus_one(self, mode: str = "warn", threshold: int = 2, *,
+                          scoped: bool = True) -> Any:
+        """A detector of repeated query shapes; use it as ``with db.detect_n_plus_one():``."""
+        from .nplusone import NPlusOneDetector
+
+        return NPlusOneDetector(self, mode, threshold, scoped=scoped)
 
     # records -------------------------------------------------------------------------------
     def _find_by_id(self, model: Any, id: Any) -> Any:

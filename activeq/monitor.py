@@ -1,13 +1,73 @@
-"""Timing records of every statement, query tracking, and query plans."""
+"""Timing records of every statement: query tracking, per-shape statistics, SQL logging,
+slow queries, SQLite's per-statement counters, and query plans.
+
+Everything here hangs off ``QueryLog.record``, which every statement a Database runs passes
+through. It only appends tuples: statistics are folded in batches and percentiles, reports
+and ``Timing`` objects are built when someone reads them.
+"""
 
 from __future__ import annotations
 
+import datetime as _dt
+import logging
 import time
+import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Plan", "QueryLog", "QueryTracker", "Timing", "explain_plan"]
+import apsw
+
+from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
+
+__all__ = [
+    "Plan",
+    "QueryLog",
+    "QueryTracker",
+    "SlowQuery",
+    "StatementCounters",
+    "Timing",
+    "explain_plan",
+    "sql_logger",
+]
+
+sql_logger = logging.getLogger("activeq.sql")
+"""Every statement is logged here at DEBUG: duration, SQL, parameters (truncated), rows."""
+
+_DEBUG = logging.DEBUG
+
+FOLD_EVERY = 128
+"""Records a shape collects before they are folded into its totals (bounds memory per shape)."""
+
+MAX_SHAPES = 10_000
+"""Distinct SQL texts tracked; beyond this (SQL built with inline values?) they share one row."""
+
+OTHER_SHAPES = "<other statements>"
+
+PARAMS_LOG_LIMIT = 200
+"""Characters of the parameter list shown in a log line."""
+
+# Statements that have a query plan worth keeping with a slow-query record.
+_EXPLAINABLE = ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "REPLACE", "VALUES")
+
+
+@dataclass(frozen=True, slots=True)
+class StatementCounters:
+    """SQLite's own counters for one run of a statement (``sqlite3_stmt_status``)."""
+
+    fullscan_steps: int
+    """Times SQLite stepped forward in a full table scan: high values want an index."""
+    sorts: int
+    """Sort operations: an index on the ORDER BY columns could avoid them."""
+    autoindexes: int
+    """Rows inserted into automatic (transient) indexes: a permanent index would help."""
+    vm_steps: int
+    """Virtual machine steps: the total work the statement did."""
+
+    @classmethod
+    def from_status(cls, status: dict[str, int]) -> StatementCounters:
+        return cls(**{name: status.get(key, 0) for name, key in COUNTER_NAMES.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +88,18 @@ class Timing:
     """Rows returned (SELECT) or changed (DML)."""
     cache_hit: bool
     """Whether the SQL came from the compile cache."""
+    status: dict[str, int] | None = None
+    """SQLite's raw statement counters (only with ``Database(..., sqlite_counters=True)``)."""
 
     @property
     def duration_ms(self) -> float:
         """Compile plus execute time, in milliseconds."""
         return (self.compile_ns + self.execute_ns) / 1e6
+
+    @property
+    def counters(self) -> StatementCounters | None:
+        """SQLite's counters for this run, or None when they were not collected."""
+        return None if self.status is None else StatementCounters.from_status(self.status)
 
 
 class QueryTracker:
@@ -61,43 +128,346 @@ class QueryTracker:
         return f"<QueryTracker {len(self)} queries>"
 
 
+@dataclass(frozen=True, slots=True)
+class SlowQuery:
+    """A statement that ran longer than the slow-query threshold."""
+
+    sql: str
+    """The SQL text."""
+    params: Any
+    """The values bound."""
+    duration_ms: float
+    """Execute time (SQLite work plus fetching), in milliseconds."""
+    at: _dt.datetime
+    """When it finished (UTC)."""
+    rows: int
+    """Rows returned or changed."""
+    plan: Plan | None
+    """Its query plan, taken right after it ran (None for statements without one)."""
+    counters: StatementCounters | None = None
+    """SQLite's counters for the run (with ``sqlite_counters=True``)."""
+
+    def __str__(self) -> str:
+        return f"{self.duration_ms:.2f}ms: {self.sql}"
+
+
+class _Params:
+    """Renders a parameter list for a log line, shortened; built only when a line is logged."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        text = repr(self.value)
+        if len(text) > PARAMS_LOG_LIMIT:
+            text = text[: PARAMS_LOG_LIMIT - 3] + "..."
+        return text
+
+
 class QueryLog:
-    """A bounded buffer of raw timing tuples; ``Timing`` objects are built only when read."""
+    """Every statement's timing: recent records, per-shape totals, slow queries, observers.
 
-    def __init__(self, limit: int = 10_000, slow_query_ms: float | None = None) -> None:
+    ``record`` is called once per statement with plain values; which implementation runs is
+    chosen when the configuration changes (``stats`` on/off, SQLite counters), so the common
+    path tests nothing it does not need.
+
+    Args:
+        limit: how many recent timing records to keep.
+        slow_query_ms: keep statements slower than this (None: keep none).
+        stats: keep recent records and per-shape statistics.
+        on_slow_query: called with each ``SlowQuery`` as it is recorded.
+    """
+
+    def __init__(self, limit: int = 10_000, slow_query_ms: float | None = None, *,
+                 stats: bool = True,
+                 on_slow_query: Callable[[SlowQuery], Any] | None = None) -> None:
         self.buffer: deque[tuple[Any, ...]] = deque(maxlen=limit)
-        self.trackers: list[QueryTracker] = []
+        self.observers: list[Callable[[tuple[Any, ...]], Any]] = []
+        """Called with each raw record (trackers, N+1 detectors)."""
+        self.slow: deque[SlowQuery] = deque(maxlen=1000)
+        self.on_slow_query = on_slow_query
+        self._pending: dict[str, list[tuple[Any, ...]]] = {}
+        self._acc: dict[str, ShapeAccumulator] = {}
+        self._db: Callable[[], Any] = lambda: None
+        self._status: dict[str, int] | None = None
+        self._counters = False
+        # logging caches isEnabledFor answers in this dict (cleared on every level change);
+        # reading it directly costs half of calling isEnabledFor on every statement.
+        cache = getattr(sql_logger, "_cache", None)
+        self._log_cached = cache.get if isinstance(cache, dict) else _no_cache
+        self._stats = stats
         self.slow_query_ms = slow_query_ms
+        self._select_record()
 
+    # configuration -------------------------------------------------------------------------
+    @property
+    def slow_query_ms(self) -> float | None:
+        """Threshold for slow queries in milliseconds (None: off)."""
+        return self._slow_ms
+
+    @slow_query_ms.setter
+    def slow_query_ms(self, value: float | None) -> None:
+        if value is not None and (not isinstance(value, (int, float)) or value < 0):
+            raise ValueError(f"slow_query_ms must be a non-negative number or None, not {value!r}")
+        self._slow_ms = value
+        # One integer comparison per statement; "off" is a threshold nothing reaches.
+        self._slow_ns = float("inf") if value is None else int(value * 1e6)
+
+    @property
+    def stats_enabled(self) -> bool:
+        """Whether recent records and per-shape statistics are kept."""
+        return self._stats
+
+    @stats_enabled.setter
+    def stats_enabled(self, on: bool) -> None:
+        self._stats = bool(on)
+        self._select_record()
+
+    def attach(self, db: Any) -> None:
+        """Give the log its database (for query plans of slow statements)."""
+        self._db = weakref.ref(db)
+
+    def enable_counters(self, connection: apsw.Connection, on: bool = True) -> None:
+        """Attach SQLite's per-statement counters to every record (via the profile trace).
+
+        Costs a Python callback per statement (about 2 µs), hence off unless asked for.
+        """
+        if on:
+            connection.trace_v2(apsw.SQLITE_TRACE_PROFILE, self._on_profile, id=self)
+        else:
+            connection.trace_v2(0, None, id=self)
+        self._counters = on
+        self._status = None
+        self._select_record()
+
+    @property
+    def counters_enabled(self) -> bool:
+        """Whether SQLite's statement counters are collected."""
+        return self._counters
+
+    def _on_profile(self, event: dict[str, Any]) -> None:
+        # The statement's own event comes last, after any from triggers or nested queries.
+        if not event.get("trigger"):
+            self._status = event.get("stmt_status")
+
+    def _select_record(self) -> None:
+        if self._counters:
+            self.record = self._record_counters  # type: ignore[method-assign]
+        elif self._stats:
+            self.record = self._record_stats  # type: ignore[method-assign]
+        else:
+            self.record = self._record_off  # type: ignore[method-assign]
+
+    # the hot path --------------------------------------------------------------------------
     def record(self, sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
                rows: int, hit: bool) -> None:
+        """Record one statement (replaced per instance by the variant the settings need)."""
+        self._select_record()
+        self.record(sql, shape, params, compile_ns, execute_ns, rows, hit)
+
+    def _record_stats(self, sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
+                      rows: int, hit: bool) -> None:
         rec = (sql, shape, params, compile_ns, execute_ns, rows, hit)
         self.buffer.append(rec)
-        if self.trackers:
-            for tracker in self.trackers:
-                tracker._raw.append(rec)
+        try:
+            pending = self._pending[sql]
+        except KeyError:
+            pending = self._new_shape(sql, shape, params)
+        pending.append(rec)
+        if len(pending) >= FOLD_EVERY:
+            self._fold(pending)
+        if self.observers:
+            for observe in self.observers:
+                observe(rec)
+        if execute_ns >= self._slow_ns:
+            self._keep_slow(rec)
+        if self._log_cached(_DEBUG) is not False and sql_logger.isEnabledFor(_DEBUG):
+            _log(rec)
 
+    def _record_off(self, sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
+                    rows: int, hit: bool) -> None:
+        if self.observers:
+            rec = (sql, shape, params, compile_ns, execute_ns, rows, hit)
+            for observe in self.observers:
+                observe(rec)
+        if execute_ns >= self._slow_ns:
+            self._keep_slow((sql, shape, params, compile_ns, execute_ns, rows, hit))
+        if self._log_cached(_DEBUG) is not False and sql_logger.isEnabledFor(_DEBUG):
+            _log((sql, shape, params, compile_ns, execute_ns, rows, hit))
+
+    def _record_counters(self, sql: str, shape: Any, params: Any, compile_ns: int,
+                         execute_ns: int, rows: int, hit: bool) -> None:
+        status, self._status = self._status, None
+        rec = (sql, shape, params, compile_ns, execute_ns, rows, hit, status)
+        if self._stats:
+            self.buffer.append(rec)
+            pending = self._pending.get(sql)
+            if pending is None:
+                pending = self._new_shape(sql, shape, params)
+            pending.append(rec)
+            if len(pending) >= FOLD_EVERY:
+                self._fold(pending)
+        for observe in self.observers:
+            observe(rec)
+        if execute_ns >= self._slow_ns:
+            self._keep_slow(rec)
+        if sql_logger.isEnabledFor(_DEBUG):
+            _log(rec)
+
+    def _new_shape(self, sql: str, shape: Any, params: Any) -> list[tuple[Any, ...]]:
+        if len(self._acc) >= MAX_SHAPES:
+            sql = OTHER_SHAPES
+            if sql in self._pending:
+                return self._pending[sql]
+        self._acc[sql] = ShapeAccumulator(sql, shape, params)
+        pending: list[tuple[Any, ...]] = []
+        self._pending[sql] = pending
+        return pending
+
+    def _fold(self, pending: list[tuple[Any, ...]]) -> None:
+        sql = pending[0][0]
+        acc = self._acc.get(sql) or self._acc[OTHER_SHAPES]
+        acc.fold(pending)
+        pending.clear()
+
+    def _keep_slow(self, rec: tuple[Any, ...]) -> None:
+        sql, _, params, _, execute_ns, rows = rec[:6]
+        status = rec[7] if len(rec) > 7 else None
+        slow = SlowQuery(
+            sql=sql,
+            params=params,
+            duration_ms=execute_ns / 1e6,
+            at=_dt.datetime.now(_dt.UTC),
+            rows=rows,
+            plan=self._plan_for(sql, params),
+            counters=None if status is None else StatementCounters.from_status(status),
+        )
+        self.slow.append(slow)
+        if self.on_slow_query is not None:
+            self.on_slow_query(slow)
+
+    def _plan_for(self, sql: str, params: Any) -> Plan | None:
+        db = self._db()
+        if db is None or not sql.lstrip()[:7].upper().startswith(_EXPLAINABLE):
+            return None
+        try:
+            return explain_plan(db, sql, params, record=False)
+        except Exception:  # noqa: BLE001 - a plan is diagnostics; the statement itself succeeded
+            return None
+
+    # readers -------------------------------------------------------------------------------
     def tracker(self) -> QueryTracker:
+        """Start collecting records into a new tracker."""
         tracker = QueryTracker()
-        self.trackers.append(tracker)
+        self.observers.append(tracker._raw.append)
         return tracker
 
     def untrack(self, tracker: QueryTracker) -> None:
+        """Stop collecting into ``tracker``."""
+        self.unobserve(tracker._raw.append)
+
+    def observe(self, callback: Callable[[tuple[Any, ...]], Any]) -> None:
+        """Call ``callback`` with every raw record tuple from now on."""
+        self.observers.append(callback)
+
+    def unobserve(self, callback: Callable[[tuple[Any, ...]], Any]) -> None:
+        """Stop calling ``callback`` (no error if it was not registered)."""
         try:
-            self.trackers.remove(tracker)
+            self.observers.remove(callback)
         except ValueError:
             pass
 
     def records(self) -> list[Timing]:
+        """The recent timing records, oldest first."""
         return [Timing(*r) for r in self.buffer]
 
     def clear(self) -> None:
+        """Forget the recent records (statistics are kept; see ``reset_stats``)."""
         self.buffer.clear()
+
+    def accumulators(self) -> list[ShapeAccumulator]:
+        """Per-shape running totals, with every pending record folded in."""
+        for pending in self._pending.values():
+            if pending:
+                self._fold(pending)
+        return list(self._acc.values())
+
+    def stats(self) -> list[ShapeStats]:
+        """Statistics per query shape, sorted by total execute time, largest first."""
+        out = [acc.snapshot() for acc in self.accumulators() if acc.count]
+        out.sort(key=lambda s: s.total_ms, reverse=True)
+        return out
+
+    def stats_report(self, limit: int | None = None) -> str:
+        """``stats()`` as a readable table."""
+        return render_stats(self.stats(), limit)
+
+    def reset_stats(self) -> None:
+        """Forget statistics, recent records and slow queries."""
+        self._pending.clear()
+        self._acc.clear()
+        self.buffer.clear()
+        self.slow.clear()
+
+    def slow_queries(self, threshold_ms: float | None = None) -> list[SlowQuery]:
+        """Slow statements, slowest first.
+
+        Args:
+            threshold_ms: only those at least this slow. Below the log's own threshold, the
+                recent timing records are searched as well (their plans are taken now and
+                their time is when they were found).
+        """
+        kept = list(self.slow)
+        if threshold_ms is not None:
+            floor = threshold_ms * 1e6
+            kept = [s for s in kept if s.duration_ms * 1e6 >= floor]
+            if self._slow_ms is None or threshold_ms < self._slow_ms:
+                kept += self._recent_slow(floor, {(s.sql, s.duration_ms) for s in kept})
+        kept.sort(key=lambda s: s.duration_ms, reverse=True)
+        return kept
+
+    def _recent_slow(self, floor: float, known: set[tuple[str, float]]) -> list[SlowQuery]:
+        now = _dt.datetime.now(_dt.UTC)
+        found = []
+        for rec in list(self.buffer):
+            if rec[4] >= floor and (rec[0], rec[4] / 1e6) not in known:
+                status = rec[7] if len(rec) > 7 else None
+                found.append(SlowQuery(
+                    rec[0], rec[2], rec[4] / 1e6, now, rec[5], self._plan_for(rec[0], rec[2]),
+                    None if status is None else StatementCounters.from_status(status)))
+        return found
+
+    def slow_query_report(self, limit: int = 10, threshold_ms: float | None = None) -> str:
+        """The slowest statements as text, with each plan's full scans and indexes."""
+        slow = self.slow_queries(threshold_ms)
+        if not slow:
+            return "No slow queries detected."
+        lines = [f"Slow Query Report ({len(slow)} queries):"]
+        for i, q in enumerate(slow[:limit], 1):
+            lines.append(f"{i}. {q.duration_ms:.2f}ms, {q.rows} rows, at {q.at:%Y-%m-%d %H:%M:%S}: "
+                         f"{' '.join(q.sql.split())}")
+            lines.append(f"   params: {_Params(q.params)}")
+            if q.plan is not None:
+                lines.extend("   plan: " + detail for _, _, detail in q.plan.rows)
+        return "\n".join(lines)
+
+
+def _no_cache(level: int) -> None:
+    return None
+
+
+def _log(rec: tuple[Any, ...]) -> None:
+    sql_logger.debug("(%.3f ms) %s | params: %s | rows: %d", rec[4] / 1e6, rec[0],
+                     _Params(rec[2]), rec[5])
 
 
 @dataclass(frozen=True)
 class Plan:
     """An EXPLAIN QUERY PLAN result.
+
+    ``db.execute(plan)`` runs the EXPLAIN again and returns its raw rows.
 
     Attributes:
         sql: the statement explained.
@@ -106,6 +476,9 @@ class Plan:
         indexes: indexes the plan uses.
         elapsed_ms: with ``analyze=True``, the time to run the statement.
         row_count: with ``analyze=True``, the rows it returned.
+        params: the values bound when it was explained.
+        sorts: what needs a temporary sort ("ORDER BY", "GROUP BY", "DISTINCT").
+        automatic_indexes: tables SQLite builds a transient index for on every run.
     """
 
     sql: str
@@ -114,11 +487,23 @@ class Plan:
     indexes: list[str] = field(default_factory=list)
     elapsed_ms: float | None = None
     row_count: int | None = None
+    params: Any = ()
+    sorts: list[str] = field(default_factory=list)
+    automatic_indexes: list[str] = field(default_factory=list)
 
     @property
     def uses_index(self) -> bool:
         """Whether any step uses an index."""
         return bool(self.indexes)
+
+    @property
+    def has_full_scan(self) -> bool:
+        """Whether some table is read in full."""
+        return bool(self.full_scans)
+
+    def to_sql(self) -> tuple[str, Any]:
+        """The EXPLAIN QUERY PLAN statement and its parameters."""
+        return f"EXPLAIN QUERY PLAN {self.sql}", self.params
 
     def __str__(self) -> str:
         lines = [f"QUERY PLAN for: {self.sql}"]
@@ -131,6 +516,10 @@ class Plan:
             lines.append(f"full scans: {', '.join(self.full_scans)}")
         if self.indexes:
             lines.append(f"indexes: {', '.join(self.indexes)}")
+        if self.sorts:
+            lines.append(f"temporary sorts: {', '.join(self.sorts)}")
+        if self.automatic_indexes:
+            lines.append(f"automatic indexes: {', '.join(self.automatic_indexes)}")
         if self.elapsed_ms is not None:
             lines.append(f"ran in {self.elapsed_ms:.3f} ms, {self.row_count} rows")
         return "\n".join(lines)
@@ -142,36 +531,69 @@ class Plan:
         return len(self.rows)
 
 
-def _parse_plan(rows: list[tuple[Any, ...]]) -> tuple[list[str], list[str]]:
-    scans, indexes = [], []
-    for _, _, _, detail in rows:
+def _parse_plan(rows: list[tuple[Any, ...]]) -> tuple[list[str], list[str], list[str], list[str]]:
+    scans: list[str] = []
+    indexes: list[str] = []
+    sorts: list[str] = []
+    autos: list[str] = []
+    for row in rows:
+        detail = row[-1]
         words = detail.split()
         if words[:1] == ["SCAN"] and "USING" not in words:
             table = words[1]
             if table not in scans and not detail.startswith("SCAN CONSTANT"):
                 scans.append(table)
+        if detail.startswith("USE TEMP B-TREE FOR "):
+            what = detail[len("USE TEMP B-TREE FOR "):]
+            what = what.replace("RIGHT PART OF ", "").replace("LAST TERM OF ", "")
+            if what not in sorts:
+                sorts.append(what)
+        if "AUTOMATIC" in words and "INDEX" in words and words[1:2] and words[1] not in autos:
+            autos.append(words[1])
         if "USING" in words:
             i = words.index("USING")
             rest = words[i + 1:]
             if rest[:2] == ["INTEGER", "PRIMARY"]:
                 name = f"{words[1]}(rowid)"
+            elif "AUTOMATIC" in rest:
+                continue
             elif "INDEX" in rest:
                 name = rest[rest.index("INDEX") + 1]
             else:
                 continue
             if name not in indexes:
                 indexes.append(name)
-    return scans, indexes
+    return scans, indexes, sorts, autos
 
 
-def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False) -> Plan:
-    """EXPLAIN QUERY PLAN ``sql`` on ``db``; with ``analyze`` also run it and time it."""
-    raw = db.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
-    scans, indexes = _parse_plan(raw)
-    rows = [(r[0], r[1], r[3]) for r in raw]
+def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
+                 record: bool = True) -> Plan:
+    """EXPLAIN QUERY PLAN ``sql`` on ``db``; with ``analyze`` also run it and time it.
+
+    Args:
+        db: the Database.
+        sql: the statement.
+        params: its values (the plan of a statement with placeholders needs them bound).
+        analyze: also run the statement, reporting its time and row count.
+        record: run the EXPLAIN through ``db.execute`` (so it is logged like any statement);
+            False uses the connection directly, for plans taken while recording.
+    """
+    from .errors import translate
+
+    text = f"EXPLAIN QUERY PLAN {sql}"
+    if record:
+        raw = db.execute(text, params).fetchall()
+    else:
+        try:
+            raw = db.connection.cursor().execute(text, params).fetchall()
+        except apsw.Error as e:
+            raise translate(e, text) from e
+    scans, indexes, sorts, autos = _parse_plan(raw)
+    rows = [(r[0], r[1], r[-1]) for r in raw]
     elapsed = count = None
     if analyze:
         t0 = time.perf_counter()
         count = len(db.execute(sql, params).fetchall())
         elapsed = (time.perf_counter() - t0) * 1000
-    return Plan(sql, rows, scans, indexes, elapsed, count)
+    return Plan(sql, rows, scans, indexes, elapsed, count, params, sorts, autos)
+
