@@ -90,12 +90,15 @@ def advise_statement(db: Any, sql: str, params: Any = (), plan: Plan | None = No
     """Index proposals for one statement, from its plan and its filter and sort columns."""
     if plan is None:
         plan = explain_plan(db, sql, params, record=False)
+    usage, single, first, aliases = _usage(sql)
+    # Plans name tables by their alias in the statement.
+    plan_scans = [aliases.get(t, t) for t in plan.full_scans]
+    plan_autos = [aliases.get(t, t) for t in plan.automatic_indexes]
     problems: dict[str, list[str]] = {}
-    for table in plan.full_scans:
+    for table in plan_scans:
         problems.setdefault(table, []).append("full scan")
-    for table in plan.automatic_indexes:
+    for table in plan_autos:
         problems.setdefault(table, []).append("automatic index")
-    usage, single, first = _usage(sql)
     if "ORDER BY" in plan.sorts and single is not None and usage.get(single, _Usage()).order:
         problems.setdefault(single, []).append("temp b-tree for ORDER BY")
     out = []
@@ -107,7 +110,7 @@ def advise_statement(db: Any, sql: str, params: Any = (), plan: Plan | None = No
         columns = _index_columns(use, "temp b-tree for ORDER BY" in reasons, joined)
         if not columns or _already_indexed(db, table, columns):
             continue
-        name = "ix_" + "_".join([table, *columns])
+        name = "idx_" + "_".join([table, *columns])
         quoted = ", ".join(_quote(c) for c in columns)
         create = f"CREATE INDEX {_quote(name)} ON {_quote(table)} ({quoted})"
         out.append(IndexSuggestion(table, tuple(columns), create, reasons))
@@ -129,13 +132,13 @@ def _index_columns(use: _Usage, sorting: bool, joined: bool) -> list[str]:
     return columns
 
 
-def _usage(sql: str) -> tuple[dict[str, _Usage], str | None, str | None]:
+def _usage(sql: str) -> tuple[dict[str, _Usage], str | None, str | None, dict[str, str]]:
     """Columns filtered, joined and ordered on, per table; the table if there is only one;
-    the first table (the outer side of any join)."""
+    the first table (the outer side of any join); table names by alias."""
     try:
         tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.ParseError:
-        return {}, None, None
+        return {}, None, None, {}
     if isinstance(tree, (exp.Update, exp.Delete)):
         target = tree.this if isinstance(tree.this, exp.Table) else tree.find(exp.Table)
         tables = {target.alias_or_name: target.name} if target is not None else {}
@@ -144,7 +147,7 @@ def _usage(sql: str) -> tuple[dict[str, _Usage], str | None, str | None]:
     else:
         select = tree if isinstance(tree, exp.Select) else tree.find(exp.Select)
         if select is None:
-            return {}, None, None
+            return {}, None, None, {}
         tables = {}
         for t in _own_tables(select):
             tables[t.alias_or_name] = t.name
@@ -167,7 +170,7 @@ def _usage(sql: str) -> tuple[dict[str, _Usage], str | None, str | None]:
                     usage.setdefault(table, _Usage()).order.append(col.name)
     names = set(tables.values())
     first = next(iter(tables.values()), None)
-    return usage, next(iter(names)) if len(names) == 1 else None, first
+    return usage, next(iter(names)) if len(names) == 1 else None, first, tables
 
 
 def _own_tables(select: exp.Select) -> list[exp.Table]:

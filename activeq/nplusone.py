@@ -176,9 +176,13 @@ class NPlusOneDetector:
         frame: FrameType | None = sys._getframe(1)
         found: list[tuple[_Site, FrameType]] = []
         sites = self._sites
+        # An outer site's key includes the lines below it, so it counts only runs that come
+        # through the same inner lines: a helper called in a loop, not a frame that simply
+        # contains several different queries.
+        key: tuple[Any, ...] = (sql,)
         while frame is not None and len(found) < USER_FRAMES:
             if not frame.f_code.co_filename.startswith(_SKIP):
-                key = (sql, frame.f_code, frame.f_lineno)
+                key = (*key, frame.f_code, frame.f_lineno)
                 site = sites.get(key)
                 if site is None or site.frame is not frame:
                     site = sites[key] = _Site(frame)

@@ -223,7 +223,7 @@ def load_stats(path: Any) -> list[ShapeStats]:
     with open(path, encoding="utf-8") as f:
         try:
             payload = json.load(f)
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ValueError(f"{path} is not a statistics dump: {e}") from e
     if not isinstance(payload, dict) or payload.get("format") != "activeq-stats":
         raise ValueError(f"{path} is not a statistics dump (written by db.stats_dump)")
