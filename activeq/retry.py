@@ -1,0 +1,184 @@
+"""Lock handling: retry with exponential backoff and jitter while SQLite reports busy.
+
+SQLite's own busy handler already waits ``busy_timeout_ms`` for a lock; what reaches activeq as
+SQLITE_BUSY has outlasted that wait, or was reported without waiting (a WAL snapshot that went
+stale, a recovery in progress). Three kinds of statement are safe to run again as they are:
+BEGIN, COMMIT (the transaction stays open when COMMIT is busy) and a statement in autocommit
+mode (it failed whole). A statement in the middle of a transaction is not: re-running it alone
+would break the transaction's atomicity, so only the whole transaction function is retried
+(:func:`run_atomic`, behind ``db.atomic(fn)`` and ``@db.retrying``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import apsw
+
+from .errors import BusyError, translate
+
+if TYPE_CHECKING:
+    from .database import Database
+
+__all__ = ["RetryPolicy", "is_busy", "retry_busy", "retry_statement", "retrying", "run_atomic"]
+
+T = TypeVar("T")
+logger = logging.getLogger("activeq.retry")
+_random = random.Random()
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long to keep trying while the database is busy.
+
+    The n-th wait lasts between half and all of ``min(max_delay, base_delay * 2**(n-1))``
+    seconds (exponential backoff with jitter, so competing processes spread out).
+
+    >>> from activeq import Database
+    >>> from activeq.retry import RetryPolicy
+    >>> db = Database(':memory:', retry=RetryPolicy(attempts=3, budget=1.0))
+    >>> db.retry.attempts
+    3
+    """
+
+    attempts: int = 8
+    """Tries in all, the first one included; 1 disables retrying."""
+    base_delay: float = 0.005
+    """The first wait, in seconds."""
+    max_delay: float = 0.5
+    """The longest single wait, in seconds."""
+    budget: float | None = 60.0
+    """Seconds after the first try past which no new try starts (None: attempts only)."""
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts must be at least 1")
+        if self.base_delay < 0 or self.max_delay < 0:
+            raise ValueError("RetryPolicy delays must not be negative")
+
+    def delay(self, attempt: int) -> float:
+        """The wait after failed try number ``attempt`` (1-based), jitter included."""
+        cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return cap / 2 + _random.random() * cap / 2
+
+    def allows(self, attempt: int, started: float) -> bool:
+        """Whether another try may follow failed try number ``attempt``."""
+        if attempt >= self.attempts:
+            return False
+        return self.budget is None or time.monotonic() - started < self.budget
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether an APSW or activeq error is SQLITE_BUSY (not SQLITE_LOCKED, which waiting
+    cannot cure: it comes from this same connection or shared cache)."""
+    if isinstance(error, apsw.BusyError):
+        return True
+    return isinstance(error, BusyError) and error.result_code == apsw.SQLITE_BUSY
+
+
+def _exhausted(error: BaseException, sql: str | None, attempts: int, started: float,
+               what: str) -> BusyError:
+    elapsed = time.monotonic() - started
+    detail = f"{what} still busy after {attempts} attempt{'s' if attempts != 1 else ''} " \
+             f"over {elapsed:.2f} s"
+    if isinstance(error, apsw.Error):
+        base = translate(error, sql)
+        code, extended = base.result_code, base.extended_code
+        text = f"{detail}: {base}"
+    else:
+        code = getattr(error, "result_code", apsw.SQLITE_BUSY)
+        extended = getattr(error, "extended_code", None)
+        text = f"{detail}: {error}"
+    busy = BusyError(text, result_code=code, extended_code=extended)
+    busy.attempts = attempts
+    return busy
+
+
+def retry_busy(db: Database, run: Callable[[], T], sql: str, first: apsw.Error | None = None) -> T:
+    """Run ``run()`` until it stops raising SQLITE_BUSY or the database's policy gives up.
+
+    ``first`` is the busy error of a try already made by the caller. Other errors are
+    translated and raised at once.
+    """
+    policy = db.retry
+    started = time.monotonic()
+    attempt = 0
+    error: apsw.Error | None = first
+    if first is not None:
+        attempt = 1
+    while True:
+        if error is not None:
+            if not policy.allows(attempt, started):
+                raise _exhausted(error, sql, attempt, started, "the database stayed") from error
+            db.busy_retries += 1
+            wait = policy.delay(attempt)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("busy on try %d of %s; waiting %.1f ms", attempt, sql, wait * 1e3)
+            time.sleep(wait)
+        attempt += 1
+        try:
+            return run()
+        except apsw.BusyError as e:
+            error = e
+        except apsw.Error as e:
+            raise translate(e, sql) from e
+
+
+def retry_statement(db: Database, error: apsw.Error, sql: str, run: Callable[[], T]) -> T:
+    """From an ``except apsw.Error`` branch: re-run an autocommit statement that was busy.
+
+    Raises the translated error when it is not SQLITE_BUSY, or when a transaction is open
+    (the statement cannot be retried alone there).
+    """
+    if not isinstance(error, apsw.BusyError) or not db.connection.get_autocommit():
+        raise translate(error, sql) from error
+    return retry_busy(db, run, sql, error)
+
+
+def run_atomic(db: Database, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any],
+               mode: str = "immediate", policy: RetryPolicy | None = None) -> T:
+    """Call ``fn(*args, **kwargs)`` inside a transaction, running it again whole when busy.
+
+    Inside an enclosing transaction ``fn`` runs once in a savepoint: only the outermost
+    transaction can be retried, so busy errors travel up to it.
+    """
+    if db._tx_depth > 0:
+        with db.transaction(mode):
+            return fn(*args, **kwargs)
+    policy = policy or db.retry
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with db.transaction(mode):
+                return fn(*args, **kwargs)
+        except BusyError as e:
+            # A BusyError that already carries several attempts spent the budget on BEGIN
+            # or COMMIT; trying again here would multiply that budget.
+            if not is_busy(e) or e.attempts > 1:
+                raise
+            if not policy.allows(attempt, started):
+                raise _exhausted(e, None, attempt, started, "the transaction stayed") from e
+            db.busy_retries += 1
+            time.sleep(policy.delay(attempt))
+
+
+def retrying(db: Database, fn: Callable[..., T] | None = None, *, mode: str = "immediate",
+             policy: RetryPolicy | None = None) -> Any:
+    """Decorator form of :func:`run_atomic`: each call runs in a retried transaction."""
+
+    def decorate(func: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> T:
+            return run_atomic(db, func, args, kwargs, mode, policy)
+
+        return wrapper
+
+    return decorate if fn is None else decorate(fn)
