@@ -480,6 +480,76 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         """``with User.transaction():`` on the model's database."""
         return cls.database().transaction(mode)
 
+    @classmethod
+    def insert_many(
+        cls,
+        rows: Any,
+        *,
+        on_conflict: str | None = None,
+        conflict_columns: Any = None,
+        update_columns: Any = None,
+        returning: bool = False,
+        chunk_size: int = 10_000,
+        progress: Any = None,
+    ) -> Any:
+        """Insert many rows (dicts or instances) in one transaction, all or nothing.
+
+        Every row is validated before anything is written; a bad row raises
+        ``ValidationError`` naming its index and field. Rows are written with one
+        ``executemany`` per ``chunk_size`` rows.
+
+        Args:
+            rows: dicts keyed by field name, or instances of this model (which get their
+                primary keys and count as saved afterwards).
+            on_conflict: 'ignore' (skip rows that collide), 'replace' (delete the old row,
+                insert the new one) or 'update' (upsert: needs ``conflict_columns``).
+            conflict_columns: the unique columns an upsert collides on.
+            update_columns: the columns an upsert overwrites (default: every inserted
+                column but the conflict columns and the primary key).
+            returning: return the primary keys of the rows written instead of their count
+                (rows skipped by 'ignore' have none).
+            chunk_size: rows per statement batch.
+            progress: called as ``progress(rows_done, total)`` after each chunk.
+
+        Returns:
+            The number of rows inserted (or upserted), or their primary keys.
+
+        >>> from activeq import ActiveRecord, Database, Field
+        >>> class Pet(ActiveRecord):
+        ...     __table_name__ = 'pets'
+        ...     id: int = Field(primary_key=True)
+        ...     name: str = Field(unique=True)
+        >>> db = Database(':memory:'); db.bind(Pet); db.create_tables(Pet)
+        >>> Pet.insert_many([{'name': 'Rex'}, {'name': 'Tom'}])
+        2
+        >>> Pet.insert_many([{'name': 'Rex'}, {'name': 'Kit'}], on_conflict='ignore', returning=True)
+        [3]
+        """
+        from .batch import insert_many
+
+        return insert_many(cls, rows, on_conflict=on_conflict, conflict_columns=conflict_columns,
+                           update_columns=update_columns, returning=returning,
+                           chunk_size=chunk_size, progress=progress)
+
+    @classmethod
+    def update_many(cls, rows: Any, *, fields: Any = None, chunk_size: int = 10_000,
+                    progress: Any = None) -> int:
+        """Update many rows by primary key, each with its own values, in one transaction.
+
+        Args:
+            rows: dicts holding the primary key and the columns to set, or loaded instances
+                (their changed fields are written).
+            fields: the columns to set (default: each dict's keys, each instance's changes).
+            chunk_size: rows per statement batch.
+            progress: called as ``progress(rows_done, total)`` after each chunk.
+
+        Returns:
+            The number of rows changed.
+        """
+        from .batch import update_many
+
+        return update_many(cls, rows, fields=fields, chunk_size=chunk_size, progress=progress)
+
     # records -------------------------------------------------------------------------------
     @property
     def is_persisted(self) -> bool:
