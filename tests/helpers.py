@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from activeq import ActiveRecord, Field
+from activeq import ActiveRecord, Field, belongs_to, has_many
 from activeq.compiler import compiler
 
 __all__ = ["Order", "Reserved", "User", "assert_sql", "render"]
@@ -22,6 +22,8 @@ class User(ActiveRecord):
     age: int | None = None
     status: str = Field(default="active", index=True)
 
+    orders = has_many("Order", foreign_key="user_id")
+
 
 class Order(ActiveRecord):
     __table_name__ = "orders"
@@ -29,6 +31,8 @@ class Order(ActiveRecord):
     user_id: int
     total: float = 0.0
     note: str | None = None
+
+    user = belongs_to("User", foreign_key="user_id")
 
 
 class Reserved(ActiveRecord):

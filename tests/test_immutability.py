@@ -1,0 +1,146 @@
+"""Every builder method returns a new Query and leaves the one it was called on unchanged."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import Order, User
+
+from activeq import BindParam, exists, func
+from activeq import ast as a
+
+U = User.c
+O = Order.c  # noqa: E741 - mirrors U
+
+
+def base():
+    """A query using every clause, so each derivation has something to disturb."""
+    return User.query().select("id", "name").where(U.age > 18).order_by(U.name).limit(10).offset(2)
+
+
+DERIVATIONS = {
+    "select": lambda q: q.select("email"),
+    "select_none": lambda q: q.select(),
+    "where": lambda q: q.where(U.status == "active"),
+    "where_keywords": lambda q: q.where(name="Ann"),
+    "filter": lambda q: q.filter(U.id.is_in([1, 2])),
+    "order_by": lambda q: q.order_by(U.id.desc()),
+    "order_by_clear": lambda q: q.order_by(),
+    "limit": lambda q: q.limit(1),
+    "limit_none": lambda q: q.limit(None),
+    "offset": lambda q: q.offset(5),
+    "offset_none": lambda q: q.offset(None),
+    "distinct": lambda q: q.distinct(),
+    "group_by": lambda q: q.group_by(U.status),
+    "having": lambda q: q.group_by(U.status).having(func.count() > 1),
+    "join": lambda q: q.join(Order, U.id == O.user_id),
+    "left_join": lambda q: q.left_join(Order, U.id == O.user_id),
+    "options": lambda q: q.options(fetch_mode="raise"),
+    "fetch_mode": lambda q: q.fetch_mode("peers"),
+    "includes": lambda q: q.includes("orders"),
+}
+
+
+def snapshot(q):
+    return q.to_sql(), q.to_sql("postgres"), q.key, q.params, dict(q._s)
+
+
+@pytest.mark.parametrize("name", list(DERIVATIONS))
+def test_builder_method_leaves_the_original_unchanged(name):
+    original = base()
+    before = snapshot(original)
+    derived = DERIVATIONS[name](original)
+    assert derived is not original
+    assert snapshot(original) == before
+    # Deriving twice from the same original gives equal, independent queries.
+    again = DERIVATIONS[name](original)
+    assert again is not derived
+    assert again.to_sql() == derived.to_sql()
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in DERIVATIONS if n not in ("options", "fetch_mode", "includes")]
+)
+def test_builder_method_changes_the_derived_sql(name):
+    original = base()
+    derived = DERIVATIONS[name](original)
+    assert derived.to_sql() != original.to_sql()
+
+
+@pytest.mark.parametrize("name", ["options", "fetch_mode", "includes"])
+def test_options_do_not_change_the_sql_or_the_shape(name):
+    original = base()
+    derived = DERIVATIONS[name](original)
+    assert derived.to_sql() == original.to_sql()
+    assert derived.key == original.key
+    assert derived._s != original._s
+
+
+def test_where_accumulates_without_touching_earlier_queries():
+    q1 = User.query().where(U.id > 1)
+    q2 = q1.where(U.id < 10)
+    q3 = q1.where(U.name == "x")
+    assert q1.to_sql()[1] == [1]
+    assert q2.to_sql()[1] == [1, 10]
+    assert q3.to_sql()[1] == [1, "x"]
+
+
+def test_queries_reject_attribute_assignment():
+    q = User.query()
+    with pytest.raises(AttributeError, match="immutable"):
+        q.limit_ = 5
+    with pytest.raises(AttributeError):
+        q._s = {}
+
+
+NODES = [
+    U.id,
+    a.Param(1),
+    BindParam("p"),
+    a.Star(),
+    U.id == 1,
+    U.age + 1,
+    (U.id == 1) & (U.age == 2),
+    ~(U.id == 1),
+    U.age == None,  # noqa: E711
+    U.id.is_in([1]),
+    U.id.is_in(Order.query().select(O.user_id)),
+    U.name.like("a"),
+    U.age.between(1, 2),
+    func.count(),
+    U.name.as_("n"),
+    U.id.desc(),
+    exists(Order.query()),
+    a.SubqueryExpr(Order.query().select(func.count())),
+]
+
+
+@pytest.mark.parametrize("node", NODES, ids=lambda n: type(n).__name__)
+def test_nodes_reject_attribute_assignment(node):
+    key, params = node.key, node.params
+    with pytest.raises(AttributeError):
+        node.key = ("changed",)
+    with pytest.raises(AttributeError):
+        node.params = ()
+    with pytest.raises(AttributeError):
+        node.brand_new_attribute = 1
+    with pytest.raises(AttributeError):
+        del node.key
+    assert (node.key, node.params) == (key, params)
+
+
+def test_node_fields_are_read_only():
+    cmp = U.age > 3
+    for field in ("op", "left", "right"):
+        with pytest.raises(AttributeError):
+            setattr(cmp, field, None)
+    assert cmp.op == ">"
+    assert cmp.right.value == 3
+
+
+def test_operators_build_new_nodes():
+    col = U.age
+    cmp = col > 1
+    combined = cmp & (col < 5)
+    assert cmp.key == ("cmp", ">", ("col", "users", "age"), "?")
+    assert combined is not cmp
+    assert User.c.age is col  # column references are shared, never copied or changed
