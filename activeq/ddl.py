@@ -40,6 +40,11 @@ def _column_def(column: Any, dialect: Any) -> exp.ColumnDef:
             f"CREATE TABLE t ({exp.to_identifier(column.column, quoted=True).sql('sqlite')} {column.ddl})",
             read="sqlite",
         )
+        for default in parsed.find_all(exp.DefaultColumnConstraint):
+            # SQLite reads DEFAULT "text" as a string when no such column exists; elsewhere
+            # double quotes name an identifier, so carry the value over as a string literal.
+            if isinstance(default.this, exp.Column) and not default.this.table:
+                default.set("this", exp.Literal.string(default.this.name))
         return parsed.this.expressions[0]  # type: ignore[no-any-return]
     constraints = []
     if column.primary_key and column.python_type is int and dialect.NAME in _IDENTITY:
