@@ -432,6 +432,9 @@ def update_many(
 
     batches = []
     for names, positions in groups.items():
+        unknown = [n for n in names if n not in info.by_name]
+        if unknown:
+            raise unknown_error(model, unknown, positions[0])
         keyed = (*names, pk)
         validator = row_validator(model, keyed)
         part = [payloads[i] for i in positions]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 
 import pydantic
+from pydantic._internal._decorators import PydanticDescriptorProxy
 from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
@@ -295,7 +296,9 @@ def _is_plain_attribute(name: str, value: Any, annotations: dict[str, Any]) -> b
         return False
     if isinstance(value, (classmethod, staticmethod, property, types.FunctionType, type)):
         return False
-    return not isinstance(value, FieldInfo)
+    # @field_validator / @model_validator / @computed_field wrap methods in a proxy that
+    # pydantic must see, or the validators silently never run.
+    return not isinstance(value, (FieldInfo, PydanticDescriptorProxy))
 
 
 class ModelMeta(ModelMetaclass):

@@ -238,6 +238,33 @@ class Query(Generic[M]):
 
         return self.options(fetch_mode=check_fetch_mode(mode))
 
+    def cache(self, ttl: float | None = None, *, enabled: bool = True) -> Query[M]:
+        """Serve repeated runs from the database's result cache (keyed by SQL and values).
+
+        Results stay valid until a write through activeq touches one of the query's tables,
+        another connection commits, or ``ttl`` seconds pass (None: the database's
+        ``cache_ttl``). ``enabled=False`` opts out of ``Database(query_cache=True)``.
+
+        >>> from activeq import ActiveRecord, Database, Field
+        >>> class Gem(ActiveRecord):
+        ...     __table_name__ = 'gems'
+        ...     id: int = Field(primary_key=True)
+        ...     name: str
+        >>> db = Database(':memory:'); db.bind(Gem); db.create_tables(Gem)
+        >>> q = Gem.query().cache(ttl=300)
+        >>> len(q.all()), len(q.all())
+        (0, 0)
+        >>> _ = Gem.create(name='opal')
+        >>> [g.name for g in q.all()]
+        ['opal']
+        """
+        if not enabled:
+            return self.options(cache=False)
+        from .cache import _check_ttl
+
+        _check_ttl(ttl)
+        return self.options(cache=True if ttl is None else ttl)
+
     # helpers -------------------------------------------------------------------------------
     def _column(self, item: Any) -> Expr:
         if isinstance(item, str):
@@ -321,7 +348,11 @@ class Query(Generic[M]):
         if entry is None:
             entry, hit = compiler.compile(q, db.dialect)
         values = entry.values(q.params)
-        rows = db._select(entry, values, key, perf_counter_ns() - t0, hit)
+        opts = q._s["options"]
+        if opts and "cache" in opts or db._cache_all:
+            rows = db._cache.select(entry, values, key, perf_counter_ns() - t0, hit, opts.get("cache"))
+        else:
+            rows = db._select(entry, values, key, perf_counter_ns() - t0, hit)
         return rows, entry, db
 
     # terminals -----------------------------------------------------------------------------
@@ -424,6 +455,33 @@ class Query(Generic[M]):
         ctx = db._context(self)
         for rows in db._stream(entry, values, self.key, perf_counter_ns() - t0, hit, batch):
             yield from self._finish(entry.mapper(rows, ctx), db)
+
+    def chunks(self, size: int = 1000, *, by: Any = None) -> Iterator[list[M]]:
+        """Lists of at most ``size`` results, one keyset query each (never OFFSET).
+
+        Pages by the primary key, or by this query's ordering with the primary key as a
+        tie-break, or by ``by`` (column names or orderings that are unique together).
+        Rows inserted past the current position while iterating are still visited once.
+        """
+        from .paging import chunks
+
+        return chunks(self, size, by)
+
+    def paginate(self, page: int, per_page: int = 20) -> Any:
+        """Page ``page`` (from 1) as a ``Page``: ``.items``, ``.total``, ``.pages``, ``.has_next``."""
+        from .paging import paginate
+
+        return paginate(self, page, per_page)
+
+    def cursor_page(self, size: int = 20, after: str | None = None, *, by: Any = None) -> Any:
+        """``size`` results after an opaque cursor, as a ``CursorPage``.
+
+        ``.items`` holds the results and ``.next_cursor`` the cursor of the next page
+        (None on the last one); keyed like :meth:`chunks`.
+        """
+        from .paging import cursor_page
+
+        return cursor_page(self, size, after, by)
 
     def explain(self, analyze: bool = False) -> Any:
         """The query plan as a ``Plan`` (``.rows``, ``.full_scans``, ``.indexes``, ``str()``)."""
@@ -627,7 +685,11 @@ class CompiledQuery(Generic[M]):
         values_ = self._bind(values)
         query = self.query
         db = query._s["model"].database()
-        rows = db._select(self._entry, values_, query.key, 0, True)
+        opts = query._s["options"]
+        if opts and "cache" in opts or db._cache_all:
+            rows = db._cache.select(self._entry, values_, query.key, 0, True, opts.get("cache"))
+        else:
+            rows = db._select(self._entry, values_, query.key, 0, True)
         return query._finish(self._entry.mapper(rows, db._context(query)), db)
 
     def first(self, **values: Any) -> M | None:
