@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import apsw
 
 from .ast import Unbound
+from .cache import CacheBackend, CacheManager, CacheStats
 from .compiler import Compiled, compiler
 from .errors import ActiveqError, CompileError, NotFoundError, OperationalError, translate
 from .monitor import Plan, QueryLog, Timing
@@ -104,6 +105,7 @@ class Cursor:
 
 
 _DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "WITH")
+_DDL = ("CREATE", "DROP", "ALTER")
 
 
 class Database:
@@ -125,6 +127,10 @@ class Database:
             (see :meth:`detect_n_plus_one`).
         fetch_mode: default relation fetch mode: 'lazy', 'peers' or 'raise'.
         model_cache: enable the model instance cache for every bound model.
+        query_cache: cache the results of every query (``query.cache(False)`` opts out).
+        cache: the cache backend (``MemoryCache``, ``RedisCache``); an in-process LRU when
+            None.
+        cache_ttl: default lifetime in seconds of cached results (None: until invalidated).
         pool_size: open up to this many reader connections for multi-threaded programs (see
             :mod:`activeq.pool`); None keeps one connection for everything.
         pool_timeout: seconds a read waits for a free pooled connection before
@@ -157,6 +163,9 @@ class Database:
         n_plus_one: str | None = None,
         fetch_mode: str = "lazy",
         model_cache: bool = False,
+        query_cache: bool = False,
+        cache: CacheBackend | None = None,
+        cache_ttl: float | None = None,
         pool_size: int | None = None,
         pool_timeout: float = 5.0,
         on_connect: Callable[[apsw.Connection], Any] | None = None,
@@ -183,11 +192,14 @@ class Database:
         self.busy_retries = 0
         """How many times a busy statement or transaction was tried again."""
         self._closed = False
-        self._find_entries: dict[Any, tuple[Compiled, Any]] = {}
+        self._find_entries: dict[Any, tuple[Compiled, Any, Any]] = {}
         self._default_ctx = LoadContext(self, self.fetch_mode)
         self.model_cache = model_cache
         self.on_connect = on_connect
         self._conn = self._connect()
+        self._cache = CacheManager(self, cache, ttl=cache_ttl, queries=query_cache,
+                                   models=model_cache)
+        self._cache_all = query_cache
         if sqlite_counters:
             self.log.enable_counters(self._conn)
         self.n_plus_one = None if n_plus_one is None else self.detect_n_plus_one(n_plus_one, scoped=False).start()
@@ -296,6 +308,8 @@ class Database:
         rowcount = conn.changes() if is_dml else -1
         self.log.record(sql, ("raw", sql), params, 0, elapsed, len(rows), False)
         if is_dml:
+            self._after_write(self._cache.dml_tables(sql))
+        elif head.startswith(_DDL):
             self._after_write(None)
         return Cursor(rows, rowcount, description)
 
@@ -356,6 +370,7 @@ class Database:
 
     def _after_write(self, tables: Iterable[str] | None) -> None:
         """Called after every write statement; ``tables`` None means unknown (raw SQL)."""
+        self._cache.after_write(tables)
 
     def _context(self, query: Any) -> LoadContext:
         mode = query._s["options"].get("fetch_mode")
@@ -486,9 +501,11 @@ class Database:
 
     def _after_commit(self) -> None:
         """Hook run after the outermost transaction commits."""
+        self._cache.after_commit()
 
     def _after_rollback(self) -> None:
         """Hook run after the outermost transaction rolls back."""
+        self._cache.after_rollback()
 
     @property
     def in_transaction(self) -> bool:
@@ -556,18 +573,69 @@ class Database:
 
         return NPlusOneDetector(self, mode, threshold, scoped=scoped)
 
+    # caching -------------------------------------------------------------------------------
+    def enable_cache(self, *models: type[ActiveRecord], max_entries: int | None = None) -> None:
+        """Serve ``find_by_id`` of these models from an identity cache.
+
+        The cache holds row tuples; every hit builds a fresh instance. An instance is evicted
+        when it is saved or deleted, the whole model when its table is bulk-written, and
+        everything when another connection commits.
+        """
+        for model in models:
+            self._cache.enable(model, max_entries)
+            self._find_entries.pop(model, None)
+
+    def disable_cache(self, *models: type[ActiveRecord]) -> None:
+        """Stop caching instances of these models."""
+        for model in models:
+            self._cache.disable(model)
+            self._find_entries.pop(model, None)
+
+    def cached(self, ttl: float | None = None, tables: Iterable[Any] | None = None) -> Any:
+        """Decorator caching a function's results until a write touches one of ``tables``.
+
+        ``tables`` are table names or model classes (None: any write invalidates). The key is
+        the function and its (hashable) arguments; each call gets a fresh copy of the result.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> _ = db.execute('CREATE TABLE t (x)')
+        >>> @db.cached(ttl=60, tables=['t'])
+        ... def total():
+        ...     return db.execute('SELECT count(*) FROM t').fetchall()[0][0]
+        >>> total(), db.execute('INSERT INTO t VALUES (1)').rowcount, total()
+        (0, 1, 1)
+        """
+        return self._cache.decorator(ttl, tables)
+
+    def invalidate(self, *tables: Any) -> None:
+        """Drop cached data of these tables or models (none given: everything).
+
+        Writes through activeq and commits by other connections invalidate by themselves;
+        this is for data changed some other way (another process with its own cache).
+        """
+        from .cache import _table_name
+
+        self._cache.invalidate([_table_name(t) for t in tables] if tables else None)
+
+    def cache_stats(self) -> CacheStats:
+        """Hits, misses, invalidations and stored entries of this database's caches."""
+        return self._cache.stats()
+
     # records -------------------------------------------------------------------------------
     def _find_by_id(self, model: Any, id: Any) -> Any:
         found = self._find_entries.get(model)
         if found is None:
             found = self._prepare_find(model)
-        entry, key = found
+        entry, key, cached = found
+        if cached is not None:
+            return cached.find(entry, key, id)
         rows = self._select(entry, (id,), key, 0, True)
         if not rows:
             return None
         return entry.mapper(rows, self._default_ctx)[0]
 
-    def _prepare_find(self, model: Any) -> tuple[Compiled, Any]:
+    def _prepare_find(self, model: Any) -> tuple[Compiled, Any, Any]:
         info = model.__aq__
         if info.pk is None:
             raise ActiveqError(f"{model.__name__} has no primary key")
@@ -575,7 +643,7 @@ class Database:
 
         query = model.query().where(info.refs[info.pk.name] == Param(None))
         entry, _ = compiler.compile(query, self.dialect)
-        found = self._find_entries[model] = (entry, query.key)
+        found = self._find_entries[model] = (entry, query.key, self._cache.model_cache(model))
         return found
 
     def _save(self, record: Any) -> int:
@@ -585,20 +653,34 @@ class Database:
         if getattr(record, "_aq_ctx", None) is None:
             from .batch import insert_one
 
-            return insert_one(self, record)
+            # A new row cannot be in the instance cache: nothing to evict for it.
+            self._cache.row_write = (record, False)
+            try:
+                return insert_one(self, record)
+            finally:
+                self._cache.row_write = None
         changed = [n for n in record.__pydantic_fields_set__ if n in data and n != info.pk.name]
         if not changed:
             return 0
         values = {}
         for name in changed:
             values[name] = info.adapter(name).validate_python(data[name]) if not _is_expr(data[name]) else data[name]
-        count = model.query().where(record._pk_condition()).update(values)
+        # Only this row's cached instance is evicted, not the whole table's.
+        self._cache.row_write = (record, True)
+        try:
+            count = model.query().where(record._pk_condition()).update(values)
+        finally:
+            self._cache.row_write = None
         record.__pydantic_fields_set__.clear()
         return count
 
     def _delete(self, record: Any) -> int:
         model = type(record)
-        count = model.query().where(record._pk_condition()).delete()
+        self._cache.row_write = (record, True)
+        try:
+            count = model.query().where(record._pk_condition()).delete()
+        finally:
+            self._cache.row_write = None
         object.__setattr__(record, "_aq_ctx", None)
         return count
 

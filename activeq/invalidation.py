@@ -1,0 +1,130 @@
+"""Which cached tables a write makes stale: tables named by raw DML, and schema dependencies.
+
+A write to one table can change others: ``ON DELETE CASCADE`` / ``SET NULL`` foreign keys
+rewrite child rows, triggers run arbitrary statements, and views show base-table rows. The
+cache invalidates those too; the map is read from the schema and rebuilt when
+``PRAGMA schema_version`` changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from functools import lru_cache
+
+import apsw
+
+from .errors import translate
+
+__all__ = ["SchemaDependencies", "dml_tables"]
+
+_ACTIONS = ("CASCADE", "SET NULL", "SET DEFAULT")
+
+
+@lru_cache(maxsize=1024)
+def dml_tables(sql: str) -> frozenset[str] | None:
+    """The tables a raw DML statement writes, or None when they cannot be determined.
+
+    Parsed once per distinct SQL text. None makes the caller invalidate everything, which is
+    always correct, only slower.
+
+    >>> sorted(dml_tables('UPDATE "users" SET name = ? WHERE id = ?'))
+    ['users']
+    >>> dml_tables('this is not sql') is None
+    True
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    # sqlglot warns when it falls back to an opaque Command; that case is handled (None).
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        statements = sqlglot.parse(sql, read="sqlite")
+    except Exception:  # noqa: BLE001 - any parse failure means "unknown", never an error
+        return None
+    finally:
+        logger.setLevel(level)
+    tables: set[str] = set()
+    for stmt in statements:
+        if stmt is None:
+            continue
+        if not isinstance(stmt, (exp.Insert, exp.Update, exp.Delete)):
+            return None
+        target = stmt.this
+        if isinstance(target, exp.Schema):
+            target = target.this
+        if not isinstance(target, exp.Table) or not target.name:
+            return None
+        tables.add(target.name)
+    return frozenset(tables) if tables else None
+
+
+class SchemaDependencies:
+    """Maps a table to every table or view whose rows a write to it may change.
+
+    ``expand(tables)`` returns None ("everything") when a written table has a trigger, since a
+    trigger body may write anywhere.
+    """
+
+    def __init__(self, connection: apsw.Connection) -> None:
+        self._conn = connection
+        self._version: int | None = None
+        self._deps: dict[str, frozenset[str] | None] = {}
+        self._views: frozenset[str] = frozenset()
+
+    def _schema_version(self) -> int:
+        cur = self._conn.cursor()
+        try:
+            rows = cur.execute("PRAGMA schema_version").fetchall()
+        except apsw.Error as e:
+            raise translate(e, "PRAGMA schema_version") from e
+        return rows[0][0]  # type: ignore[no-any-return]
+
+    def _load(self) -> None:
+        cur = self._conn.cursor()
+        sql = "SELECT type, name, tbl_name FROM sqlite_schema WHERE type IN ('table', 'view', 'trigger')"
+        try:
+            schema = cur.execute(sql).fetchall()
+            children: dict[str, set[str]] = {}
+            for kind, name, _ in schema:
+                if kind != "table":
+                    continue
+                for row in cur.execute("SELECT * FROM pragma_foreign_key_list(?)", (name,)).fetchall():
+                    parent, on_update, on_delete = row[2], row[5], row[6]
+                    if on_update in _ACTIONS or on_delete in _ACTIONS:
+                        children.setdefault(parent, set()).add(name)
+        except apsw.Error as e:
+            raise translate(e, sql) from e
+        triggered = {tbl for kind, _, tbl in schema if kind == "trigger"}
+        self._views = frozenset(name for kind, name, _ in schema if kind == "view")
+        deps: dict[str, frozenset[str] | None] = {}
+        for table in children:
+            seen, todo = {table}, [table]
+            while todo:
+                for child in children.get(todo.pop(), ()):
+                    if child not in seen:
+                        seen.add(child)
+                        todo.append(child)
+            deps[table] = None if seen & triggered else frozenset(seen)
+        for table in triggered:
+            deps[table] = None
+        self._deps = deps
+
+    def expand(self, tables: Iterable[str]) -> frozenset[str] | None:
+        """``tables`` plus every table and view a write to them can change; None = all."""
+        version = self._schema_version()
+        if version != self._version:
+            self._load()
+            self._version = version
+        deps = self._deps
+        out: set[str] = set()
+        for table in tables:
+            extra = deps.get(table, ())
+            if extra is None:
+                return None
+            out.add(table)
+            out.update(extra)
+        out.update(self._views)
+        return frozenset(out)
