@@ -12,7 +12,7 @@ import sys
 import tempfile
 from datetime import datetime, timedelta
 
-from activeq import ActiveRecord, BindParam, Database, Field, func
+from activeq import ActiveRecord, BindParam, Database, Field, belongs_to, func, has_many
 
 
 class User(ActiveRecord):
@@ -24,6 +24,8 @@ class User(ActiveRecord):
     status: str = Field(default="active", index=True)
     is_active: bool = True
     created_at: datetime
+
+    orders = has_many("Order", foreign_key="user_id")
 
     FIND_BY_EMAIL = None  # a plain class attribute: the compiled statement, built on first use
 
@@ -42,6 +44,8 @@ class Order(ActiveRecord):
     user_id: int = Field(index=True)
     total: float
     created_at: datetime
+
+    user = belongs_to("User", foreign_key="user_id")
 
 
 def show(title: str, query: object) -> None:
@@ -63,21 +67,24 @@ def main(path: str) -> None:
 
     rng = random.Random(7)
     start = datetime(2024, 1, 1)
-    with db.transaction():
-        for i in range(2000):
-            User(
-                name=f"User {i}",
-                email=f"user{i}@example.com",
-                status=rng.choice(["active", "active", "inactive"]),
-                is_active=rng.random() < 0.8,
-                created_at=start + timedelta(hours=i),
-            ).save()
-        for i in range(6000):
-            Order(
-                user_id=rng.randint(1, 2000),
-                total=round(rng.uniform(5, 500), 2),
-                created_at=start + timedelta(hours=i),
-            ).save()
+    User.insert_many([
+        {
+            "name": f"User {i}",
+            "email": f"user{i}@example.com",
+            "status": rng.choice(["active", "active", "inactive"]),
+            "is_active": rng.random() < 0.8,
+            "created_at": start + timedelta(hours=i),
+        }
+        for i in range(2000)
+    ])
+    Order.insert_many([
+        {
+            "user_id": rng.randint(1, 2000),
+            "total": round(rng.uniform(5, 500), 2),
+            "created_at": start + timedelta(hours=i),
+        }
+        for i in range(6000)
+    ])
     print(f"created {User.query().count()} users and {Order.query().count()} orders in {path}")
 
     # Select only required fields.
@@ -90,6 +97,16 @@ def main(path: str) -> None:
     q = User.query().where(User.c.is_active == True).order_by(User.c.id).limit(3)  # noqa: E712
     show("where clauses early", q)
     print("  ", [u.name for u in q.all()])
+
+    # Eager loading: one query for the users, one for all of their orders.
+    q = User.query().where(User.c.id <= 5).includes("orders")
+    show("includes('orders') (parents; children load in one more query)", q)
+    with db.track_queries() as t:
+        for user in q.all():
+            print(f"   {user.name} has {len(user.orders)} orders")
+    print(f"   {len(t)} queries:")
+    for record in t.queries:
+        print(f"     {record.sql}")
 
     # A JOIN fetching two models at once.
     q = (
@@ -132,16 +149,9 @@ def main(path: str) -> None:
     print("\n== explain")
     print(User.query().where(User.c.status == "active").order_by(User.c.name).explain())
 
-    # Timing of every query this program ran, grouped by SQL text.
+    # Timing of every query shape this program ran.
     print("\n== per-query timing summary (slowest total first)")
-    summary: dict[str, list[float]] = {}
-    for record in db.queries:
-        summary.setdefault(record.sql, []).append(record.duration_ms)
-    rows = sorted(summary.items(), key=lambda kv: -sum(kv[1]))[:12]
-    print(f"   {'count':>6} {'total ms':>9} {'mean ms':>8}  sql")
-    for sql, durations in rows:
-        text = sql if len(sql) <= 90 else sql[:87] + "..."
-        print(f"   {len(durations):6d} {sum(durations):9.2f} {sum(durations) / len(durations):8.3f}  {text}")
+    print(db.stats_report(limit=12))
     db.close()
 
 
