@@ -129,15 +129,14 @@ def _keyset(query: Query[Any], by: Any) -> _Key:
     columns: list[ColumnRef] = []
     desc: list[bool] = []
     for item in items:
-        if not isinstance(item, Ordering):
-            item = query._ordering(item)
-        col = item.item
+        # An ordering may be stored as a bare expression, meaning ascending.
+        col, descending = (item.item, bool(item.desc)) if isinstance(item, Ordering) else (item, False)
         if not isinstance(col, ColumnRef) or col.model is not model:
             raise CompileError(
                 f"keyset paging orders by columns of {model.__name__}, not {col!r}; pass by="
             )
         columns.append(col)
-        desc.append(bool(item.desc))
+        desc.append(descending)
     if tiebreak or not columns:
         if info.pk is None:
             raise CompileError(f"{model.__name__} has no primary key: pass by= a unique column")
@@ -145,6 +144,13 @@ def _keyset(query: Query[Any], by: Any) -> _Key:
         if not any(c.key == pk.key for c in columns):
             columns.append(pk)
             desc.append(desc[-1] if desc else False)
+    selected = s["columns"]
+    if selected is not None:
+        have = {c.key for c in selected if isinstance(c, ColumnRef)}
+        missing = [c.name for c in columns if c.key not in have]
+        if missing:
+            raise CompileError(
+                f"the results do not carry the key column {missing[0]!r}: select it too")
     return _Key(tuple(columns), tuple(desc))
 
 
