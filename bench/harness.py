@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -62,6 +63,11 @@ class BenchEnv:
         self._admin: dict[str, apsw.Connection] = {}
         self.pragmas_seen: dict[str, dict] = {}
         self._build_templates()
+        # The generated rows live for the whole session; keep them out of the cyclic GC's
+        # full collections so that collections triggered inside a timed call cost the same
+        # for every library, whatever else the session holds.
+        gc.collect()
+        gc.freeze()
 
     # Templates: built once with plain APSW, then copied per library and purpose.
 
@@ -156,6 +162,7 @@ class BenchEnv:
         for conn in self._admin.values():
             conn.close()
         self.oracle.close()
+        gc.unfreeze()
 
 
 def run(
@@ -176,8 +183,8 @@ def run(
     """Time `target(*args(round))` for `rounds` rounds; return (last result, its args).
 
     An untimed probe call runs first: it warms statement and compile caches for every
-    library alike and, for activeq, turns a missing feature into a skip. `reset` runs
-    before the probe and before every round, outside the timing.
+    library alike and, for activeq, turns a missing feature into a skip. `reset` and a full
+    garbage collection run before every round, outside the timing.
     """
     library = label or lib
     benchmark.group = group
@@ -199,6 +206,7 @@ def run(
     def setup():
         if reset is not None:
             reset()
+        gc.collect()
         state["args"] = args(state["round"])
         state["round"] += 1
         return state["args"], {}
