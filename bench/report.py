@@ -65,7 +65,13 @@ def fmt_ratio(ratio: float | None) -> str:
     return f"{ratio:.2f}×"
 
 
+def is_reference(library: str) -> bool:
+    return library.strip().lower().replace(" ", "_") == REFERENCE
+
+
 def library_rank(name: str) -> tuple[int, str]:
+    if is_reference(name):
+        return (0, name)
     return (LIBRARY_ORDER.index(name) if name in LIBRARY_ORDER else len(LIBRARY_ORDER), name)
 
 
@@ -87,7 +93,7 @@ def collect(results: dict) -> dict[str, dict[str, dict]]:
             "per_op": stats["median"] / ops if ops else None,
         }
     for rows in groups.values():
-        ref = rows.get(REFERENCE)
+        ref = next((r for lib, r in rows.items() if is_reference(lib)), None)
         for row in rows.values():
             row["ratio"] = row["median"] / ref["median"] if ref and ref["median"] > 0 else None
     return dict(sorted(groups.items()))
@@ -134,6 +140,20 @@ def current_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
+
+
+def comparable(groups: dict) -> tuple[list[str], dict]:
+    """The side-by-side workloads: groups run for the libraries of LIBRARY_ORDER."""
+    matrix = {
+        group: rows
+        for group, rows in groups.items()
+        if any(lib in LIBRARY_ORDER and not is_reference(lib) for lib in rows)
+    }
+    libraries = sorted(
+        {lib for rows in matrix.values() for lib in rows if lib in LIBRARY_ORDER},
+        key=library_rank,
+    )
+    return libraries, matrix
 
 
 def render_markdown(groups: dict, env: dict, chart_name: str | None) -> str:
@@ -188,16 +208,23 @@ def render_markdown(groups: dict, env: dict, chart_name: str | None) -> str:
         out.append(f"- Run at: {env['datetime']}")
     out.append("")
 
-    libraries = sorted({lib for rows in groups.values() for lib in rows}, key=library_rank)
+    libraries, matrix = comparable(groups)
     out.append("## Ratio to raw APSW")
     out.append("")
     out.append("| workload | " + " | ".join(libraries) + " |")
     out.append("|---|" + "---:|" * len(libraries))
-    for group, rows in groups.items():
+    for group, rows in matrix.items():
         cells = [fmt_ratio(rows[lib]["ratio"]) if lib in rows else "—" for lib in libraries]
         out.append(f"| {group} | " + " | ".join(cells) + " |")
     out.append("")
     out.append("— = not run (not applicable to that library, or the feature was skipped).")
+    others = [g for g in groups if g not in matrix]
+    if others:
+        out.append(
+            "Benchmarks with their own variants are listed under Per workload only: "
+            + ", ".join(others)
+            + "."
+        )
     out.append("")
     if chart_name:
         out.append(f"![ratios]({chart_name})")
@@ -240,11 +267,8 @@ def render_chart(groups: dict, path: Path) -> bool:
     except ImportError:
         return False
 
-    libraries = [
-        lib
-        for lib in sorted({lib for rows in groups.values() for lib in rows}, key=library_rank)
-        if lib != REFERENCE
-    ]
+    libraries, groups = comparable(groups)
+    libraries = [lib for lib in libraries if not is_reference(lib)]
     names = list(groups)
     if not names or not libraries:
         return False
