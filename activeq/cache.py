@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-import apsw
-
-from .errors import ActiveqError, translate
+from .errors import ActiveqError
 
 if TYPE_CHECKING:
     from .compiler import Compiled
@@ -37,7 +35,6 @@ MISS: Any = object()
 
 _ALL = "\x00all"  # bumped when every cached value must go (a foreign commit, unknown tables)
 _ANY = "\x00any"  # bumped by every write: values cached with tables=None depend on it
-_DATA_VERSION = "PRAGMA data_version"
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,10 +374,10 @@ class CacheManager:
         self.model_max_entries = model_max_entries
         self._backend = backend
         self._namespace = _namespace(db.path)
-        self._watch = db.path not in ("", ":memory:")
+        # A private in-memory database has no other connections to watch.
+        self._watch_commits = db.path not in ("", ":memory:")
+        self._watch: Any = None
         self._model_caches: dict[Any, ModelCache] = {}
-        self._local = threading.local()
-        self._dv: int | None = None
         self._deps: Any = None
         self._dirty: set[str] = set()
         self._dirty_all = False
@@ -392,6 +389,7 @@ class CacheManager:
         self.misses = 0
         self.invalidations = 0
         self.active = False
+        self.closed = False
         if backend is not None:
             backend.attach(self._namespace)
             if backend.shared:
@@ -411,48 +409,23 @@ class CacheManager:
         # Nothing was cached before this point, so only writes from now on matter; but an
         # open transaction may already have written unknown tables.
         self.active = True
-        self._dv = self._data_version()
+        if self._watch_commits:
+            from .commitwatch import CommitWatch
+
+            self._watch = CommitWatch(self.db.connection, self.db.path)
         if not self.db.connection.get_autocommit():
             self.pending = True
             self._dirty_all = True
 
     # consistency with other connections ----------------------------------------------------
-    def _cursor(self) -> apsw.Cursor:
-        cur = self._local.cursor = self.db.connection.cursor()
-        return cur
-
-    def _data_version(self) -> int | None:
-        if not self._watch:
-            return None
-        try:
-            cur = self._local.cursor
-        except AttributeError:
-            cur = self._cursor()
-        version = None
-        try:
-            # Iterate to the end: a statement left mid-result would hold a read transaction.
-            for (version,) in cur.execute(_DATA_VERSION):  # noqa: B007
-                pass
-        except apsw.Error as e:
-            raise translate(e, _DATA_VERSION) from e
-        return version
-
     def sync(self) -> None:
         """Before serving anything: notice other connections' commits and ended transactions."""
-        if self._watch:
-            try:
-                cur = self._local.cursor
-            except AttributeError:
-                cur = self._cursor()
-            version = None
-            try:
-                for (version,) in cur.execute(_DATA_VERSION):  # noqa: B007
-                    pass
-            except apsw.Error as e:
-                raise translate(e, _DATA_VERSION) from e
-            if version != self._dv:
-                self._dv = version
+        watch = self._watch
+        if watch is not None:
+            if watch.changed():
                 self._foreign_commit()
+        elif self.closed:
+            raise ActiveqError("the database is closed")
         if self.pending and self.db.connection.get_autocommit():
             # The transaction ended without our hooks (raw COMMIT/ROLLBACK): assume it committed.
             self._settle(True)
@@ -570,12 +543,11 @@ class CacheManager:
         if self.pending and self._blocked(tables):
             return db._select(entry, values, shape, compile_ns, hit)
         key = (entry.sql, values if type(values) is tuple else tuple(values))
+        backend = self._backend or self.backend
         try:
-            hash(key)
-        except TypeError:
+            token, rows = backend.lookup(key, tables)
+        except TypeError:  # an unhashable value: such a query is simply not cached
             return db._select(entry, values, shape, compile_ns, hit)
-        backend = self.backend
-        token, rows = backend.lookup(key, tables)
         if rows is not MISS:
             self.hits += 1
             return list(rows)
@@ -653,6 +625,14 @@ class CacheManager:
         return decorate
 
     # statistics ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the commit watch (the Database is closing)."""
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.close()
+        self._watch_commits = False
+        self.closed = True
+
     def stats(self) -> CacheStats:
         caches = list(self._model_caches.values())
         return CacheStats(

@@ -247,6 +247,7 @@ class Database:
         """Close the connection (idempotent)."""
         if not self._closed:
             self._closed = True
+            self._cache.close()
             self._conn.close()
 
     def __enter__(self) -> Database:

@@ -1,0 +1,182 @@
+"""Caches: a result-cache hit and a cached find_by_id, beside raw APSW in the same run.
+
+Claims measured here (ratios of medians, reported in ``extra_info`` and printed):
+- a cache hit on the filtered query (status = ? AND age > ? ORDER BY id LIMIT 20) costs at
+  most 25% of running it uncached through activeq;
+- a cached ``find_by_id`` costs at most 1.0x a raw APSW primary-key lookup.
+
+Every round runs a batch of operations; the per-operation time is the median / batch.
+"""
+
+from __future__ import annotations
+
+from itertools import starmap
+
+import apsw
+import pytest
+
+from bench.common import (
+    LIMIT,
+    SCHEMA,
+    USER_COLS,
+    Data,
+    Sizes,
+    UserRow,
+    pragma_statements,
+    user_key,
+)
+
+FILTERED = f"SELECT {USER_COLS} FROM users WHERE status = ? AND age > ? ORDER BY id LIMIT {LIMIT}"
+USER_BY_ID = f"SELECT {USER_COLS} FROM users WHERE id = ?"
+
+FILTER_GROUP = "cache: filtered query hit"
+FIND_GROUP = "cache: find_by_id"
+
+_medians: dict[tuple[str, str], float] = {}
+
+
+def _model():
+    from activeq import ActiveRecord, Field
+
+    class CachedUser(ActiveRecord):
+        __table_name__ = "users"
+
+        id: int = Field(primary_key=True)
+        name: str
+        email: str = Field(unique=True)
+        status: str = Field(index=True)
+        age: int
+        created_at: str
+
+    return CachedUser
+
+
+class Setup:
+    """One database file, a raw APSW connection and an activeq Database on it."""
+
+    def __init__(self, scale: float, root) -> None:
+        self.sizes = Sizes.for_scale(scale)
+        self.data = Data(self.sizes)
+        path = str(root / "cache.db")
+        conn = apsw.Connection(path)
+        for stmt in pragma_statements():
+            conn.execute(stmt).fetchall()
+        with conn:
+            for stmt in SCHEMA:
+                conn.execute(stmt)
+            conn.executemany(f"INSERT INTO users ({USER_COLS}) VALUES (?,?,?,?,?,?)",
+                             self.data.users)
+        conn.execute("ANALYZE")
+        self.raw = conn
+        self.cur = conn.cursor()
+
+        from activeq import Database
+
+        self.db = Database(path, stats=False)
+        self.User = _model()
+        self.db.bind(self.User)
+
+    def close(self) -> None:
+        self.db.close()
+        self.raw.close()
+
+
+@pytest.fixture(scope="module")
+def setup(request, tmp_path_factory):
+    try:
+        scale = request.config.getoption("--scale")
+    except ValueError:
+        scale = 1.0
+    s = Setup(scale, tmp_path_factory.mktemp("bench-cache"))
+    yield s
+    s.close()
+
+
+def _time(benchmark, group: str, name: str, target, args, ops: int, rounds: int):
+    benchmark.group = group
+    benchmark.extra_info.update(variant=name, ops_per_round=ops)
+    target(*args)  # warm statement, compile and result caches alike
+    result = benchmark.pedantic(target, args=args, rounds=rounds, iterations=1, warmup_rounds=1)
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None:
+        median = stats.stats.median
+        _medians[(group, name)] = median
+        benchmark.extra_info["per_op_us"] = round(median / ops * 1e6, 3)
+    return result
+
+
+def _ratio(benchmark, group: str, name: str, other: str, label: str) -> None:
+    mine, base = _medians.get((group, name)), _medians.get((group, other))
+    if mine is not None and base:
+        ratio = mine / base
+        benchmark.extra_info[label] = round(ratio, 3)
+        print(f"\n{group}: {name} / {other} = {ratio:.3f}")
+
+
+# filtered query ---------------------------------------------------------------------------
+FILTER_VARIANTS = ("raw apsw", "activeq uncached", "activeq cache hit")
+
+
+@pytest.mark.parametrize("variant", FILTER_VARIANTS)
+def test_cache_filtered(benchmark, setup, variant):
+    sizes = setup.sizes
+    User = setup.User
+    c = User.c
+    # A few distinct parameter pairs, so after the warm-up call every cached run is a hit.
+    distinct = setup.data.cache_params
+    params = [distinct[k % len(distinct)] for k in range(sizes.batch)]
+
+    def raw(params):
+        ex = setup.cur.execute
+        return [list(starmap(UserRow, ex(FILTERED, p))) for p in params]
+
+    def uncached(params):
+        return [User.query().where((c.status == s) & (c.age > n)).order_by(c.id).limit(LIMIT).all()
+                for s, n in params]
+
+    def cached(params):
+        return [User.query().where((c.status == s) & (c.age > n)).order_by(c.id).limit(LIMIT)
+                .cache(ttl=300).all() for s, n in params]
+
+    target = {"raw apsw": raw, "activeq uncached": uncached, "activeq cache hit": cached}[variant]
+    result = _time(benchmark, FILTER_GROUP, variant, target, (params,), sizes.batch,
+                   sizes.batches(sizes.cache_hits))
+    assert [[user_key(u) for u in rows] for rows in result] == [
+        setup.data.filtered(s, n) for s, n in params]
+    if variant == "activeq cache hit":
+        stats = setup.db.cache_stats()
+        assert stats.hits > 0 and stats.misses == len(distinct)
+        _ratio(benchmark, FILTER_GROUP, variant, "activeq uncached", "hit_vs_uncached")
+        _ratio(benchmark, FILTER_GROUP, variant, "raw apsw", "hit_vs_raw")
+
+
+# find_by_id -------------------------------------------------------------------------------
+FIND_VARIANTS = ("raw apsw", "activeq uncached", "activeq cached")
+
+
+@pytest.mark.parametrize("variant", FIND_VARIANTS)
+def test_cache_find_by_id(benchmark, setup, variant):
+    sizes = setup.sizes
+    User = setup.User
+    ids = setup.data.lookup_ids[: sizes.batch]
+    if variant == "activeq cached":
+        setup.db.enable_cache(User)
+    else:
+        setup.db.disable_cache(User)
+
+    def raw(ids):
+        ex = setup.cur.execute
+        return [UserRow(*ex(USER_BY_ID, (i,)).fetchone()) for i in ids]
+
+    def find(ids):
+        f = User.find_by_id
+        return [f(i) for i in ids]
+
+    target = raw if variant == "raw apsw" else find
+    result = _time(benchmark, FIND_GROUP, variant, target, (ids,), sizes.batch,
+                   sizes.batches(sizes.lookups))
+    assert [user_key(u) for u in result] == [setup.data.user(i) for i in ids]
+    if variant == "activeq cached":
+        _ratio(benchmark, FIND_GROUP, variant, "raw apsw", "cached_vs_raw")
+        _ratio(benchmark, FIND_GROUP, variant, "activeq uncached", "cached_vs_uncached")
+        setup.db.disable_cache(User)
