@@ -31,9 +31,11 @@ from .errors import (
 )
 from .model import ActiveRecord, Field
 from .monitor import Plan, Timing
+from .paging import CursorPage, Page
 from .query import CompiledQuery, Query
 from .relations import belongs_to, has_many, has_one, many_to_many
 from .results import Row
+from .retry import RetryPolicy
 
 ActiveQuery = Query
 """The query class, under the name the ActiveRecord guides use in type hints."""
@@ -48,6 +50,7 @@ __all__ = [
     "BusyError",
     "CompileError",
     "CompiledQuery",
+    "CursorPage",
     "Database",
     "DatabaseError",
     "Field",
@@ -56,10 +59,12 @@ __all__ = [
     "MultipleResultsError",
     "NotFoundError",
     "OperationalError",
+    "Page",
     "Plan",
     "Query",
     "RelationError",
     "RelationNotLoadedError",
+    "RetryPolicy",
     "Row",
     "Timing",
     "UnsupportedError",

@@ -23,6 +23,7 @@ from .ast import Compare, Param
 from .compiler import compiler
 from .errors import CompileError, ValidationError, translate
 from .query import Insert, Update
+from .retry import retry_statement
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "RowValidator", "insert_many", "insert_one", "update_many"]
 
@@ -56,10 +57,11 @@ def insert_one(db: Any, record: Any) -> int:
     compile_ns = perf_counter_ns() - t0
     conn = db.connection
     t0 = perf_counter_ns()
+    cur = db._cursor()
     try:
-        db._cursor().execute(entry.sql, values).fetchall()
+        cur.execute(entry.sql, values).fetchall()
     except apsw.Error as e:
-        raise translate(e, entry.sql) from e
+        retry_statement(db, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
     db.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, 1, hit)
     if pk is not None and data.get(pk.name) is None:
         data[pk.name] = conn.last_insert_rowid()

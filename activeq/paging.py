@@ -3,6 +3,24 @@
 Chunks and cursors page by key (``WHERE key > last_seen ORDER BY key LIMIT n``), never by
 OFFSET: each page costs one index seek however deep it is, and rows inserted or deleted
 meanwhile cannot shift a row into two pages or out of all of them.
+
+>>> from activeq import ActiveRecord, Database, Field
+>>> class Item(ActiveRecord):
+...     __table_name__ = 'items'
+...     id: int = Field(primary_key=True)
+...     label: str
+>>> db = Database(':memory:'); db.bind(Item); db.create_tables(Item)
+>>> Item.insert_many([{'label': f'item {i}'} for i in range(7)])
+7
+>>> [[item.id for item in chunk] for chunk in Item.query().chunks(3)]
+[[1, 2, 3], [4, 5, 6], [7]]
+>>> page = Item.query().paginate(2, per_page=3)
+>>> [item.id for item in page.items], page.total, page.pages
+([4, 5, 6], 7, 3)
+>>> first = Item.query().order_by(Item.c.label.desc()).cursor_page(4)
+>>> second = Item.query().order_by(Item.c.label.desc()).cursor_page(4, after=first.next_cursor)
+>>> [item.label for item in second.items], second.next_cursor
+(['item 2', 'item 1', 'item 0'], None)
 """
 
 from __future__ import annotations
