@@ -10,7 +10,11 @@ import asyncio
 import inspect
 from functools import cache
 
-from bench.common import LIMIT, pragma_queries, pragma_statements
+from bench.common import LIMIT, PRAGMAS, pragma_queries
+
+# Passed to the constructor so every connection activeq opens (the async reader pool
+# included) gets them, overriding activeq's own recommended defaults where they differ.
+BENCH_PRAGMAS = {name: value for name, value, _ in PRAGMAS}
 
 
 @cache
@@ -86,9 +90,7 @@ class Activeq:
 
         self.path = path
         self.User, self.Order, self.has_relations = models()
-        self.db = Database(path)
-        for stmt in pragma_statements():
-            self.db.execute(stmt)
+        self.db = Database(path, pragmas=BENCH_PRAGMAS)
         self.activate()
 
     def activate(self) -> None:
@@ -179,9 +181,7 @@ class ActiveqAsync:
         self.path = path
         self.User, self.Order = async_models()
         self.loop = asyncio.new_event_loop()
-        self.db = self._wait(AsyncDatabase(path))
-        for stmt in pragma_statements():
-            self._wait(self.db.execute(stmt))
+        self.db = self._wait(AsyncDatabase(path, pragmas=BENCH_PRAGMAS))
         self.activate()
 
     def _wait(self, value):
