@@ -11,6 +11,7 @@
 'Oslo'
 """
 
+from .aio import AsyncActiveRecord, AsyncDatabase
 from .ast import BindParam
 from .columns import exists, func
 from .database import Database
@@ -32,6 +33,7 @@ from .errors import (
 from .model import ActiveRecord, Field
 from .monitor import Plan, Timing
 from .paging import CursorPage, Page
+from .pool import PoolStats, PoolTimeoutError
 from .query import CompiledQuery, Query
 from .relations import belongs_to, has_many, has_one, many_to_many
 from .results import Row
@@ -46,6 +48,8 @@ __all__ = [
     "ActiveQuery",
     "ActiveRecord",
     "ActiveqError",
+    "AsyncActiveRecord",
+    "AsyncDatabase",
     "BindParam",
     "BusyError",
     "CompileError",
@@ -61,6 +65,8 @@ __all__ = [
     "OperationalError",
     "Page",
     "Plan",
+    "PoolStats",
+    "PoolTimeoutError",
     "Query",
     "RelationError",
     "RelationNotLoadedError",

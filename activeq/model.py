@@ -324,7 +324,10 @@ class ModelMeta(ModelMetaclass):
         cls = super().__new__(mcs, name, bases, namespace, **kw)
         for attr, value in plain.items():
             type.__setattr__(cls, attr, value)
-        if namespace.get("__module__") != __name__ or name != "ActiveRecord":
+        # Abstract bases (ActiveRecord, AsyncActiveRecord) map no table.
+        if (namespace.get("__module__") != __name__ or name != "ActiveRecord") and not namespace.get(
+            "__aq_abstract__"
+        ):
             _install_metadata(cls, plain)
         return cls
 

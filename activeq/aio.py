@@ -1,0 +1,656 @@
+"""The async API: awaitable terminals over the synchronous machinery, run in worker threads.
+
+``AsyncDatabase`` owns a synchronous :class:`~activeq.Database` with a reader pool (see
+:mod:`activeq.pool`). A read borrows a reader connection on the event loop (waiting without
+blocking it) and runs the ordinary synchronous terminal on a reader thread; APSW releases the
+GIL while SQLite works, so reads gathered with ``asyncio.gather`` run in parallel. Writes run
+in submission order on one writer thread over the one writer connection. Compilation, row
+mapping, includes, batches and the query log are the synchronous code paths, unchanged: inside
+a worker thread an ``AsyncActiveRecord`` behaves exactly like an ``ActiveRecord``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from queue import SimpleQueue
+from typing import Any, ClassVar, Generic, TypeVar
+
+from .database import Database
+from .errors import ActiveqError, CompileError
+from .model import ActiveRecord
+from .pool import PoolStats
+from .query import _SET_STATE, CompiledQuery, Query
+
+__all__ = ["AsyncActiveRecord", "AsyncCompiledQuery", "AsyncDatabase", "AsyncQuery",
+           "AsyncTransaction"]
+
+M = TypeVar("M")
+R = TypeVar("R")
+_new = object.__new__
+
+# Worker threads run the synchronous API: there, query() returns a plain Query and record
+# methods return results instead of awaitables.
+_worker = threading.local()
+
+# The async transaction the current task runs in (inherited by tasks it starts).
+_TX: ContextVar[AsyncTransaction | None] = ContextVar("activeq_transaction", default=None)
+
+
+def _in_worker() -> bool:
+    return getattr(_worker, "active", False)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+def _work(jobs: SimpleQueue[Any], held: threading.local) -> None:
+    _worker.active = True
+    get = jobs.get
+    while True:
+        job = get()
+        if job is None:
+            return
+        fn, args, conn, pool, loop, future = job
+        job = None
+        result = error = None
+        if conn is not None:
+            held.conn = conn
+        try:
+            # A task cancelled before its job started needs no result: skip the work.
+            if not future.cancelled():
+                result = fn(*args)
+        except BaseException as e:  # delivered to the awaiting task, never lost
+            error = e
+        finally:
+            if conn is not None:
+                held.conn = None
+                if pool is not None:
+                    pool.release(conn)
+        try:
+            loop.call_soon_threadsafe(_settle, future, result, error)
+        except RuntimeError:  # the event loop closed while the job ran
+            pass
+        fn = args = conn = future = result = error = None
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    # Results nobody awaits any more (a cancelled caller) must not be reported as lost errors.
+    if not future.cancelled():
+        future.exception()
+
+
+class AsyncDatabase:
+    """A SQLite database for asyncio: pooled reads in parallel, writes in order.
+
+    Args:
+        path: file name, or ":memory:" (one connection: reads then run on the writer thread).
+        pool_size: reader connections (and reader threads).
+        pool_timeout: seconds a read waits for a free reader before ``PoolTimeoutError``.
+        **options: passed to :class:`~activeq.Database` (pragmas, busy_timeout_ms,
+            on_connect, slow_query_ms, ...).
+
+    >>> import asyncio
+    >>> from activeq import AsyncActiveRecord, AsyncDatabase, Field
+    >>> class Pet(AsyncActiveRecord):
+    ...     __table_name__ = 'pets'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    >>> async def main():
+    ...     async with AsyncDatabase(':memory:') as db:
+    ...         db.bind(Pet)
+    ...         await db.create_tables(Pet)
+    ...         rex = Pet(name='Rex')
+    ...         await rex.save()
+    ...         return (await Pet.find_by_id(rex.id)).name
+    >>> asyncio.run(main())
+    'Rex'
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str = ":memory:", *, pool_size: int = 4, pool_timeout: float = 5.0,
+                 **options: Any) -> None:
+        memory = path in ("", ":memory:") or "mode=memory" in path
+        self.sync = Database(path, pool_size=None if memory else pool_size,
+                             pool_timeout=pool_timeout, **options)
+        """The synchronous Database doing the work (its own connection is the writer)."""
+        self.pool = self.sync.pool
+        """The reader pool, or None for an in-memory database."""
+        self.path = path
+        self._closing = False
+        self._closed = False
+        self._close_future: asyncio.Future[None] | None = None
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._writes: SimpleQueue[Any] = SimpleQueue()
+        self._reads: SimpleQueue[Any] = SimpleQueue()
+        try:
+            if self.pool is not None:
+                # Opened now so that no connection is ever opened on the event loop.
+                self.pool.fill()
+        except BaseException:
+            self.sync.close()
+            raise
+        held = self.pool.held if self.pool is not None else threading.local()
+        self._threads = [threading.Thread(target=_work, args=(self._writes, held),
+                                          name="activeq-writer", daemon=True)]
+        for i in range(self.pool.size if self.pool is not None else 0):
+            self._threads.append(threading.Thread(target=_work, args=(self._reads, held),
+                                                  name=f"activeq-reader-{i}", daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    # models --------------------------------------------------------------------------------
+    def bind(self, *models: type[ActiveRecord]) -> None:
+        """Make these async models (or ``AsyncActiveRecord`` for all of them) use this database."""
+        self.sync.bind(*models)
+        for model in models:
+            type.__setattr__(model, "__async_database__", self)
+
+    async def create_tables(self, *models: type[ActiveRecord], if_not_exists: bool = True) -> None:
+        """CREATE TABLE and CREATE INDEX for each model (on the writer)."""
+        await self._write(functools.partial(self.sync.create_tables, *models,
+                                            if_not_exists=if_not_exists))
+
+    async def drop_tables(self, *models: type[ActiveRecord], if_exists: bool = True) -> None:
+        """DROP TABLE for each model (on the writer)."""
+        await self._write(functools.partial(self.sync.drop_tables, *models, if_exists=if_exists))
+
+    # execution -----------------------------------------------------------------------------
+    async def execute(self, sql: str, params: Any = ()) -> Any:
+        """Run raw SQL on the writer connection; returns the same ``Cursor`` as ``Database``."""
+        return await self._write(self.sync.execute, sql, params)
+
+    async def run_sync(self, fn: Callable[[Database], R], *, write: bool = True) -> R:
+        """Run ``fn(database)`` in a worker thread: the writer's (default) or a reader's.
+
+        Inside ``fn`` every activeq call is synchronous, async models included.
+        """
+        if write:
+            return await self._write(fn, self.sync)
+        return await self._read(fn, self.sync)
+
+    def _read(self, fn: Callable[..., R], *args: Any) -> Awaitable[R]:
+        tx = _TX.get()
+        if self.pool is None or (tx is not None and tx.db is self):
+            # Inside a transaction a read must see its own writes: it runs on the writer.
+            return self._write(fn, *args)
+        return self._pooled(fn, args)
+
+    async def _pooled(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
+        if self._closing:
+            raise ActiveqError("the AsyncDatabase is closed")
+        pool = self.pool
+        conn = pool.try_acquire()  # type: ignore[union-attr]
+        if conn is None:
+            conn = await pool.acquire_async()  # type: ignore[union-attr]
+        if self._closing:
+            pool.release(conn)  # type: ignore[union-attr]
+            raise ActiveqError("the AsyncDatabase is closed")
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._reads.put((fn, args, conn, pool, loop, future))
+        return await future  # type: ignore[no-any-return]
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncGenerator[Callable[..., Awaitable[Any]], None]:
+        """Jobs that must share one connection across awaits (a cursor kept open)."""
+        tx = _TX.get()
+        pool = self.pool
+        if pool is None or (tx is not None and tx.db is self):
+            yield self._write
+            return
+        if self._closing:
+            raise ActiveqError("the AsyncDatabase is closed")
+        conn = pool.try_acquire() or await pool.acquire_async()
+        loop = asyncio.get_running_loop()
+
+        def run(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+            future = loop.create_future()
+            # No pool in the job: the connection stays borrowed between jobs.
+            self._reads.put((fn, args, conn, None, loop, future))
+            return future
+
+        try:
+            yield run
+        finally:
+            pool.release(conn)
+
+    async def _write(self, fn: Callable[..., R], *args: Any) -> R:
+        tx = _TX.get()
+        if tx is None or tx.db is not self:
+            if self._closing:
+                raise ActiveqError("the AsyncDatabase is closed")
+            lock = self._tx_lock()
+            if lock.locked():
+                # Another task's transaction is open on the writer: wait until it ends rather
+                # than land inside it.
+                async with lock:
+                    future = self._submit(fn, args)
+                return await future  # type: ignore[no-any-return]
+        return await self._submit(fn, args)  # type: ignore[no-any-return]
+
+    def _submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._writes.put((fn, args, None, None, loop, future))
+        return future
+
+    def _tx_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._lock
+        if lock is None or (self._lock_loop is not loop and not lock.locked()):
+            lock = self._lock = asyncio.Lock()
+            self._lock_loop = loop
+        return lock
+
+    # transactions --------------------------------------------------------------------------
+    def transaction(self, mode: str = "immediate") -> AsyncTransaction:
+        """``async with db.transaction():`` BEGIN IMMEDIATE by default; nested: savepoints.
+
+        Statements of the task (and of tasks it starts) inside the block run on the writer;
+        other tasks' writes wait until the block ends, their reads see the last commit. An
+        exception or a cancellation rolls the block back.
+        """
+        return AsyncTransaction(self, mode)
+
+    atomic = transaction
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether some task has a transaction open on this database."""
+        return self._lock is not None and self._lock.locked()
+
+    # monitoring ----------------------------------------------------------------------------
+    @property
+    def log(self) -> Any:
+        """The query log shared by the writer and every reader."""
+        return self.sync.log
+
+    def track_queries(self) -> Any:
+        """``with db.track_queries() as t:`` collect every statement run inside the block."""
+        return self.sync.track_queries()
+
+    @property
+    def queries(self) -> list[Any]:
+        """The most recent timing records, oldest first."""
+        return self.sync.queries
+
+    def pool_stats(self) -> PoolStats | None:
+        """The reader pool's counters (None for an in-memory database)."""
+        return self.pool.stats() if self.pool is not None else None
+
+    # closing -------------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Refuse new work, wait for the open transaction and the statements in flight, close.
+
+        Idempotent: later calls wait for the first one to finish.
+        """
+        if self._close_future is not None:
+            await asyncio.shield(self._close_future)
+            return
+        tx = _TX.get()
+        if tx is not None and tx.db is self:
+            raise ActiveqError("close() inside this database's transaction would wait for itself")
+        self._close_future = asyncio.get_running_loop().create_future()
+        self._closing = True
+        try:
+            async with self._tx_lock():
+                pass
+            await asyncio.to_thread(self._shutdown)
+        finally:
+            self._closed = True
+            self._close_future.set_result(None)
+
+    aclose = close
+
+    def _shutdown(self) -> None:
+        # Each thread takes one end marker after every job queued before it.
+        for thread in self._threads:
+            (self._writes if thread.name == "activeq-writer" else self._reads).put(None)
+        for thread in self._threads:
+            thread.join()
+        self.sync.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has finished."""
+        return self._closed
+
+    async def __aenter__(self) -> AsyncDatabase:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<AsyncDatabase {self.path!r}>"
+
+
+class AsyncTransaction:
+    """What ``AsyncDatabase.transaction()`` returns: an async context manager."""
+
+    def __init__(self, db: AsyncDatabase, mode: str) -> None:
+        self.db = db
+        self.mode = mode
+        self._cm: Any = None
+        self._entered = False
+        self._nested = False
+        self._locked = False
+        self._token: Any = None
+
+    async def __aenter__(self) -> AsyncDatabase:
+        db = self.db
+        outer = _TX.get()
+        self._nested = outer is not None and outer.db is db
+        if not self._nested:
+            if db._closing:
+                raise ActiveqError("the AsyncDatabase is closed")
+            await db._tx_lock().acquire()
+            self._locked = True
+        self._cm = db.sync.transaction(self.mode)
+        future = db._submit(self._begin, ())
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError as e:
+            # BEGIN runs anyway (the writer takes jobs in order): end the transaction right
+            # after it, before any other write.
+            future.add_done_callback(_retrieve)
+            db._submit(self._end, (type(e), e, None)).add_done_callback(_retrieve)
+            self._unlock()
+            raise
+        except BaseException:
+            self._unlock()
+            raise
+        self._token = _TX.set(self)
+        return db
+
+    async def __aexit__(self, et: Any, e: Any, tb: Any) -> bool:
+        if self._token is not None:
+            _TX.reset(self._token)
+            self._token = None
+        future = self.db._submit(self._end, (et, e, tb))
+        # Queued before any later write, so other tasks may go ahead now.
+        self._unlock()
+        try:
+            return bool(await asyncio.shield(future))
+        except asyncio.CancelledError:
+            future.add_done_callback(_retrieve)  # the commit or rollback still completes
+            raise
+
+    def _begin(self) -> None:
+        self._cm.__enter__()
+        self._entered = True
+
+    def _end(self, et: Any, e: Any, tb: Any) -> bool:
+        if not self._entered:
+            return False
+        self._entered = False
+        sync = self.db.sync
+        try:
+            return bool(self._cm.__exit__(et, e, tb))
+        finally:
+            if not self._nested and not sync.connection.get_autocommit():
+                # A failed COMMIT leaves the transaction open; nothing may stay open after
+                # the block.
+                sync._exec_control("ROLLBACK")
+
+    def _unlock(self) -> None:
+        if self._locked:
+            self._locked = False
+            self.db._tx_lock().release()
+
+
+def _async_db(model: Any) -> AsyncDatabase:
+    db = model.__async_database__
+    if db is None:
+        raise ActiveqError(
+            f"{model.__name__} is not bound to an AsyncDatabase: call "
+            f"async_db.bind({model.__name__}) or async_db.bind(AsyncActiveRecord)"
+        )
+    return db  # type: ignore[no-any-return]
+
+
+def _sync_query(query: Query[Any]) -> Query[Any]:
+    # The same (immutable) state as a plain Query, for the synchronous terminals.
+    q = _new(Query)
+    _SET_STATE(q, query._s)
+    return q
+
+
+def _find_by_id(model: Any, id: Any) -> Any:
+    return model.__database__._find_by_id(model, id)
+
+
+class AsyncQuery(Query[M]):
+    """The same immutable builder as :class:`~activeq.Query`; terminals are awaited.
+
+    ``await q.all()``, ``await q.first()``, ``await q.count()``, ``async for m in q``, ...
+    """
+
+    __slots__ = ()
+
+    def _db(self) -> AsyncDatabase:
+        return _async_db(self._s["model"])
+
+    def _reading(self, fn: Callable[..., R], *args: Any) -> Awaitable[R]:
+        return self._db()._read(fn, _sync_query(self), *args)
+
+    def _writing(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> Awaitable[R]:
+        call = functools.partial(fn, _sync_query(self), *args, **kwargs)
+        return self._db()._write(call)
+
+    # terminals (reads) ----------------------------------------------------------------------
+    async def all(self) -> list[M]:  # type: ignore[override]
+        """Every result (models, partial models or Rows), includes loaded."""
+        return await self._reading(Query.all)
+
+    async def first(self) -> M | None:  # type: ignore[override]
+        """The first result, or None."""
+        return await self._reading(Query.first)
+
+    async def one(self) -> M:  # type: ignore[override]
+        """Exactly one result; NotFoundError when none, MultipleResultsError when more."""
+        return await self._reading(Query.one)
+
+    async def one_or_none(self) -> M | None:  # type: ignore[override]
+        """One result or None; MultipleResultsError when more."""
+        return await self._reading(Query.one_or_none)
+
+    async def count(self) -> int:  # type: ignore[override]
+        """The number of rows the query returns."""
+        return await self._reading(Query.count)
+
+    async def exists(self) -> bool:  # type: ignore[override]
+        """Whether at least one row matches."""
+        return await self._reading(Query.exists)
+
+    async def scalar(self) -> Any:
+        """The first column of the first row, or None."""
+        return await self._reading(Query.scalar)
+
+    async def pluck(self, *columns: Any) -> list[Any]:  # type: ignore[override]
+        """Values of one column (flat list) or of several (list of tuples)."""
+        return await self._reading(Query.pluck, *columns)
+
+    async def tuples(self) -> list[tuple[Any, ...]]:  # type: ignore[override]
+        """Raw rows as tuples."""
+        return await self._reading(Query.tuples)
+
+    async def dicts(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        """Raw rows as dicts keyed by attribute name or alias."""
+        return await self._reading(Query.dicts)
+
+    async def explain(self, analyze: bool = False) -> Any:
+        """The query plan as a ``Plan``."""
+        return await self._writing(Query.explain, analyze)
+
+    async def iter(self, batch: int = 1000) -> AsyncIterator[M]:  # type: ignore[override]
+        """``async for m in q.iter()``: stream results, one worker job per batch of rows."""
+        db = self._db()
+        stream: Iterator[M] = Query.iter(_sync_query(self), batch)
+
+        def take() -> list[Any]:
+            return list(itertools.islice(stream, batch))
+
+        async with db._session() as run:
+            try:
+                while True:
+                    chunk = await run(take)
+                    for item in chunk:
+                        yield item
+                    if len(chunk) < batch:
+                        break
+            finally:
+                await run(stream.close)  # type: ignore[attr-defined]
+
+    async def chunks(self, size: int = 1000, *,  # type: ignore[override]
+                     by: Any = None) -> AsyncIterator[list[M]]:
+        """``async for chunk in q.chunks(size)``: keyset-paged lists, one query each."""
+        db = self._db()
+        pages: Iterator[list[M]] = Query.chunks(_sync_query(self), size, by=by)
+        end = object()
+        async with db._session() as run:
+            try:
+                while True:
+                    chunk = await run(next, pages, end)
+                    if chunk is end:
+                        break
+                    yield chunk
+            finally:
+                await run(pages.close)  # type: ignore[attr-defined]
+
+    async def paginate(self, page: int, per_page: int = 20) -> Any:
+        """Page ``page`` (from 1) as a ``Page``."""
+        return await self._reading(Query.paginate, page, per_page)
+
+    async def cursor_page(self, size: int = 20, after: str | None = None, *,
+                          by: Any = None) -> Any:
+        """``size`` results after an opaque cursor, as a ``CursorPage``."""
+        return await self._reading(functools.partial(Query.cursor_page, by=by), size, after)
+
+    def __aiter__(self) -> AsyncIterator[M]:
+        return self.iter()
+
+    def __iter__(self) -> Iterator[M]:
+        raise TypeError("an async query is iterated with 'async for', or awaited: await q.all()")
+
+    # writes --------------------------------------------------------------------------------
+    async def update(self, values: dict[str, Any] | None = None, *,  # type: ignore[override]
+                     all_rows: bool = False, **kw: Any) -> int:
+        """UPDATE the matching rows; returns the number changed (see ``Query.update``)."""
+        return await self._writing(Query.update, values, all_rows=all_rows, **kw)
+
+    async def delete(self, *, all_rows: bool = False) -> int:  # type: ignore[override]
+        """DELETE the matching rows; returns the number deleted."""
+        return await self._writing(Query.delete, all_rows=all_rows)
+
+    def compile(self, dialect: str | None = None) -> AsyncCompiledQuery[M]:
+        """A reusable prepared statement whose ``execute``/``first`` are awaited."""
+        return AsyncCompiledQuery(_sync_query(self), dialect)
+
+
+class AsyncCompiledQuery(CompiledQuery[M], Generic[M]):
+    """A compiled query executed with ``await stmt.execute(name=value)``."""
+
+    async def execute(self, **values: Any) -> list[M]:  # type: ignore[override]
+        bound = self._bind(values)  # on the loop: the slot list is shared by every execution
+        query = self.query
+        entry = self._entry
+        db = _async_db(query._s["model"])
+
+        def run() -> list[M]:
+            sync = query._s["model"].__database__
+            rows = sync._select(entry, bound, query.key, 0, True)
+            return query._finish(entry.mapper(rows, sync._context(query)), sync)
+
+        return await db._read(run)
+
+    async def first(self, **values: Any) -> M | None:  # type: ignore[override]
+        results = await self.execute(**values)
+        return results[0] if results else None
+
+
+class AsyncActiveRecord(ActiveRecord):
+    """A model whose queries and record methods are awaited.
+
+    Declared exactly like ``ActiveRecord``; bound with ``AsyncDatabase.bind``. ``query()``
+    builds an :class:`AsyncQuery`; ``find_by_id``, ``find_one``, ``find_all``, ``create``,
+    ``insert_many``, ``save``, ``delete`` and ``refresh`` return awaitables. Relations load
+    eagerly with ``includes()``; reading an unloaded relation attribute would block.
+    """
+
+    __aq_abstract__ = True
+    __async_database__: ClassVar[AsyncDatabase | None] = None
+
+    @classmethod
+    def query(cls: type[M]) -> AsyncQuery[M]:  # type: ignore[override]
+        if _in_worker():
+            return ActiveRecord.query.__func__(cls)  # type: ignore[attr-defined, no-any-return]
+        base = cls.__dict__.get("_aq_async_query")
+        if base is None:
+            base = AsyncQuery(cls)
+            type.__setattr__(cls, "_aq_async_query", base)
+        return base  # type: ignore[no-any-return]
+
+    @classmethod
+    def find_by_id(cls: type[M], id: Any) -> Awaitable[M | None]:  # type: ignore[override]
+        """``await Model.find_by_id(id)``: the row with this primary key, or None."""
+        if _in_worker():
+            return _find_by_id(cls, id)  # type: ignore[no-any-return]
+        return _async_db(cls)._read(_find_by_id, cls, id)
+
+    @classmethod
+    def create(cls: type[M], **values: Any) -> Awaitable[M]:  # type: ignore[override]
+        """``await Model.create(**values)``: validate, insert and return a new record."""
+        create = ActiveRecord.create.__func__  # type: ignore[attr-defined]
+        if _in_worker():
+            return create(cls, **values)  # type: ignore[no-any-return]
+        return _async_db(cls)._write(functools.partial(create, cls, **values))
+
+    @classmethod
+    def insert_many(cls, rows: Any, *args: Any, **kwargs: Any) -> Any:
+        """``await Model.insert_many(rows, ...)``: the batch insert, on the writer."""
+        base = getattr(ActiveRecord, "insert_many", None)
+        if base is None:
+            raise CompileError("insert_many() is not available in this version")
+        if _in_worker():
+            return base.__func__(cls, rows, *args, **kwargs)
+        return _async_db(cls)._write(functools.partial(base.__func__, cls, rows, *args, **kwargs))
+
+    @classmethod
+    def transaction(cls, mode: str = "immediate") -> Any:
+        """``async with Model.transaction():`` on the model's AsyncDatabase."""
+        if _in_worker():
+            return cls.database().transaction(mode)
+        return _async_db(cls).transaction(mode)
+
+    def save(self) -> Awaitable[int]:  # type: ignore[override]
+        """``await record.save()``: INSERT when new, else UPDATE the changed fields."""
+        if _in_worker():
+            return ActiveRecord.save(self)  # type: ignore[return-value]
+        return _async_db(type(self))._write(ActiveRecord.save, self)
+
+    def delete(self) -> Awaitable[int]:  # type: ignore[override]
+        """``await record.delete()``: DELETE this row by primary key."""
+        if _in_worker():
+            return ActiveRecord.delete(self)  # type: ignore[return-value]
+        return _async_db(type(self))._write(ActiveRecord.delete, self)
+
+    def refresh(self: M) -> Awaitable[M]:  # type: ignore[override]
+        """``await record.refresh()``: reload every field."""
+        if _in_worker():
+            return ActiveRecord.refresh(self)  # type: ignore[arg-type, return-value]
+        return _async_db(type(self))._read(ActiveRecord.refresh, self)
