@@ -238,6 +238,33 @@ class Query(Generic[M]):
 
         return self.options(fetch_mode=check_fetch_mode(mode))
 
+    def cache(self, ttl: float | None = None, *, enabled: bool = True) -> Query[M]:
+        """Serve repeated runs from the database's result cache (keyed by SQL and values).
+
+        Results stay valid until a write through activeq touches one of the query's tables,
+        another connection commits, or ``ttl`` seconds pass (None: the database's
+        ``cache_ttl``). ``enabled=False`` opts out of ``Database(query_cache=True)``.
+
+        >>> from activeq import ActiveRecord, Database, Field
+        >>> class Gem(ActiveRecord):
+        ...     __table_name__ = 'gems'
+        ...     id: int = Field(primary_key=True)
+        ...     name: str
+        >>> db = Database(':memory:'); db.bind(Gem); db.create_tables(Gem)
+        >>> q = Gem.query().cache(ttl=300)
+        >>> len(q.all()), len(q.all())
+        (0, 0)
+        >>> _ = Gem.create(name='opal')
+        >>> [g.name for g in q.all()]
+        ['opal']
+        """
+        if not enabled:
+            return self.options(cache=False)
+        from .cache import _check_ttl
+
+        _check_ttl(ttl)
+        return self.options(cache=True if ttl is None else ttl)
+
     # helpers -------------------------------------------------------------------------------
     def _column(self, item: Any) -> Expr:
         if isinstance(item, str):
@@ -321,14 +348,19 @@ class Query(Generic[M]):
         if entry is None:
             entry, hit = compiler.compile(q, db.dialect)
         values = entry.values(q.params)
-        rows = db._select(entry, values, key, perf_counter_ns() - t0, hit)
+        opts = q._s["options"]
+        if opts and "cache" in opts or db._cache_all:
+            rows = db._cache.select(entry, values, key, perf_counter_ns() - t0, hit, opts.get("cache"))
+        else:
+            rows = db._select(entry, values, key, perf_counter_ns() - t0, hit)
         return rows, entry, db
 
     # terminals -----------------------------------------------------------------------------
     def all(self) -> list[M]:
         """Run the query and return every result (models, partial models or Rows)."""
-        if self._s["limit"] is None and gc.isenabled():
-            # An unbounded result allocates a tuple and a model per row, none of which can be
+        limit = self._s["limit"]
+        if (limit is None or limit.value >= 500) and gc.isenabled():
+            # A large or unbounded result allocates a tuple and a model per row, none of which can be
             # part of a reference cycle yet: pausing the cyclic collector while they are built
             # spares it repeated scans of a fast-growing heap.
             gc.disable()
@@ -654,7 +686,11 @@ class CompiledQuery(Generic[M]):
         values_ = self._bind(values)
         query = self.query
         db = query._s["model"].database()
-        rows = db._select(self._entry, values_, query.key, 0, True)
+        opts = query._s["options"]
+        if opts and "cache" in opts or db._cache_all:
+            rows = db._cache.select(self._entry, values_, query.key, 0, True, opts.get("cache"))
+        else:
+            rows = db._select(self._entry, values_, query.key, 0, True)
         return query._finish(self._entry.mapper(rows, db._context(query)), db)
 
     def first(self, **values: Any) -> M | None:
