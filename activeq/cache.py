@@ -557,6 +557,18 @@ class CacheManager:
         backend.store(key, tables, token, tuple(rows), ttl)
         return rows  # type: ignore[no-any-return]
 
+    # relations -----------------------------------------------------------------------------
+    def relation_rows(self, rel: Any, entry: Compiled, values: Any, shape: Any, compile_ns: int,
+                      hit: bool) -> list[Any]:
+        """Rows of a relation's query (includes() or a lazy load).
+
+        Cached when the instances of the relation's owner are (``enable_cache``), keyed by the
+        SQL and the parents' keys, and invalidated by the child tables like any result.
+        """
+        if self.models or rel.owner in self._model_caches:
+            return self.select(entry, values, shape, compile_ns, hit, True)
+        return self.db._select(entry, values, shape, compile_ns, hit)
+
     # model instances -----------------------------------------------------------------------
     def model_cache(self, model: Any) -> ModelCache | None:
         """The instance cache of ``model`` when enabled (explicitly or database-wide)."""

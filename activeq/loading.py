@@ -244,7 +244,7 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
     t0 = perf_counter_ns()
     entry, hit = compiler.compile(query, db.dialect)
     values = entry.values(query.params)
-    rows = db._select(entry, values, query.key, perf_counter_ns() - t0, hit)
+    rows = db._cache.relation_rows(rel, entry, values, query.key, perf_counter_ns() - t0, hit)
     children = rel.target_model().__aq__.builder(names)(rows, db._context(query))
     groups: dict[Any, list[Any]] = {k: [] for k in distinct}
     try:
@@ -288,7 +288,7 @@ def _run(db: Any, query: Any, rel: Any, names: tuple[str, ...]) -> list[Any]:
     t0 = perf_counter_ns()
     entry, hit = compiler.compile(query, db.dialect)
     values = entry.values(query.params)
-    rows = db._select(entry, values, query.key, perf_counter_ns() - t0, hit)
+    rows = db._cache.relation_rows(rel, entry, values, query.key, perf_counter_ns() - t0, hit)
     return rel.target_model().__aq__.builder(names)(rows, db._context(query))  # type: ignore[no-any-return]
 
 

@@ -6,7 +6,7 @@ import apsw
 import pytest
 from helpers import Order, User
 
-from activeq import ActiveqError, ActiveRecord, Database, Field
+from activeq import ActiveqError, ActiveRecord, Database, Field, belongs_to, has_many
 from activeq import cache as cache_module
 from activeq.cache import CacheStats, MemoryCache
 from activeq.invalidation import dml_tables
@@ -589,3 +589,78 @@ def test_memory_database():
 def test_dml_tables(sql, tables):
     got = dml_tables(sql)
     assert (None if got is None else set(got)) == tables
+
+
+# relations ----------------------------------------------------------------------------------
+class Author(ActiveRecord):
+    __table_name__ = "authors"
+    id: int = Field(primary_key=True)
+    name: str
+    books = has_many("Book", foreign_key="author_id")
+
+
+class Book(ActiveRecord):
+    __table_name__ = "books"
+    id: int = Field(primary_key=True)
+    author_id: int
+    title: str
+    author = belongs_to("Author", foreign_key="author_id")
+
+
+@pytest.fixture
+def library(tmp_path):
+    db = Database(str(tmp_path / "library.db"))
+    db.bind(Author, Book)
+    db.create_tables(Author, Book)
+    ann = Author.create(name="Ann")
+    bob = Author.create(name="Bob")
+    Book.create(author_id=ann.id, title="A1")
+    Book.create(author_id=ann.id, title="A2")
+    Book.create(author_id=bob.id, title="B1")
+    db.enable_cache(Author)
+    yield db, ann, bob
+    db.close()
+
+
+def titles(author) -> list[str]:
+    return [b.title for b in author.books]
+
+
+def test_lazy_loads_cached_per_parent(library):
+    db, ann, bob = library
+    assert titles(Author.find_by_id(ann.id)) == ["A1", "A2"]
+    assert titles(Author.find_by_id(bob.id)) == ["B1"]
+    with db.track_queries() as t:
+        first = Author.find_by_id(ann.id)
+        assert titles(first) == ["A1", "A2"]
+        assert titles(Author.find_by_id(bob.id)) == ["B1"]
+    assert len(t) == 0
+    first.books[0].title = "mutated"
+    assert titles(Author.find_by_id(ann.id)) == ["A1", "A2"]
+    Book.create(author_id=ann.id, title="A3")
+    assert titles(Author.find_by_id(ann.id)) == ["A1", "A2", "A3"]
+
+
+def test_includes_cached_and_invalidated_by_the_child_table(library):
+    db, ann, bob = library
+    q = Author.query().order_by(Author.c.id).includes("books")
+    assert [titles(a) for a in q.all()] == [["A1", "A2"], ["B1"]]
+    with db.track_queries() as t:
+        assert [titles(a) for a in q.all()] == [["A1", "A2"], ["B1"]]
+    assert len(t) == 1  # the authors query itself is not cached; the books query is
+    Book.query().where(Book.c.title == "B1").update({"title": "B1b"})
+    assert [titles(a) for a in q.all()] == [["A1", "A2"], ["B1b"]]
+    other = other_connection(db)
+    other.execute("DELETE FROM books WHERE title = 'A1'")
+    other.close()
+    assert [titles(a) for a in q.all()] == [["A2"], ["B1b"]]
+
+
+def test_relations_of_uncached_models_are_not_cached(library):
+    db, ann, _ = library
+    book = Book.query().where(Book.c.title == "A1").first()
+    assert book.author.name == "Ann"
+    book = Book.query().where(Book.c.title == "A1").first()
+    with db.track_queries() as t:
+        assert book.author.name == "Ann"
+    assert len(t) == 1
