@@ -13,6 +13,8 @@
 
 from .aio import AsyncActiveRecord, AsyncDatabase
 from .ast import BindParam
+from .cache import CacheStats, MemoryCache
+from .cache_redis import RedisCache
 from .columns import exists, func
 from .database import Database
 from .errors import (
@@ -52,6 +54,7 @@ __all__ = [
     "AsyncDatabase",
     "BindParam",
     "BusyError",
+    "CacheStats",
     "CompileError",
     "CompiledQuery",
     "CursorPage",
@@ -60,6 +63,7 @@ __all__ = [
     "Field",
     "IntegrityError",
     "LockedError",
+    "MemoryCache",
     "MultipleResultsError",
     "NotFoundError",
     "OperationalError",
@@ -68,6 +72,7 @@ __all__ = [
     "PoolStats",
     "PoolTimeoutError",
     "Query",
+    "RedisCache",
     "RelationError",
     "RelationNotLoadedError",
     "RetryPolicy",
