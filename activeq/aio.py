@@ -652,5 +652,5 @@ class AsyncActiveRecord(ActiveRecord):
     def refresh(self: M) -> Awaitable[M]:  # type: ignore[override]
         """``await record.refresh()``: reload every field."""
         if _in_worker():
-            return ActiveRecord.refresh(self)  # type: ignore[arg-type, return-value]
+            return ActiveRecord.refresh(self)  # type: ignore[arg-type, return-value, type-var]
         return _async_db(type(self))._read(ActiveRecord.refresh, self)

@@ -383,12 +383,12 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
 
     def _stream(entry: Any, values: Any, shape: Any, compile_ns: int, hit: bool,
                 batch: int) -> Iterator[list[Any]]:
-        conn = getattr(held, "conn", None)
+        conn: apsw.Connection | None = getattr(held, "conn", None)
         if conn is None and owned():
             yield from plain_stream(db, entry, values, shape, compile_ns, hit, batch)
             return
         borrowed = conn is None
-        if borrowed:
+        if conn is None:
             conn = pool.acquire()
         try:
             yield from _stream_on(db, conn, entry, values, shape, compile_ns, hit, batch)
@@ -432,7 +432,7 @@ def _stream_on(db: Any, conn: apsw.Connection, entry: Any, values: Any, shape: A
     try:
         cur.execute(entry.sql, values)
         while True:
-            rows = []
+            rows: list[Any] = []
             append = rows.append
             for row in cur:
                 append(row)
