@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from operator import itemgetter
 from typing import Any
@@ -22,7 +23,6 @@ COUNTER_NAMES = {
 }
 
 # Positions in the raw record tuple built by QueryLog.record.
-_COMPILE = itemgetter(3)
 _EXECUTE = itemgetter(4)
 _ROWS = itemgetter(5)
 _HIT = itemgetter(6)
@@ -52,8 +52,6 @@ class ShapeStats:
     """Runs whose SQL came from the compile cache."""
     cache_misses: int
     """Runs that rendered their SQL (raw SQL counts as a miss)."""
-    compile_ms: float
-    """Sum of compile (or compile-cache lookup) times."""
     fullscan_steps: int | None = None
     """SQLite full-scan steps, summed (None unless ``sqlite_counters=True``)."""
     sorts: int | None = None
@@ -69,43 +67,53 @@ class ShapeStats:
 
 
 class ShapeAccumulator:
-    """Running totals of one shape; records are folded in batches, never one by one."""
+    """Running totals of one shape.
 
-    __slots__ = ("sql", "shape", "params", "count", "total_ns", "max_ns", "compile_ns", "rows",
-                 "hits", "samples", "counters")
+    Each run appends its raw record to ``pending``; every ``FOLD_EVERY`` runs, and whenever
+    statistics are read, the records are folded into the totals by a few C-level passes.
+    Folding small batches often keeps the records in the CPU cache while they are read:
+    folding cold records cost four times as much.
+    """
+
+    __slots__ = ("sql", "shape", "params", "pending", "count", "total_ns", "max_ns", "rows",
+                 "misses", "samples", "counters")
 
     def __init__(self, sql: str, shape: Any, params: Any) -> None:
         self.sql = sql
         self.shape = shape
         self.params = params
         """The values of the first run: what EXPLAIN binds when advice needs a plan."""
+        self.pending: list[tuple[Any, ...]] = []
+        """Raw records of the runs not folded yet."""
         self.count = 0
         self.total_ns = 0
         self.max_ns = 0
-        self.compile_ns = 0
         self.rows = 0
-        self.hits = 0
+        self.misses = 0
         self.samples: list[int] = []
         self.counters: dict[str, int] | None = None
 
-    def fold(self, recs: list[tuple[Any, ...]]) -> None:
-        """Add a batch of raw records (all of this shape) to the totals."""
-        n = len(recs)
-        if not n:
+    def fold(self) -> None:
+        """Move the pending runs into the totals."""
+        pending = self.pending
+        if not pending:
             return
-        times = list(map(_EXECUTE, recs))
+        times = list(map(_EXECUTE, pending))
+        n = len(times)
         seen = self.count
         self.count = seen + n
         self.total_ns += sum(times)
         self.max_ns = max(self.max_ns, max(times))
-        self.compile_ns += sum(map(_COMPILE, recs))
-        self.rows += sum(map(_ROWS, recs))
-        self.hits += sum(map(_HIT, recs))
+        self.rows += sum(map(_ROWS, pending))
+        self.misses += n - sum(map(_HIT, pending))
+        if len(pending[-1]) > 7 or len(pending[0]) > 7:
+            for rec in pending:
+                if len(rec) > 7 and rec[7]:
+                    self.add_counters(rec[7])
+        pending.clear()
         self._sample(times, seen)
-        if len(recs[-1]) > 7 or len(recs[0]) > 7:
-            self._add_counters(recs)
 
-    def _sample(self, times: list[int], seen: int) -> None:
+    def _sample(self, times: Sequence[int], seen: int) -> None:
         # A batched reservoir: item j (1-based, over the shape's life) stays with probability
         # R/j, so a batch keeps about R * n / (seen + n/2) of its items, chosen at random.
         samples = self.samples
@@ -117,24 +125,23 @@ class ShapeAccumulator:
         if not times:
             return
         n = len(times)
-        keep = min(n, round(RESERVOIR_SIZE * n / (seen + n / 2)))
-        if keep:
-            slots = random.sample(range(RESERVOIR_SIZE), keep)
-            for slot, value in zip(slots, random.sample(times, keep)):
-                samples[slot] = value
+        keep = min(n, RESERVOIR_SIZE, round(RESERVOIR_SIZE * n / (seen + n / 2)))
+        # random() is C; random.sample and randrange are Python code costing microseconds.
+        rnd = random.random
+        for _ in range(keep):
+            samples[int(rnd() * RESERVOIR_SIZE)] = times[int(rnd() * n)]
 
-    def _add_counters(self, recs: list[tuple[Any, ...]]) -> None:
+    def add_counters(self, status: dict[str, int]) -> None:
+        """Add one run's SQLite statement counters."""
         totals = self.counters
         if totals is None:
             totals = self.counters = dict.fromkeys(COUNTER_NAMES, 0)
-        for rec in recs:
-            status = rec[7] if len(rec) > 7 else None
-            if status:
-                for name, key in COUNTER_NAMES.items():
-                    totals[name] += status.get(key, 0)
+        for name, key in COUNTER_NAMES.items():
+            totals[name] += status.get(key, 0)
 
     def snapshot(self) -> ShapeStats:
         """The totals as a ``ShapeStats`` (percentiles computed now)."""
+        self.fold()
         ordered = sorted(self.samples)
         count = self.count
         counters = self.counters or {}
@@ -147,9 +154,8 @@ class ShapeAccumulator:
             p95_ms=_percentile(ordered, 0.95) / 1e6,
             max_ms=self.max_ns / 1e6,
             rows=self.rows,
-            cache_hits=self.hits,
-            cache_misses=count - self.hits,
-            compile_ms=self.compile_ns / 1e6,
+            cache_hits=count - self.misses,
+            cache_misses=self.misses,
             **{name: counters.get(name) for name in COUNTER_NAMES},
         )
 
