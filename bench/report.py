@@ -75,13 +75,23 @@ def library_rank(name: str) -> tuple[int, str]:
     return (LIBRARY_ORDER.index(name) if name in LIBRARY_ORDER else len(LIBRARY_ORDER), name)
 
 
+def ungrouped(bench: dict, library: str) -> str:
+    """A group name for a benchmark that set none: its test name without the library part."""
+    base = bench["name"].split("[", 1)[0]
+    param = bench.get("param") or ""
+    rest = param[: -len(library)].rstrip("-") if param.endswith(library) else param
+    return f"{base}[{rest}]" if rest else base
+
+
 def collect(results: dict) -> dict[str, dict[str, dict]]:
     """{group: {library: row}} with medians, per-op times and ratios to raw APSW."""
     groups: dict[str, dict[str, dict]] = {}
     for bench in results.get("benchmarks", []):
         extra = bench.get("extra_info") or {}
-        group = extra.get("workload") or bench.get("group") or bench["name"]
-        library = extra.get("library") or bench.get("param") or bench["name"]
+        library = (
+            extra.get("library") or extra.get("variant") or bench.get("param") or bench["name"]
+        )
+        group = extra.get("workload") or bench.get("group") or ungrouped(bench, library)
         stats = bench["stats"]
         ops = extra.get("ops_per_round") or None
         groups.setdefault(group, {})[library] = {
