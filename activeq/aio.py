@@ -99,7 +99,8 @@ class AsyncDatabase:
         pool_size: reader connections (and reader threads).
         pool_timeout: seconds a read waits for a free reader before ``PoolTimeoutError``.
         **options: passed to :class:`~activeq.Database` (pragmas, busy_timeout_ms,
-            on_connect, slow_query_ms, ...).
+            on_connect, slow_query_ms, ...). ``fetch_mode`` defaults to 'raise': relations
+            are loaded with ``includes()``.
 
     >>> import asyncio
     >>> from activeq import AsyncActiveRecord, AsyncDatabase, Field
@@ -123,6 +124,9 @@ class AsyncDatabase:
     def __init__(self, path: str = ":memory:", *, pool_size: int = 4, pool_timeout: float = 5.0,
                  **options: Any) -> None:
         memory = path in ("", ":memory:") or "mode=memory" in path
+        # Reading an unloaded relation would run a query right there, blocking the event
+        # loop: by default it raises and points to includes().
+        options.setdefault("fetch_mode", "raise")
         self.sync = Database(path, pool_size=None if memory else pool_size,
                              pool_timeout=pool_timeout, **options)
         """The synchronous Database doing the work (its own connection is the writer)."""
@@ -218,6 +222,8 @@ class AsyncDatabase:
         loop = asyncio.get_running_loop()
 
         def run(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+            if self._closed:
+                raise ActiveqError("the AsyncDatabase is closed")
             future = loop.create_future()
             # No pool in the job: the connection stays borrowed between jobs.
             self._reads.put((fn, args, conn, None, loop, future))
@@ -589,7 +595,7 @@ class AsyncActiveRecord(ActiveRecord):
     Declared exactly like ``ActiveRecord``; bound with ``AsyncDatabase.bind``. ``query()``
     builds an :class:`AsyncQuery`; ``find_by_id``, ``find_one``, ``find_all``, ``create``,
     ``insert_many``, ``save``, ``delete`` and ``refresh`` return awaitables. Relations load
-    eagerly with ``includes()``; reading an unloaded relation attribute would block.
+    eagerly with ``includes()``; reading an unloaded one raises ``RelationNotLoadedError``.
     """
 
     __aq_abstract__ = True

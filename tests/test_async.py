@@ -17,6 +17,7 @@ from activeq import (
     Field,
     OperationalError,
     PoolTimeoutError,
+    RelationNotLoadedError,
     ValidationError,
     func,
     has_many,
@@ -471,6 +472,9 @@ def test_async_terminals_and_record_methods(tmp_path):
                 users = await User.query().includes("orders").order_by(User.c.id).all()
             assert [len(u.orders) for u in users] == [2, 1, 0]
             assert len(t) == 2
+            # A relation not included would need a query on the event loop: refused.
+            with pytest.raises(RelationNotLoadedError, match="includes"):
+                _ = (await User.find_by_id(ann.id)).orders
 
             # writes
             assert await User.query().where(User.c.id.is_in([ann.id, bob.id])).update(
@@ -546,3 +550,24 @@ def test_unbound_async_model_is_a_clear_error():
 def test_async_query_is_not_sync_iterable(tmp_path):
     with pytest.raises(TypeError, match="async for"):
         list(User.query())
+
+
+def test_sync_pool_streams_on_a_pooled_connection(tmp_path):
+    from helpers import User as SyncUser
+
+    db = Database(str(tmp_path / "s.db"), pool_size=1, pool_timeout=0.05)
+    db.bind(SyncUser)
+    db.create_tables(SyncUser)
+    for i in range(5):
+        SyncUser.create(name=f"u{i}", email=f"u{i}@example.com")
+    stream = SyncUser.query().order_by(SyncUser.c.id).iter(batch=2)
+    assert next(stream).name == "u0"
+    assert db.pool.stats().in_use == 1  # the cursor keeps its connection until the end
+    assert [u.name for u in stream] == ["u1", "u2", "u3", "u4"]
+    assert db.pool.stats().in_use == 0
+    with db.transaction():
+        SyncUser.create(name="u5", email="u5@example.com")
+        # inside the transaction the stream runs on the writer and sees the new row
+        assert [u.name for u in SyncUser.query().iter()][-1] == "u5"
+        assert db.pool.stats().in_use == 0
+    db.close()
