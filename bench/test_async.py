@@ -63,7 +63,7 @@ def setup(request, tmp_path_factory):
     from activeq import AsyncDatabase, Database
 
     scale = _scale(request)
-    rows = max(2_000, int(150_000 * scale))
+    rows = max(2_000, int(300_000 * scale))
     path = str(tmp_path_factory.mktemp("async") / "async.db")
     conn = apsw.Connection(path)
     conn.execute("PRAGMA journal_mode=WAL")
