@@ -10,6 +10,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
@@ -326,30 +327,7 @@ class Database:
 
     def _stream(self, entry: Compiled, values: Any, shape: Any, compile_ns: int, hit: bool,
                 batch: int) -> Iterator[list[Any]]:
-        cur = self.connection.cursor()
-        elapsed = 0
-        count = 0
-        t0 = perf_counter_ns()
-        try:
-            cur.execute(entry.sql, values)
-            while True:
-                rows: list[Any] = []
-                append = rows.append
-                for row in cur:
-                    append(row)
-                    if len(rows) >= batch:
-                        break
-                elapsed += perf_counter_ns() - t0
-                if not rows:
-                    break
-                count += len(rows)
-                yield rows
-                t0 = perf_counter_ns()
-        except apsw.Error as e:
-            raise translate(e, entry.sql) from e
-        finally:
-            cur.close()
-            self.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)
+        return stream_rows(self, self.connection, entry, values, shape, compile_ns, hit, batch)
 
     def _write(self, stmt: Any) -> int:
         """Run an UPDATE/DELETE/INSERT statement node; returns the affected row count."""
@@ -708,6 +686,33 @@ def _run_raw(cur: apsw.Cursor, sql: str, params: Any) -> tuple[Any, list[Any]]:
     except apsw.ExecutionCompleteError:
         description = ()
     return description, cur.fetchall()
+
+
+def stream_rows(db: Database, conn: apsw.Connection, entry: Compiled, values: Any, shape: Any,
+                compile_ns: int, hit: bool, batch: int) -> Iterator[list[Any]]:
+    """Run a SELECT on its own cursor and yield its rows in lists of at most ``batch``.
+
+    One timing record is written when the stream ends, with the time spent inside SQLite.
+    """
+    cur = conn.cursor()
+    elapsed = 0
+    count = 0
+    t0 = perf_counter_ns()
+    try:
+        cur.execute(entry.sql, values)
+        while True:
+            rows = list(islice(cur, batch))
+            elapsed += perf_counter_ns() - t0
+            if not rows:
+                break
+            count += len(rows)
+            yield rows
+            t0 = perf_counter_ns()
+    except apsw.Error as e:
+        raise translate(e, entry.sql) from e
+    finally:
+        cur.close()
+        db.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)
 
 
 def _is_expr(value: Any) -> bool:

@@ -391,7 +391,9 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
         if conn is None:
             conn = pool.acquire()
         try:
-            yield from _stream_on(db, conn, entry, values, shape, compile_ns, hit, batch)
+            from .database import stream_rows
+
+            yield from stream_rows(db, conn, entry, values, shape, compile_ns, hit, batch)
         finally:
             if borrowed:
                 pool.release(conn)
@@ -423,29 +425,3 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
     return pool
 
 
-def _stream_on(db: Any, conn: apsw.Connection, entry: Any, values: Any, shape: Any,
-               compile_ns: int, hit: bool, batch: int) -> Iterator[list[Any]]:
-    cur = conn.cursor()
-    elapsed = 0
-    count = 0
-    t0 = perf_counter_ns()
-    try:
-        cur.execute(entry.sql, values)
-        while True:
-            rows: list[Any] = []
-            append = rows.append
-            for row in cur:
-                append(row)
-                if len(rows) >= batch:
-                    break
-            elapsed += perf_counter_ns() - t0
-            if not rows:
-                break
-            count += len(rows)
-            yield rows
-            t0 = perf_counter_ns()
-    except apsw.Error as e:
-        raise translate(e, entry.sql) from e
-    finally:
-        cur.close()
-        db.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)
