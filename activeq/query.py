@@ -80,6 +80,9 @@ class Query(Generic[M]):
     def _replace(self, **changes: Any) -> Query[M]:
         q = _new(type(self))
         _SET_STATE(q, {**self._s, **changes})
+        # None marks "not computed yet": cheaper than catching AttributeError on first read.
+        _SET_KEY(q, None)
+        _SET_PARAMS(q, None)
         return q
 
     @property
@@ -92,12 +95,27 @@ class Query(Generic[M]):
     def key(self) -> Any:
         """The shape of the SQL this query renders to (values excluded)."""
         try:
-            return self._key
+            key = self._key
         except AttributeError:
-            pass
+            key = None
+        if key is not None:
+            return key
         s = self._s
         columns = s["columns"]
         joins = s["joins"]
+        if columns is None and not joins and not s["groups"] and not s["havings"]:
+            # The common shape, keyed by fewer parts (its length sets it apart from the rest).
+            key = (
+                s["model"],
+                tuple([w.key for w in s["wheres"]]),
+                tuple([o.key for o in s["orders"]]),
+                s["limit"] is None,
+                s["offset"] is None,
+                s["distinct"],
+                s["count_wrap"],
+            )
+            _SET_KEY(self, key)
+            return key
         key = (
             "select",
             s["model"],
@@ -119,13 +137,15 @@ class Query(Generic[M]):
     def params(self) -> tuple[Any, ...]:
         """Bound values in the order the compiler visits them."""
         try:
-            return self._params
+            params = self._params
         except AttributeError:
-            pass
+            params = None
+        if params is not None:
+            return params
         s = self._s
         if s["columns"] is None and not s["joins"] and not s["groups"] and not s["havings"]:
             # The common shape: filters, ordering and a limit only.
-            params = ()
+            params = ()  # type: ignore[assignment]
             for node in s["wheres"]:
                 params += node.params
             for node in s["orders"]:
