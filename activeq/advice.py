@@ -185,7 +185,7 @@ def _own_tables(select: exp.Select) -> list[exp.Table]:
     return found
 
 
-def _walk(node: exp.Expression, tables: dict[str, str], usage: dict[str, _Usage]) -> None:
+def _walk(node: Any, tables: dict[str, str], usage: dict[str, _Usage]) -> None:
     if isinstance(node, exp.Paren):
         _walk(node.this, tables, usage)
     elif isinstance(node, exp.And):
@@ -199,15 +199,15 @@ def _walk(node: exp.Expression, tables: dict[str, str], usage: dict[str, _Usage]
                 if table is not None:
                     usage.setdefault(table, _Usage()).join.append(col.name)
             return
-        col = left if isinstance(left, exp.Column) else right
-        if isinstance(col, exp.Column):
-            _add(col, tables, usage, "eq")
+        side: Any = left if isinstance(left, exp.Column) else right
+        if isinstance(side, exp.Column):
+            _add(side, tables, usage, "eq")
     elif isinstance(node, exp.In) and isinstance(node.this, exp.Column):
         _add(node.this, tables, usage, "eq")
     elif isinstance(node, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
-        col = node.left if isinstance(node.left, exp.Column) else node.right
-        if isinstance(col, exp.Column):
-            _add(col, tables, usage, "range")
+        bound: Any = node.left if isinstance(node.left, exp.Column) else node.right
+        if isinstance(bound, exp.Column):
+            _add(bound, tables, usage, "range")
     elif isinstance(node, exp.Between) and isinstance(node.this, exp.Column):
         _add(node.this, tables, usage, "range")
     # OR, NOT, LIKE, functions of columns: a single index does not serve them.

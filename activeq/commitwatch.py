@@ -55,7 +55,7 @@ class CommitWatch:
         try:
             try:
                 rows = self._cursor.execute(_DATA_VERSION)
-            except apsw.ThreadingViolation:  # the shared cursor is busy in another thread
+            except apsw.ThreadingViolationError:  # the shared cursor is busy in another thread
                 rows = self._conn.execute(_DATA_VERSION)
             # Iterate to the end: a statement left mid-result would hold a read transaction.
             for (version,) in rows:  # noqa: B007

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 import apsw
 
@@ -80,19 +81,19 @@ class SchemaDependencies:
             rows = cur.execute("PRAGMA schema_version").fetchall()
         except apsw.Error as e:
             raise translate(e, "PRAGMA schema_version") from e
-        return rows[0][0]  # type: ignore[no-any-return]
+        return int(rows[0][0])  # type: ignore[arg-type]
 
     def _load(self) -> None:
         cur = self._conn.cursor()
         sql = "SELECT type, name, tbl_name FROM sqlite_schema WHERE type IN ('table', 'view', 'trigger')"
         try:
-            schema = cur.execute(sql).fetchall()
+            schema: list[Any] = cur.execute(sql).fetchall()
             children: dict[str, set[str]] = {}
             for kind, name, _ in schema:
                 if kind != "table":
                     continue
                 for row in cur.execute("SELECT * FROM pragma_foreign_key_list(?)", (name,)).fetchall():
-                    parent, on_update, on_delete = row[2], row[5], row[6]
+                    parent, on_update, on_delete = str(row[2]), row[5], row[6]
                     if on_update in _ACTIONS or on_delete in _ACTIONS:
                         children.setdefault(parent, set()).add(name)
         except apsw.Error as e:

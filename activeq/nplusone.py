@@ -41,7 +41,7 @@ MAX_SITES = 512
 # Frames in these directories are library code, not the user's call site.
 _SKIP = (
     os.path.dirname(os.path.abspath(__file__)) + os.sep,
-    os.path.dirname(os.path.abspath(__import__("pydantic").__file__)) + os.sep,
+    os.path.dirname(os.path.abspath(str(__import__("pydantic").__file__))) + os.sep,
     "<frozen ",
 )
 
