@@ -353,3 +353,67 @@ def test_chunking_large_result_sets(users: Any) -> None:
 
         last_id = users[-1].id
     assert seen == list(range(1, 11))
+
+
+class BatchUser(ActiveRecord):
+    __table_name__ = "batch_users"
+
+    id: int = Field(primary_key=True)
+    name: str
+    email: str = Field(unique=True)
+    status: str = "inactive"
+    updated_at: Optional[datetime] = None  # noqa: UP045
+
+
+def test_batch_operations(backend: Database) -> None:
+    User = BatchUser
+    backend.bind(User)
+    backend.create_tables(User)
+
+    # ❌ Inefficient - individual inserts
+    users = []
+    for i in range(1000):
+        user = User(name=f"User {i}", email=f"user{i}@example.com")
+        user.save()
+        users.append(user)
+
+    # ✅ Efficient - bulk insert
+    users_data = [
+        {'name': f"User {i}", 'email': f"user{i}@example.org"}
+        for i in range(1000)
+    ]
+    User.insert_many(users_data)
+    assert User.query().count() == 2000
+
+    # ✅ Efficient - bulk update
+    with backend.track_queries() as t:
+        user_ids = [u.id for u in users]
+        User.query().where(
+            User.c.id.is_in(user_ids)
+        ).update({
+            'status': 'active',
+            'updated_at': datetime.utcnow()
+        })
+    assert len(t) == 1 and t.queries[0].rows == 1000
+    assert User.query().where(User.c.status == 'active').count() == 1000
+    assert User.query().where(User.c.updated_at.is_not_null()).count() == 1000
+
+    # ❌ Inefficient - individual updates (the guide's loop also works)
+    for user in users[:3]:
+        user.status = 'active'
+        user.updated_at = datetime.utcnow()
+        user.save()
+
+    # ✅ Efficient - bulk delete
+    with backend.track_queries() as t:
+        User.query().where(
+            User.c.status == 'inactive'
+        ).delete()
+    assert len(t) == 1 and t.queries[0].rows == 1000
+    assert User.query().count() == 1000
+
+    # ❌ Inefficient - individual deletes
+    inactive_users = User.query().limit(2).all()
+    for user in inactive_users:
+        user.delete()
+    assert User.query().count() == 998
