@@ -280,10 +280,9 @@ class Query(Generic[M]):
         """
         if not enabled:
             return self.options(cache=False)
-        from .cache import _check_ttl
-
-        _check_ttl(ttl)
-        return self.options(cache=True if ttl is None else ttl)
+        if ttl is not None and (type(ttl) not in (int, float) or ttl <= 0):
+            raise ActiveqError(f"ttl must be a positive number of seconds or None, not {ttl!r}")
+        return self._replace(options={**self._s["options"], "cache": True if ttl is None else ttl})
 
     # helpers -------------------------------------------------------------------------------
     def _column(self, item: Any) -> Expr:
