@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import enum
+import itertools
 import re
 import types
 import typing
@@ -201,6 +202,9 @@ class ModelInfo:
 
     def __init__(self, model: type[ActiveRecord], table: str, columns: list[Column]) -> None:
         self.model = model
+        self.token = next(_MODEL_TOKENS)
+        """Stands for the model in shape keys: keys made only of ints and strings are not
+        tracked by the cyclic garbage collector, however long they are kept."""
         self.table = table
         self.columns = columns
         self.by_name = {c.name: c for c in columns}
@@ -279,6 +283,8 @@ def build_all(rows, ctx):
     exec(src, env)  # noqa: S102 - generated from column names validated as identifiers
     return env["build_all"]
 
+
+_MODEL_TOKENS = itertools.count(1)
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 

@@ -70,7 +70,7 @@ class Query(Generic[M]):
     _params: tuple[Any, ...]
 
     def __init__(self, model: type[M]) -> None:
-        _SET_STATE(self, {"model": model, **_EMPTY})
+        _SET_STATE(self, {"model": model, "token": model.__aq__.token, **_EMPTY})  # type: ignore[attr-defined]
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(
@@ -106,7 +106,7 @@ class Query(Generic[M]):
         if columns is None and not joins and not s["groups"] and not s["havings"]:
             # The common shape, keyed by fewer parts (its length sets it apart from the rest).
             key = (
-                s["model"],
+                s["token"],
                 tuple([w.key for w in s["wheres"]]),
                 tuple([o.key for o in s["orders"]]),
                 s["limit"] is None,
@@ -118,9 +118,9 @@ class Query(Generic[M]):
             return key
         key = (
             "select",
-            s["model"],
+            s["token"],
             None if columns is None else tuple([c.key for c in columns]),
-            tuple([(k, t, on.key) for k, t, on in joins]) if joins else (),
+            tuple([(k, t.__aq__.token, on.key) for k, t, on in joins]) if joins else (),
             tuple([w.key for w in s["wheres"]]),
             tuple([g.key for g in s["groups"]]) if s["groups"] else (),
             tuple([h.key for h in s["havings"]]) if s["havings"] else (),
@@ -567,7 +567,7 @@ class Update(_Statement):
         self.assignments = assignments
         self.wheres = wheres
         self.kind = "update"
-        self.key = (("update", model, tuple((c.name, e.key) for c, e in assignments),
+        self.key = (("update", model.__aq__.token, tuple((c.name, e.key) for c, e in assignments),
                            tuple(w.key for w in wheres)))
         params: tuple[Any, ...] = ()
         for _, e in assignments:
@@ -615,7 +615,7 @@ class Delete(_Statement):
         self.model = model
         self.wheres = wheres
         self.kind = "delete"
-        self.key = ("delete", model, tuple(w.key for w in wheres))
+        self.key = ("delete", model.__aq__.token, tuple(w.key for w in wheres))
         params: tuple[Any, ...] = ()
         for w in wheres:
             params += w.params
@@ -655,7 +655,7 @@ class Insert(_Statement):
         self.returning = returning
         self.wheres = ()
         self.kind = "insert"
-        self.key = ("insert", model, names, on_conflict, returning)
+        self.key = ("insert", model.__aq__.token, names, on_conflict, returning)
         self.params = ()
 
 
