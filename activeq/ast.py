@@ -114,24 +114,24 @@ class Expr(Node):
     def __eq__(self, other: Any) -> Expr:  # type: ignore[override]
         if other is None:
             return IsNull(self, False)
-        return Compare("=", self, as_expr(other))
+        return Compare("=", self, Param(other) if type(other) in _PLAIN else as_expr(other))
 
     def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
         if other is None:
             return IsNull(self, True)
-        return Compare("<>", self, as_expr(other))
+        return Compare("<>", self, Param(other) if type(other) in _PLAIN else as_expr(other))
 
     def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
-        return Compare("<", self, as_expr(other))
+        return Compare("<", self, Param(other) if type(other) in _PLAIN else as_expr(other))
 
     def __le__(self, other: Any) -> Expr:  # type: ignore[override]
-        return Compare("<=", self, as_expr(other))
+        return Compare("<=", self, Param(other) if type(other) in _PLAIN else as_expr(other))
 
     def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
-        return Compare(">", self, as_expr(other))
+        return Compare(">", self, Param(other) if type(other) in _PLAIN else as_expr(other))
 
     def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
-        return Compare(">=", self, as_expr(other))
+        return Compare(">=", self, Param(other) if type(other) in _PLAIN else as_expr(other))
 
     # boolean algebra ---------------------------------------------------------------------
     def __and__(self, other: Any) -> Expr:

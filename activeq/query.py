@@ -200,13 +200,18 @@ class Query(Generic[M]):
 
         Replaces any previous ordering; ``order_by()`` with no arguments removes it.
         """
+        if len(orderings) == 1 and isinstance(orderings[0], (Expr, Ordering)):
+            return self._replace(orders=orderings)
         return self._replace(orders=tuple([self._ordering(o) for o in orderings]))
 
     def limit(self, n: int | None) -> Query[M]:
         """At most ``n`` rows (bound as a parameter); None removes the limit."""
-        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
-            raise CompileError(f"limit() takes a non-negative integer, not {n!r}")
-        return self._replace(limit=None if n is None else Param(n))
+        if n is None:
+            return self._replace(limit=None)
+        if type(n) is not int or n < 0:
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+                raise CompileError(f"limit() takes a non-negative integer, not {n!r}")
+        return self._replace(limit=Param(n))
 
     def offset(self, n: int | None) -> Query[M]:
         """Skip ``n`` rows (bound as a parameter); None removes the offset."""
