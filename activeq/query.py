@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -463,13 +463,28 @@ class Query(Generic[M]):
 
     def tuples(self) -> list[tuple[Any, ...]]:
         """Raw rows as tuples: no models, no validation, no type conversion."""
-        return self._run()[0]
+        return self._without_gc(lambda: self._run()[0])
 
     def dicts(self) -> list[dict[str, Any]]:
         """Raw rows as dicts keyed by attribute name or alias."""
-        rows, entry, _ = self._run()
-        names = entry.names
-        return [dict(zip(names, r)) for r in rows]
+
+        def fetch() -> list[dict[str, Any]]:
+            rows, entry, _ = self._run()
+            names = entry.names
+            return [dict(zip(names, r)) for r in rows]
+
+        return self._without_gc(fetch)
+
+    def _without_gc(self, fetch: Callable[[], Any]) -> Any:
+        # Same reasoning as in all(): fresh rows cannot be in reference cycles yet.
+        limit = self._s["limit"]
+        if (limit is None or limit.value >= 500) and gc.isenabled():
+            gc.disable()
+            try:
+                return fetch()
+            finally:
+                gc.enable()
+        return fetch()
 
     def iter(self, batch: int = 1000) -> Iterator[M]:
         """Stream results without building the whole list (one cursor, fetched in batches)."""
