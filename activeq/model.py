@@ -249,18 +249,19 @@ def _make_builder(info: ModelInfo, names: tuple[str, ...]) -> Any:
     env: dict[str, Any] = {
         "new": object.__new__,
         "cls": info.model,
-        "set_dict": _SET_DICT,
         "set_ctx": _SET_CTX,
     }
-    items = []
+    # The instance's own (lazily created) __dict__ filled key by key is faster than building a
+    # dict and assigning it through the __dict__ descriptor.
+    fills = []
     for i, name in enumerate(names):
         conv = info.by_name[name].converter
         if conv is None:
-            items.append(f"{name!r}: r[{i}]")
+            fills.append(f"d[{name!r}] = r[{i}]")
         else:
             env[f"c{i}"] = conv
-            items.append(f"{name!r}: c{i}(r[{i}])")
-    body = ", ".join(items)
+            fills.append(f"d[{name!r}] = c{i}(r[{i}])")
+    fill = "; ".join(fills) or "pass"
     src = f"""
 def build_all(rows, ctx):
     out = []
@@ -268,12 +269,14 @@ def build_all(rows, ctx):
     if ctx is None or ctx is ctx.db._default_ctx:
         for r in rows:
             m = new(cls)
-            set_dict(m, {{{body}}})
+            d = m.__dict__
+            {fill}
             append(m)
     else:
         for r in rows:
             m = new(cls)
-            set_dict(m, {{{body}}})
+            d = m.__dict__
+            {fill}
             set_ctx(m, ctx)
             append(m)
         if ctx.instances is None:
@@ -618,7 +621,5 @@ def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
     )
 
 
-_SET_DICT = pydantic.BaseModel.__dict__["__dict__"].__set__ if "__dict__" in pydantic.BaseModel.__dict__ else (
-    lambda obj, value: object.__setattr__(obj, "__dict__", value))
 _SET_CTX = ActiveRecord.__dict__["_aq_ctx"].__set__
 _SET_FIELDS = pydantic.BaseModel.__dict__["__pydantic_fields_set__"].__set__
