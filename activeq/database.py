@@ -171,7 +171,6 @@ class Database:
         pool_timeout: float = 5.0,
         on_connect: Callable[[apsw.Connection], Any] | None = None,
         retry: RetryPolicy | None = None,
-        **options: Any,
     ) -> None:
         from .loading import check_fetch_mode
 
@@ -182,13 +181,11 @@ class Database:
         settings.update(pragmas or {})
         self.pragmas = {k: v for k, v in settings.items() if v is not None}
         self.fetch_mode = check_fetch_mode(fetch_mode)
-        self.options = options
         self.log = QueryLog(record_limit, slow_query_ms, stats=stats, on_slow_query=on_slow_query)
         self.log.attach(self)
         self._local = threading.local()
         self._lock = threading.RLock()
         self._tx_depth = 0
-        self._tx_owner: int | None = None
         self.retry = retry if retry is not None else RetryPolicy()
         self.busy_retries = 0
         """How many times a busy statement or transaction was tried again."""

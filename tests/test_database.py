@@ -194,3 +194,8 @@ def test_memory_database_works():
     db = Database(":memory:")
     assert db.execute("SELECT 40 + ?", (2,)).fetchall() == [(42,)]
     db.close()
+
+
+def test_unknown_database_option_is_refused():
+    with pytest.raises(TypeError, match="busy_timeout"):
+        Database(":memory:", busy_timeout=5)
