@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 import pydantic
 from pydantic._internal._decorators import PydanticDescriptorProxy
 from pydantic._internal._model_construction import ModelMetaclass
-from pydantic.fields import FieldInfo
+from pydantic.fields import FieldInfo, ModelPrivateAttr
 from pydantic_core import PydanticUndefined
 
 from .ast import ColumnRef, Compare, Param
@@ -307,7 +307,7 @@ def _is_plain_attribute(name: str, value: Any, annotations: dict[str, Any]) -> b
         return False
     # @field_validator / @model_validator / @computed_field wrap methods in a proxy that
     # pydantic must see, or the validators silently never run.
-    return not isinstance(value, (FieldInfo, PydanticDescriptorProxy))
+    return not isinstance(value, (FieldInfo, PydanticDescriptorProxy, ModelPrivateAttr))
 
 
 class ModelMeta(ModelMetaclass):
@@ -439,7 +439,23 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
             fields_set: set[str] = set()
             _SET_FIELDS(self, fields_set)
             return fields_set
-        if name == "__pydantic_extra__" or name == "__pydantic_private__":
+        if name == "__pydantic_private__":
+            private = type(self).__private_attributes__
+            if not private:
+                return None
+            # Rows built without __init__ get their PrivateAttr defaults on first use.
+            values: dict[str, Any] = {}
+            for key, attr in private.items():
+                default = attr.get_default(
+                    call_default_factory=True,
+                    validated_data={**self.__dict__, **values}
+                    if attr.default_factory_takes_validated_data else None,
+                )
+                if default is not PydanticUndefined:
+                    values[key] = default
+            _SET_PRIVATE(self, values)
+            return values
+        if name == "__pydantic_extra__":
             return None
         return super().__getattr__(name)  # type: ignore[misc]
 
@@ -623,3 +639,4 @@ def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
 
 _SET_CTX = ActiveRecord.__dict__["_aq_ctx"].__set__
 _SET_FIELDS = pydantic.BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_PRIVATE = pydantic.BaseModel.__dict__["__pydantic_private__"].__set__
