@@ -2,8 +2,9 @@
 slow queries, SQLite's per-statement counters, and query plans.
 
 Everything here hangs off ``QueryLog.record``, which every statement a Database runs passes
-through. It only appends tuples: statistics are folded in batches and percentiles, reports
-and ``Timing`` objects are built when someone reads them.
+through. It only appends a tuple to one list: every ``FOLD_EVERY`` statements the batch moves to the
+recent-records buffer and is folded into per-shape totals; percentiles, reports and ``Timing``
+objects are built when someone reads them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import apsw
@@ -32,14 +34,16 @@ __all__ = [
     "sql_logger",
 ]
 
+_SQL = itemgetter(0)
+
 sql_logger = logging.getLogger("activeq.sql")
 """Every statement is logged here at DEBUG: duration, SQL, parameters (truncated), rows."""
 
 _DEBUG = logging.DEBUG
 _NEVER = 1 << 62
 
-FOLD_EVERY = 32
-"""Records a shape collects before they are folded into its totals (while still in cache)."""
+FOLD_EVERY = 128
+"""Statements recorded before the batch is folded into the totals (while still in cache)."""
 
 MAX_SHAPES = 10_000
 """Distinct SQL texts tracked; beyond this (SQL built with inline values?) they share one row."""
@@ -189,8 +193,8 @@ class QueryLog:
         """Called with each raw record (trackers, N+1 detectors)."""
         self.slow: deque[SlowQuery] = deque(maxlen=1000)
         self.on_slow_query = on_slow_query
-        self._pending: dict[str, Any] = {}
-        """Each shape's array of runs not folded yet, by SQL text (the hot-path lookup)."""
+        self._unfolded: list[tuple[Any, ...]] = []
+        """Records of the statements since the last fold, in the order they ran."""
         self._acc: dict[str, ShapeAccumulator] = {}
         self._db: Callable[[], Any] = lambda: None
         self._status: dict[str, int] | None = None
@@ -278,23 +282,18 @@ class QueryLog:
     # third of the per-statement cost. The objects they hold are only ever changed in place.
     def _stats_recorder(self) -> Callable[..., None]:
         log = self
-        keep = self.buffer.append
-        shapes = self._pending
-        new_shape = self._new_shape
+        unfolded = self._unfolded
+        push = unfolded.append
         fold = self._fold
         after = self._after
+        every = FOLD_EVERY
 
         def record(sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
                    rows: int, hit: bool) -> None:
             rec = (sql, shape, params, compile_ns, execute_ns, rows, hit)
-            keep(rec)
-            try:
-                pending = shapes[sql]
-            except KeyError:
-                pending = new_shape(sql, shape, params)
-            pending.append(rec)
-            if len(pending) >= 32:  # FOLD_EVERY
-                fold(sql)
+            push(rec)
+            if len(unfolded) >= every:
+                fold()
             if execute_ns >= log._gate_ns:
                 after(rec)
 
@@ -326,27 +325,46 @@ class QueryLog:
         status, self._status = self._status, None
         rec = (sql, shape, params, compile_ns, execute_ns, rows, hit, status)
         if self._stats:
-            self.buffer.append(rec)
-            pending = self._pending.get(sql)
-            if pending is None:
-                pending = self._new_shape(sql, shape, params)
-            pending.append(rec)
-            if len(pending) >= FOLD_EVERY:
-                self._fold(sql)
+            self._unfolded.append(rec)
+            if len(self._unfolded) >= FOLD_EVERY:
+                self._fold()
         self._after(rec)
 
-    def _new_shape(self, sql: str, shape: Any, params: Any) -> Any:
-        if len(self._acc) >= MAX_SHAPES:
-            other = self._acc.get(OTHER_SHAPES)
-            if other is None:
-                other = self._acc[OTHER_SHAPES] = ShapeAccumulator(OTHER_SHAPES, None, ())
-            return other.pending
-        acc = self._acc[sql] = ShapeAccumulator(sql, shape, params)
-        self._pending[sql] = acc.pending
-        return acc.pending
+    def _fold(self) -> None:
+        """Move the unfolded records to the recent-records buffer and into per-shape totals."""
+        batch = self._unfolded
+        if not batch:
+            return
+        self.buffer.extend(batch)
+        first = batch[0][0]
+        sqls = list(map(_SQL, batch))
+        if sqls.count(first) == len(sqls):
+            # One shape run in a loop: the common case, folded without a Python-level pass.
+            self._accumulator(batch[0]).add(batch)
+        else:
+            groups: dict[str, list[tuple[Any, ...]]] = {}
+            for rec in batch:
+                group = groups.get(rec[0])
+                if group is None:
+                    groups[rec[0]] = [rec]
+                else:
+                    group.append(rec)
+            for recs in groups.values():
+                self._accumulator(recs[0]).add(recs)
+        batch.clear()
 
-    def _fold(self, sql: str) -> None:
-        (self._acc.get(sql) or self._acc[OTHER_SHAPES]).fold()
+    def _accumulator(self, rec: tuple[Any, ...]) -> ShapeAccumulator:
+        """The totals of ``rec``'s shape, created on its first run."""
+        sql = rec[0]
+        acc = self._acc.get(sql)
+        if acc is None:
+            if len(self._acc) >= MAX_SHAPES:
+                acc = self._acc.get(OTHER_SHAPES)
+                if acc is None:
+                    acc = self._acc[OTHER_SHAPES] = ShapeAccumulator(OTHER_SHAPES, None, ())
+            else:
+                acc = self._acc[sql] = ShapeAccumulator(sql, rec[1], rec[2])
+        return acc
 
     def _keep_slow(self, rec: tuple[Any, ...]) -> None:
         sql, _, params, _, execute_ns, rows = rec[:6]
@@ -399,16 +417,17 @@ class QueryLog:
 
     def records(self) -> list[Timing]:
         """The recent timing records, oldest first."""
+        self._fold()
         return [Timing(*r) for r in self.buffer]
 
     def clear(self) -> None:
         """Forget the recent records (statistics are kept; see ``reset_stats``)."""
+        self._fold()
         self.buffer.clear()
 
     def accumulators(self) -> list[ShapeAccumulator]:
         """Per-shape running totals, with every pending record folded in."""
-        for acc in self._acc.values():
-            acc.fold()
+        self._fold()
         return list(self._acc.values())
 
     def stats(self) -> list[ShapeStats]:
@@ -423,7 +442,7 @@ class QueryLog:
 
     def reset_stats(self) -> None:
         """Forget statistics, recent records and slow queries."""
-        self._pending.clear()
+        self._unfolded.clear()
         self._acc.clear()
         self.buffer.clear()
         self.slow.clear()
@@ -446,6 +465,7 @@ class QueryLog:
         return kept
 
     def _recent_slow(self, floor: float, known: set[tuple[str, float]]) -> list[SlowQuery]:
+        self._fold()
         now = _dt.datetime.now(_dt.UTC)
         found = []
         for rec in list(self.buffer):

@@ -69,22 +69,18 @@ class ShapeStats:
 class ShapeAccumulator:
     """Running totals of one shape.
 
-    Each run appends its raw record to ``pending``; every ``FOLD_EVERY`` runs, and whenever
-    statistics are read, the records are folded into the totals by a few C-level passes.
-    Folding small batches often keeps the records in the CPU cache while they are read:
-    folding cold records cost four times as much.
+    ``QueryLog`` hands over the raw records of this shape's runs in batches (``add``), so
+    every total is updated by a few C-level passes over a batch instead of once per run.
     """
 
-    __slots__ = ("sql", "shape", "params", "pending", "count", "total_ns", "max_ns", "rows",
-                 "misses", "samples", "counters")
+    __slots__ = ("sql", "shape", "params", "count", "total_ns", "max_ns", "rows", "misses",
+                 "samples", "counters")
 
     def __init__(self, sql: str, shape: Any, params: Any) -> None:
         self.sql = sql
         self.shape = shape
         self.params = params
         """The values of the first run: what EXPLAIN binds when advice needs a plan."""
-        self.pending: list[tuple[Any, ...]] = []
-        """Raw records of the runs not folded yet."""
         self.count = 0
         self.total_ns = 0
         self.max_ns = 0
@@ -93,24 +89,24 @@ class ShapeAccumulator:
         self.samples: list[int] = []
         self.counters: dict[str, int] | None = None
 
-    def fold(self) -> None:
-        """Move the pending runs into the totals."""
-        pending = self.pending
-        if not pending:
+    def add(self, records: Sequence[tuple[Any, ...]]) -> None:
+        """Add the raw records of a batch of runs (see ``QueryLog.record`` for the layout)."""
+        if not records:
             return
-        times = list(map(_EXECUTE, pending))
+        times = list(map(_EXECUTE, records))
         n = len(times)
         seen = self.count
         self.count = seen + n
         self.total_ns += sum(times)
-        self.max_ns = max(self.max_ns, max(times))
-        self.rows += sum(map(_ROWS, pending))
-        self.misses += n - sum(map(_HIT, pending))
-        if len(pending[-1]) > 7 or len(pending[0]) > 7:
-            for rec in pending:
+        longest = max(times)
+        if longest > self.max_ns:
+            self.max_ns = longest
+        self.rows += sum(map(_ROWS, records))
+        self.misses += n - sum(map(_HIT, records))
+        if len(records[-1]) > 7 or len(records[0]) > 7:
+            for rec in records:
                 if len(rec) > 7 and rec[7]:
                     self.add_counters(rec[7])
-        pending.clear()
         self._sample(times, seen)
 
     def _sample(self, times: Sequence[int], seen: int) -> None:
@@ -141,7 +137,6 @@ class ShapeAccumulator:
 
     def snapshot(self) -> ShapeStats:
         """The totals as a ``ShapeStats`` (percentiles computed now)."""
-        self.fold()
         ordered = sorted(self.samples)
         count = self.count
         counters = self.counters or {}

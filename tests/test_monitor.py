@@ -69,6 +69,32 @@ def test_stats_fold_in_batches_and_keep_a_bounded_sample(db):
     assert len(acc.samples) == RESERVOIR_SIZE
 
 
+def test_interleaved_shapes_fold_into_their_own_totals_and_keep_their_order(db):
+    _users(10)
+    db.reset_stats()
+    db.queries  # noqa: B018 - folds what came before, so the checks below see only this loop
+    before = len(db.queries)
+    runs = FOLD_EVERY * 2 + 5  # crosses two folds and leaves some records unfolded
+    with db.track_queries() as t:
+        for i in range(runs):
+            if i % 3:
+                User.find_by_id(i % 10 + 1)
+            else:
+                db.execute("SELECT ?", (i,))
+    lookups = runs - len(range(0, runs, 3))
+    by_sql = _by_sql(db)
+    assert by_sql["SELECT ?"].count == len(range(0, runs, 3))
+    (lookup,) = [s for s in by_sql.values() if s.sql != "SELECT ?"]
+    assert (lookup.count, lookup.rows) == (lookups, lookups)
+    for stats in by_sql.values():
+        ns = [q.execute_ns for q in t.queries if q.sql == stats.sql]
+        assert stats.total_ms == pytest.approx(sum(ns) / 1e6)
+        assert stats.max_ms == pytest.approx(max(ns) / 1e6)
+    # The recent records come back in the order the statements ran.
+    recent = db.queries[before:]
+    assert [(q.sql, q.params) for q in recent] == [(q.sql, q.params) for q in t.queries]
+
+
 def test_stats_report_and_reset(db):
     _users(3)
     db.reset_stats()
