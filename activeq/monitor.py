@@ -178,6 +178,13 @@ class QueryLog:
     chosen when the configuration changes (``stats`` on/off, SQLite counters), so the common
     path tests nothing it does not need.
 
+    Observers get each statement's full record ``(sql, shape, params, compile_ns, execute_ns,
+    rows, hit[, status])``. The records kept for statistics and ``records()`` leave the shape
+    out, ``(sql, params, compile_ns, execute_ns, rows, hit[, status])``, and find it by SQL
+    text: a tuple of plain values is one the cyclic GC stops tracking at its first pass,
+    whereas one holding a shape (itself a tuple) stays tracked and is traversed by every
+    collection for as long as the buffer keeps it.
+
     Args:
         limit: how many recent timing records to keep.
         slow_query_ms: keep statements slower than this (None: keep none).
@@ -196,6 +203,8 @@ class QueryLog:
         self._unfolded: list[tuple[Any, ...]] = []
         """Records of the statements since the last fold, in the order they ran."""
         self._acc: dict[str, ShapeAccumulator] = {}
+        self._shapes: dict[str, Any] = {}
+        """The shape of each SQL text, as first seen."""
         self._db: Callable[[], Any] = lambda: None
         self._status: dict[str, int] | None = None
         self._counters = False
@@ -284,18 +293,21 @@ class QueryLog:
         log = self
         unfolded = self._unfolded
         push = unfolded.append
+        shapes = self._shapes
+        learn = self._learn_shape
         fold = self._fold
         after = self._after
         every = FOLD_EVERY
 
         def record(sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
                    rows: int, hit: bool) -> None:
-            rec = (sql, shape, params, compile_ns, execute_ns, rows, hit)
-            push(rec)
+            push((sql, params, compile_ns, execute_ns, rows, hit))
+            if sql not in shapes:
+                learn(sql, shape)
             if len(unfolded) >= every:
                 fold()
             if execute_ns >= log._gate_ns:
-                after(rec)
+                after((sql, shape, params, compile_ns, execute_ns, rows, hit))
 
         return record
 
@@ -323,12 +335,17 @@ class QueryLog:
     def _record_counters(self, sql: str, shape: Any, params: Any, compile_ns: int,
                          execute_ns: int, rows: int, hit: bool) -> None:
         status, self._status = self._status, None
-        rec = (sql, shape, params, compile_ns, execute_ns, rows, hit, status)
         if self._stats:
-            self._unfolded.append(rec)
+            self._unfolded.append((sql, params, compile_ns, execute_ns, rows, hit, status))
+            if sql not in self._shapes:
+                self._learn_shape(sql, shape)
             if len(self._unfolded) >= FOLD_EVERY:
                 self._fold()
-        self._after(rec)
+        self._after((sql, shape, params, compile_ns, execute_ns, rows, hit, status))
+
+    def _learn_shape(self, sql: str, shape: Any) -> None:
+        if len(self._shapes) < MAX_SHAPES:
+            self._shapes[sql] = shape
 
     def _fold(self) -> None:
         """Move the unfolded records to the recent-records buffer and into per-shape totals."""
@@ -363,7 +380,7 @@ class QueryLog:
                 if acc is None:
                     acc = self._acc[OTHER_SHAPES] = ShapeAccumulator(OTHER_SHAPES, None, ())
             else:
-                acc = self._acc[sql] = ShapeAccumulator(sql, rec[1], rec[2])
+                acc = self._acc[sql] = ShapeAccumulator(sql, self._shapes.get(sql), rec[1])
         return acc
 
     def _keep_slow(self, rec: tuple[Any, ...]) -> None:
@@ -418,7 +435,8 @@ class QueryLog:
     def records(self) -> list[Timing]:
         """The recent timing records, oldest first."""
         self._fold()
-        return [Timing(*r) for r in self.buffer]
+        shapes = self._shapes
+        return [Timing(r[0], shapes.get(r[0]), *r[1:]) for r in self.buffer]
 
     def clear(self) -> None:
         """Forget the recent records (statistics are kept; see ``reset_stats``)."""
@@ -444,6 +462,7 @@ class QueryLog:
         """Forget statistics, recent records and slow queries."""
         self._unfolded.clear()
         self._acc.clear()
+        self._shapes.clear()
         self.buffer.clear()
         self.slow.clear()
 
@@ -469,10 +488,10 @@ class QueryLog:
         now = _dt.datetime.now(_dt.UTC)
         found = []
         for rec in list(self.buffer):
-            if rec[4] >= floor and (rec[0], rec[4] / 1e6) not in known:
-                status = rec[7] if len(rec) > 7 else None
+            if rec[3] >= floor and (rec[0], rec[3] / 1e6) not in known:
+                status = rec[6] if len(rec) > 6 else None
                 found.append(SlowQuery(
-                    rec[0], rec[2], rec[4] / 1e6, now, rec[5], self._plan_for(rec[0], rec[2]),
+                    rec[0], rec[1], rec[3] / 1e6, now, rec[4], self._plan_for(rec[0], rec[1]),
                     None if status is None else StatementCounters.from_status(status)))
         return found
 

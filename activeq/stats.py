@@ -22,10 +22,11 @@ COUNTER_NAMES = {
     "vm_steps": "SQLITE_STMTSTATUS_VM_STEP",
 }
 
-# Positions in the raw record tuple built by QueryLog.record.
-_EXECUTE = itemgetter(4)
-_ROWS = itemgetter(5)
-_HIT = itemgetter(6)
+# Positions in the kept record tuple built by QueryLog.record:
+# (sql, params, compile_ns, execute_ns, rows, hit[, status]).
+_EXECUTE = itemgetter(3)
+_ROWS = itemgetter(4)
+_HIT = itemgetter(5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ class ShapeStats:
 class ShapeAccumulator:
     """Running totals of one shape.
 
-    ``QueryLog`` hands over the raw records of this shape's runs in batches (``add``), so
+    ``QueryLog`` hands over the kept records of this shape's runs in batches (``add``), so
     every total is updated by a few C-level passes over a batch instead of once per run.
     """
 
@@ -90,7 +91,7 @@ class ShapeAccumulator:
         self.counters: dict[str, int] | None = None
 
     def add(self, records: Sequence[tuple[Any, ...]]) -> None:
-        """Add the raw records of a batch of runs (see ``QueryLog.record`` for the layout)."""
+        """Add the kept records of a batch of runs (layout: see ``QueryLog``)."""
         if not records:
             return
         times = list(map(_EXECUTE, records))
@@ -103,10 +104,10 @@ class ShapeAccumulator:
             self.max_ns = longest
         self.rows += sum(map(_ROWS, records))
         self.misses += n - sum(map(_HIT, records))
-        if len(records[-1]) > 7 or len(records[0]) > 7:
+        if len(records[-1]) > 6 or len(records[0]) > 6:
             for rec in records:
-                if len(rec) > 7 and rec[7]:
-                    self.add_counters(rec[7])
+                if len(rec) > 6 and rec[6]:
+                    self.add_counters(rec[6])
         self._sample(times, seen)
 
     def _sample(self, times: Sequence[int], seen: int) -> None:

@@ -3,6 +3,7 @@ and the query-count test helpers."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 
@@ -93,6 +94,24 @@ def test_interleaved_shapes_fold_into_their_own_totals_and_keep_their_order(db):
     # The recent records come back in the order the statements ran.
     recent = db.queries[before:]
     assert [(q.sql, q.params) for q in recent] == [(q.sql, q.params) for q in t.queries]
+
+
+def test_kept_records_hold_only_plain_values_so_the_gc_stops_tracking_them(db):
+    _users(5)
+    db.reset_stats()
+    for i in range(FOLD_EVERY * 3):
+        User.find_by_id(i % 5 + 1)
+    # A youngest-generation pass untracks each record's parameter tuple, the next generation's
+    # pass the record. A record holding its shape (a tuple the compile cache keeps alive in
+    # the old generation) would stay tracked until a full collection.
+    gc.collect(0)
+    gc.collect(1)
+    kept = list(db.log.buffer)
+    assert len(kept) >= FOLD_EVERY * 2
+    assert not [r for r in kept if gc.is_tracked(r)]
+    # The shape is still reported, found by SQL text.
+    (timing,) = {(q.sql, q.shape) for q in db.queries}
+    assert timing[1] == db._find_entries[User][1]
 
 
 def test_stats_report_and_reset(db):
