@@ -112,29 +112,44 @@ class Expr(Node):
 
     # comparisons -------------------------------------------------------------------------
     def __eq__(self, other: Any) -> Expr:  # type: ignore[override]
-        if other is None:
-            return IsNull(self, False)
-        return Compare("=", self, Param(other) if type(other) in _PLAIN else as_expr(other))
+        if type(other) in _PLAIN:
+            if other is None:
+                return IsNull(self, False)
+            return _compare_value("=", self, other)
+        return Compare("=", self, as_expr(other))
 
     def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
-        if other is None:
-            return IsNull(self, True)
-        return Compare("<>", self, Param(other) if type(other) in _PLAIN else as_expr(other))
+        if type(other) in _PLAIN:
+            if other is None:
+                return IsNull(self, True)
+            return _compare_value("<>", self, other)
+        return Compare("<>", self, as_expr(other))
 
     def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
-        return Compare("<", self, Param(other) if type(other) in _PLAIN else as_expr(other))
+        if type(other) in _PLAIN:
+            return _compare_value("<", self, other)
+        return Compare("<", self, as_expr(other))
 
     def __le__(self, other: Any) -> Expr:  # type: ignore[override]
-        return Compare("<=", self, Param(other) if type(other) in _PLAIN else as_expr(other))
+        if type(other) in _PLAIN:
+            return _compare_value("<=", self, other)
+        return Compare("<=", self, as_expr(other))
 
     def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
-        return Compare(">", self, Param(other) if type(other) in _PLAIN else as_expr(other))
+        if type(other) in _PLAIN:
+            return _compare_value(">", self, other)
+        return Compare(">", self, as_expr(other))
 
     def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
-        return Compare(">=", self, Param(other) if type(other) in _PLAIN else as_expr(other))
+        if type(other) in _PLAIN:
+            return _compare_value(">=", self, other)
+        return Compare(">=", self, as_expr(other))
 
     # boolean algebra ---------------------------------------------------------------------
     def __and__(self, other: Any) -> Expr:
+        if type(self) is not BoolOp and type(other) is not BoolOp and isinstance(other, Expr):
+            # Two plain operands: the node BoolOp.__new__ would build, without its frame.
+            return _tnew(BoolOp, (("AND", self[0], other[0]), self[1] + other[1], "AND", (self, other)))
         return BoolOp("AND", (self, other if isinstance(other, Expr) else as_expr(other)))
 
     def __rand__(self, other: Any) -> Expr:
@@ -335,6 +350,14 @@ class Arith(Expr):
 
     def __new__(cls, op: str, left: Expr, right: Expr):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("ar", op, left.key, right.key), left.params + right.params, op, left, right))
+
+
+def _compare_value(op: str, left: Expr, value: Any) -> Expr:
+    # ``left <op> value`` for a plain Python value, the most common node a query holds: built
+    # as Compare(op, left, Param(value)) would be, minus two calls through type.__call__ and
+    # __new__, which cost twice as much as the allocations themselves.
+    return _tnew(Compare, (("cmp", op, left[0], "?"), left[1] + (value,), op, left,
+                           _tnew(Param, ("?", (value,), value))))
 
 
 class BoolOp(Expr):

@@ -203,6 +203,8 @@ class ModelInfo:
     def __init__(self, model: type[ActiveRecord], table: str, columns: list[Column]) -> None:
         self.model = model
         self.token = next(_MODEL_TOKENS)
+        self.empty_query: Any = None
+        """The model's empty Query, shared by every ``query()`` call (made on first use)."""
         """Stands for the model in shape keys: keys made only of ints and strings are not
         tracked by the cyclic garbage collector, however long they are kept."""
         self.table = table
@@ -463,11 +465,13 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
     @classmethod
     def query(cls: type[M]) -> Query[M]:
         """A new query over this model's table."""
-        base = cls.__dict__.get("_aq_empty_query")
-        if base is None:
-            # Queries are immutable, so every query() can start from one shared empty query.
+        # Queries are immutable, so every query() can start from one shared empty query.
+        info = cls.__aq__  # type: ignore[attr-defined]
+        base = info.empty_query
+        if base is None or info.model is not cls:
             base = _query_class()(cls)
-            type.__setattr__(cls, "_aq_empty_query", base)
+            if info.model is cls:
+                info.empty_query = base
         return base  # type: ignore[no-any-return]
 
     @classmethod

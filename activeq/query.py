@@ -1,7 +1,8 @@
 """The immutable query builder and its terminals.
 
 Every builder method returns a new ``Query``; the original is never changed. State lives in
-one dict that is copied (shallowly: its values are tuples and frozen nodes) on each call.
+one dict that is copied (shallowly: its values are tuples and frozen nodes) on each call. The
+dict also memoizes the query's shape key and bound values, computed on first use.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import difflib
 import gc
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -32,6 +34,7 @@ __all__ = ["CompiledQuery", "Delete", "Insert", "Query", "Update"]
 
 M = TypeVar("M")
 _new = object.__new__
+_tnew = tuple.__new__
 
 _EMPTY: dict[str, Any] = {
     "columns": None,
@@ -46,7 +49,13 @@ _EMPTY: dict[str, Any] = {
     "count_wrap": False,
     "includes": (),
     "options": {},
+    # Memos: the shape key and the bound values (None until first computed).
+    "_key": None,
+    "_params": None,
 }
+
+# Nodes are tuples ``(key, params, *fields)`` (see ast.Node): C-level accessors for both.
+_KEY = itemgetter(0)
 
 
 class Query(Generic[M]):
@@ -63,11 +72,9 @@ class Query(Generic[M]):
     ('SELECT "people"."id", "people"."name", "people"."age" FROM "people" WHERE "people"."age" > ? ORDER BY "people"."name" LIMIT ?', [30, 5])
     """
 
-    __slots__ = ("_s", "_key", "_params")
+    __slots__ = ("_s",)
     kind = "select"
     _s: dict[str, Any]
-    _key: Any
-    _params: tuple[Any, ...]
 
     def __init__(self, model: type[M]) -> None:
         _SET_STATE(self, {"model": model, "token": model.__aq__.token, **_EMPTY})  # type: ignore[attr-defined]
@@ -78,11 +85,19 @@ class Query(Generic[M]):
         )
 
     def _replace(self, **changes: Any) -> Query[M]:
+        state = {**self._s, **changes}
+        state["_key"] = state["_params"] = None
         q = _new(type(self))
-        _SET_STATE(q, {**self._s, **changes})
-        # None marks "not computed yet": cheaper than catching AttributeError on first read.
-        _SET_KEY(q, None)
-        _SET_PARAMS(q, None)
+        _SET_STATE(q, state)
+        return q
+
+    def _with(self, part: str, value: Any) -> Query[M]:
+        # _replace for one part: the path every chained builder call takes.
+        state = self._s.copy()
+        state[part] = value
+        state["_key"] = state["_params"] = None
+        q = _new(type(self))
+        _SET_STATE(q, state)
         return q
 
     @property
@@ -94,55 +109,47 @@ class Query(Generic[M]):
     @property
     def key(self) -> Any:
         """The shape of the SQL this query renders to (values excluded)."""
-        try:
-            key = self._key
-        except AttributeError:
-            key = None
+        s = self._s
+        key = s["_key"]
         if key is not None:
             return key
-        s = self._s
         columns = s["columns"]
         joins = s["joins"]
         if columns is None and not joins and not s["groups"] and not s["havings"]:
             # The common shape, keyed by fewer parts (its length sets it apart from the rest).
-            key = (
+            key = s["_key"] = (
                 s["token"],
-                tuple([w.key for w in s["wheres"]]),
-                tuple([o.key for o in s["orders"]]),
+                tuple(map(_KEY, s["wheres"])),
+                tuple(map(_KEY, s["orders"])),
                 s["limit"] is None,
                 s["offset"] is None,
                 s["distinct"],
                 s["count_wrap"],
             )
-            _SET_KEY(self, key)
             return key
-        key = (
+        key = s["_key"] = (
             "select",
             s["token"],
-            None if columns is None else tuple([c.key for c in columns]),
+            None if columns is None else tuple(map(_KEY, columns)),
             tuple([(k, t.__aq__.token, on.key) for k, t, on in joins]) if joins else (),
-            tuple([w.key for w in s["wheres"]]),
-            tuple([g.key for g in s["groups"]]) if s["groups"] else (),
-            tuple([h.key for h in s["havings"]]) if s["havings"] else (),
-            tuple([o.key for o in s["orders"]]),
+            tuple(map(_KEY, s["wheres"])),
+            tuple(map(_KEY, s["groups"])),
+            tuple(map(_KEY, s["havings"])),
+            tuple(map(_KEY, s["orders"])),
             s["limit"] is None,
             s["offset"] is None,
             s["distinct"],
             s["count_wrap"],
         )
-        _SET_KEY(self, key)
         return key
 
     @property
     def params(self) -> tuple[Any, ...]:
         """Bound values in the order the compiler visits them."""
-        try:
-            params = self._params
-        except AttributeError:
-            params = None
-        if params is not None:
-            return params
         s = self._s
+        params = s["_params"]
+        if params is not None:
+            return params  # type: ignore[no-any-return]
         if s["columns"] is None and not s["joins"] and not s["groups"] and not s["havings"]:
             # The common shape: filters, ordering and a limit only.
             params = ()  # type: ignore[assignment]
@@ -154,7 +161,7 @@ class Query(Generic[M]):
                 params += s["limit"].params
             if s["offset"] is not None:
                 params += s["offset"].params
-            _SET_PARAMS(self, params)
+            s["_params"] = params
             return params
         params = ()
         if s["columns"] is not None:
@@ -169,7 +176,7 @@ class Query(Generic[M]):
             params += s["limit"].params
         if s["offset"] is not None:
             params += s["offset"].params
-        _SET_PARAMS(self, params)
+        s["_params"] = params
         return params
 
     # builders ------------------------------------------------------------------------------
@@ -185,7 +192,7 @@ class Query(Generic[M]):
     def where(self, *conditions: Any, **equals: Any) -> Query[M]:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
         if len(conditions) == 1 and not equals and isinstance(conditions[0], Expr):
-            return self._replace(wheres=self._s["wheres"] + conditions)
+            return self._with("wheres", self._s["wheres"] + conditions)
         conds = tuple([self._condition(c) for c in conditions])
         if equals:
             conds += tuple(self._column(name) == value for name, value in equals.items())
@@ -201,17 +208,18 @@ class Query(Generic[M]):
         Replaces any previous ordering; ``order_by()`` with no arguments removes it.
         """
         if len(orderings) == 1 and isinstance(orderings[0], (Expr, Ordering)):
-            return self._replace(orders=orderings)
+            return self._with("orders", orderings)
         return self._replace(orders=tuple([self._ordering(o) for o in orderings]))
 
     def limit(self, n: int | None) -> Query[M]:
         """At most ``n`` rows (bound as a parameter); None removes the limit."""
+        if type(n) is int and n >= 0:
+            return self._with("limit", _tnew(Param, ("?", (n,), n)))
         if n is None:
-            return self._replace(limit=None)
-        if type(n) is not int or n < 0:
-            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-                raise CompileError(f"limit() takes a non-negative integer, not {n!r}")
-        return self._replace(limit=Param(n))
+            return self._with("limit", None)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise CompileError(f"limit() takes a non-negative integer, not {n!r}")
+        return self._with("limit", Param(n))
 
     def offset(self, n: int | None) -> Query[M]:
         """Skip ``n`` rows (bound as a parameter); None removes the offset."""
@@ -287,7 +295,7 @@ class Query(Generic[M]):
             return self.options(cache=False)
         if ttl is not None and (type(ttl) not in (int, float) or ttl <= 0):
             raise ActiveqError(f"ttl must be a positive number of seconds or None, not {ttl!r}")
-        return self._replace(options={**self._s["options"], "cache": True if ttl is None else ttl})
+        return self._with("options", {**self._s["options"], "cache": True if ttl is None else ttl})
 
     # helpers -------------------------------------------------------------------------------
     def _column(self, item: Any) -> Expr:
@@ -552,10 +560,8 @@ class Query(Generic[M]):
             return f"<Query of {self.model.__name__} (cannot render: {e})>"
 
 
-# Queries are immutable to users; their own state is written once through the slot descriptors.
+# Queries are immutable to users; their own state is written once through the slot descriptor.
 _SET_STATE = Query.__dict__["_s"].__set__
-_SET_KEY = Query.__dict__["_key"].__set__
-_SET_PARAMS = Query.__dict__["_params"].__set__
 
 
 def _infer_join(model: Any, target: Any) -> Expr:
