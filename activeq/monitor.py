@@ -181,7 +181,7 @@ class QueryLog:
     Observers get each statement's full record ``(sql, shape, params, compile_ns, execute_ns,
     rows, hit[, status])``. The records kept for statistics and ``records()`` leave the shape
     out, ``(sql, params, compile_ns, execute_ns, rows, hit[, status])``, and find it by SQL
-    text: a tuple of plain values is one the cyclic GC stops tracking at its first pass,
+    text: the cyclic GC stops tracking a tuple of plain values within its first two passes,
     whereas one holding a shape (itself a tuple) stays tracked and is traversed by every
     collection for as long as the buffer keeps it.
 
