@@ -16,7 +16,6 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 import apsw
@@ -33,8 +32,6 @@ __all__ = [
     "explain_plan",
     "sql_logger",
 ]
-
-_SQL = itemgetter(0)
 
 sql_logger = logging.getLogger("activeq.sql")
 """Every statement is logged here at DEBUG: duration, SQL, parameters (truncated), rows."""
@@ -205,6 +202,10 @@ class QueryLog:
         self._acc: dict[str, ShapeAccumulator] = {}
         self._shapes: dict[str, Any] = {}
         """The shape of each SQL text, as first seen."""
+        self._mixed = False
+        """Whether the unfolded batch may hold more than one SQL text."""
+        self._misses: dict[str, int] = {}
+        """Compile-cache misses of the unfolded batch, by SQL text."""
         self._db: Callable[[], Any] = lambda: None
         self._status: dict[str, int] | None = None
         self._counters = False
@@ -293,17 +294,24 @@ class QueryLog:
         log = self
         unfolded = self._unfolded
         push = unfolded.append
-        shapes = self._shapes
-        learn = self._learn_shape
+        switched = self._switched
+        missed = self._missed
         fold = self._fold
         after = self._after
         every = FOLD_EVERY
+        last = None
 
         def record(sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
                    rows: int, hit: bool) -> None:
+            nonlocal last
             push((sql, params, compile_ns, execute_ns, rows, hit))
-            if sql not in shapes:
-                learn(sql, shape)
+            # SQL texts come from the compile cache, so a statement run in a loop passes the
+            # same str object each time: one identity test stands for the shape lookup.
+            if sql is not last:
+                last = sql
+                switched(sql, shape)
+            if not hit:
+                missed(sql)
             if len(unfolded) >= every:
                 fold()
             if execute_ns >= log._gate_ns:
@@ -337,15 +345,23 @@ class QueryLog:
         status, self._status = self._status, None
         if self._stats:
             self._unfolded.append((sql, params, compile_ns, execute_ns, rows, hit, status))
-            if sql not in self._shapes:
-                self._learn_shape(sql, shape)
+            self._switched(sql, shape)
+            if not hit:
+                self._missed(sql)
             if len(self._unfolded) >= FOLD_EVERY:
                 self._fold()
         self._after((sql, shape, params, compile_ns, execute_ns, rows, hit, status))
 
-    def _learn_shape(self, sql: str, shape: Any) -> None:
-        if len(self._shapes) < MAX_SHAPES:
+    def _switched(self, sql: str, shape: Any) -> None:
+        # A statement of another SQL text than the previous one joined the unfolded batch.
+        self._mixed = True
+        if sql not in self._shapes and len(self._shapes) < MAX_SHAPES:
             self._shapes[sql] = shape
+
+    def _missed(self, sql: str) -> None:
+        # Compile-cache misses are counted here, as they happen, rather than by every fold.
+        misses = self._misses
+        misses[sql] = misses.get(sql, 0) + 1
 
     def _fold(self) -> None:
         """Move the unfolded records to the recent-records buffer and into per-shape totals."""
@@ -353,9 +369,7 @@ class QueryLog:
         if not batch:
             return
         self.buffer.extend(batch)
-        first = batch[0][0]
-        sqls = list(map(_SQL, batch))
-        if sqls.count(first) == len(sqls):
+        if not self._mixed:
             # One shape run in a loop: the common case, folded without a Python-level pass.
             self._accumulator(batch[0]).add(batch)
         else:
@@ -368,7 +382,13 @@ class QueryLog:
                     group.append(rec)
             for recs in groups.values():
                 self._accumulator(recs[0]).add(recs)
+            self._mixed = False
         batch.clear()
+        misses = self._misses
+        if misses:
+            for sql, n in misses.items():
+                self._acc.get(sql, self._acc.get(OTHER_SHAPES)).misses += n  # type: ignore[union-attr]
+            misses.clear()
 
     def _accumulator(self, rec: tuple[Any, ...]) -> ShapeAccumulator:
         """The totals of ``rec``'s shape, created on its first run."""
@@ -463,6 +483,9 @@ class QueryLog:
         self._unfolded.clear()
         self._acc.clear()
         self._shapes.clear()
+        self._misses.clear()
+        self._mixed = False
+        self._select_record()  # a fresh recorder: its memory of the previous SQL is stale
         self.buffer.clear()
         self.slow.clear()
 

@@ -26,7 +26,6 @@ COUNTER_NAMES = {
 # (sql, params, compile_ns, execute_ns, rows, hit[, status]).
 _EXECUTE = itemgetter(3)
 _ROWS = itemgetter(4)
-_HIT = itemgetter(5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +86,7 @@ class ShapeAccumulator:
         self.max_ns = 0
         self.rows = 0
         self.misses = 0
+        """Compile-cache misses, added by ``QueryLog`` as they happen."""
         self.samples: list[int] = []
         self.counters: dict[str, int] | None = None
 
@@ -103,7 +103,6 @@ class ShapeAccumulator:
         if longest > self.max_ns:
             self.max_ns = longest
         self.rows += sum(map(_ROWS, records))
-        self.misses += n - sum(map(_HIT, records))
         if len(records[-1]) > 6 or len(records[0]) > 6:
             for rec in records:
                 if len(rec) > 6 and rec[6]:

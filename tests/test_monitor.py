@@ -119,6 +119,19 @@ def test_kept_records_hold_only_plain_values_so_the_gc_stops_tracking_them(db):
     assert shapes == {query.key}
 
 
+def test_after_reset_the_same_statement_is_counted_and_keeps_its_shape(db):
+    _users(3)
+    query = User.query().where(User.c.age > 0)
+    for _ in range(3):
+        query.all()
+    db.reset_stats()
+    for _ in range(2):
+        query.all()
+    (stats,) = db.stats()
+    assert (stats.count, stats.cache_misses) == (2, 0)
+    assert [q.shape for q in db.queries] == [query.key, query.key]
+
+
 def test_stats_report_and_reset(db):
     _users(3)
     db.reset_stats()
