@@ -302,6 +302,25 @@ def test_lru_is_bounded_and_evicts_the_least_recently_used():
     assert len(fresh) == 2
 
 
+def test_overflow_evicts_the_least_recently_used_eighth_at_once():
+    fresh = Compiler(maxsize=16)
+
+    def shape(n: int):  # n conditions: a distinct shape per n
+        q = Q()
+        for _ in range(n):
+            q = q.where(U.id == 1)
+        return q
+
+    for n in range(1, 17):
+        fresh.compile(shape(n))
+    for n in (1, 2, 3, 4):
+        assert fresh.compile(shape(n))[1] is True  # now the most recently used
+    fresh.compile(shape(17))  # overflows: 17 - 16 + 16 // 8 = 3 entries go
+    assert len(fresh) == 14
+    kept = {n for n in range(1, 18) if fresh.lookup(("sqlite", shape(n).key)) is not None}
+    assert kept == set(range(1, 18)) - {5, 6, 7}
+
+
 def test_clear_empties_the_cache():
     fresh = Compiler()
     fresh.compile(Q())
