@@ -54,7 +54,7 @@ _EMPTY: dict[str, Any] = {
     "_params": None,
 }
 
-# Nodes are tuples ``(key, params, *fields)`` (see ast.Node): C-level accessors for both.
+# Nodes are tuples ``(key, params, *fields)`` (see ast.Node): a C-level accessor for the key.
 _KEY = itemgetter(0)
 
 
