@@ -37,6 +37,14 @@ MISSING_FEATURE = (ImportError, AttributeError, NotImplementedError)
 _KIND_TEMPLATE = {"read": "full", "w1": "empty", "w2": "users", "w7": "full"}
 
 
+def scale_option(request) -> float:
+    """The ``--scale`` option (1.0, the full benchmark, when bench's conftest did not add it)."""
+    try:
+        return float(request.config.getoption("--scale"))
+    except (ValueError, TypeError):
+        return 1.0
+
+
 @contextlib.contextmanager
 def feature_guard(lib: str, feature: str):
     """Turn a not-yet-available activeq feature into a skip; never hide a peer's failure."""

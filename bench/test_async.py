@@ -19,6 +19,8 @@ from functools import cache
 import apsw
 import pytest
 
+from bench.harness import scale_option
+
 GROUP_GATHER = "async: 8 reads of ~20 ms"
 GROUP_FIND = "async: find_by_id"
 READS = 8
@@ -51,18 +53,12 @@ def _models():
     return BenchOrder, AsyncBenchOrder
 
 
-def _scale(request) -> float:
-    try:
-        return float(request.config.getoption("--scale"))
-    except (ValueError, TypeError):
-        return 1.0
-
 
 @pytest.fixture(scope="module")
 def setup(request, tmp_path_factory):
     from activeq import AsyncDatabase, Database
 
-    scale = _scale(request)
+    scale = scale_option(request)
     rows = max(2_000, int(300_000 * scale))
     path = str(tmp_path_factory.mktemp("async") / "async.db")
     conn = apsw.Connection(path)

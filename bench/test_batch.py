@@ -26,6 +26,7 @@ import apsw
 import pytest
 
 from activeq import ActiveRecord, Database, Field
+from bench.harness import scale_option
 
 ROOT = Path(__file__).resolve().parents[1]
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
@@ -62,15 +63,9 @@ class BatchOrder(ActiveRecord):
     created_at: str
 
 
-def _scale(request) -> float:
-    try:
-        return float(request.config.getoption("--scale"))
-    except ValueError:
-        return 1.0
-
 
 def _n(request, full: int, least: int = 50) -> int:
-    return max(least, int(full * _scale(request)))
+    return max(least, int(full * scale_option(request)))
 
 
 def _user_dicts(n: int) -> list[dict]:

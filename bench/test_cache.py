@@ -25,6 +25,7 @@ from bench.common import (
     pragma_statements,
     user_key,
 )
+from bench.harness import scale_option
 
 FILTERED = f"SELECT {USER_COLS} FROM users WHERE status = ? AND age > ? ORDER BY id LIMIT {LIMIT}"
 USER_BY_ID = f"SELECT {USER_COLS} FROM users WHERE id = ?"
@@ -83,10 +84,7 @@ class Setup:
 
 @pytest.fixture(scope="module")
 def setup(request, tmp_path_factory):
-    try:
-        scale = request.config.getoption("--scale")
-    except ValueError:
-        scale = 1.0
+    scale = scale_option(request)
     s = Setup(scale, tmp_path_factory.mktemp("bench-cache"))
     yield s
     s.close()

@@ -16,6 +16,8 @@ from functools import cache
 import apsw
 import pytest
 
+from bench.harness import scale_option
+
 GROUP_FIND = "monitor: find_by_id"
 GROUP_FILTER = "monitor: filtered query"
 VARIANTS = ("raw apsw", "activeq stats off", "activeq stats on", "activeq sqlite counters")
@@ -41,16 +43,10 @@ def _models():
     return MonUser
 
 
-def _scale(request) -> float:
-    try:
-        return float(request.config.getoption("--scale"))
-    except (ValueError, TypeError):
-        return 1.0
-
 
 @pytest.fixture(scope="module")
 def setup(request, tmp_path_factory):
-    scale = _scale(request)
+    scale = scale_option(request)
     users = max(200, int(20_000 * scale))
     path = str(tmp_path_factory.mktemp("monitor") / "monitor.db")
     conn = apsw.Connection(path)

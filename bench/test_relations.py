@@ -23,6 +23,7 @@ from bench.common import (
     json_ids,
     pragma_statements,
 )
+from bench.harness import scale_option
 
 GROUP_EAGER = "relations: users + their orders, two queries"
 GROUP_LOOP = "relations: users, then orders read per user"
@@ -72,10 +73,7 @@ class Setup:
 def setup(request, tmp_path_factory):
     from activeq import Database
 
-    try:
-        scale = request.config.getoption("--scale")
-    except ValueError:
-        scale = 1.0
+    scale = scale_option(request)
     users = max(10, round(1_000 * scale))
     rng = random.Random(7)
     owners = [u for u in range(1, users + 1) for _ in range(ORDERS_PER_USER)]
