@@ -8,14 +8,10 @@ its placeholder appears in the text.
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
-import enum
 import itertools
 import json
 import re
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +20,7 @@ from sqlglot import exp
 from . import ast as a
 from .dialects import get as get_dialect
 from .errors import CompileError, UnsupportedError
+from .values import NO_FORM, stored_form
 
 __all__ = ["Compiled", "Compiler", "compiler"]
 
@@ -66,12 +63,9 @@ class Compiled:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, (_dt.date, _dt.time, _dt.datetime)):
-        return value.isoformat(sep=" ") if isinstance(value, _dt.datetime) else value.isoformat()
-    if isinstance(value, (decimal.Decimal, uuid.UUID)):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
+    form = stored_form(value)
+    if form is not NO_FORM:
+        return form
     if isinstance(value, bytes):
         raise CompileError("bytes values cannot be bound in an IN list on this dialect")
     raise TypeError(f"cannot bind {type(value).__name__} in an IN list")

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
-import enum
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -22,6 +18,7 @@ from .compiler import Compiled, compiler
 from .errors import ActiveqError, CompileError, NotFoundError, OperationalError, translate
 from .monitor import Plan, QueryLog, Timing
 from .retry import RetryPolicy, retry_busy, retry_statement
+from .values import NO_FORM, stored_form
 
 if TYPE_CHECKING:
     from .model import ActiveRecord
@@ -52,14 +49,9 @@ def recommended_pragmas(busy_timeout_ms: int = 5000) -> dict[str, Any]:
 
 def _convert_binding(cursor: Any, index: int, value: Any) -> Any:
     """Store Python values SQLite has no type for in their canonical text form."""
-    if isinstance(value, _dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (_dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, (decimal.Decimal, uuid.UUID)):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
+    form = stored_form(value)
+    if form is not NO_FORM:
+        return form
     if isinstance(value, Unbound):
         raise CompileError(
             f"no value for BindParam({value.name!r}): run the query through "

@@ -27,17 +27,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as _dt
-import decimal
-import enum
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .ast import ColumnRef, Expr, Ordering, Param
 from .errors import CompileError, ValidationError
+from .values import NO_FORM, stored_form
 
 if TYPE_CHECKING:
     from .query import Query
@@ -246,14 +243,9 @@ def cursor_page(query: Query[M], size: int = 20, after: str | None = None,
 
 def _plain(value: Any) -> Any:
     """A key value in the form it is stored in (what a comparison binds)."""
-    if isinstance(value, _dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (_dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, (decimal.Decimal, uuid.UUID)):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
+    form = stored_form(value)
+    if form is not NO_FORM:
+        return form
     if isinstance(value, (bool, int, float, str)):
         return value
     raise CompileError(f"cannot put a {type(value).__name__} key value in a cursor")
