@@ -386,9 +386,15 @@ class QueryLog:
         batch.clear()
         misses = self._misses
         if misses:
+            # Swapped, not cleared: a pooled reader's thread may count a miss meanwhile.
+            self._misses = {}
+            accs = self._acc
             for sql, n in misses.items():
-                self._acc.get(sql, self._acc.get(OTHER_SHAPES)).misses += n  # type: ignore[union-attr]
-            misses.clear()
+                acc = accs.get(sql) or (accs.get(OTHER_SHAPES) if len(accs) >= MAX_SHAPES else None)
+                if acc is None:  # its run went into the next batch: count it with that one
+                    self._misses[sql] = self._misses.get(sql, 0) + n
+                else:
+                    acc.misses += n
 
     def _accumulator(self, rec: tuple[Any, ...]) -> ShapeAccumulator:
         """The totals of ``rec``'s shape, created on its first run."""

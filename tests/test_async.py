@@ -571,3 +571,39 @@ def test_sync_pool_streams_on_a_pooled_connection(tmp_path):
         assert [u.name for u in SyncUser.query().iter()][-1] == "u5"
         assert db.pool.stats().in_use == 0
     db.close()
+
+
+def test_statistics_stay_consistent_under_pooled_threads(tmp_path):
+    from helpers import User as SyncUser
+
+    db = Database(str(tmp_path / "stats.db"), pool_size=4)
+    db.bind(SyncUser)
+    db.create_tables(SyncUser)
+    SyncUser.create(name="Ann", email="ann@example.com")
+    db.reset_stats()
+    errors: list[BaseException] = []
+    per_thread = 600  # several folds' worth from every thread
+
+    def work(n: int) -> None:
+        try:
+            for i in range(per_thread):
+                if i % 3 == n % 3:
+                    db.execute("SELECT ?", (i,))  # raw SQL: a compile-cache miss every time
+                else:
+                    SyncUser.query().where(SyncUser.c.id > i % 2 - n).all()
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    by_sql = {s.sql: s for s in db.stats()}
+    raw = by_sql["SELECT ?"]
+    # Every raw statement misses the compile cache; none of them is ever counted as a hit.
+    assert raw.cache_hits == 0
+    assert 0 < raw.cache_misses == raw.count <= 4 * per_thread
+    assert sum(s.count for s in by_sql.values()) <= 4 * per_thread
+    db.close()
