@@ -23,7 +23,6 @@ from .ast import Compare, Param
 from .compiler import compiler
 from .errors import CompileError, ValidationError, translate
 from .query import Insert, Update
-from .retry import retry_statement
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "RowValidator", "insert_many", "insert_one", "update_many"]
 
@@ -55,19 +54,11 @@ def insert_one(db: Any, record: Any) -> int:
     entry, hit = compiler.compile(stmt, db.dialect)
     values = [validated.__dict__[n] for n in names]
     compile_ns = perf_counter_ns() - t0
-    conn = db.connection
-    t0 = perf_counter_ns()
-    cur = db._cursor()
-    try:
-        cur.execute(entry.sql, values).fetchall()
-    except apsw.Error as e:
-        retry_statement(db, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
-    db.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, 1, hit)
+    rowid = db._exec_write(entry.sql, values, stmt.key, compile_ns, hit, entry.tables, True)
     if pk is not None and data.get(pk.name) is None:
-        data[pk.name] = conn.last_insert_rowid()
+        data[pk.name] = rowid
     record.__pydantic_fields_set__.clear()
     object.__setattr__(record, "_aq_ctx", db._default_ctx)
-    db._after_write(entry.tables)
     return 1
 
 
@@ -300,7 +291,6 @@ def insert_many(
     changed = 0
     tables: frozenset[str] = frozenset()
     with db.transaction():
-        cur = conn.cursor()
         for names, values in batches:
             stmt = Insert(model, names, _conflict(on_conflict, targets, updates, names, pk),
                           want_ids)
@@ -310,10 +300,9 @@ def insert_many(
             before = conn.total_changes()
             t0 = perf_counter_ns()
             try:
+                returned = db._run_many(entry.sql, values, ids is not None)
                 if ids is not None:
-                    ids.extend([r[0] for r in cur.executemany(entry.sql, values)])
-                else:
-                    cur.executemany(entry.sql, values)
+                    ids.extend(returned)
             except apsw.Error as e:
                 index = done + conn.total_changes() - before if on_conflict is None else None
                 raise _row_db_error(e, entry.sql, index) from e
@@ -451,7 +440,6 @@ def update_many(
     changed = 0
     done = 0
     with db.transaction():
-        cur = conn.cursor()
         for stmt, values in batches:
             entry, hit = compiler.compile(stmt, db.dialect)
             for start in range(0, len(values), chunk_size):
@@ -459,7 +447,7 @@ def update_many(
                 before = conn.total_changes()
                 t0 = perf_counter_ns()
                 try:
-                    cur.executemany(entry.sql, part)
+                    db._run_many(entry.sql, part, False)
                 except apsw.Error as e:
                     raise translate(e, entry.sql) from e
                 count = conn.total_changes() - before

@@ -685,18 +685,13 @@ def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
         params: its values (the plan of a statement with placeholders needs them bound).
         analyze: also run the statement, reporting its time and row count.
         record: run the EXPLAIN through ``db.execute`` (so it is logged like any statement);
-            False uses the connection directly, for plans taken while recording.
+            False runs it unlogged, for plans taken while recording.
     """
-    from .errors import translate
-
     text = f"EXPLAIN QUERY PLAN {sql}"
     if record:
         raw = db.execute(text, params).fetchall()
     else:
-        try:
-            raw = db.connection.cursor().execute(text, params).fetchall()
-        except apsw.Error as e:
-            raise translate(e, text) from e
+        raw = db._introspect(text, params)
     scans, indexes, sorts, autos = _parse_plan(raw)
     rows = [(r[0], r[1], r[-1]) for r in raw]
     elapsed = count = None
