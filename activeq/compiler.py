@@ -432,7 +432,7 @@ _CAST_TYPES: dict[str, dict[str, str | None]] = {
     "sqlite": {"int": "INTEGER", "float": "REAL", "str": "TEXT", "decimal": "NUMERIC",
                "date": None, "datetime": None, "bool": None},
     "postgres": {"int": "BIGINT", "float": "DOUBLE PRECISION", "str": "TEXT",
-                 "decimal": "NUMERIC", "date": "DATE", "datetime": "TIMESTAMP", "bool": "BOOLEAN"},
+                 "decimal": "NUMERIC", "date": "DATE", "datetime": "TIMESTAMP", "bool": None},
     # MySQL's DECIMAL alone means DECIMAL(10, 0): give it the widest scale instead.
     "mysql": {"int": "SIGNED", "float": "DOUBLE", "str": "CHAR", "decimal": "DECIMAL(65, 30)",
               "date": "DATE", "datetime": "DATETIME(6)", "bool": None},
@@ -452,9 +452,12 @@ def lower_cast(node: x.Cast, lw: Lowering) -> exp.Expression:
               else exp.DataType.build(type_sql, dialect=lw.dialect.SQLGLOT))
         return exp.Cast(this=item, to=to)
     if node.type == "bool":
-        # SQLite and MySQL have no boolean type: a number is true when it is not zero.
         number = exp.Cast(this=item, to=exp.DataType.build(
-            "INTEGER" if name == "sqlite" else "SIGNED", dialect=lw.dialect.SQLGLOT))
+            _CAST_TYPES[name]["int"] if name != "postgres" else "INT", dialect=lw.dialect.SQLGLOT))
+        if name == "postgres":
+            # PostgreSQL casts only a 4-byte integer to boolean, not BIGINT or NUMERIC.
+            return exp.Cast(this=number, to=exp.DataType.build("BOOLEAN"))
+        # SQLite and MySQL have no boolean type: a number is true when it is not zero.
         return exp.Paren(this=exp.NEQ(this=number, expression=exp.Literal.number(0)))
     # SQLite's CAST(... AS DATE) would apply numeric affinity ('2024-05-01' -> 2024): its date
     # functions give the canonical text forms instead.

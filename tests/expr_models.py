@@ -9,7 +9,7 @@ import duckdb
 
 from activeq import ActiveRecord, Database, Field
 
-__all__ = ["EVENT_ROWS", "Event", "duck_events", "sqlite_events"]
+__all__ = ["EVENT_ROWS", "Event", "duck_events", "pg_events", "sqlite_events"]
 
 
 class Event(ActiveRecord):
@@ -56,4 +56,22 @@ def duck_events() -> Any:
     con = duckdb.connect()
     con.execute(DUCK_DDL)
     con.executemany('INSERT INTO "events" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', EVENT_ROWS)
+    return con
+
+
+PG_DDL = (
+    'CREATE TABLE "events" ("id" BIGINT PRIMARY KEY, "name" TEXT, "kind" TEXT, "qty" BIGINT, '
+    '"price" DOUBLE PRECISION, "code" TEXT, "at" TIMESTAMP, "day" DATE, "note" TEXT)'
+)
+
+
+def pg_events(conninfo: str) -> Any:
+    """A psycopg connection to a PostgreSQL database holding the same events."""
+    import psycopg
+
+    con = psycopg.connect(conninfo, autocommit=True)
+    con.execute(PG_DDL)
+    with con.cursor() as cur:
+        cur.executemany('INSERT INTO "events" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)',
+                        EVENT_ROWS)
     return con

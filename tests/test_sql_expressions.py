@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from expr_models import Event, duck_events, sqlite_events
+from expr_models import Event, duck_events, pg_events, sqlite_events
 
 from activeq import CompileError, UnsupportedError, case, cast, func, text
 
@@ -174,7 +174,7 @@ GOLDEN: dict[str, dict[str, tuple[str, list[Any]]]] = {
             [],
         ),
         'postgres': (
-            'SELECT "events"."id", CAST("events"."code" AS BIGINT), CAST("events"."qty" AS DOUBLE PRECISION), CAST("events"."qty" AS TEXT), CAST("events"."price" AS DECIMAL), CAST("events"."at" AS DATE), CAST("events"."day" AS TIMESTAMP), CAST("events"."qty" AS BOOLEAN) FROM "events" ORDER BY "events"."id"',
+            'SELECT "events"."id", CAST("events"."code" AS BIGINT), CAST("events"."qty" AS DOUBLE PRECISION), CAST("events"."qty" AS TEXT), CAST("events"."price" AS DECIMAL), CAST("events"."at" AS DATE), CAST("events"."day" AS TIMESTAMP), CAST(CAST("events"."qty" AS INT) AS BOOLEAN) FROM "events" ORDER BY "events"."id"',
             [],
         ),
         'mysql': (
@@ -501,8 +501,9 @@ def test_refused_constructs_name_the_construct_and_the_dialect(name, dialect):
 
 # --- execution: SQLite through activeq, DuckDB in-process, against hand-written SQL ----------
 
-#: The hand-written equivalent of each case: one text, or (SQLite text, DuckDB text).
-HAND: dict[str, str | tuple[str, str]] = {
+#: The hand-written equivalent of each case: one text, or (SQLite text, DuckDB text), or
+#: (SQLite, DuckDB, PostgreSQL) where PostgreSQL needs its own.
+HAND: dict[str, str | tuple[str, ...]] = {
     "case_else": "SELECT id, CASE WHEN qty < 5 THEN 'few' WHEN qty < 10 THEN 'some' ELSE 'many' END"
     " FROM events ORDER BY id",
     "case_without_else": "SELECT id, CASE WHEN note IS NULL THEN name END FROM events ORDER BY id",
@@ -514,6 +515,8 @@ HAND: dict[str, str | tuple[str, str]] = {
         "SELECT id, CAST(code AS BIGINT), CAST(qty AS DOUBLE), CAST(qty AS TEXT),"
         " CAST(price AS DECIMAL(38, 10)), CAST(at AS DATE), CAST(day AS TIMESTAMP),"
         " CAST(qty AS BOOLEAN) FROM events ORDER BY id",
+        "SELECT id, code::bigint, qty::float8, qty::text, price::numeric, at::date,"
+        " day::timestamp, qty::int::boolean FROM events ORDER BY id",
     ),
     "cast_value": "SELECT id FROM events WHERE qty > 5 ORDER BY id",
     "window_row_number": "SELECT id, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY qty DESC, id)"
@@ -531,8 +534,14 @@ HAND: dict[str, str | tuple[str, str]] = {
         " ltrim(name), rtrim(name), replace(name, 'b', 'B'), length(name), lower(name),"
         " upper(name), name || '-' || kind FROM events ORDER BY id",
     ),
-    "math_functions": "SELECT id, abs(qty - 5), round(price, 1), ceil(price), floor(price),"
-    " power(qty, 2), qty % 5, sign(qty - 7) FROM events ORDER BY id",
+    "math_functions": (
+        "SELECT id, abs(qty - 5), round(price, 1), ceil(price), floor(price),"
+        " power(qty, 2), qty % 5, sign(qty - 7) FROM events ORDER BY id",
+        "SELECT id, abs(qty - 5), round(price, 1), ceil(price), floor(price),"
+        " power(qty, 2), qty % 5, sign(qty - 7) FROM events ORDER BY id",
+        "SELECT id, abs(qty - 5), round(price::numeric, 1), ceil(price), floor(price),"
+        " power(qty, 2), qty % 5, sign(qty - 7) FROM events ORDER BY id",
+    ),
     "date_trunc": (
         "SELECT id, datetime(at, 'start of year'), datetime(at, 'start of month'),"
         " datetime(at, 'start of day'), strftime('%Y-%m-%d %H:00:00', at),"
@@ -558,6 +567,9 @@ HAND: dict[str, str | tuple[str, str]] = {
         "SELECT id, CAST(trunc(epoch(at - day) / 86400) AS BIGINT), CAST(trunc(epoch(day - at)"
         " / 3600) AS BIGINT), CAST(epoch(at - day) AS BIGINT), CAST(trunc(epoch(at - day)"
         " / 604800) AS BIGINT) FROM events ORDER BY id",
+        "SELECT id, extract(day FROM at - day)::bigint, trunc(extract(epoch FROM day - at) / 3600)"
+        "::bigint, extract(epoch FROM at - day)::bigint, (extract(day FROM at - day) / 7)::int"
+        " FROM events ORDER BY id",
     ),
     "current_date_and_time": "SELECT id FROM events WHERE day < CURRENT_DATE AND"
     " at < CURRENT_TIMESTAMP ORDER BY id",
@@ -587,10 +599,11 @@ def engines(tmp_path_factory):
 
 def _hand(name: str, engine: str) -> str:
     sql = HAND[name]
-    sql = sql if isinstance(sql, str) else sql[0 if engine == "sqlite" else 1]
-    if engine == "duckdb":
-        # AT and DAY are keywords in DuckDB: quote the columns of those names.
-        sql = re.sub(r"(?<!')\b(at|day)\b(?!')", r'"\1"', sql)
+    if not isinstance(sql, str):
+        sql = sql[min(("sqlite", "duckdb", "postgres").index(engine), len(sql) - 1)]
+    if engine != "sqlite":
+        # AT and DAY are keywords in DuckDB and PostgreSQL: quote the columns of those names.
+        sql = re.sub(r"(?<![':])\b(at|day)\b(?!')(?! FROM)", r'"\1"', sql)
     return sql
 
 
@@ -613,6 +626,15 @@ def test_runs_on_duckdb_like_hand_written_sql(engines, name):
     got = duck.execute(sql, params).fetchall()
     assert got == duck.execute(_hand(name, "duckdb")).fetchall()
     assert got
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if "postgres" in GOLDEN[n]])
+def test_runs_on_postgresql_like_hand_written_sql(pg_conninfo, name):
+    with pg_events(pg_conninfo) as pg:
+        sql, params = CASES[name]().to_sql("postgres")
+        got = pg.execute(sql, params).fetchall()
+        assert got == pg.execute(_hand(name, "postgres")).fetchall()
+        assert got
 
 
 # --- values stay bound ------------------------------------------------------------------------
