@@ -8,7 +8,7 @@ import sqlglot
 from pydantic_core import PydanticUndefined
 from sqlglot import exp
 
-from .compiler import ident, table_exp
+from .compiler import ident, model_table, table_exp
 from .dialects import get as get_dialect
 
 __all__ = ["create_table_statements", "drop_table_statement"]
@@ -74,17 +74,23 @@ def create_table_statements(model: Any, dialect_name: str = "sqlite",
     dialect = get_dialect(dialect_name)
     info = model.__aq__
     schema = exp.Schema(
-        this=table_exp(info.table),
+        this=model_table(info),
         expressions=[_column_def(c, dialect) for c in info.columns],
     )
     create = exp.Create(this=schema, kind="TABLE", exists=if_not_exists)
     statements = [create.sql(dialect=dialect.SQLGLOT)]
     for column in info.columns:
         if column.index and not column.unique and not column.primary_key:
+            name: exp.Expression = ident(f"idx_{info.table}_{column.column}")
+            table = model_table(info)
+            if info.schema is not None and dialect.NAME == "sqlite":
+                # SQLite puts an index in its table's schema by naming the index, not the table.
+                name = exp.Dot(this=ident(info.schema), expression=name)
+                table = table_exp(info.table)
             index = exp.Create(
                 this=exp.Index(
-                    this=ident(f"idx_{info.table}_{column.column}"),
-                    table=table_exp(info.table),
+                    this=name,
+                    table=table,
                     params=exp.IndexParameters(columns=[exp.Ordered(this=exp.Column(this=ident(column.column)), nulls_first=dialect.NULLS_ARE == "small")]),
                 ),
                 kind="INDEX",
@@ -97,6 +103,6 @@ def create_table_statements(model: Any, dialect_name: str = "sqlite",
 def drop_table_statement(model: Any, dialect_name: str = "sqlite", if_exists: bool = True) -> str:
     """DROP TABLE for the model's table."""
     dialect = get_dialect(dialect_name)
-    return exp.Drop(tables=[table_exp(model.__aq__.table)], kind="TABLE", exists=if_exists).sql(
+    return exp.Drop(tables=[model_table(model.__aq__)], kind="TABLE", exists=if_exists).sql(
         dialect=dialect.SQLGLOT
     )

@@ -10,3 +10,8 @@ RETURNING = False
 UPSERT = "on_duplicate_key"
 NULLS_ARE = "small"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""
+DISTINCT_ON = False
+"""Whether ``SELECT DISTINCT ON (...)`` is rendered (else UnsupportedError)."""
+FOR_UPDATE = "render"
+"""``SELECT ... FOR UPDATE``: "render" it, "noop" (a transaction's lock already covers it;
+SKIP LOCKED and NOWAIT are refused), or None (refused)."""
