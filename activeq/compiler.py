@@ -299,9 +299,10 @@ def lower_ordering(node: Any, lw: Lowering) -> exp.Expression:
 
 
 def lower_output(node: a.OutputColumn, lw: Lowering) -> exp.Expression:
-    if type(node.ref) is int:
-        return exp.Literal.number(node.ref)
-    return exp.Column(this=ident(node.ref))
+    ref = node.ref
+    if isinstance(ref, int):
+        return exp.Literal.number(ref)
+    return exp.Column(this=ident(ref))
 
 
 def lower_exists(node: a.Exists, lw: Lowering) -> exp.Expression:
@@ -447,7 +448,7 @@ def _output_position(node: a.OutputColumn, query: Any, lw: Lowering) -> int:
     return names.index(ref) + 1
 
 
-def output_names(query: Any) -> list[str]:
+def output_names(query: Any) -> list[str | None]:
     """The names SQL gives the columns of a query's result (None for an unnamed one)."""
     s = query._s
     extra = s["extra"]

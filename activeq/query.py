@@ -510,10 +510,8 @@ class Query(Generic[M]):
                         if found is not None:
                             return found  # type: ignore[no-any-return]
             known = list(columns if isinstance(columns, dict) else columns._columns)
-            close = difflib.get_close_matches(name, known, n=3)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             owner = model.__name__ if extra is None or extra.source is None else extra.source.name
-            raise CompileError(f"{owner} has no column {name!r}{hint}")
+            raise CompileError(f"{owner} has no column {name!r}{_did_you_mean(name, known)}")
         return ref  # type: ignore[no-any-return]
 
     def _selected(self, name: str) -> Expr | None:
@@ -544,10 +542,20 @@ class Query(Generic[M]):
         extra = self._s["extra"]
         if extra is not None and extra.compound is not None:
             names = [attr for attr, _ in output_columns(extra.compound.left)]
-            close = difflib.get_close_matches(name, names, n=3)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise CompileError(f"the set operation has no output column {name!r}{hint}")
-        return self._named(name)
+            raise CompileError(
+                f"the set operation has no output column {name!r}{_did_you_mean(name, names)}")
+        try:
+            return self._named(name)
+        except CompileError as e:
+            columns = self._s["columns"] or ()
+            aliases = [c.name for c in columns if type(c) is Alias]
+            if not aliases or "." in name:
+                raise
+            owner = str(e).partition(" has no column ")[0]
+            names = [*aliases, *(self._s["model"].__aq__.refs if owner == self.model.__name__
+                                 else ())]
+            raise CompileError(
+                f"{owner} has no column {name!r}{_did_you_mean(name, names)}") from None
 
     def _grouping(self, item: Any) -> Expr:
         if isinstance(item, str):
@@ -810,6 +818,11 @@ _SET_STATE = Query.__dict__["_s"].__set__
 
 
 _NO_EXTRA = Extra()
+
+
+def _did_you_mean(name: str, known: Any) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _get_column(columns: Any, name: str) -> ColumnRef | None:
