@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import Order, User
 
-from activeq import BindParam, exists, func
+from activeq import BindParam, case, cast, exists, func, text
 from activeq import ast as a
 from activeq import sources as src
 
@@ -56,6 +56,13 @@ DERIVATIONS = {
     "except_": lambda q: q.except_(User.query().select("id", "name")),
     "set_operation_order_by": lambda q: q.union(User.query().select("id", "name")).order_by(1),
     "set_operation_limit": lambda q: q.union(User.query().select("id", "name")).limit(3),
+    "select_window_case_cast": lambda q: q.select(
+        func.row_number().over(order_by=U.id), case((U.age > 1, "a"), else_="b"), cast(U.age, str)
+    ),
+    "where_text": lambda q: q.where(text("age > :n", n=3)),
+    "where_scalar_subquery": lambda q: q.where(
+        U.age < Order.query().select(func.max(O.total)).scalar_subquery()
+    ),
 }
 
 # Builder methods whose SQL differs from the base only where PostgreSQL renders them.
@@ -172,7 +179,31 @@ NODES = [
     Order.query().subquery("s"),
     Order.query().cte("c"),
     src.SetOperation("UNION", User.query().select("id"), Order.query().select("id")),
+    func.sum(U.age).over(partition_by=U.status, order_by=U.id, rows=(None, 0)),
+    case((U.age > 1, "a"), else_="b"),
+    cast(U.age, str),
+    func.date_trunc("month", U.name).args[0],
+    text("age > :n", n=1),
 ]
+
+
+def test_scalar_subquery_leaves_the_query_unchanged():
+    q = Order.query().select(func.max(O.total)).where(O.user_id == 3)
+    before = snapshot(q)
+    sub = q.scalar_subquery()
+    assert snapshot(q) == before
+    assert sub.query is q
+    assert q.scalar_subquery() is not sub
+
+
+def test_over_builds_a_new_node_and_leaves_the_function_unchanged():
+    f = func.sum(U.age)
+    key, params = f.key, f.params
+    w1 = f.over(order_by=U.id)
+    w2 = f.over(partition_by=U.status)
+    assert (f.key, f.params) == (key, params)
+    assert w1 is not w2 and w1.func is f and w2.func is f
+    assert w1.key != w2.key
 
 
 @pytest.mark.parametrize("node", NODES, ids=lambda n: type(n).__name__)
