@@ -29,6 +29,7 @@ from .errors import (
     OperationalError,
     RelationError,
     RelationNotLoadedError,
+    SerializationError,
     UnsupportedError,
     ValidationError,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "RelationNotLoadedError",
     "RetryPolicy",
     "Row",
+    "SerializationError",
     "Timing",
     "UnsupportedError",
     "ValidationError",
