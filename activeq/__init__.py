@@ -29,6 +29,7 @@ from .errors import (
     OperationalError,
     RelationError,
     RelationNotLoadedError,
+    SchemaError,
     UnsupportedError,
     ValidationError,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "RelationNotLoadedError",
     "RetryPolicy",
     "Row",
+    "SchemaError",
     "Timing",
     "UnsupportedError",
     "ValidationError",
