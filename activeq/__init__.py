@@ -33,6 +33,7 @@ from .errors import (
     UnsupportedError,
     ValidationError,
 )
+from .expressions import case, cast, text
 from .model import ActiveRecord, Field
 from .monitor import Plan, Timing
 from .paging import CursorPage, Page
@@ -83,9 +84,12 @@ __all__ = [
     "UnsupportedError",
     "ValidationError",
     "belongs_to",
+    "case",
+    "cast",
     "exists",
     "func",
     "has_many",
     "has_one",
     "many_to_many",
+    "text",
 ]
