@@ -30,6 +30,7 @@ from .errors import (
     RelationError,
     RelationNotLoadedError,
     SchemaError,
+    SerializationError,
     UnsupportedError,
     ValidationError,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "RetryPolicy",
     "Row",
     "SchemaError",
+    "SerializationError",
     "Timing",
     "UnsupportedError",
     "ValidationError",
