@@ -10,6 +10,7 @@ Each module defines:
 * ``UPSERT``: ``"on_conflict"`` (SQLite, PostgreSQL, DuckDB) or ``"on_duplicate_key"`` (MySQL).
 * ``DISTINCT_ON``: whether ``SELECT DISTINCT ON`` is rendered.
 * ``FOR_UPDATE``: ``"render"``, ``"noop"`` or None (refused).
+* ``FOREIGN_KEY_ACTIONS``: the ``ON DELETE`` actions a FOREIGN KEY may use.
 """
 
 from __future__ import annotations

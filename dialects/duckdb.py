@@ -15,3 +15,6 @@ DISTINCT_ON = False
 FOR_UPDATE = None
 """``SELECT ... FOR UPDATE``: "render" it, "noop" (a transaction's lock already covers it;
 SKIP LOCKED and NOWAIT are refused), or None (refused)."""
+FOREIGN_KEY_ACTIONS = ("restrict", "no action")
+"""What ``ON DELETE`` may do in a FOREIGN KEY (DuckDB refuses CASCADE, SET NULL and SET
+DEFAULT: its foreign keys only prevent the delete)."""

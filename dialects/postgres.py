@@ -15,3 +15,5 @@ DISTINCT_ON = True
 FOR_UPDATE = "render"
 """``SELECT ... FOR UPDATE``: "render" it, "noop" (a transaction's lock already covers it;
 SKIP LOCKED and NOWAIT are refused), or None (refused)."""
+FOREIGN_KEY_ACTIONS = ("cascade", "set null", "set default", "restrict", "no action")
+"""What ``ON DELETE`` may do in a FOREIGN KEY."""
