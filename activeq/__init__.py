@@ -29,6 +29,8 @@ from .errors import (
     OperationalError,
     RelationError,
     RelationNotLoadedError,
+    SchemaError,
+    SerializationError,
     UnsupportedError,
     ValidationError,
 )
@@ -78,6 +80,8 @@ __all__ = [
     "RelationNotLoadedError",
     "RetryPolicy",
     "Row",
+    "SchemaError",
+    "SerializationError",
     "Timing",
     "UnsupportedError",
     "ValidationError",
