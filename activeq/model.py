@@ -21,6 +21,7 @@ from pydantic_core import PydanticUndefined
 
 from .ast import ColumnRef, Compare, Param
 from .columns import ColumnSet
+from .constraints import TableIndex, declared_indexes
 from .errors import ActiveqError, ValidationError
 
 if TYPE_CHECKING:
@@ -218,6 +219,8 @@ class ModelInfo:
         self.names = tuple(c.name for c in columns)
         self.refs = {c.name: ColumnRef(model, c.name, c.column, table) for c in columns}
         self.relations: dict[str, Any] = {}
+        self.indexes: tuple[TableIndex, ...] = ()
+        """The indexes and uniques declared by ``__indexes__`` and ``__unique__``."""
         self._builders: dict[tuple[str, ...], Any] = {}
         self._adapters: dict[str, pydantic.TypeAdapter[Any]] = {}
 
@@ -369,6 +372,8 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
             if c.name == "id" else c for c in columns
         ]
     info = ModelInfo(cls, table, columns)
+    info.indexes = declared_indexes(cls.__name__, table, columns, getattr(cls, "__indexes__", ()),
+                                    getattr(cls, "__unique__", ()))
     type.__setattr__(cls, "__aq__", info)
     type.__setattr__(cls, "__table_name__", table)
     type.__setattr__(cls, "c", ColumnSet(cls.__name__, info.refs))
@@ -421,6 +426,10 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
     __table_name__: ClassVar[str]
     __aq__: ClassVar[ModelInfo]
     __database__: ClassVar[Database | None] = None
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    """Composite indexes, one tuple of field names each: ``(("status", "created_at"),)``."""
+    __unique__: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    """Composite unique constraints, one tuple of field names each: ``(("user_id", "sku"),)``."""
     c: ClassVar[ColumnSet]
 
     model_config = pydantic.ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())

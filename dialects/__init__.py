@@ -8,6 +8,7 @@ Each module defines:
 * ``OFFSET_WITHOUT_LIMIT``: the LIMIT literal a dialect needs before a bare OFFSET, or None.
 * ``RETURNING``: whether ``INSERT ... RETURNING`` is available.
 * ``UPSERT``: ``"on_conflict"`` (SQLite, PostgreSQL, DuckDB) or ``"on_duplicate_key"`` (MySQL).
+* ``FOREIGN_KEY_ACTIONS``: the ``ON DELETE`` actions a FOREIGN KEY may use.
 """
 
 from __future__ import annotations

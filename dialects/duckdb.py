@@ -10,3 +10,6 @@ RETURNING = True
 UPSERT = "on_conflict"
 NULLS_ARE = "last"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""
+FOREIGN_KEY_ACTIONS = ("restrict", "no action")
+"""What ``ON DELETE`` may do in a FOREIGN KEY (DuckDB refuses CASCADE, SET NULL and SET
+DEFAULT: its foreign keys only prevent the delete)."""

@@ -10,3 +10,5 @@ RETURNING = False
 UPSERT = "on_duplicate_key"
 NULLS_ARE = "small"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""
+FOREIGN_KEY_ACTIONS = ("cascade", "set null", "restrict", "no action")
+"""What ``ON DELETE`` may do in a FOREIGN KEY (InnoDB rejects SET DEFAULT)."""

@@ -11,3 +11,5 @@ RETURNING = True
 UPSERT = "on_conflict"
 NULLS_ARE = "small"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""
+FOREIGN_KEY_ACTIONS = ("cascade", "set null", "set default", "restrict", "no action")
+"""What ``ON DELETE`` may do in a FOREIGN KEY (enforced while PRAGMA foreign_keys is on)."""
