@@ -21,6 +21,7 @@ from sqlglot.errors import UnsupportedError as SqlglotUnsupported
 
 from . import ast as a
 from . import expressions as x
+from . import sources as src
 from .dialects import get as get_dialect
 from .errors import CompileError, UnsupportedError
 from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function
@@ -84,15 +85,31 @@ def _as_list(values: Any) -> list[Any]:
 
 
 class Lowering:
-    """State of one lowering: the dialect, the next parameter slot and per-slot converters."""
+    """State of one lowering: the dialect, the next parameter slot and per-slot converters.
 
-    __slots__ = ("dialect", "slot", "converters", "tables")
+    CTEs met anywhere in the statement are collected in ``ctes`` (by name, in dependency
+    order) and rendered once, in the WITH clause of the whole statement.
+    """
+
+    __slots__ = ("dialect", "slot", "converters", "tables", "ctes", "defining", "recursive",
+                 "derived")
 
     def __init__(self, dialect: Any) -> None:
         self.dialect = dialect
         self.slot = 0
         self.converters: dict[int, Callable[[Any], Any]] = {}
         self.tables: set[str] = set()
+        self.ctes: dict[str, tuple[Any, exp.CTE]] = {}
+        """name -> (the CTE node's key, its rendered definition)"""
+        self.defining: set[str] = set()
+        """Names of the CTEs whose definitions are being lowered (a recursive one reads itself)."""
+        self.recursive = False
+        self.derived = 0
+        """Derived tables named by the compiler so far (set-operation members)."""
+
+    def skip(self, node: Any) -> None:
+        """Number ``node``'s parameters without rendering them: a CTE is defined only once."""
+        self.slot += len(node.params)
 
     def placeholder(self, convert: Callable[[Any], Any] | None = None) -> exp.Expression:
         slot = self.slot
@@ -113,8 +130,15 @@ def ident(name: str) -> exp.Identifier:
     return exp.Identifier(this=name, quoted=True)
 
 
-def table_exp(name: str) -> exp.Table:
-    return exp.Table(this=ident(name))
+def table_exp(name: str, schema: str | None = None) -> exp.Table:
+    if schema is None:
+        return exp.Table(this=ident(name))
+    return exp.Table(this=ident(name), db=ident(schema))
+
+
+def model_table(info: Any) -> exp.Table:
+    """A model's table, qualified by its ``__schema__`` when it has one."""
+    return table_exp(info.table, info.schema)
 
 
 def column_exp(table: str | None, column: str) -> exp.Column:
@@ -128,7 +152,7 @@ def _paren_if(node: exp.Expression, *kinds: type[exp.Expression]) -> exp.Express
 
 
 def lower_column(node: a.ColumnRef, lw: Lowering) -> exp.Expression:
-    lw.tables.add(node.table)
+    # The tables read are recorded by the FROM items; a column's qualifier may be an alias.
     return column_exp(node.table, node.column)
 
 
@@ -278,6 +302,13 @@ def lower_ordering(node: Any, lw: Lowering) -> exp.Expression:
     return exp.Ordered(this=item, desc=True if node.desc else None, nulls_first=nulls_first)
 
 
+def lower_output(node: a.OutputColumn, lw: Lowering) -> exp.Expression:
+    ref = node.ref
+    if isinstance(ref, int):
+        return exp.Literal.number(ref)
+    return exp.Column(this=ident(ref))
+
+
 def lower_exists(node: a.Exists, lw: Lowering) -> exp.Expression:
     return exp.Exists(this=lower_select(node.query, lw))
 
@@ -286,52 +317,295 @@ def lower_subquery(node: a.SubqueryExpr, lw: Lowering) -> exp.Expression:
     return exp.Subquery(this=lower_select(node.query, lw))
 
 
-def lower_select(query: Any, lw: Lowering) -> exp.Select:
+def lower_select(query: Any, lw: Lowering) -> exp.Expression:
     """Lower a Query; children are visited in the order ``Query.params`` lists their values."""
+    s = query._s
+    extra = s["extra"]
+    if extra is not None and extra.compound is not None:
+        tree = lower_compound(query, lw)
+    else:
+        tree = _lower_plain_select(query, lw)
+    if s["count_wrap"]:
+        return exp.select(exp.Count(this=exp.Star())).from_(
+            exp.Subquery(this=tree, alias=exp.TableAlias(this=ident("counted"))), copy=False
+        )
+    return tree
+
+
+def _lower_plain_select(query: Any, lw: Lowering) -> exp.Select:
     s = query._s
     model = s["model"]
     info = model.__aq__
-    lw.tables.add(info.table)
+    extra = s["extra"]
     select = exp.Select()
+    if extra is not None and extra.distinct_on:
+        if not lw.dialect.DISTINCT_ON:
+            raise UnsupportedError("DISTINCT ON", lw.dialect.NAME,
+                                   "it is PostgreSQL's; use GROUP BY or a window instead")
+        select.set("distinct", exp.Distinct(
+            on=exp.Tuple(expressions=[lw.lower(e) for e in extra.distinct_on])))
     columns = s["columns"]
     if columns is None:
         refs = info.refs
         select.set("expressions", [lower_column(refs[n], lw) for n in info.names])
     else:
         select.set("expressions", [lw.lower(c) for c in columns])
-    select.set("from_", exp.From(this=table_exp(info.table)))
+    source = None if extra is None else extra.source
+    if source is None:
+        lw.tables.add(info.table)
+        select.set("from_", exp.From(this=model_table(info)))
+        names = [info.table]
+    else:
+        select.set("from_", exp.From(this=lw.lower(source)))
+        names = [source.name]
     joins = []
     for kind, target, on in s["joins"]:
-        lw.tables.add(target.__aq__.table)
-        join = exp.Join(this=table_exp(target.__aq__.table), on=lw.lower(on))
-        if kind == "left":
-            join.set("side", "LEFT")
+        if isinstance(target, src.FromItem):
+            names.append(target.name)
+            join = exp.Join(this=lw.lower(target))
+        else:
+            target_info = target.__aq__
+            names.append(target_info.table)
+            lw.tables.add(target_info.table)
+            join = exp.Join(this=model_table(target_info))
+        if kind == "cross":
+            join.set("kind", "CROSS")
+        else:
+            join.set("on", lw.lower(on))
+            if kind == "left":
+                join.set("side", "LEFT")
         joins.append(join)
     if joins:
         select.set("joins", joins)
+        _check_distinct_names(names, lw)
     wheres = s["wheres"]
     if wheres:
         select.set("where", exp.Where(this=_conjunction([lw.lower(w) for w in wheres])))
     if s["groups"]:
-        select.set("group", exp.Group(expressions=[lw.lower(g) for g in s["groups"]]))
+        select.set("group", exp.Group(expressions=[
+            _lower_grouping(g, query, lw) for g in s["groups"]]))
     if s["havings"]:
         select.set("having", exp.Having(this=_conjunction([lw.lower(h) for h in s["havings"]])))
     if s["orders"]:
+        for o in s["orders"]:
+            item = o.item if isinstance(o, a.Ordering) else o
+            if type(item) is a.OutputColumn:
+                _output_position(item, query, lw)
         select.set("order", exp.Order(expressions=[lower_ordering(o, lw) for o in s["orders"]]))
-    if s["limit"] is not None:
-        select.set("limit", exp.Limit(expression=lw.lower(s["limit"])))
-    if s["offset"] is not None:
-        if s["limit"] is None and lw.dialect.OFFSET_WITHOUT_LIMIT is not None:
-            select.set("limit", exp.Limit(
-                expression=exp.Literal.number(lw.dialect.OFFSET_WITHOUT_LIMIT)))
-        select.set("offset", exp.Offset(expression=lw.lower(s["offset"])))
+    _lower_limit(select, s, lw)
     if s["distinct"]:
         select.set("distinct", exp.Distinct())
-    if s["count_wrap"]:
-        return exp.select(exp.Count(this=exp.Star())).from_(
-            exp.Subquery(this=select, alias=exp.TableAlias(this=ident("counted"))), copy=False
-        )
+    if extra is not None and extra.lock is not None:
+        _lower_lock(select, extra.lock, lw)
     return select
+
+
+def _lower_limit(tree: exp.Expression, s: dict[str, Any], lw: Lowering) -> None:
+    if s["limit"] is not None:
+        tree.set("limit", exp.Limit(expression=lw.lower(s["limit"])))
+    if s["offset"] is not None:
+        if s["limit"] is None and lw.dialect.OFFSET_WITHOUT_LIMIT is not None:
+            tree.set("limit", exp.Limit(
+                expression=exp.Literal.number(lw.dialect.OFFSET_WITHOUT_LIMIT)))
+        tree.set("offset", exp.Offset(expression=lw.lower(s["offset"])))
+
+
+def _lower_lock(select: exp.Select, lock: tuple[bool, bool], lw: Lowering) -> None:
+    skip_locked, nowait = lock
+    mode = lw.dialect.FOR_UPDATE
+    if mode == "render":
+        wait = False if skip_locked else True if nowait else None
+        select.set("locks", [exp.Lock(update=True, wait=wait)])
+    elif mode is None:
+        raise UnsupportedError("FOR UPDATE", lw.dialect.NAME,
+                               "its transactions take no row locks")
+    elif skip_locked or nowait:
+        option = "SKIP LOCKED" if skip_locked else "NOWAIT"
+        raise UnsupportedError(f"FOR UPDATE {option}", lw.dialect.NAME,
+                               "the write lock is the whole transaction's")
+
+
+def _check_distinct_names(names: list[str], lw: Lowering) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise CompileError(
+                f"join: two FROM items of one query are named {name!r} ({lw.dialect.NAME} "
+                "dialect); give one another name, e.g. Model.alias('other')")
+        seen.add(name)
+
+
+def _output_position(node: a.OutputColumn, query: Any, lw: Lowering) -> int:
+    """The 1-based position an output column reference stands for, checked."""
+    names = output_names(query)
+    ref = node.ref
+    if type(ref) is int:
+        if ref > len(names):
+            raise CompileError(
+                f"position {ref} is past the {len(names)} columns of the select list "
+                f"({lw.dialect.NAME} dialect)")
+        return ref
+    if ref not in names:
+        raise CompileError(
+            f"{ref!r} names no column of the select list ({lw.dialect.NAME} dialect); "
+            f"it has {', '.join(repr(n) for n in names)}")
+    return names.index(ref) + 1
+
+
+def output_names(query: Any) -> list[str | None]:
+    """The names SQL gives the columns of a query's result (None for an unnamed one)."""
+    s = query._s
+    extra = s["extra"]
+    if extra is not None and extra.compound is not None:
+        return output_names(extra.compound.left)
+    columns = s["columns"]
+    if columns is None:
+        return [c.column for c in s["model"].__aq__.columns]
+    return [c.name if type(c) is a.Alias else c.column if type(c) is a.ColumnRef else None
+            for c in columns]
+
+
+def _lower_grouping(node: Any, query: Any, lw: Lowering) -> exp.Expression:
+    if type(node) is not a.OutputColumn:
+        return lw.lower(node)
+    position = _output_position(node, query, lw)
+    if type(node.ref) is str and node.ref not in _input_names(query):
+        return exp.Column(this=ident(node.ref))
+    # PostgreSQL reads a GROUP BY name as an input column first: when the alias is also a
+    # column of a FROM item, the position is the only spelling that means the alias.
+    return exp.Literal.number(position)
+
+
+def _input_names(query: Any) -> set[str]:
+    s = query._s
+    extra = s["extra"]
+    items = [s["model"] if extra is None or extra.source is None else extra.source]
+    items += [target for _, target, _ in s["joins"]]
+    names: set[str] = set()
+    for item in items:
+        if isinstance(item, src.FromItem):
+            names.update(c.column for c in item.c)
+        else:
+            names.update(c.column for c in item.__aq__.columns)
+    return names
+
+
+_SET_OPS: dict[str, tuple[type[exp.Expression], bool]] = {
+    "UNION": (exp.Union, True),
+    "UNION ALL": (exp.Union, False),
+    "INTERSECT": (exp.Intersect, True),
+    "EXCEPT": (exp.Except, True),
+}
+
+
+def lower_compound(query: Any, lw: Lowering) -> exp.Expression:
+    s = query._s
+    compound = s["extra"].compound
+    op = compound.op
+    for part in ("joins", "wheres", "groups", "havings"):
+        if s[part]:
+            raise CompileError(
+                f"{op}: its result takes order_by, limit and offset only, not {part[:-1]} "
+                f"({lw.dialect.NAME} dialect); select from q.subquery('name') to filter it")
+    if s["columns"] is not None or s["distinct"] or s["extra"].distinct_on or s["extra"].lock:
+        raise CompileError(
+            f"{op}: its result takes order_by, limit and offset only ({lw.dialect.NAME} "
+            "dialect); select from q.subquery('name') to reshape it")
+    tree = lower_set_operation(compound, lw)
+    if s["orders"]:
+        tree.set("order", exp.Order(expressions=[
+            lower_ordering(_compound_ordering(o, compound.left, lw), lw) for o in s["orders"]]))
+    _lower_limit(tree, s, lw)
+    return tree
+
+
+def lower_set_operation(node: src.SetOperation, lw: Lowering) -> exp.Expression:
+    op, left, right = node.op, node.left, node.right
+    width_left, width_right = len(output_names(left)), len(output_names(right))
+    if width_left != width_right:
+        raise CompileError(
+            f"{op}: the first query selects {width_left} columns and the second "
+            f"{width_right} ({lw.dialect.NAME} dialect); both must select as many")
+    cls, distinct = _SET_OPS[op]
+    return cls(this=_set_member(left, op, False, lw), expression=_set_member(right, op, True, lw),
+               distinct=distinct)
+
+
+def _set_member(query: Any, op: str, right: bool, lw: Lowering) -> exp.Expression:
+    s = query._s
+    extra = s["extra"]
+    inner = None if extra is None else extra.compound
+    # A member may be rendered bare only when the text keeps its meaning in every dialect:
+    # no ORDER BY or LIMIT of its own (SQLite refuses them in a member), and for a nested set
+    # operation, the left side of one that binds as tightly (INTERSECT binds tighter than
+    # UNION and EXCEPT in PostgreSQL, not in SQLite).
+    bare = not s["orders"] and s["limit"] is None and s["offset"] is None and not s["count_wrap"]
+    if inner is not None:
+        bare = bare and not right and (inner.op == "INTERSECT") == (op == "INTERSECT")
+    tree = lower_select(query, lw)
+    if bare:
+        return tree
+    lw.derived += 1
+    return exp.select(exp.Star()).from_(
+        exp.Subquery(this=tree, alias=exp.TableAlias(this=ident(f"_set{lw.derived}"))),
+        copy=False)
+
+
+def _compound_ordering(node: Any, left: Any, lw: Lowering) -> a.Ordering:
+    # A set operation's result is known by its output columns only: a column of its first
+    # query stands for the output column it fills.
+    if not isinstance(node, a.Ordering):
+        node = a.Ordering(node, False, None)
+    item = node.item
+    if type(item) is a.ColumnRef:
+        columns = left._s["columns"]
+        if columns is None:
+            columns = tuple(left._s["model"].__aq__.refs.values())
+        for position, selected in enumerate(columns):
+            if selected.key == item.key:
+                item = a.OutputColumn(output_names(left)[position] or position + 1)
+                break
+        else:
+            raise CompileError(
+                f"order_by({item!r}) on a set operation: its first query does not select it "
+                f"({lw.dialect.NAME} dialect)")
+    elif type(item) is a.OutputColumn:
+        _output_position(item, left, lw)
+    return a.Ordering(item, node.desc, node.nulls_last)
+
+
+def lower_table_alias(node: src.TableAlias, lw: Lowering) -> exp.Expression:
+    info = node.model.__aq__
+    lw.tables.add(info.table)
+    table = model_table(info)
+    table.set("alias", exp.TableAlias(this=ident(node.name)))
+    return table
+
+
+def lower_derived(node: src.Subquery, lw: Lowering) -> exp.Expression:
+    return exp.Subquery(this=lower_select(node.select, lw),
+                        alias=exp.TableAlias(this=ident(node.name)))
+
+
+def lower_cte(node: src.CTE, lw: Lowering) -> exp.Expression:
+    name = node.name
+    if name in lw.defining:
+        # The recursive step reading the CTE being defined.
+        lw.skip(node)
+    elif name in lw.ctes:
+        if lw.ctes[name][0] != node.key:
+            raise CompileError(
+                f"WITH: two different CTEs are named {name!r} in one statement "
+                f"({lw.dialect.NAME} dialect); rename one")
+        lw.skip(node)
+    else:
+        lw.defining.add(name)
+        body = lower_select(node.select, lw)
+        lw.defining.discard(name)
+        if node.recursive:
+            lw.recursive = True
+        lw.ctes[name] = (node.key, exp.CTE(this=body, alias=exp.TableAlias(this=ident(name))))
+    return exp.Table(this=ident(name))
 
 
 def _conjunction(parts: list[exp.Expression]) -> exp.Expression:
@@ -348,7 +622,7 @@ def lower_update(stmt: Any, lw: Lowering) -> exp.Expression:
         exp.EQ(this=exp.Column(this=ident(col.column)), expression=lw.lower(value))
         for col, value in stmt.assignments
     ]
-    update = exp.Update(this=table_exp(info.table), expressions=sets)
+    update = exp.Update(this=model_table(info), expressions=sets)
     if stmt.wheres:
         update.set("where", exp.Where(this=_conjunction([lw.lower(w) for w in stmt.wheres])))
     return update
@@ -357,7 +631,7 @@ def lower_update(stmt: Any, lw: Lowering) -> exp.Expression:
 def lower_delete(stmt: Any, lw: Lowering) -> exp.Expression:
     info = stmt.model.__aq__
     lw.tables.add(info.table)
-    delete = exp.Delete(this=table_exp(info.table))
+    delete = exp.Delete(this=model_table(info))
     if stmt.wheres:
         delete.set("where", exp.Where(this=_conjunction([lw.lower(w) for w in stmt.wheres])))
     return delete
@@ -369,7 +643,7 @@ def lower_insert(stmt: Any, lw: Lowering) -> exp.Expression:
     cols = [info.by_name[n].column for n in stmt.names]
     values = exp.Tuple(expressions=[lw.placeholder() for _ in cols])
     insert = exp.Insert(
-        this=exp.Schema(this=table_exp(info.table), expressions=[ident(c) for c in cols]),
+        this=exp.Schema(this=model_table(info), expressions=[ident(c) for c in cols]),
         expression=exp.Values(expressions=[values]),
     )
     conflict = stmt.on_conflict
@@ -527,6 +801,7 @@ LOWER: dict[type, Callable[[Any, Lowering], exp.Expression]] = {
     a.Func: lower_func,
     a.Alias: lower_alias,
     a.Ordering: lower_ordering,
+    a.OutputColumn: lower_output,
     a.Exists: lower_exists,
     a.SubqueryExpr: lower_subquery,
     a.Window: lower_window,
@@ -534,6 +809,10 @@ LOWER: dict[type, Callable[[Any, Lowering], exp.Expression]] = {
     x.Cast: lower_cast,
     x.Keyword: lower_keyword,
     x.Text: lower_text,
+    src.TableAlias: lower_table_alias,
+    src.Subquery: lower_derived,
+    src.CTE: lower_cte,
+    src.SetOperation: lower_set_operation,
 }
 
 
@@ -587,6 +866,9 @@ class Compiler:
         lw = Lowering(dialect)
         kind = stmt.kind
         tree = STATEMENTS[kind](stmt, lw)
+        if lw.ctes:
+            tree.set("with_", exp.With(expressions=[cte for _, cte in lw.ctes.values()],
+                                       recursive=lw.recursive or None))
         try:
             text = tree.sql(dialect=dialect.SQLGLOT, copy=False,
                             unsupported_level=ErrorLevel.RAISE)

@@ -8,6 +8,8 @@ Each module defines:
 * ``OFFSET_WITHOUT_LIMIT``: the LIMIT literal a dialect needs before a bare OFFSET, or None.
 * ``RETURNING``: whether ``INSERT ... RETURNING`` is available.
 * ``UPSERT``: ``"on_conflict"`` (SQLite, PostgreSQL, DuckDB) or ``"on_duplicate_key"`` (MySQL).
+* ``DISTINCT_ON``: whether ``SELECT DISTINCT ON`` is rendered.
+* ``FOR_UPDATE``: ``"render"``, ``"noop"`` or None (refused).
 * ``FOREIGN_KEY_ACTIONS``: the ``ON DELETE`` actions a FOREIGN KEY may use.
 """
 

@@ -10,6 +10,11 @@ RETURNING = True
 UPSERT = "on_conflict"
 NULLS_ARE = "last"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""
+DISTINCT_ON = False
+"""Whether ``SELECT DISTINCT ON (...)`` is rendered (else UnsupportedError)."""
+FOR_UPDATE = None
+"""``SELECT ... FOR UPDATE``: "render" it, "noop" (a transaction's lock already covers it;
+SKIP LOCKED and NOWAIT are refused), or None (refused)."""
 FOREIGN_KEY_ACTIONS = ("restrict", "no action")
 """What ``ON DELETE`` may do in a FOREIGN KEY (DuckDB refuses CASCADE, SET NULL and SET
 DEFAULT: its foreign keys only prevent the delete)."""

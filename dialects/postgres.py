@@ -10,5 +10,10 @@ RETURNING = True
 UPSERT = "on_conflict"
 NULLS_ARE = "large"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""
+DISTINCT_ON = True
+"""Whether ``SELECT DISTINCT ON (...)`` is rendered (else UnsupportedError)."""
+FOR_UPDATE = "render"
+"""``SELECT ... FOR UPDATE``: "render" it, "noop" (a transaction's lock already covers it;
+SKIP LOCKED and NOWAIT are refused), or None (refused)."""
 FOREIGN_KEY_ACTIONS = ("cascade", "set null", "set default", "restrict", "no action")
 """What ``ON DELETE`` may do in a FOREIGN KEY."""
