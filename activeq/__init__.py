@@ -43,6 +43,7 @@ from .query import CompiledQuery, Query
 from .relations import belongs_to, has_many, has_one, many_to_many
 from .results import Row
 from .retry import RetryPolicy
+from .statements import DeleteStatement, InsertStatement, UpdateStatement, delete, insert, update
 
 ActiveQuery = Query
 """The query class, under the name the ActiveRecord guides use in type hints."""
@@ -63,7 +64,9 @@ __all__ = [
     "CursorPage",
     "Database",
     "DatabaseError",
+    "DeleteStatement",
     "Field",
+    "InsertStatement",
     "IntegrityError",
     "LockedError",
     "MemoryCache",
@@ -84,14 +87,18 @@ __all__ = [
     "SerializationError",
     "Timing",
     "UnsupportedError",
+    "UpdateStatement",
     "ValidationError",
     "belongs_to",
     "case",
     "cast",
+    "delete",
     "exists",
     "func",
     "has_many",
     "has_one",
+    "insert",
     "many_to_many",
     "text",
+    "update",
 ]
