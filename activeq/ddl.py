@@ -8,7 +8,7 @@ import sqlglot
 from pydantic_core import PydanticUndefined
 from sqlglot import exp
 
-from .compiler import ident, table_exp
+from .compiler import ident, model_table, table_exp
 from .constraints import ForeignKey, TableIndex, foreign_keys, index_name
 from .dialects import get as get_dialect
 from .errors import UnsupportedError
@@ -88,7 +88,7 @@ def create_table_statements(model: Any, dialect_name: str = "sqlite",
         exp.UniqueColumnConstraint(this=exp.Schema(expressions=[ident(c) for c in index.columns]))
         for index in info.indexes if index.unique
     )
-    schema = exp.Schema(this=table_exp(info.table), expressions=definitions)
+    schema = exp.Schema(this=model_table(info), expressions=definitions)
     create = exp.Create(this=schema, kind="TABLE", exists=if_not_exists)
     statements = [create.sql(dialect=dialect.SQLGLOT)]
     indexes = [
@@ -96,20 +96,27 @@ def create_table_statements(model: Any, dialect_name: str = "sqlite",
         for c in info.columns if c.index and not c.unique and not c.primary_key
     ]
     indexes.extend(index for index in info.indexes if not index.unique)
-    statements.extend(create_index_statement(info.table, index, dialect_name, if_not_exists)
+    statements.extend(create_index_statement(info.table, index, dialect_name, if_not_exists,
+                                             schema=info.schema)
                       for index in indexes)
     return statements
 
 
 def create_index_statement(table: str, index: TableIndex, dialect_name: str = "sqlite",
-                           if_not_exists: bool = True) -> str:
-    """CREATE [UNIQUE] INDEX for one index of ``table``."""
+                           if_not_exists: bool = True, schema: str | None = None) -> str:
+    """CREATE [UNIQUE] INDEX for one index of ``table`` (in ``schema``, when given)."""
     dialect = get_dialect(dialect_name)
     nulls_first = dialect.NULLS_ARE == "small"
+    name: exp.Expression = ident(index.name)
+    target = table_exp(table, schema)
+    if schema is not None and dialect.NAME == "sqlite":
+        # SQLite puts an index in its table's schema by naming the index, not the table.
+        name = exp.Dot(this=ident(schema), expression=name)
+        target = table_exp(table)
     create = exp.Create(
         this=exp.Index(
-            this=ident(index.name),
-            table=table_exp(table),
+            this=name,
+            table=target,
             params=exp.IndexParameters(columns=[
                 exp.Ordered(this=exp.Column(this=ident(c)), nulls_first=nulls_first)
                 for c in index.columns
@@ -126,7 +133,7 @@ def add_column_statement(model: Any, name: str, dialect_name: str = "sqlite") ->
     """ALTER TABLE ... ADD COLUMN for the model field ``name``, as ``create_tables`` defines it."""
     dialect = get_dialect(dialect_name)
     info = model.__aq__
-    alter = exp.Alter(this=table_exp(info.table), kind="TABLE",
+    alter = exp.Alter(this=model_table(info), kind="TABLE",
                       actions=[_column_def(info.by_name[name], dialect)])
     return alter.sql(dialect=dialect.SQLGLOT)
 
@@ -157,6 +164,6 @@ def _foreign_key(fk: ForeignKey, dialect: Any) -> exp.ForeignKey:
 def drop_table_statement(model: Any, dialect_name: str = "sqlite", if_exists: bool = True) -> str:
     """DROP TABLE for the model's table."""
     dialect = get_dialect(dialect_name)
-    return exp.Drop(tables=[table_exp(model.__aq__.table)], kind="TABLE", exists=if_exists).sql(
+    return exp.Drop(tables=[model_table(model.__aq__)], kind="TABLE", exists=if_exists).sql(
         dialect=dialect.SQLGLOT
     )

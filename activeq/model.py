@@ -23,6 +23,7 @@ from .ast import ColumnRef, Compare, Param
 from .columns import ColumnSet
 from .constraints import TableIndex, declared_indexes
 from .errors import ActiveqError, ValidationError
+from .sources import TableAlias
 
 if TYPE_CHECKING:
     from .database import Database
@@ -209,6 +210,8 @@ class ModelInfo:
         """Stands for the model in shape keys: keys made only of ints and strings are not
         tracked by the cyclic garbage collector, however long they are kept."""
         self.table = table
+        self.schema: str | None = getattr(model, "__schema__", None)
+        """The schema (SQLite: attached database) holding the table, from ``__schema__``."""
         self.columns = columns
         self.by_name = {c.name: c for c in columns}
         self.by_column = {c.column: c for c in columns}
@@ -482,6 +485,15 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
             if info.model is cls:
                 info.empty_query = base
         return base  # type: ignore[no-any-return]
+
+    @classmethod
+    def alias(cls, name: str) -> TableAlias:
+        """This model's table under another name, for self-joins and correlated subqueries.
+
+        ``m = User.alias("m")``; ``m.c.name`` is a column of the alias; ``m.query()``
+        selects from it.
+        """
+        return TableAlias(cls, name)
 
     @classmethod
     def database(cls) -> Database:
