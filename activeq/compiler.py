@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -24,23 +23,23 @@ from . import expressions as x
 from . import sources as src
 from .dialects import get as get_dialect
 from .errors import CompileError, UnsupportedError
+from .paramstyles import SLOT, check_paramstyle, equality_pattern, inline_values, place_markers
 from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function
 from .values import NO_FORM, stored_form
 
-__all__ = ["Compiled", "Compiler", "compiler"]
-
-_SLOT = re.compile(r"__aqp(\d+)__")
+__all__ = ["Compiled", "Compiler", "compiler", "render_sql", "to_sqlglot"]
 
 
 class Compiled:
     """One cached rendering of a shape: SQL text, slot order and how to build results."""
 
-    __slots__ = ("sql", "order", "converters", "mapper", "names", "dialect", "kind", "tables")
+    __slots__ = ("sql", "order", "converters", "mapper", "names", "dialect", "kind", "tables",
+                 "keys")
 
     def __init__(self, sql: str, order: tuple[int, ...] | None,
                  converters: tuple[tuple[int, Callable[[Any], Any]], ...],
                  mapper: Any, names: tuple[str, ...], dialect: str, kind: str,
-                 tables: frozenset[str]) -> None:
+                 tables: frozenset[str], keys: tuple[str, ...] | None = None) -> None:
         self.sql = sql
         self.order = order
         """Index into the tree's params for each placeholder in text order; None = identity."""
@@ -55,15 +54,19 @@ class Compiled:
         """``select``, ``insert``, ``update`` or ``delete``."""
         self.tables = tables
         """Tables the statement reads or writes (for cache invalidation)."""
+        self.keys = keys
+        """Parameter names of a named paramstyle, in ``order``; None for the others."""
 
     def values(self, params: tuple[Any, ...]) -> Any:
-        """The values to bind, in placeholder order and driver form."""
+        """The values to bind, in placeholder order and driver form (a dict when named)."""
         order = self.order
         if order is None and not self.converters:
             return params
         values = list(params) if order is None else [params[i] for i in order]
         for pos, convert in self.converters:
             values[pos] = convert(values[pos])
+        if self.keys is not None:
+            return dict(zip(self.keys, values))
         return values
 
 
@@ -89,16 +92,22 @@ class Lowering:
 
     CTEs met anywhere in the statement are collected in ``ctes`` (by name, in dependency
     order) and rendered once, in the WITH clause of the whole statement.
+
+    With ``pattern`` (see ``paramstyles.equality_pattern``) it also finds expressions that
+    occur twice with equal values and records, in ``alias``, which slots repeat earlier ones.
     """
 
     __slots__ = ("dialect", "slot", "converters", "tables", "ctes", "defining", "recursive",
-                 "derived")
+                 "derived", "pattern", "seen", "alias")
 
-    def __init__(self, dialect: Any) -> None:
+    def __init__(self, dialect: Any, pattern: tuple[int, ...] | None = None) -> None:
         self.dialect = dialect
         self.slot = 0
         self.converters: dict[int, Callable[[Any], Any]] = {}
         self.tables: set[str] = set()
+        self.pattern = pattern
+        self.seen: dict[Any, int] = {}
+        self.alias: dict[int, int] = {}
         self.ctes: dict[str, tuple[Any, exp.CTE]] = {}
         """name -> (the CTE node's key, its rendered definition)"""
         self.defining: set[str] = set()
@@ -123,7 +132,23 @@ class Lowering:
             handler = LOWER[type(node)]
         except KeyError:
             raise UnsupportedError(type(node).__name__, self.dialect.NAME) from None
-        return handler(node, self)
+        if self.pattern is None or not node[1] or type(node) in _UNSHARED:
+            return handler(node, self)
+        start = self.slot
+        result = handler(node, self)
+        pattern = self.pattern
+        signature = (node[0], tuple([pattern[i] for i in range(start, self.slot)]))
+        first = self.seen.setdefault(signature, start)
+        if first != start:
+            alias = self.alias
+            for k in range(self.slot - start):
+                alias[start + k] = alias.get(first + k, first + k)
+        return result
+
+
+# A lone value equal to another is not the same expression: sharing its placeholder could make
+# PostgreSQL deduce two types for one parameter.
+_UNSHARED = (a.Param, a.BindParam)
 
 
 def ident(name: str) -> exp.Identifier:
@@ -466,6 +491,9 @@ def output_names(query: Any) -> list[str | None]:
 
 
 def _lower_grouping(node: Any, query: Any, lw: Lowering) -> exp.Expression:
+    if type(node) is a.Alias:
+        # group_by(expr.as_("x")) groups by the expression: GROUP BY has no aliases to define.
+        return lw.lower(node.item)
     if type(node) is not a.OutputColumn:
         return lw.lower(node)
     position = _output_position(node, query, lw)
@@ -727,7 +755,8 @@ def lower_cast(node: x.Cast, lw: Lowering) -> exp.Expression:
         return exp.Cast(this=item, to=to)
     if node.type == "bool":
         number = exp.Cast(this=item, to=exp.DataType.build(
-            _CAST_TYPES[name]["int"] if name != "postgres" else "INT", dialect=lw.dialect.SQLGLOT))
+            "INT" if name == "postgres" else _CAST_TYPES[name]["int"] or "INTEGER",
+            dialect=lw.dialect.SQLGLOT))
         if name == "postgres":
             # PostgreSQL casts only a 4-byte integer to boolean, not BIGINT or NUMERIC.
             return exp.Cast(this=number, to=exp.DataType.build("BOOLEAN"))
@@ -844,13 +873,19 @@ class Compiler:
         slot[1] = next(self._uses)
         return slot[0]  # type: ignore[no-any-return]
 
-    def compile(self, stmt: Any, dialect: str = "sqlite") -> tuple[Compiled, bool]:
-        """The rendering of ``stmt`` for ``dialect`` and whether it came from the cache."""
-        key = (dialect, stmt.key)
+    def compile(self, stmt: Any, dialect: str = "sqlite",
+                paramstyle: str | None = None) -> tuple[Compiled, bool]:
+        """The rendering of ``stmt`` for ``dialect`` and whether it came from the cache.
+
+        ``paramstyle`` chooses placeholders other than the dialect's usual ones.
+        """
+        key = (dialect, stmt.key) if paramstyle is None else (dialect, stmt.key, paramstyle)
         entry = self.lookup(key)
         if entry is not None:
             return entry, True
-        entry = self.render(stmt, dialect)
+        if paramstyle is not None:
+            check_paramstyle(paramstyle)
+        entry = self.render(stmt, dialect, paramstyle)
         with self._lock:
             self.misses += 1
             cache = self._cache
@@ -861,42 +896,48 @@ class Compiler:
                     del cache[old]
         return entry, False
 
-    def render(self, stmt: Any, dialect_name: str) -> Compiled:
-        dialect = get_dialect(dialect_name)
-        lw = Lowering(dialect)
-        kind = stmt.kind
-        tree = STATEMENTS[kind](stmt, lw)
+    def lower(self, stmt: Any, dialect: Any) -> tuple[exp.Expression, Lowering]:
+        """The sqlglot tree of ``stmt`` with ``__aqp<slot>__`` markers, and its lowering state."""
+        pattern = equality_pattern(stmt.params) if getattr(stmt, "shares_values", False) else None
+        lw = Lowering(dialect, pattern)
+        tree = STATEMENTS[stmt.kind](stmt, lw)
         if lw.ctes:
             tree.set("with_", exp.With(expressions=[cte for _, cte in lw.ctes.values()],
                                        recursive=lw.recursive or None))
+        return tree, lw
+
+    def text(self, stmt: Any, dialect: Any) -> tuple[str, Lowering]:
+        """The SQL text of ``stmt`` with markers in place of its values."""
+        tree, lw = self.lower(stmt, dialect)
         try:
             text = tree.sql(dialect=dialect.SQLGLOT, copy=False,
                             unsupported_level=ErrorLevel.RAISE)
         except SqlglotUnsupported as e:
-            raise UnsupportedError(kind, dialect.NAME, str(e)) from None
-        if dialect.PLACEHOLDER == "%s":
-            # pyformat drivers (psycopg, PyMySQL) read every % as a marker: a literal % is %%.
-            text = text.replace("%", "%%")
-        order: list[int] = []
+            raise UnsupportedError(stmt.kind, dialect.NAME, str(e)) from None
+        return text, lw
 
-        def mark(match: re.Match[str]) -> str:
-            order.append(int(match.group(1)))
-            return dialect.PLACEHOLDER  # type: ignore[no-any-return]
-
-        text = _SLOT.sub(mark, text)
+    def render(self, stmt: Any, dialect_name: str, paramstyle: str | None = None) -> Compiled:
+        dialect = get_dialect(dialect_name)
+        text, lw = self.text(stmt, dialect)
+        style = paramstyle or dialect.PARAMSTYLE
+        if lw.alias and paramstyle is None and dialect.SHARED_PARAMSTYLE is not None:
+            # The usual placeholders cannot repeat a value: switch to ones that can.
+            style = dialect.SHARED_PARAMSTYLE
+        text, order, keys = place_markers(text, style, lw.alias)
         converters = tuple(
             (pos, lw.converters[slot]) for pos, slot in enumerate(order) if slot in lw.converters
         )
-        identity = order == list(range(lw.slot))
+        identity = keys is None and order == list(range(lw.slot))
         mapper: Any = None
         names: tuple[str, ...] = ()
+        kind = stmt.kind
         if kind == "select":
             from .results import make_mapper
 
             mapper, names = make_mapper(stmt)
         return Compiled(
             text, None if identity else tuple(order), converters, mapper, names,
-            dialect.NAME, kind, frozenset(lw.tables),
+            dialect.NAME, kind, frozenset(lw.tables), keys,
         )
 
     def clear(self) -> None:
@@ -917,3 +958,37 @@ STATEMENTS: dict[str, Callable[[Any, Lowering], exp.Expression]] = {
 
 #: The process-wide shape cache.
 compiler = Compiler()
+
+
+def render_sql(stmt: Any, dialect: str = "sqlite", paramstyle: str | None = None,
+               literal_binds: bool = False) -> tuple[str, Any]:
+    """``(sql, values)`` of a statement: what every ``to_sql()`` returns.
+
+    ``values`` is a list, or a dict for the named paramstyles; with ``literal_binds`` the values
+    are written into the text as literals (quoted by sqlglot) and ``values`` is empty.
+    """
+    if literal_binds:
+        if paramstyle is not None:
+            check_paramstyle(paramstyle)
+        entry, _ = compiler.compile(stmt, dialect, "qmark")
+        text, _ = compiler.text(stmt, get_dialect(dialect))
+        return inline_values(text, list(entry.values(stmt.params)), get_dialect(dialect)), []
+    entry, _ = compiler.compile(stmt, dialect, paramstyle)
+    values = entry.values(stmt.params)
+    return entry.sql, values if type(values) is dict else list(values)
+
+
+def to_sqlglot(stmt: Any, dialect: str = "sqlite") -> exp.Expression:
+    """The sqlglot expression of a statement, each bound value an ``exp.Placeholder``.
+
+    The values, in placeholder order, are ``to_sql(dialect, paramstyle="qmark")[1]``; a raw
+    ``text()`` fragment keeps its SQL verbatim, with ``?`` where its values go.
+    """
+    tree, _ = compiler.lower(stmt, get_dialect(dialect))
+    for var in list(tree.find_all(exp.Var)):
+        name = var.name
+        if SLOT.fullmatch(name):
+            var.replace(exp.Placeholder())
+        elif "__aqp" in name:
+            var.set("this", SLOT.sub("?", name))
+    return tree

@@ -27,8 +27,9 @@ from .ast import (
     Unbound,
     as_expr,
 )
-from .compiler import Compiled, compiler
+from .compiler import Compiled, compiler, render_sql, to_sqlglot
 from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundError, ValidationError
+from .paramstyles import equality_pattern
 from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
 
 if TYPE_CHECKING:
@@ -189,7 +190,15 @@ class Query(Generic[M]):
             s["distinct"],
             s["count_wrap"],
         )
+        if s["groups"]:
+            # Which values are equal decides which repeated expressions share placeholders.
+            key = s["_key"] = (*key, equality_pattern(self.params))
         return key
+
+    @property
+    def shares_values(self) -> bool:
+        """Whether a value repeated in equal expressions is rendered once (grouped queries)."""
+        return bool(self._s["groups"])
 
     @property
     def params(self) -> tuple[Any, ...]:
@@ -609,10 +618,53 @@ class Query(Generic[M]):
     def _database(self) -> Database:
         return self._s["model"].database()  # type: ignore[no-any-return]
 
-    def to_sql(self, dialect: str = "sqlite") -> tuple[str, list[Any]]:
-        """The SQL text and bound values for ``dialect``: sqlite, postgres, mysql or duckdb."""
-        entry, _ = compiler.compile(self, dialect)
-        return entry.sql, list(entry.values(self.params))
+    def to_sql(self, dialect: str = "sqlite", paramstyle: str | None = None,
+               literal_binds: bool = False) -> tuple[str, Any]:
+        """The SQL text and bound values for ``dialect``: sqlite, postgres, mysql or duckdb.
+
+        Values come as a list in placeholder order, or as a dict for the named paramstyles.
+        ``paramstyle`` picks the placeholders: ``qmark`` (``?``), ``numeric`` (``:1``),
+        ``named`` (``:p1``), ``format`` (``%s``), ``pyformat`` (``%(p1)s``) or ``dollar``
+        (``$1``, for asyncpg; psycopg takes ``format`` or ``pyformat``). With numbered and named
+        styles a value used twice in the same expression gets one placeholder.
+        ``literal_binds=True`` writes the values into the text, quoted by sqlglot, for reading
+        (the values list is then empty); never run text built from untrusted values that way.
+
+        >>> from activeq import ActiveRecord, Field
+        >>> class Pen(ActiveRecord):
+        ...     __table_name__ = 'pens'
+        ...     id: int = Field(primary_key=True)
+        ...     ink: str
+        >>> q = Pen.query().select('id').where(Pen.c.ink == "it's blue")
+        >>> q.to_sql('postgres', paramstyle='dollar')
+        ('SELECT "pens"."id" FROM "pens" WHERE "pens"."ink" = $1', ["it's blue"])
+        >>> q.to_sql('sqlite', paramstyle='named')
+        ('SELECT "pens"."id" FROM "pens" WHERE "pens"."ink" = :p1', {'p1': "it's blue"})
+        >>> print(q.to_sql('postgres', literal_binds=True)[0])
+        SELECT "pens"."id" FROM "pens" WHERE "pens"."ink" = 'it''s blue'
+        """
+        if paramstyle is None and not literal_binds:
+            entry, _ = compiler.compile(self, dialect)
+            values = entry.values(self.params)
+            return entry.sql, values if type(values) is dict else list(values)
+        return render_sql(self, dialect, paramstyle, literal_binds)
+
+    def to_sqlglot(self, dialect: str = "sqlite") -> Any:
+        """The query as a sqlglot expression (a fresh tree, the caller's to change).
+
+        Each bound value is an ``exp.Placeholder``; the values in order are
+        ``to_sql(dialect, paramstyle="qmark")[1]``.
+
+        >>> from activeq import ActiveRecord, Field
+        >>> class Cup(ActiveRecord):
+        ...     __table_name__ = 'cups'
+        ...     id: int = Field(primary_key=True)
+        ...     size: int
+        >>> tree = Cup.query().select('id').where(Cup.c.size > 2).to_sqlglot('duckdb')
+        >>> tree.sql('duckdb')
+        'SELECT "cups"."id" FROM "cups" WHERE "cups"."size" > ?'
+        """
+        return to_sqlglot(self, dialect)
 
     def sql(self, dialect: str = "sqlite") -> str:
         """Only the SQL text for ``dialect``."""

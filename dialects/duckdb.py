@@ -3,6 +3,10 @@
 NAME = "duckdb"
 SQLGLOT = "duckdb"
 PLACEHOLDER = "?"
+PARAMSTYLE = "qmark"
+SHARED_PARAMSTYLE = "dollar"
+"""The style used when an expression with a value repeats (SELECT, GROUP BY): it numbers
+the value once, so the engine sees the same expression twice."""
 IN_LIST = "unnest"
 """A list is bound as one LIST value: ``col IN (SELECT UNNEST(?))``."""
 OFFSET_WITHOUT_LIMIT = None

@@ -3,6 +3,9 @@
 NAME = "mysql"
 SQLGLOT = "mysql"
 PLACEHOLDER = "%s"
+PARAMSTYLE = "format"
+SHARED_PARAMSTYLE = None
+"""Repeated values are bound once per placeholder: the driver writes them into the text."""
 IN_LIST = "member_of"
 """A list is bound as one JSON array: ``col MEMBER OF(%s)`` (MySQL 8.0.17+)."""
 OFFSET_WITHOUT_LIMIT = 18446744073709551615

@@ -3,6 +3,10 @@
 NAME = "postgres"
 SQLGLOT = "postgres"
 PLACEHOLDER = "%s"
+PARAMSTYLE = "format"
+SHARED_PARAMSTYLE = "pyformat"
+"""The style used when an expression with a value repeats (SELECT, GROUP BY): it numbers
+the value once, so the engine sees the same expression twice."""
 IN_LIST = "any"
 """A list is bound as one array: ``col = ANY(%s)``; psycopg adapts Python lists to arrays."""
 OFFSET_WITHOUT_LIMIT = None

@@ -3,6 +3,9 @@
 NAME = "sqlite"
 SQLGLOT = "sqlite"
 PLACEHOLDER = "?"
+PARAMSTYLE = "qmark"
+SHARED_PARAMSTYLE = None
+"""Repeated values are bound once per placeholder: the engine accepts the repeat."""
 IN_LIST = "json_each"
 """A list is bound as one JSON text and expanded with json_each: one statement for every length,
 and never more than one variable, so SQLite's bound-variable limit cannot be reached."""

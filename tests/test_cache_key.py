@@ -214,6 +214,10 @@ DIFFERENT = {
         Q().select(func.sum(U.age).over()),
         Q().select(func.sum(U.age)),
     ),
+    "grouped values equal vs different": (
+        Q().select(U.name + "x").group_by(U.name + "x"),
+        Q().select(U.name + "x").group_by(U.name + "y"),
+    ),
     "scalar subquery content": (
         Q().where(U.age == Order.query().select(func.max(O.total)).scalar_subquery()),
         Q().where(U.age == Order.query().select(func.min(O.total)).scalar_subquery()),
@@ -227,9 +231,17 @@ def _sql(stmt, dialect="sqlite"):
 
 # A BindParam's name is in the key (a compiled statement binds by name) but not in the text.
 # SQLite renders no FOR UPDATE clause at all (see Query.for_update).
-SAME_TEXT = {"bind name", "bind vs value", "for update vs none"}
+# Equal grouped values share one numbered placeholder where the dialect numbers them (DuckDB,
+# PostgreSQL); SQLite's "?" repeats either way.
+SAME_TEXT = {"bind name", "bind vs value", "for update vs none", "grouped values equal vs different"}
 # Shapes only PostgreSQL renders.
 POSTGRES_ONLY = {"for update skip locked vs nowait", "distinct on columns"}
+
+
+def test_grouped_values_equal_or_not_render_differently_where_placeholders_are_numbered():
+    left, right = DIFFERENT["grouped values equal vs different"]
+    assert _sql(left, "duckdb").count("$1") == 2
+    assert _sql(right, "duckdb").count("?") == 2
 
 
 @pytest.mark.parametrize("name", list(DIFFERENT))
@@ -372,6 +384,20 @@ def test_expression_nodes_with_random_values_share_a_shape(v1, v2, w1, w2, n1, n
     for dialect in ("sqlite", "postgres", "mysql", "duckdb"):
         assert q1.to_sql(dialect)[0] == q2.to_sql(dialect)[0]
     assert q1.params == (v1, w1, v1, v1, n1, v1, v1, w1, n1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(v1=st.text(max_size=5), v2=st.text(max_size=5), n1=st.integers(), n2=st.integers())
+def test_grouped_queries_with_random_values_share_a_shape(v1, v2, n1, n2):
+    def build(v, n):
+        label = U.name + v
+        return Q().select(label, func.count()).where(U.age > n).group_by(label).order_by(label)
+
+    q1, q2 = build(v1, n1), build(v2, n2)
+    assert q1.key == q2.key
+    for dialect in ("sqlite", "postgres", "mysql", "duckdb"):
+        assert q1.to_sql(dialect)[0] == q2.to_sql(dialect)[0]
+    assert q1.to_sql("duckdb")[1] == [v1, n1]
 
 
 def test_in_list_length_is_not_part_of_the_shape():
