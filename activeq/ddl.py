@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sqlglot
@@ -10,18 +11,35 @@ from sqlglot import exp
 
 from .compiler import ident, table_exp
 from .dialects import get as get_dialect
+from .types import IntType
 
-__all__ = ["create_table_statements", "drop_table_statement"]
+__all__ = ["create_table_statements", "drop_table_statement", "sequence_name"]
 
 
-def _literal(value: Any) -> exp.Expression | None:
-    if isinstance(value, bool):
-        return exp.Literal.number(int(value))
-    if isinstance(value, (int, float)):
-        return exp.Literal.number(value)
-    if isinstance(value, str):
-        return exp.Literal.string(value)
+def _literal(column: Any, dialect: Any) -> exp.Expression | None:
+    """The column default as an SQL literal in its stored form, or None when it has none."""
+    value = column.default
+    if value is PydanticUndefined or value is None:
+        return None
+    bind = column.type.bind(dialect.NAME)
+    try:
+        stored = value if bind is None else bind(value)
+    except Exception:  # a default the column cannot hold is pydantic's to report
+        return None
+    if isinstance(stored, bool):
+        if dialect.NAME == "sqlite":
+            return exp.Literal.number(int(stored))
+        return exp.Boolean(this=stored)
+    if isinstance(stored, (int, float)) and math.isfinite(stored):
+        return exp.Literal.number(stored)
+    if isinstance(stored, str):
+        return exp.Literal.string(stored)
     return None
+
+
+def sequence_name(table: str, column: str) -> str:
+    """The sequence that numbers an integer primary key on DuckDB."""
+    return f"{table}_{column}_seq"
 
 
 _IDENTITY: dict[str, Any] = {
@@ -30,7 +48,7 @@ _IDENTITY: dict[str, Any] = {
 }
 
 
-def _column_def(column: Any, dialect: Any) -> exp.ColumnDef:
+def _column_def(column: Any, dialect: Any, table: str) -> exp.ColumnDef:
     if column.ddl is not None and dialect.NAME == "sqlite":
         # A __mapping__ override is the user's own (SQLite) DDL for this column: kept verbatim.
         return exp.ColumnDef(this=ident(column.column), kind=exp.Var(this=column.ddl))
@@ -47,23 +65,29 @@ def _column_def(column: Any, dialect: Any) -> exp.ColumnDef:
                 default.set("this", exp.Literal.string(default.this.name))
         return parsed.this.expressions[0]  # type: ignore[no-any-return]
     constraints = []
-    if column.primary_key and column.python_type is int and dialect.NAME in _IDENTITY:
+    serial = column.primary_key and isinstance(column.type, IntType)
+    if serial and dialect.NAME in _IDENTITY:
         # SQLite's INTEGER PRIMARY KEY numbers rows by itself; elsewhere the key must be
         # declared as generated, or inserting a new record (primary key None) would fail.
         constraints.append(exp.ColumnConstraint(kind=_IDENTITY[dialect.NAME]()))
+    elif serial and dialect.NAME == "duckdb":
+        # DuckDB has no identity columns: a sequence (created with the table) numbers them.
+        constraints.append(exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(
+            this=exp.Anonymous(this="nextval", expressions=[
+                exp.Literal.string(sequence_name(table, column.column))]))))
     if column.primary_key:
         constraints.append(exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint()))
     elif not column.nullable:
         constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
     if column.unique and not column.primary_key:
         constraints.append(exp.ColumnConstraint(kind=exp.UniqueColumnConstraint()))
-    if column.default is not PydanticUndefined and column.default is not None:
-        literal = _literal(column.default.value if hasattr(column.default, "value") else column.default)
-        if literal is not None:
-            constraints.append(exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(this=literal)))
+    literal = _literal(column, dialect)
+    if literal is not None:
+        constraints.append(exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(this=literal)))
     return exp.ColumnDef(
         this=ident(column.column),
-        kind=exp.DataType.build(column.sql_type, dialect=dialect.SQLGLOT),
+        # The type's own name for this dialect, verbatim (sqlglot would rename some on SQLite).
+        kind=exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=column.type.ddl(dialect.NAME)),
         constraints=constraints,
     )
 
@@ -75,10 +99,16 @@ def create_table_statements(model: Any, dialect_name: str = "sqlite",
     info = model.__aq__
     schema = exp.Schema(
         this=table_exp(info.table),
-        expressions=[_column_def(c, dialect) for c in info.columns],
+        expressions=[_column_def(c, dialect, info.table) for c in info.columns],
     )
     create = exp.Create(this=schema, kind="TABLE", exists=if_not_exists)
-    statements = [create.sql(dialect=dialect.SQLGLOT)]
+    statements = []
+    pk = info.pk
+    if dialect.NAME == "duckdb" and pk is not None and pk.ddl is None and isinstance(pk.type, IntType):
+        statements.append(exp.Create(
+            this=exp.Table(this=ident(sequence_name(info.table, pk.column))),
+            kind="SEQUENCE", exists=if_not_exists).sql(dialect=dialect.SQLGLOT))
+    statements.append(create.sql(dialect=dialect.SQLGLOT))
     for column in info.columns:
         if column.index and not column.unique and not column.primary_key:
             index = exp.Create(
