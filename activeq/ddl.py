@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 from typing import Any
 
@@ -34,6 +35,8 @@ def _literal(column: Any, dialect: Any) -> exp.Expression | None:
         return exp.Literal.number(stored)
     if isinstance(stored, str):
         return exp.Literal.string(stored)
+    if isinstance(stored, decimal.Decimal) and stored.is_finite():
+        return exp.Literal.number(str(stored))
     return None
 
 

@@ -9,11 +9,12 @@ import typing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 
+import annotated_types
 import pydantic
 from pydantic._internal._decorators import PydanticDescriptorProxy
 from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.fields import FieldInfo, ModelPrivateAttr
-from pydantic_core import PydanticUndefined, SchemaValidator
+from pydantic_core import PydanticUndefined
 
 from .ast import ColumnRef, Compare, JsonColumn, Param
 from .columns import ColumnSet
@@ -308,54 +309,27 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
     _MODELS[cls.__name__] = cls
 
 
+_INT64 = annotated_types.Interval(ge=INT64_MIN, le=INT64_MAX)
+
+
 def _bound_integers(cls: Any, columns: list[Column]) -> None:
     """Integer columns hold 64 bits: bound their validation so a larger int is refused.
 
-    The bounds go into the model's own core schema (and validator), so every path that
-    validates a row (constructor, save, insert_many, update_many, update) refuses an int
-    beyond 64 bits with a ValidationError naming the field, before anything is written.
+    The bounds join the fields' own constraints and the model is rebuilt once, so every path
+    that validates (constructor, save, insert_many, update_many, update) refuses an int beyond
+    64 bits with a ValidationError naming the field, before anything is written.
     """
-    ints = {c.name for c in columns if isinstance(c.type, IntType)}
-    if not ints or not getattr(cls, "__pydantic_complete__", False):
-        return
-    schema = cls.__pydantic_core_schema__
-    found = _model_fields_schema(schema)
-    if found is None:
-        return
-    fields, config = found
+    if not getattr(cls, "__pydantic_complete__", False):
+        return  # a model with unresolved forward references is bounded by pydantic later, not here
     changed = False
-    for name in ints:
-        field = fields.get(name)
-        if field is not None:
-            changed |= _bound_int_schema(field)
+    for column in columns:
+        if isinstance(column.type, IntType):
+            metadata = cls.model_fields[column.name].metadata
+            if _INT64 not in metadata:
+                metadata.append(_INT64)
+                changed = True
     if changed:
-        type.__setattr__(cls, "__pydantic_validator__", SchemaValidator(schema, config))
-
-
-def _model_fields_schema(schema: Any) -> tuple[dict[str, Any], Any] | None:
-    if schema.get("type") == "definitions":
-        ref = schema["schema"].get("schema_ref")
-        inner = schema["schema"]
-        if inner.get("type") == "definition-ref":
-            inner = next((d for d in schema["definitions"] if d.get("ref") == ref), {})
-        schema = inner
-    if schema.get("type") != "model" or schema.get("schema", {}).get("type") != "model-fields":
-        return None
-    return schema["schema"]["fields"], schema.get("config")
-
-
-def _bound_int_schema(node: Any) -> bool:
-    """Tighten the int schema inside a field schema to 64 bits; whether one was found."""
-    while isinstance(node, dict):
-        kind = node.get("type")
-        if kind == "int":
-            if node.get("ge", INT64_MIN) < INT64_MIN or "ge" not in node:
-                node["ge"] = max(node.get("ge", INT64_MIN), INT64_MIN)
-            if node.get("le", INT64_MAX) > INT64_MAX or "le" not in node:
-                node["le"] = min(node.get("le", INT64_MAX), INT64_MAX)
-            return True
-        node = node.get("schema")
-    return False
+        cls.model_rebuild(force=True)
 
 
 _MODELS: dict[str, Any] = {}
