@@ -30,9 +30,11 @@ from .errors import (
     OperationalError,
     RelationError,
     RelationNotLoadedError,
+    SerializationError,
     UnsupportedError,
     ValidationError,
 )
+from .expressions import case, cast, text
 from .model import ActiveRecord, Field
 from .monitor import Plan, Timing
 from .paging import CursorPage, Page
@@ -79,14 +81,18 @@ __all__ = [
     "RelationNotLoadedError",
     "RetryPolicy",
     "Row",
+    "SerializationError",
     "Timing",
     "UnsupportedError",
     "ValidationError",
     "belongs_to",
+    "case",
+    "cast",
     "exists",
     "extract",
     "func",
     "has_many",
     "has_one",
     "many_to_many",
+    "text",
 ]

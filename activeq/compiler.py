@@ -17,11 +17,15 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+from sqlglot.errors import UnsupportedError as SqlglotUnsupported
 
 from . import ast as a
+from . import expressions as x
 from . import types as t
 from .dialects import get as get_dialect
 from .errors import CompileError, UnsupportedError, ValidationError
+from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function
 from .values import NO_FORM, stored_form
 
 __all__ = ["Compiled", "Compiler", "compiler"]
@@ -534,7 +538,7 @@ def lower_func(node: a.Func, lw: Lowering) -> exp.Expression:
             return build(args)
         except IndexError:
             raise CompileError(f"{node.name}() needs an argument") from None
-    return exp.Anonymous(this=node.name, expressions=args)
+    return build_function(node.name, args, lw.dialect.NAME)
 
 
 def lower_alias(node: a.Alias, lw: Lowering) -> exp.Expression:
@@ -715,6 +719,98 @@ def _excluded_set(column: str, dialect: Any) -> exp.Expression:
     return exp.EQ(this=exp.Column(this=ident(column)), expression=value)
 
 
+# --- CASE, CAST, raw fragments, keywords and windows ------------------------------------------
+
+
+def lower_case(node: x.Case, lw: Lowering) -> exp.Expression:
+    ifs = [exp.If(this=lw.lower(cond), true=lw.lower(value)) for cond, value in node.whens]
+    default = None if node.else_ is None else lw.lower(node.else_)
+    return exp.Case(ifs=ifs, default=default)
+
+
+#: SQL type per dialect for each ``cast()`` target; None = spelled by ``_CAST_FUNCTIONS``.
+_CAST_TYPES: dict[str, dict[str, str | None]] = {
+    "sqlite": {"int": "INTEGER", "float": "REAL", "str": "TEXT", "decimal": "NUMERIC",
+               "date": None, "datetime": None, "bool": None},
+    "postgres": {"int": "BIGINT", "float": "DOUBLE PRECISION", "str": "TEXT",
+                 "decimal": "NUMERIC", "date": "DATE", "datetime": "TIMESTAMP", "bool": None},
+    # MySQL's DECIMAL alone means DECIMAL(10, 0): give it the widest scale instead.
+    "mysql": {"int": "SIGNED", "float": "DOUBLE", "str": "CHAR", "decimal": "DECIMAL(65, 30)",
+              "date": "DATE", "datetime": "DATETIME(6)", "bool": None},
+    # DuckDB's DECIMAL alone means DECIMAL(18, 3).
+    "duckdb": {"int": "BIGINT", "float": "DOUBLE", "str": "TEXT", "decimal": "DECIMAL(38, 10)",
+               "date": "DATE", "datetime": "TIMESTAMP", "bool": "BOOLEAN"},
+}
+
+
+def lower_cast(node: x.Cast, lw: Lowering) -> exp.Expression:
+    item = lw.lower(node.item)
+    name = lw.dialect.NAME
+    type_sql = _CAST_TYPES[name][node.type]
+    if type_sql is not None:
+        # SQLite's type names are spelled as written: sqlglot would map NUMERIC to REAL there.
+        to = (exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=type_sql) if name == "sqlite"
+              else exp.DataType.build(type_sql, dialect=lw.dialect.SQLGLOT))
+        return exp.Cast(this=item, to=to)
+    if node.type == "bool":
+        number = exp.Cast(this=item, to=exp.DataType.build(
+            _CAST_TYPES[name]["int"] if name != "postgres" else "INT", dialect=lw.dialect.SQLGLOT))
+        if name == "postgres":
+            # PostgreSQL casts only a 4-byte integer to boolean, not BIGINT or NUMERIC.
+            return exp.Cast(this=number, to=exp.DataType.build("BOOLEAN"))
+        # SQLite and MySQL have no boolean type: a number is true when it is not zero.
+        return exp.Paren(this=exp.NEQ(this=number, expression=exp.Literal.number(0)))
+    # SQLite's CAST(... AS DATE) would apply numeric affinity ('2024-05-01' -> 2024): its date
+    # functions give the canonical text forms instead.
+    return exp.Anonymous(this="DATE" if node.type == "date" else "DATETIME", expressions=[item])
+
+
+def lower_keyword(node: x.Keyword, lw: Lowering) -> exp.Expression:
+    return exp.Literal.string(node.word)
+
+
+def lower_text(node: x.Text, lw: Lowering) -> exp.Expression:
+    parts = node.parts
+    pieces = [parts[0]]
+    for part in parts[1:]:
+        pieces.append(lw.placeholder().name)
+        pieces.append(part)
+    return exp.Paren(this=exp.Var(this="".join(pieces)))
+
+
+def _frame_bound(value: int | None, unbounded_side: str) -> tuple[Any, str | None]:
+    if value is None:
+        return "UNBOUNDED", unbounded_side
+    if value == 0:
+        return "CURRENT ROW", None
+    return exp.Literal.number(abs(value)), "PRECEDING" if value < 0 else "FOLLOWING"
+
+
+def lower_window(node: a.Window, lw: Lowering) -> exp.Expression:
+    name = node.func.name
+    if name in NEEDS_ORDER and not node.order_by:
+        raise CompileError(
+            f"{name.lower()}() OVER (...) needs order_by on {lw.dialect.NAME}: without an "
+            "order its result is arbitrary")
+    func = lw.lower(node.func)
+    if name not in WINDOW_ONLY and not isinstance(func, exp.AggFunc):
+        raise CompileError(
+            f"{name.lower()}() is neither an aggregate nor a window function, so it cannot "
+            f"take OVER (...) on {lw.dialect.NAME}")
+    window = exp.Window(this=func)
+    if node.partition_by:
+        window.set("partition_by", [lw.lower(p) for p in node.partition_by])
+    if node.order_by:
+        window.set("order", exp.Order(expressions=[lower_ordering(o, lw) for o in node.order_by]))
+    if node.frame is not None:
+        kind, start, end = node.frame
+        start_value, start_side = _frame_bound(start, "PRECEDING")
+        end_value, end_side = _frame_bound(end, "FOLLOWING")
+        window.set("spec", exp.WindowSpec(kind=kind, start=start_value, start_side=start_side,
+                                          end=end_value, end_side=end_side))
+    return window
+
+
 LOWER: dict[type, Callable[[Any, Lowering], exp.Expression]] = {
     a.ColumnRef: lower_column,
     a.JsonColumn: lower_column,
@@ -737,6 +833,11 @@ LOWER: dict[type, Callable[[Any, Lowering], exp.Expression]] = {
     a.Ordering: lower_ordering,
     a.Exists: lower_exists,
     a.SubqueryExpr: lower_subquery,
+    a.Window: lower_window,
+    x.Case: lower_case,
+    x.Cast: lower_cast,
+    x.Keyword: lower_keyword,
+    x.Text: lower_text,
 }
 
 
@@ -790,7 +891,11 @@ class Compiler:
         lw = Lowering(dialect)
         kind = stmt.kind
         tree = STATEMENTS[kind](stmt, lw)
-        text = tree.sql(dialect=dialect.SQLGLOT, copy=False)
+        try:
+            text = tree.sql(dialect=dialect.SQLGLOT, copy=False,
+                            unsupported_level=ErrorLevel.RAISE)
+        except SqlglotUnsupported as e:
+            raise UnsupportedError(kind, dialect.NAME, str(e)) from None
         if dialect.PLACEHOLDER == "%s":
             # pyformat drivers (psycopg, PyMySQL) read every % as a marker: a literal % is %%.
             text = text.replace("%", "%%")

@@ -21,6 +21,7 @@ from .ast import (
     Ordering,
     Param,
     Star,
+    SubqueryExpr,
     Unbound,
     as_expr,
 )
@@ -296,6 +297,22 @@ class Query(Generic[M]):
         if ttl is not None and (type(ttl) not in (int, float) or ttl <= 0):
             raise ActiveqError(f"ttl must be a positive number of seconds or None, not {ttl!r}")
         return self._with("options", {**self._s["options"], "cache": True if ttl is None else ttl})
+
+    def scalar_subquery(self) -> Expr:
+        """This query as a single value inside another: in select, where or having.
+
+        The query should select one column and give at most one row.
+
+        >>> from activeq import ActiveRecord, Field, func
+        >>> class Score(ActiveRecord):
+        ...     __table_name__ = 'scores'
+        ...     id: int = Field(primary_key=True)
+        ...     points: int
+        >>> best = Score.query().select(func.max(Score.c.points)).scalar_subquery()
+        >>> Score.query().select('id').where(Score.c.points == best).to_sql()[0]
+        'SELECT "scores"."id" FROM "scores" WHERE "scores"."points" = (SELECT MAX("scores"."points") FROM "scores")'
+        """
+        return SubqueryExpr(self)
 
     # helpers -------------------------------------------------------------------------------
     def _column(self, item: Any) -> Expr:

@@ -58,6 +58,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError
 
 from . import ast as a
+from . import expressions as x
 from .errors import ColumnTypeError, ValidationError
 
 __all__ = [
@@ -1081,6 +1082,12 @@ class _UnscaledDecimal(SQLType):
 
 _UNSCALED = _UnscaledDecimal()
 
+#: The result type of ``cast(expr, T)`` for each target ``activeq.expressions.cast`` names.
+_CAST_TARGETS: dict[str, SQLType] = {
+    "int": INT, "float": FLOAT, "str": TEXT, "decimal": _UNSCALED, "date": DATE,
+    "datetime": DATETIME, "bool": BOOL,
+}
+
 
 # expression types ----------------------------------------------------------------------------
 def _func_type(node: a.Func) -> SQLType | None:
@@ -1135,6 +1142,40 @@ def _subquery_type(node: Any) -> SQLType | None:
     return None
 
 
+def _cast_type(node: x.Cast) -> SQLType | None:
+    return _CAST_TARGETS.get(node.type)
+
+
+def _case_type(node: x.Case) -> SQLType | None:
+    for _, value in node.whens:
+        found = expr_type(value)
+        if found is not None:
+            return found
+    return None if node.else_ is None else expr_type(node.else_)
+
+
+def _json_value_type(node: a.JsonPath) -> SQLType | None:
+    return None if node.kind is not None else _JSON_VALUE
+
+
+class _JsonValue(SQLType):
+    """The value at a JSON path: SQLite's json_extract gives SQL values, others JSON text."""
+
+    name = "JSON value"
+    json = True
+
+    def ddl(self, dialect: str) -> str:
+        return JSONType.ddl(self, dialect)  # type: ignore[arg-type]
+
+    def _result(self, dialect: str) -> Converter | None:
+        if dialect in ("sqlite", "postgres"):
+            return None
+        loads = json.loads
+        return lambda v: v if v is None else loads(v)
+
+
+_JSON_VALUE = _JsonValue()
+
 EXPR_TYPES: dict[type, Callable[[Any], SQLType | None]] = {
     a.ColumnRef: lambda n: n.type,
     a.Alias: lambda n: expr_type(n.item),
@@ -1150,6 +1191,10 @@ EXPR_TYPES: dict[type, Callable[[Any], SQLType | None]] = {
     a.Between: lambda n: BOOL,
     a.Exists: lambda n: BOOL,
     a.SubqueryExpr: _subquery_type,
+    a.JsonPath: _json_value_type,
+    a.Extract: lambda n: INT,
+    x.Cast: _cast_type,
+    x.Case: _case_type,
 }
 """How each node class gets its result type; nodes not listed have none (values as fetched)."""
 

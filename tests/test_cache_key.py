@@ -7,15 +7,14 @@ here and a lowering handler in the compiler.
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
 from helpers import Doc, Order, Reserved, User
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activeq import BindParam, UnsupportedError, exists, extract, func
+from activeq import BindParam, UnsupportedError, case, cast, exists, extract, func, text
 from activeq import ast as a
+from activeq import expressions as x
 from activeq.compiler import LOWER, Compiler, compiler
 from activeq.query import Delete, Insert, Update
 
@@ -110,6 +109,56 @@ DIFFERENT = {
         Update.build(Q().where(U.id == 1), {"name": "x"}, False),
         Delete.build(Q().where(U.id == 1), False),
     ),
+    "case branches": (
+        Q().select(case((U.age > 1, "a"), else_="b")),
+        Q().select(case((U.age > 1, "a"), (U.age > 2, "c"), else_="b")),
+    ),
+    "case with vs without else": (
+        Q().select(case((U.age > 1, "a"), else_="b")),
+        Q().select(case((U.age > 1, "a"))),
+    ),
+    "case value vs column": (
+        Q().select(case((U.age > 1, "a"))),
+        Q().select(case((U.age > 1, U.name))),
+    ),
+    "cast type": (Q().select(cast(U.age, str)), Q().select(cast(U.age, float))),
+    "cast vs plain": (Q().select(cast(U.age, int)), Q().select(U.age)),
+    "date unit": (
+        Q().select(func.date_trunc("month", U.name)),
+        Q().select(func.date_trunc("year", U.name)),
+    ),
+    "text fragment": (
+        Q().where(text("age > :n", n=1)),
+        Q().where(text("age < :n", n=1)),
+    ),
+    "text marker position": (
+        Q().where(text("age > :n + 1", n=1)),
+        Q().where(text("age > 1 + :n", n=1)),
+    ),
+    "window partition": (
+        Q().select(func.row_number().over(partition_by=U.status, order_by=U.id)),
+        Q().select(func.row_number().over(order_by=U.id)),
+    ),
+    "window order": (
+        Q().select(func.row_number().over(order_by=U.id)),
+        Q().select(func.row_number().over(order_by=U.id.desc())),
+    ),
+    "window frame rows vs range": (
+        Q().select(func.sum(U.age).over(order_by=U.id, rows=(None, 0))),
+        Q().select(func.sum(U.age).over(order_by=U.id, range_=(None, 0))),
+    ),
+    "window frame bounds": (
+        Q().select(func.sum(U.age).over(order_by=U.id, rows=(-1, 0))),
+        Q().select(func.sum(U.age).over(order_by=U.id, rows=(-2, 0))),
+    ),
+    "window vs aggregate": (
+        Q().select(func.sum(U.age).over()),
+        Q().select(func.sum(U.age)),
+    ),
+    "scalar subquery content": (
+        Q().where(U.age == Order.query().select(func.max(O.total)).scalar_subquery()),
+        Q().where(U.age == Order.query().select(func.min(O.total)).scalar_subquery()),
+    ),
 }
 
 
@@ -155,6 +204,7 @@ numbers = st.one_of(
     st.floats(allow_nan=False),
 )
 int64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+scalars = st.one_of(numbers, st.text(max_size=20), st.booleans())
 
 
 @settings(max_examples=60, deadline=None)
@@ -207,6 +257,29 @@ def test_write_statements_with_random_values_share_a_shape(v1, v2, k1, k2, t1, t
     assert d1.key == d2.key and _sql(d1) == _sql(d2)
 
 
+@settings(max_examples=60, deadline=None)
+@given(v1=numbers, v2=numbers, w1=scalars, w2=scalars, n1=st.integers(), n2=st.integers())
+def test_expression_nodes_with_random_values_share_a_shape(v1, v2, w1, w2, n1, n2):
+    def build(v, w, n):
+        return (
+            Q()
+            .select(
+                case((U.age > v, w), else_=v).as_("c"),
+                cast(v, str),
+                func.date_trunc("day", U.name),
+                func.lag(U.age, n).over(partition_by=U.age + v, order_by=U.id, rows=(-2, 0)),
+            )
+            .where(text("age > :a AND name <> :b", a=v, b=w))
+            .where(U.age == Order.query().select(func.max(O.total)).where(O.id > n).scalar_subquery())
+        )
+
+    q1, q2 = build(v1, w1, n1), build(v2, w2, n2)
+    assert q1.key == q2.key and hash(q1.key) == hash(q2.key)
+    for dialect in ("sqlite", "postgres", "mysql", "duckdb"):
+        assert q1.to_sql(dialect)[0] == q2.to_sql(dialect)[0]
+    assert q1.params == (v1, w1, v1, v1, n1, v1, v1, w1, n1)
+
+
 def test_in_list_length_is_not_part_of_the_shape():
     keys = {Q().where(U.id.is_in(range(n))).key for n in (0, 1, 2, 1000)}
     assert len(keys) == 1
@@ -232,28 +305,40 @@ FIXTURES: dict[type, a.Node] = {
     a.Alias: U.name.as_("n"),
     a.Ordering: U.id.desc(),
     a.Exists: exists(Order.query()),
-    a.SubqueryExpr: a.SubqueryExpr(Order.query().select(func.count())),
+    a.SubqueryExpr: Order.query().select(func.count()).scalar_subquery(),
+    a.Window: func.row_number().over(partition_by=U.status, order_by=U.id, rows=(None, 0)),
     a.JsonColumn: Doc.c.meta,
     a.JsonPath: Doc.c.meta["a"]["b"],
     a.Extract: extract("dow", Doc.c.created_at),
+    x.Case: case((U.age > 1, "a"), else_=U.name),
+    x.Cast: cast(U.age, str),
+    x.Keyword: x.Keyword("month"),
+    x.Text: text("length(name) > :n", n=3),
 }
+
+#: Every node class, wherever activeq defines it.
+ALL_NODE_TYPES = set(a.NODE_TYPES) | set(x.EXPRESSION_NODES)
 
 
 def _defined_node_classes() -> set[type]:
-    return {
-        obj
-        for _, obj in inspect.getmembers(a, inspect.isclass)
-        if issubclass(obj, a.Node) and obj.__module__ == a.__name__ and obj not in (a.Node, a.Expr)
-    }
+    found = set()
+    todo = [a.Node]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("activeq.") and sub not in (a.Node, a.Expr):
+                found.add(sub)
+    return found
 
 
-def test_node_types_lists_every_node_class_of_the_ast_module():
-    assert set(a.NODE_TYPES) == _defined_node_classes()
+def test_node_type_lists_name_every_node_class_activeq_defines():
+    assert ALL_NODE_TYPES == _defined_node_classes()
 
 
 def test_every_node_type_has_a_fixture_and_a_lowering_handler():
-    assert set(FIXTURES) == set(a.NODE_TYPES)
-    assert set(a.NODE_TYPES) <= set(LOWER)
+    assert set(FIXTURES) == ALL_NODE_TYPES
+    assert ALL_NODE_TYPES <= set(LOWER)
     for cls, node in FIXTURES.items():
         assert type(node) is cls
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import Order, User
 
-from activeq import BindParam, exists, func
+from activeq import BindParam, case, cast, exists, func, text
 from activeq import ast as a
 
 U = User.c
@@ -37,6 +37,13 @@ DERIVATIONS = {
     "options": lambda q: q.options(fetch_mode="raise"),
     "fetch_mode": lambda q: q.fetch_mode("peers"),
     "includes": lambda q: q.includes("orders"),
+    "select_window_case_cast": lambda q: q.select(
+        func.row_number().over(order_by=U.id), case((U.age > 1, "a"), else_="b"), cast(U.age, str)
+    ),
+    "where_text": lambda q: q.where(text("age > :n", n=3)),
+    "where_scalar_subquery": lambda q: q.where(
+        U.age < Order.query().select(func.max(O.total)).scalar_subquery()
+    ),
 }
 
 
@@ -111,7 +118,31 @@ NODES = [
     U.id.desc(),
     exists(Order.query()),
     a.SubqueryExpr(Order.query().select(func.count())),
+    func.sum(U.age).over(partition_by=U.status, order_by=U.id, rows=(None, 0)),
+    case((U.age > 1, "a"), else_="b"),
+    cast(U.age, str),
+    func.date_trunc("month", U.name).args[0],
+    text("age > :n", n=1),
 ]
+
+
+def test_scalar_subquery_leaves_the_query_unchanged():
+    q = Order.query().select(func.max(O.total)).where(O.user_id == 3)
+    before = snapshot(q)
+    sub = q.scalar_subquery()
+    assert snapshot(q) == before
+    assert sub.query is q
+    assert q.scalar_subquery() is not sub
+
+
+def test_over_builds_a_new_node_and_leaves_the_function_unchanged():
+    f = func.sum(U.age)
+    key, params = f.key, f.params
+    w1 = f.over(order_by=U.id)
+    w2 = f.over(partition_by=U.status)
+    assert (f.key, f.params) == (key, params)
+    assert w1 is not w2 and w1.func is f and w2.func is f
+    assert w1.key != w2.key
 
 
 @pytest.mark.parametrize("node", NODES, ids=lambda n: type(n).__name__)

@@ -19,6 +19,7 @@ from activeq import (
     Database,
     Field,
     ValidationError,
+    cast,
     func,
 )
 from activeq import types as t
@@ -32,7 +33,7 @@ class Tone(enum.IntEnum):
     HIGH = 2
 
 
-class Mood(str, enum.Enum):
+class Mood(enum.StrEnum):
     CALM = "calm"
     ANGRY = "angry"
 
@@ -228,6 +229,18 @@ def test_expression_results_come_back_in_python_types(tmp_path: Any) -> None:
     assert t.expr_type(func.count()) is t.INT
     assert t.expr_type(func.sum(Every.c.price)) is Every.c.price.type
     assert isinstance(t.expr_type(func.avg(Every.c.price)), t.FloatType)
+
+
+def test_cast_results_come_back_in_the_target_type(tmp_path: Any) -> None:
+    db = Database(str(tmp_path / "cast.db"))
+    db.bind(Every)
+    db.create_tables(Every)
+    Every.create(name="2024-05-17 10:30:00", ratio=2.5, count=1)
+    row = Every.query().select(cast(Every.c.ratio, Decimal), cast(Every.c.name, dt.date),
+                               cast(Every.c.name, dt.datetime), cast(Every.c.count, bool),
+                               cast(Every.c.ratio, int)).tuples()
+    assert row == [(Decimal("2.5"), dt.date(2024, 5, 17), dt.datetime(2024, 5, 17, 10, 30), True, 2)]
+    assert [type(v) for v in row[0]] == [Decimal, dt.date, dt.datetime, bool, int]
 
 
 def test_plain_columns_need_no_conversion() -> None:

@@ -38,7 +38,7 @@ class Level(enum.IntEnum):
     HIGH = 10
 
 
-class Shade(str, enum.Enum):
+class Shade(enum.StrEnum):
     DARK = "dark"
     LIGHT = "light"
     PALE = "pale"

@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 from dialect_cases import CASES
-from helpers import User, assert_sql, render
+from helpers import Order, User, assert_sql, render
+
+from activeq.ddl import create_table_statements
+from activeq.query import Insert
+
+psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (dev extra)")
 
 DIALECT = "postgres"
 
@@ -200,3 +205,55 @@ def test_in_list_binds_one_array_for_any_length():
         sql, params = User.query().select("id").where(User.c.id.is_in(values)).to_sql(DIALECT)
         assert sql == 'SELECT "users"."id" FROM "users" WHERE "users"."id" = ANY(%s)'
         assert params == [values]
+
+
+USERS = [
+    (1, "Ann", "ann@example.com", 30, "active"),
+    (2, "Bob", "bob@example.com", 40, "inactive"),
+    (3, "Cid", "cid@example.com", None, "active"),
+]
+ORDERS = [(1, 1, 10.0, "first"), (2, 1, 25.5, None), (3, 2, 7.25, "gift")]
+
+
+@pytest.fixture
+def pg(pg_conninfo):
+    """A connection to a fresh database on the real PostgreSQL server, with the test tables."""
+    with psycopg.connect(pg_conninfo, autocommit=True) as con:
+        for model in (User, Order):
+            for sql in create_table_statements(model, DIALECT):
+                con.execute(sql)
+        for model, rows in ((User, USERS), (Order, ORDERS)):
+            sql, _ = render(Insert(model, model.__aq__.names), DIALECT)
+            for row in rows:
+                con.execute(sql, list(row))
+        yield con
+
+
+def run_pg(con, name):
+    sql, params = render(CASES[name](), DIALECT)
+    return con.execute(sql, params).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("name", "rows"),
+    [
+        ("select_names", [(1, "Ann"), (2, "Bob"), (3, "Cid")]),
+        ("where_null", [(3,)]),
+        ("in_list", [(1,), (2,), (3,)]),
+        ("in_empty_list", []),
+        ("not_in_list", [(1,), (2,), (3,)]),
+        ("in_subquery", [(1,)]),
+        ("not_in_subquery", [(3,)]),
+        ("like_ilike", [(1,)]),
+        ("limit_offset", []),
+        ("offset_without_limit", []),
+        ("group_by_having", [("active", 2)]),
+        ("join", [("Ann", 1, 10.0), ("Ann", 2, 25.5), ("Bob", 3, 7.25)]),
+        ("left_join", [(3, None)]),
+        ("exists", [(1,), (2,)]),
+        ("not_exists", [(3,)]),
+        ("count", [(2,)]),
+    ],
+)
+def test_renderings_run_on_a_postgresql_server(pg, name, rows):
+    assert sorted(run_pg(pg, name), key=repr) == sorted(rows, key=repr)
