@@ -43,6 +43,7 @@ __all__ = [
     "Node",
     "Not",
     "Ordering",
+    "OutputColumn",
     "Param",
     "Star",
     "SubqueryExpr",
@@ -863,6 +864,22 @@ class Ordering(Node):
         return Ordering(self.item, self.desc, True)
 
 
+class OutputColumn(Expr):
+    """A column of the select list, by its output name or 1-based position.
+
+    What ``order_by("n")``, ``order_by("-n")`` and ``group_by(2)`` refer to when the name is
+    an alias of the select list (or the query is a set operation, whose columns have only
+    output names). Renders the quoted name, or the position as an ordinal.
+    """
+
+    __slots__ = ()
+    _fields = ("ref",)
+    ref: str | int
+
+    def __new__(cls, ref: str | int):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("out", ref), (), ref))
+
+
 class Exists(Expr):
     """``EXISTS (subquery)``."""
 
@@ -910,6 +927,6 @@ class Window(Expr):
 #: Every node class that may appear in a tree; the compiler has one handler per entry.
 NODE_TYPES: tuple[type[Node], ...] = (
     ColumnRef, JsonColumn, Param, BindParam, Star, Compare, Arith, BoolOp, Not, IsNull, InList,
-    InQuery, Like, Between, Func, Alias, Ordering, Exists, SubqueryExpr, Window, JsonPath,
-    Extract,
+    InQuery, Like, Between, Func, Alias, Ordering, OutputColumn, Exists, SubqueryExpr, Window,
+    JsonPath, Extract,
 )

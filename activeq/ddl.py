@@ -1,4 +1,4 @@
-"""CREATE TABLE / CREATE INDEX statements derived from a model, per dialect."""
+"""CREATE TABLE / CREATE INDEX / ALTER TABLE statements derived from a model, per dialect."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import sqlglot
 from pydantic_core import PydanticUndefined
 from sqlglot import exp
 
-from .compiler import ident, table_exp
+from .compiler import ident, model_table, table_exp
+from .constraints import ForeignKey, TableIndex, foreign_keys, index_name
 from .dialects import get as get_dialect
+from .errors import UnsupportedError
 from .types import IntType
 
-__all__ = ["create_table_statements", "drop_table_statement", "sequence_name"]
+__all__ = ["add_column_statement", "column_definition", "create_index_statement",
+           "create_table_statements", "drop_table_statement", "foreign_key_sql", "sequence_name"]
 
 
 def _literal(column: Any, dialect: Any) -> exp.Expression | None:
@@ -45,13 +48,31 @@ def sequence_name(table: str, column: str) -> str:
     return f"{table}_{column}_seq"
 
 
+def _sequence(info: Any) -> tuple[exp.Table, str] | None:
+    """DuckDB's sequence for the model's integer primary key: its table node and nextval name."""
+    pk = info.pk
+    if pk is None or pk.ddl is not None or not isinstance(pk.type, IntType):
+        return None
+    name = sequence_name(info.table, pk.column)
+    return table_exp(name, info.schema), name if info.schema is None else f"{info.schema}.{name}"
+
+
 _IDENTITY: dict[str, Any] = {
     "postgres": lambda: exp.GeneratedAsIdentityColumnConstraint(this=False),
     "mysql": exp.AutoIncrementColumnConstraint,
 }
 
 
-def _column_def(column: Any, dialect: Any, table: str) -> exp.ColumnDef:
+def column_definition(column: Any, dialect_name: str = "sqlite", info: Any = None) -> exp.ColumnDef:
+    """The column's definition (name, type, constraints) as ``create_tables`` emits it.
+
+    ``info`` (the model's ``__aq__``) names DuckDB's key sequence in the default of an integer
+    primary key; without it that default is left out.
+    """
+    return _column_def(column, get_dialect(dialect_name), info)
+
+
+def _column_def(column: Any, dialect: Any, info: Any = None) -> exp.ColumnDef:
     if column.ddl is not None and dialect.NAME == "sqlite":
         # A __mapping__ override is the user's own (SQLite) DDL for this column: kept verbatim.
         return exp.ColumnDef(this=ident(column.column), kind=exp.Var(this=column.ddl))
@@ -73,11 +94,12 @@ def _column_def(column: Any, dialect: Any, table: str) -> exp.ColumnDef:
         # SQLite's INTEGER PRIMARY KEY numbers rows by itself; elsewhere the key must be
         # declared as generated, or inserting a new record (primary key None) would fail.
         constraints.append(exp.ColumnConstraint(kind=_IDENTITY[dialect.NAME]()))
-    elif serial and dialect.NAME == "duckdb":
+    elif serial and dialect.NAME == "duckdb" and info is not None:
         # DuckDB has no identity columns: a sequence (created with the table) numbers them.
-        constraints.append(exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(
-            this=exp.Anonymous(this="nextval", expressions=[
-                exp.Literal.string(sequence_name(table, column.column))]))))
+        sequence = _sequence(info)
+        if sequence is not None:
+            constraints.append(exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(
+                this=exp.Anonymous(this="nextval", expressions=[exp.Literal.string(sequence[1])]))))
     if column.primary_key:
         constraints.append(exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint()))
     elif not column.nullable:
@@ -97,39 +119,97 @@ def _column_def(column: Any, dialect: Any, table: str) -> exp.ColumnDef:
 
 def create_table_statements(model: Any, dialect_name: str = "sqlite",
                             if_not_exists: bool = True) -> list[str]:
-    """The CREATE TABLE statement and one CREATE INDEX per indexed column."""
+    """The CREATE TABLE statement (with its foreign keys and composite uniques), then one
+    CREATE INDEX per index the model declares."""
     dialect = get_dialect(dialect_name)
     info = model.__aq__
-    schema = exp.Schema(
-        this=table_exp(info.table),
-        expressions=[_column_def(c, dialect, info.table) for c in info.columns],
+    definitions: list[exp.Expression] = [_column_def(c, dialect, info) for c in info.columns]
+    definitions.extend(_foreign_key(fk, dialect) for fk in foreign_keys(model))
+    definitions.extend(
+        exp.UniqueColumnConstraint(this=exp.Schema(expressions=[ident(c) for c in index.columns]))
+        for index in info.indexes if index.unique
     )
+    schema = exp.Schema(this=model_table(info), expressions=definitions)
     create = exp.Create(this=schema, kind="TABLE", exists=if_not_exists)
     statements = []
-    pk = info.pk
-    if dialect.NAME == "duckdb" and pk is not None and pk.ddl is None and isinstance(pk.type, IntType):
-        statements.append(exp.Create(
-            this=exp.Table(this=ident(sequence_name(info.table, pk.column))),
-            kind="SEQUENCE", exists=if_not_exists).sql(dialect=dialect.SQLGLOT))
+    sequence = _sequence(info) if dialect.NAME == "duckdb" else None
+    if sequence is not None:
+        statements.append(exp.Create(this=sequence[0], kind="SEQUENCE", exists=if_not_exists)
+                          .sql(dialect=dialect.SQLGLOT))
     statements.append(create.sql(dialect=dialect.SQLGLOT))
-    for column in info.columns:
-        if column.index and not column.unique and not column.primary_key:
-            index = exp.Create(
-                this=exp.Index(
-                    this=ident(f"idx_{info.table}_{column.column}"),
-                    table=table_exp(info.table),
-                    params=exp.IndexParameters(columns=[exp.Ordered(this=exp.Column(this=ident(column.column)), nulls_first=dialect.NULLS_ARE == "small")]),
-                ),
-                kind="INDEX",
-                exists=if_not_exists,
-            )
-            statements.append(index.sql(dialect=dialect.SQLGLOT))
+    indexes = [
+        TableIndex(index_name("idx", info.table, (c.column,)), (c.column,), False)
+        for c in info.columns if c.index and not c.unique and not c.primary_key
+    ]
+    indexes.extend(index for index in info.indexes if not index.unique)
+    statements.extend(create_index_statement(info.table, index, dialect_name, if_not_exists,
+                                             schema=info.schema)
+                      for index in indexes)
     return statements
+
+
+def create_index_statement(table: str, index: TableIndex, dialect_name: str = "sqlite",
+                           if_not_exists: bool = True, schema: str | None = None) -> str:
+    """CREATE [UNIQUE] INDEX for one index of ``table`` (in ``schema``, when given)."""
+    dialect = get_dialect(dialect_name)
+    nulls_first = dialect.NULLS_ARE == "small"
+    name: exp.Expression = ident(index.name)
+    target = table_exp(table, schema)
+    if schema is not None and dialect.NAME == "sqlite":
+        # SQLite puts an index in its table's schema by naming the index, not the table.
+        name = exp.Dot(this=ident(schema), expression=name)
+        target = table_exp(table)
+    create = exp.Create(
+        this=exp.Index(
+            this=name,
+            table=target,
+            params=exp.IndexParameters(columns=[
+                exp.Ordered(this=exp.Column(this=ident(c)), nulls_first=nulls_first)
+                for c in index.columns
+            ]),
+        ),
+        kind="INDEX",
+        unique=index.unique,
+        exists=if_not_exists,
+    )
+    return create.sql(dialect=dialect.SQLGLOT)
+
+
+def add_column_statement(model: Any, name: str, dialect_name: str = "sqlite") -> str:
+    """ALTER TABLE ... ADD COLUMN for the model field ``name``, as ``create_tables`` defines it."""
+    dialect = get_dialect(dialect_name)
+    info = model.__aq__
+    alter = exp.Alter(this=model_table(info), kind="TABLE",
+                      actions=[_column_def(info.by_name[name], dialect, info)])
+    return alter.sql(dialect=dialect.SQLGLOT)
+
+
+def foreign_key_sql(fk: ForeignKey, dialect_name: str = "sqlite") -> str:
+    """The FOREIGN KEY clause of ``fk`` as it appears in CREATE TABLE (for messages)."""
+    dialect = get_dialect(dialect_name)
+    return _foreign_key(fk, dialect).sql(dialect=dialect.SQLGLOT)
+
+
+def _foreign_key(fk: ForeignKey, dialect: Any) -> exp.ForeignKey:
+    if fk.on_delete not in dialect.FOREIGN_KEY_ACTIONS:
+        allowed = " or ".join(repr(a) for a in dialect.FOREIGN_KEY_ACTIONS)
+        raise UnsupportedError(
+            f"FOREIGN KEY ... ON DELETE {fk.on_delete.upper()}", dialect.NAME,
+            f"the foreign key {fk.column} -> {fk.table}.{fk.target_column} can only use "
+            f"on_delete={allowed} there")
+    # The action is one of a fixed set of keywords (checked when declared), never user text.
+    return exp.ForeignKey(
+        expressions=[ident(fk.column)],
+        reference=exp.Reference(
+            this=exp.Schema(this=table_exp(fk.table), expressions=[ident(fk.target_column)]),
+            options=[f"ON DELETE {fk.on_delete.upper()}"],
+        ),
+    )
 
 
 def drop_table_statement(model: Any, dialect_name: str = "sqlite", if_exists: bool = True) -> str:
     """DROP TABLE for the model's table."""
     dialect = get_dialect(dialect_name)
-    return exp.Drop(tables=[table_exp(model.__aq__.table)], kind="TABLE", exists=if_exists).sql(
+    return exp.Drop(tables=[model_table(model.__aq__)], kind="TABLE", exists=if_exists).sql(
         dialect=dialect.SQLGLOT
     )

@@ -19,6 +19,7 @@ __all__ = [
     "OperationalError",
     "RelationError",
     "RelationNotLoadedError",
+    "SchemaError",
     "SerializationError",
     "UnsupportedError",
     "ValidationError",
@@ -50,6 +51,19 @@ class ColumnTypeError(ActiveqError, TypeError):
 
 class RelationError(ActiveqError):
     """A relation declaration is invalid: unknown target model or a column that does not exist."""
+
+
+class SchemaError(ActiveqError):
+    """A model's declared table shape is invalid, or its table in the database differs from it.
+
+    Attributes:
+        differences: the ``activeq.schema`` difference records behind the error (empty when
+            the declaration itself is at fault).
+    """
+
+    def __init__(self, message: str, differences: Any = ()) -> None:
+        super().__init__(message)
+        self.differences = list(differences)
 
 
 class RelationNotLoadedError(ActiveqError):

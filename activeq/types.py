@@ -62,6 +62,7 @@ from . import expressions as x
 from .errors import ColumnTypeError, ValidationError
 
 __all__ = [
+    "ANY",
     "AWARE_DATETIME",
     "BOOL",
     "BYTES",
@@ -897,6 +898,23 @@ class JSONType(SQLType):
     def check(self, value: Any, column: Any) -> Any:
         self.dumps(value)
         return value
+
+
+class AnyType(SQLType):
+    """An expression of unknown type (a computed column of a derived table): values pass as
+    they come, compared and combined without a check."""
+
+    name = "any"
+    accepts = frozenset((int, float, str, bool, bytes))
+
+    def ddl(self, dialect: str) -> str:
+        return "TEXT"
+
+    def arith_operand(self, op: str, value: Any, column: Any) -> Any:
+        return value
+
+
+ANY = AnyType()
 
 
 class OpaqueType(SQLType):

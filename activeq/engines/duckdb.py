@@ -452,7 +452,8 @@ class DuckdbEngine(Engine):
         url: ``duckdb:///path.duckdb``, ``duckdb://:memory:``, or a path.
         read_only: open the file read-only (several processes may do so at once).
         config: DuckDB configuration options (``threads``, ``memory_limit``, ...).
-        on_connect: called with every new DuckDB connection.
+        on_connect: called once with the database's first connection; the functions and
+            settings made there are shared by every connection of a DuckDB database.
 
     >>> engine = DuckdbEngine.open("duckdb://:memory:")
     >>> conn = engine.connect()
@@ -483,14 +484,14 @@ class DuckdbEngine(Engine):
         except duckdb.Error as e:
             error = translate(e)
             raise type(error)(f"cannot open DuckDB database {engine.path!r}: {e}") from e
+        if engine.on_connect is not None:
+            engine.on_connect(engine._db)
         return engine
 
     def connect(self) -> DuckdbConnection:
         if self._db is None:
             raise OperationalError(f"the DuckDB engine for {self.path!r} is closed")
         raw = self._db.cursor()
-        if self.on_connect is not None:
-            self.on_connect(raw)
         return DuckdbConnection(raw, self._commits)
 
     def close(self) -> None:

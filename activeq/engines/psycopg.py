@@ -21,8 +21,10 @@ check, which would cost as much as many of the reads a cache saves.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import select
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -56,6 +58,7 @@ from .base import (
     quote_identifier,
     transaction_sql,
 )
+from .urls import password_in, redact
 
 __all__ = [
     "AsyncPsycopgConnection",
@@ -139,7 +142,11 @@ class _Target:
         try:
             params = conninfo_to_dict(url)
         except psycopg.Error as e:
-            raise OperationalError(f"not a PostgreSQL URL: {_without_password(url)}: {e}") from None
+            # The driver's message may quote any part of the string, the password included.
+            text = str(e).strip()
+            for secret in password_in(url):
+                text = text.replace(secret, "***")
+            raise OperationalError(f"not a PostgreSQL URL: {redact(url)}: {text}") from None
         if connect_timeout is not None and "connect_timeout" not in params:
             params["connect_timeout"] = max(1, int(connect_timeout))
         self.conninfo = make_conninfo("", **params)
@@ -159,17 +166,6 @@ class _Target:
             f"cannot connect to PostgreSQL at {self.host}:{self.port} "
             f"(database {self.dbname!r}, user {self.user!r}): {text}",
             sqlstate=getattr(error, "sqlstate", None))
-
-
-def _without_password(url: str) -> str:
-    if "@" not in url:
-        return url
-    head, _, tail = url.rpartition("@")
-    scheme, sep, auth = head.partition("://")
-    if not sep:
-        return "***@" + tail
-    user = auth.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}" if ":" in auth else url
 
 
 def _conninfo_of(raw: Any) -> str:
@@ -488,6 +484,7 @@ class PsycopgEngine(Engine):
         self.on_connect = on_connect
         self._spare: PsycopgConnection | None = None
         self._pool: psycopg_pool.ConnectionPool[Any] | None = None
+        self._pool_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, **options: Any) -> PsycopgEngine:
@@ -514,10 +511,13 @@ class PsycopgEngine(Engine):
         left open is rolled back."""
         pool = self._pool
         if pool is None:
-            pool = self._pool = psycopg_pool.ConnectionPool(
-                self._target.conninfo, min_size=1, max_size=self.pool_size,
-                kwargs={"autocommit": True}, configure=self.on_connect,
-                timeout=self.pool_timeout, name="activeq", open=True)
+            with self._pool_lock:
+                pool = self._pool
+                if pool is None:
+                    pool = self._pool = psycopg_pool.ConnectionPool(
+                        self._target.conninfo, min_size=1, max_size=self.pool_size,
+                        kwargs={"autocommit": True}, configure=self.on_connect,
+                        timeout=self.pool_timeout, name="activeq", open=True)
         try:
             raw = pool.getconn()
         except psycopg_pool.PoolTimeout as e:
@@ -745,6 +745,7 @@ class AsyncPsycopgEngine(AsyncEngine):
         self.on_connect = on_connect
         self._spare: AsyncPsycopgConnection | None = None
         self._pool: psycopg_pool.AsyncConnectionPool[Any] | None = None
+        self._pool_lock: asyncio.Lock | None = None  # made on the loop that first borrows
 
     @classmethod
     async def open(cls, url: str, **options: Any) -> AsyncPsycopgEngine:
@@ -768,20 +769,7 @@ class AsyncPsycopgEngine(AsyncEngine):
     @asynccontextmanager
     async def borrow(self) -> AsyncIterator[AsyncPsycopgConnection]:
         """A pooled connection for the block (psycopg_pool's ``AsyncConnectionPool``)."""
-        pool = self._pool
-        if pool is None:
-            configure = self.on_connect
-
-            async def setup(raw: Any) -> None:
-                if configure is not None:
-                    await _maybe_await(configure(raw))
-
-            pool = psycopg_pool.AsyncConnectionPool(
-                self._target.conninfo, min_size=1, max_size=self.pool_size,
-                kwargs={"autocommit": True}, configure=setup, timeout=self.pool_timeout,
-                name="activeq", open=False)
-            await pool.open()
-            self._pool = pool
+        pool = self._pool or await self._open_pool()
         try:
             raw = await pool.getconn()
         except psycopg_pool.PoolTimeout as e:
@@ -796,6 +784,25 @@ class AsyncPsycopgEngine(AsyncEngine):
                     await conn.rollback()  # nothing a block left unfinished is committed
             finally:
                 await pool.putconn(raw)
+
+    async def _open_pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
+        if self._pool_lock is None:
+            self._pool_lock = asyncio.Lock()
+        async with self._pool_lock:
+            if self._pool is None:
+                configure = self.on_connect
+
+                async def setup(raw: Any) -> None:
+                    if configure is not None:
+                        await _maybe_await(configure(raw))
+
+                pool = psycopg_pool.AsyncConnectionPool(
+                    self._target.conninfo, min_size=1, max_size=self.pool_size,
+                    kwargs={"autocommit": True}, configure=setup, timeout=self.pool_timeout,
+                    name="activeq", open=False)
+                await pool.open()
+                self._pool = pool
+            return self._pool
 
     async def close(self) -> None:
         spare, self._spare = self._spare, None

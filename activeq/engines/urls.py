@@ -15,7 +15,8 @@ from typing import Any
 from ..errors import OperationalError
 from .base import AsyncEngine, Engine
 
-__all__ = ["dialect_of", "engine_for", "async_engine_for", "open_engine", "redact"]
+__all__ = ["async_engine_for", "dialect_of", "engine_for", "open_engine", "password_in",
+           "redact"]
 
 # scheme -> (dialect, module, engine class, async engine class or None, install hint)
 _SCHEMES: dict[str, tuple[str, str, str, str | None, str]] = {
@@ -27,8 +28,23 @@ _SCHEMES: dict[str, tuple[str, str, str, str | None, str]] = {
     "duckdb": ("duckdb", "duckdb", "DuckdbEngine", None, "activeq[duckdb]"),
 }
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-_PASSWORD = re.compile(r"(://[^:/?#@]*:)[^@/?#]*@")
-_PASSWORD_PARAM = re.compile(r"(password=)[^&\s]*", re.IGNORECASE)
+_PASSWORD = re.compile(r"(://[^:/?#@]*:)([^@/?#]*)@")
+_PASSWORD_PARAM = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)", re.IGNORECASE)
+
+
+def password_in(url: str) -> list[str]:
+    """The passwords written in a URL or libpq ``key=value`` string (to keep out of messages).
+
+    >>> password_in("postgresql://ann:s3cret@h/db"), password_in("host=h password='a b'")
+    (['s3cret'], ["'a b'", 'a b'])
+    """
+    found = [m.group(2) for m in _PASSWORD.finditer(url)]
+    for m in _PASSWORD_PARAM.finditer(url):
+        value = m.group(2)
+        found.append(value)
+        if value.startswith("'") and len(value) > 1:
+            found.append(value[1:-1])
+    return [p for p in found if p]
 
 
 def redact(url: str) -> str:

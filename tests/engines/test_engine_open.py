@@ -177,3 +177,45 @@ def test_activeq_imports_without_the_optional_drivers():
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.stdout == "ok\n", done.stderr
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql://ann:{PASSWORD} x@127.0.0.1/db",
+    f"postgresql://ann:{PASSWORD}@127.0.0.1/db?bogus=1",
+    f"host=127.0.0.1 password='{PASSWORD} x' bogus",
+])
+def test_malformed_postgres_url_is_refused_without_the_password(url):
+    with pytest.raises(OperationalError) as raised:
+        PsycopgEngine.open(url)
+    assert str(raised.value).startswith("not a PostgreSQL URL: ")
+    assert PASSWORD not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_duckdb_on_connect_runs_once_for_the_whole_database(tmp_path):
+    # DuckDB functions belong to the database: registering one twice would fail.
+    calls = []
+
+    def setup(raw):
+        calls.append(raw)
+        raw.create_function("twice", lambda x: 2 * x, ["BIGINT"], "BIGINT")
+
+    with open_engine(f"duckdb:///{tmp_path / 'f.duckdb'}", on_connect=setup) as engine:
+        a, b = engine.connect(), engine.connect()
+        assert a.fetch("SELECT twice(21)") == [(42,)] == b.fetch("SELECT twice(21)")
+        assert list(a.stream("SELECT twice(i) FROM range(3) t(i)", (), 2)) == \
+            [[(0,), (2,)], [(4,)]]
+    assert len(calls) == 1
+
+
+def test_sqlite_on_connect_runs_for_every_connection(tmp_path):
+    calls = []
+
+    def setup(raw):
+        calls.append(raw)
+        raw.create_scalar_function("twice", lambda x: 2 * x, 1)
+
+    with open_engine(str(tmp_path / "f.db"), on_connect=setup) as engine:
+        a, b = engine.connect(), engine.connect()
+        assert a.fetch("SELECT twice(21)") == [(42,)] == b.fetch("SELECT twice(21)")
+        assert calls == [a.raw, b.raw]
