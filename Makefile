@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 VENV_MIN := .venv-min
 
-.PHONY: install demo test test-deps-min bench lint examples clean redis-server
+.PHONY: install demo test test-deps-min bench lint examples clean redis-server postgresql
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,12 +18,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
 
-test: $(STAMP) redis-server
+test: $(STAMP) redis-server postgresql
 	$(BIN)/python -m pytest tests
 
 # The whole suite at the lowest versions of apsw, pydantic and sqlglot that pyproject.toml
 # allows, in a venv of its own (a few minutes: it installs everything afresh).
-test-deps-min: redis-server
+test-deps-min: redis-server postgresql
 	rm -rf $(VENV_MIN)
 	$(PY) -m venv $(VENV_MIN)
 	$(VENV_MIN)/bin/python -m pip install -q --upgrade pip
@@ -37,6 +37,14 @@ redis-server:
 	@command -v redis-server >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+
+# The PostgreSQL tests start their own server (initdb in a temporary folder, 127.0.0.1, a free
+# port, as an unprivileged user); install the server binaries when missing.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only --benchmark-json=bench/.results.json $(BENCH_ARGS)

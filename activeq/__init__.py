@@ -29,9 +29,12 @@ from .errors import (
     OperationalError,
     RelationError,
     RelationNotLoadedError,
+    SchemaError,
+    SerializationError,
     UnsupportedError,
     ValidationError,
 )
+from .expressions import case, cast, text
 from .model import ActiveRecord, Field
 from .monitor import Plan, Timing
 from .paging import CursorPage, Page
@@ -77,13 +80,18 @@ __all__ = [
     "RelationNotLoadedError",
     "RetryPolicy",
     "Row",
+    "SchemaError",
+    "SerializationError",
     "Timing",
     "UnsupportedError",
     "ValidationError",
     "belongs_to",
+    "case",
+    "cast",
     "exists",
     "func",
     "has_many",
     "has_one",
     "many_to_many",
+    "text",
 ]
