@@ -18,7 +18,7 @@ from activeq import (
     belongs_to,
     has_many,
 )
-from activeq.constraints import index_name
+from activeq.constraints import creation_order, index_name
 from activeq.ddl import create_table_statements
 
 try:
@@ -433,3 +433,17 @@ def test_long_index_names_are_shortened_without_colliding():
     two = index_name("idx", table, ("first_long_column_name", "second_long_column_namf"))
     assert len(one) == len(two) == 63 and one != two
     assert one.startswith("idx_a_table_with_a_rather_long_name_first_long")
+
+
+def test_creation_order_puts_referred_tables_first_and_keeps_the_rest():
+    assert creation_order([Item, Note, Shop, Ledger]) == [Shop, Item, Note, Ledger]
+    assert creation_order([Shop, Item]) == [Shop, Item]
+    assert creation_order([Depot, Item, Region]) == [Item, Region, Depot]
+
+    class Person(ActiveRecord):
+        __table_name__ = "people"
+        id: int = Field(primary_key=True)
+        boss_id: int | None = None
+        boss = belongs_to("Person", foreign_key="boss_id", on_delete="set null")
+
+    assert creation_order([Person, Shop]) == [Person, Shop]  # a self reference is no dependency

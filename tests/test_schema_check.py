@@ -154,6 +154,7 @@ def test_bind_through_a_base_class_does_not_check_every_model(db):
 
     db.bind(Base)
     assert Wide.__database__ is db
+    assert [d.model for d in db.check_schema()] == ["Wide"]  # what is bound to db, via Base
     assert [str(d) for d in db.check_schema(Wide)] == [
         'clients: column "extra" (Wide.extra) is missing; add it with: '
         'ALTER TABLE "clients" ADD COLUMN "extra" TEXT NOT NULL (SQLite adds a NOT NULL column '

@@ -8,6 +8,7 @@ its types in its own words.
 from __future__ import annotations
 
 from activeq import ActiveRecord, Field, belongs_to
+from activeq.constraints import creation_order
 from activeq.ddl import column_definition, create_table_statements
 from activeq.engines import Connection
 from activeq.schema import (
@@ -68,6 +69,14 @@ def _id_type(conn: Connection) -> str:
 def test_tables_made_from_the_models_have_no_differences(conn):
     _create(conn, Patron, Loan, Quoted)
     assert differences(conn.fetch, _dialect(conn), [Patron, Loan, Quoted]) == []
+
+
+def test_tables_are_created_after_the_tables_their_foreign_keys_refer_to(conn):
+    # PostgreSQL and DuckDB refuse a FOREIGN KEY to a table that does not exist yet.
+    ordered = creation_order([Loan, Quoted, Patron])
+    assert ordered == [Quoted, Patron, Loan]
+    _create(conn, *ordered)
+    assert differences(conn.fetch, _dialect(conn), ordered) == []
 
 
 def test_a_missing_table_is_named(conn):
