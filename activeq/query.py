@@ -31,6 +31,7 @@ from .compiler import Compiled, compiler, render_sql, to_sqlglot
 from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundError, ValidationError
 from .paramstyles import equality_pattern
 from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
+from .values import nan_error
 
 if TYPE_CHECKING:
     from .database import Database
@@ -984,6 +985,8 @@ class Update(_Statement):
                 except Exception as e:  # pydantic.ValidationError
                     raise ValidationError(f"invalid value for {model.__name__}.{name}: {e}",
                                           field=name, pydantic_error=e) from e
+                if isinstance(value, float) and value != value:
+                    raise nan_error(model, name)
             assignments.append((info.by_name[name], as_expr(value)))
         return cls(model, tuple(assignments), s["wheres"])
 
