@@ -54,7 +54,11 @@ def _sequence(info: Any) -> tuple[exp.Table, str] | None:
     if pk is None or pk.ddl is not None or not isinstance(pk.type, IntType):
         return None
     name = sequence_name(info.table, pk.column)
-    return table_exp(name, info.schema), name if info.schema is None else f"{info.schema}.{name}"
+    # nextval() reads its argument as a (quoted) qualified name.
+    quoted = exp.to_identifier(name, quoted=True).sql("duckdb")
+    if info.schema is not None:
+        quoted = f"{exp.to_identifier(info.schema, quoted=True).sql('duckdb')}.{quoted}"
+    return table_exp(name, info.schema), quoted
 
 
 _IDENTITY: dict[str, Any] = {

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from activeq import ActiveRecord, Database, Field, ValidationError
+from activeq import ActiveRecord, Database, Field, ValidationError, insert, update
 
 NAN = float("nan")
 INF = float("inf")
@@ -84,6 +84,15 @@ def test_update_and_update_many_refuse_nan(rdb):
              "value")
     _refused(rdb, lambda: Reading.query().where(Reading.c.id == 1).update(spare=NAN), "spare")
     _refused(rdb, lambda: Reading.update_many([{"id": 1, "spare": NAN}]), "spare", index=0)
+
+
+def test_statements_refuse_nan_when_given_values(rdb):
+    _refused(rdb, lambda: insert(Reading).values(value=NAN).execute(), "value")
+    _refused(rdb, lambda: insert(Reading).values({"value": 1.0, "spare": 0.5},
+                                                 {"value": 2.0, "spare": NAN}),
+             "spare")
+    _refused(rdb, lambda: update(Reading).where(Reading.c.id == 1).values(spare=NAN), "spare")
+    assert insert(Reading).values(value=INF).execute() == 1
 
 
 def test_comparisons_with_nan_are_refused_when_built(rdb):
