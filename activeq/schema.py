@@ -3,8 +3,8 @@
 The expected side is the model's own DDL (``activeq.ddl``), so a ``__mapping__`` override or a
 type's per-dialect name is expected exactly as it would be created. The live side is read from
 the database's catalog (``activeq.catalog``: SQLite, PostgreSQL and DuckDB, the table name
-bound as a parameter, never spliced into SQL). Each difference is a small frozen record with a readable ``str()`` and, where one
-exists, the DDL that removes it.
+bound as a parameter, never spliced into SQL). Each difference is a small frozen record with a
+readable ``str()`` and, where one exists, the DDL that removes it.
 
 >>> from activeq import ActiveRecord, Database, Field
 >>> class Plant(ActiveRecord):
