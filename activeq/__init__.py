@@ -12,7 +12,7 @@
 """
 
 from .aio import AsyncActiveRecord, AsyncDatabase
-from .ast import BindParam
+from .ast import BindParam, extract
 from .cache import CacheStats, MemoryCache
 from .cache_redis import RedisCache
 from .columns import exists, func
@@ -20,6 +20,7 @@ from .database import Database
 from .errors import (
     ActiveqError,
     BusyError,
+    ColumnTypeError,
     CompileError,
     DatabaseError,
     IntegrityError,
@@ -58,6 +59,7 @@ __all__ = [
     "BindParam",
     "BusyError",
     "CacheStats",
+    "ColumnTypeError",
     "CompileError",
     "CompiledQuery",
     "CursorPage",
@@ -89,6 +91,7 @@ __all__ = [
     "case",
     "cast",
     "exists",
+    "extract",
     "func",
     "has_many",
     "has_one",

@@ -9,6 +9,7 @@ import apsw
 __all__ = [
     "ActiveqError",
     "BusyError",
+    "ColumnTypeError",
     "CompileError",
     "DatabaseError",
     "IntegrityError",
@@ -42,6 +43,10 @@ class UnsupportedError(CompileError):
         self.dialect = dialect
         message = f"{node} is not supported by the {dialect} dialect"
         super().__init__(f"{message}: {detail}" if detail else message)
+
+
+class ColumnTypeError(ActiveqError, TypeError):
+    """A field's annotation or options have no exact SQL column type (say which options do)."""
 
 
 class RelationError(ActiveqError):

@@ -556,7 +556,7 @@ class Query(Generic[M]):
             if type(item) is Alias and item.name == name:
                 return OutputColumn(name)
         for item in columns:
-            if type(item) is ColumnRef and item.name == name:
+            if isinstance(item, ColumnRef) and item.name == name:
                 return item
         return None
 
@@ -778,29 +778,39 @@ class Query(Generic[M]):
         return bool(rows)
 
     def scalar(self) -> Any:
-        """The first column of the first row, or None."""
-        rows, _, _ = self._run(self._replace(limit=Param(1)))
-        return rows[0][0] if rows else None
+        """The first column of the first row (in its Python type), or None."""
+        rows, entry, _ = self._run(self._replace(limit=Param(1)))
+        return entry.convert_rows(rows)[0][0] if rows else None
 
     def pluck(self, *columns: Any) -> list[Any]:
         """Values of one column (a flat list) or of several (a list of tuples)."""
         if not columns:
             raise CompileError("pluck() needs at least one column")
-        rows, _, _ = self._run(self.select(*columns))
+        rows, entry, _ = self._run(self.select(*columns))
+        rows = entry.convert_rows(rows)
         if len(columns) == 1:
             return [r[0] for r in rows]
         return rows
 
     def tuples(self) -> list[tuple[Any, ...]]:
-        """Raw rows as tuples: no models, no validation, no type conversion."""
-        return self._without_gc(lambda: self._run()[0])
+        """Rows as tuples: no models, no validation; values in their columns' Python types."""
+
+        def fetch() -> list[tuple[Any, ...]]:
+            rows, entry, _ = self._run()
+            convert = entry.row_convert
+            return rows if convert is None else convert(rows)  # type: ignore[no-any-return]
+
+        return self._without_gc(fetch)
 
     def dicts(self) -> list[dict[str, Any]]:
-        """Raw rows as dicts keyed by attribute name or alias."""
+        """Rows as dicts keyed by attribute name or alias (values converted as in tuples())."""
 
         def fetch() -> list[dict[str, Any]]:
             rows, entry, _ = self._run()
             names = entry.names
+            convert = entry.row_convert
+            if convert is not None:
+                rows = convert(rows)
             return [dict(zip(names, r)) for r in rows]
 
         return self._without_gc(fetch)

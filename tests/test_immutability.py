@@ -233,6 +233,6 @@ def test_operators_build_new_nodes():
     col = U.age
     cmp = col > 1
     combined = cmp & (col < 5)
-    assert cmp.key == ("cmp", ">", ("col", "users", "age"), "?")
+    assert cmp.key == ("cmp", ">", ("col", "users", "age", "int"), "?")
     assert combined is not cmp
     assert User.c.age is col  # column references are shared, never copied or changed

@@ -280,7 +280,7 @@ def test_create_tables_on_a_table_of_another_shape_says_so_and_runs_nothing(db):
     assert str(err.value) == (
         "create_tables found existing tables whose shape differs from their models:\n"
         '  - clients: column "email" (Client.email) is missing; add it with: ALTER TABLE "clients" '
-        'ADD COLUMN "email" TEXT(100) NOT NULL UNIQUE (SQLite cannot add a UNIQUE column: add it '
+        'ADD COLUMN "email" VARCHAR(100) NOT NULL UNIQUE (SQLite cannot add a UNIQUE column: add it '
         "without UNIQUE, then create a unique index on it)\n"
         '  - clients: column "status" (Client.status) is missing; add it with: ALTER TABLE '
         '"clients" ADD COLUMN "status" TEXT NOT NULL DEFAULT \'new\'\n'
