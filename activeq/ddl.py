@@ -53,8 +53,9 @@ def _sequence(info: Any) -> tuple[exp.Table, str] | None:
     pk = info.pk
     if pk is None or pk.ddl is not None or not isinstance(pk.type, IntType):
         return None
-    name = sequence_name(info.table, pk.column)
-    return table_exp(name, info.schema), name if info.schema is None else f"{info.schema}.{name}"
+    sequence = table_exp(sequence_name(info.table, pk.column), info.schema)
+    # nextval() reads its argument as a (qualified) name: quoted, so any table name survives.
+    return sequence, sequence.sql(dialect="duckdb")
 
 
 _IDENTITY: dict[str, Any] = {
@@ -197,11 +198,13 @@ def _foreign_key(fk: ForeignKey, dialect: Any) -> exp.ForeignKey:
             f"FOREIGN KEY ... ON DELETE {fk.on_delete.upper()}", dialect.NAME,
             f"the foreign key {fk.column} -> {fk.table}.{fk.target_column} can only use "
             f"on_delete={allowed} there")
+    # SQLite names the referenced table unqualified: a key never leaves its own database.
+    schema = None if dialect.NAME == "sqlite" else fk.target_schema
     # The action is one of a fixed set of keywords (checked when declared), never user text.
     return exp.ForeignKey(
         expressions=[ident(fk.column)],
         reference=exp.Reference(
-            this=exp.Schema(this=table_exp(fk.table), expressions=[ident(fk.target_column)]),
+            this=exp.Schema(this=table_exp(fk.table, schema), expressions=[ident(fk.target_column)]),
             options=[f"ON DELETE {fk.on_delete.upper()}"],
         ),
     )

@@ -127,7 +127,7 @@ class Depot(ActiveRecord):
 def test_golden_ddl_duckdb_restrict_runs_and_refuses_a_dangling_row():
     assert create_table_statements(Depot, "duckdb") == [
         'CREATE SEQUENCE IF NOT EXISTS "depots_id_seq"',
-        'CREATE TABLE IF NOT EXISTS "depots" ("id" BIGINT DEFAULT NEXTVAL(\'depots_id_seq\') '
+        'CREATE TABLE IF NOT EXISTS "depots" ("id" BIGINT DEFAULT NEXTVAL(\'"depots_id_seq"\') '
         'PRIMARY KEY, "region_code" BIGINT NOT NULL, '
         'FOREIGN KEY ("region_code") REFERENCES "regions" ("code") ON DELETE RESTRICT)'
     ]
@@ -156,7 +156,7 @@ def test_golden_ddl_duckdb_composite_index_and_unique_run():
 
     assert create_table_statements(Sku, "duckdb") == [
         'CREATE SEQUENCE IF NOT EXISTS "skus_id_seq"',
-        'CREATE TABLE IF NOT EXISTS "skus" ("id" BIGINT DEFAULT NEXTVAL(\'skus_id_seq\') '
+        'CREATE TABLE IF NOT EXISTS "skus" ("id" BIGINT DEFAULT NEXTVAL(\'"skus_id_seq"\') '
         'PRIMARY KEY, "x" BIGINT NOT NULL, '
         '"y" BIGINT NOT NULL, "z" BIGINT NOT NULL, UNIQUE ("y", "z"))',
         'CREATE INDEX IF NOT EXISTS "idx_skus_x_y" ON "skus"("x", "y")',

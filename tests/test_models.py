@@ -309,7 +309,7 @@ DDL = {
     ],
     "duckdb": [
         'CREATE SEQUENCE IF NOT EXISTS "users_id_seq"',
-        'CREATE TABLE IF NOT EXISTS "users" ("id" BIGINT DEFAULT NEXTVAL(\'users_id_seq\') '
+        'CREATE TABLE IF NOT EXISTS "users" ("id" BIGINT DEFAULT NEXTVAL(\'"users_id_seq"\') '
         'PRIMARY KEY, "name" TEXT NOT NULL, "email" VARCHAR(255) NOT NULL UNIQUE, "age" BIGINT, '
         '"status" TEXT NOT NULL DEFAULT \'active\')',
         'CREATE INDEX IF NOT EXISTS "idx_users_status" ON "users"("status")',

@@ -95,7 +95,7 @@ GOLDEN = {
     ],
     "duckdb": [
         'CREATE SEQUENCE IF NOT EXISTS "every_id_seq"',
-        'CREATE TABLE IF NOT EXISTS "every" ("id" BIGINT DEFAULT NEXTVAL(\'every_id_seq\') PRIMARY KEY, '
+        'CREATE TABLE IF NOT EXISTS "every" ("id" BIGINT DEFAULT NEXTVAL(\'"every_id_seq"\') PRIMARY KEY, '
         + COLUMNS.format(int="BIGINT", true="TRUE", float="DOUBLE", price="DECIMAL(12, 2)",
                          price_default="1.50", blob="BLOB", time="TIME", ts="TIMESTAMP",
                          tstz="TIMESTAMPTZ", interval="INTERVAL", uuid="UUID", json="JSON"),
