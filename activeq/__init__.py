@@ -44,6 +44,7 @@ from .query import CompiledQuery, Query
 from .relations import belongs_to, has_many, has_one, many_to_many
 from .results import Row
 from .retry import RetryPolicy
+from .statements import DeleteStatement, InsertStatement, UpdateStatement, delete, insert, update
 
 ActiveQuery = Query
 """The query class, under the name the ActiveRecord guides use in type hints."""
@@ -65,7 +66,9 @@ __all__ = [
     "CursorPage",
     "Database",
     "DatabaseError",
+    "DeleteStatement",
     "Field",
+    "InsertStatement",
     "IntegrityError",
     "LockedError",
     "MemoryCache",
@@ -86,15 +89,19 @@ __all__ = [
     "SerializationError",
     "Timing",
     "UnsupportedError",
+    "UpdateStatement",
     "ValidationError",
     "belongs_to",
     "case",
     "cast",
+    "delete",
     "exists",
     "extract",
     "func",
     "has_many",
     "has_one",
+    "insert",
     "many_to_many",
     "text",
+    "update",
 ]

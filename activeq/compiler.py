@@ -943,6 +943,8 @@ def _conjunction(parts: list[exp.Expression]) -> exp.Expression:
 def lower_update(stmt: Any, lw: Lowering) -> exp.Expression:
     info = stmt.model.__aq__
     lw.tables.add(info.table)
+    if not stmt.assignments:
+        raise CompileError(f"update({stmt.model.__name__}) has no values() to set")
     name = lw.dialect.NAME
     sets = [
         exp.EQ(this=exp.Column(this=ident(col.column)),
@@ -952,6 +954,7 @@ def lower_update(stmt: Any, lw: Lowering) -> exp.Expression:
     update = exp.Update(this=model_table(info), expressions=sets)
     if stmt.wheres:
         update.set("where", exp.Where(this=_conjunction([lw.lower(w) for w in stmt.wheres])))
+    _lower_returning(update, stmt.returns, lw)
     return update
 
 
@@ -961,7 +964,45 @@ def lower_delete(stmt: Any, lw: Lowering) -> exp.Expression:
     delete = exp.Delete(this=model_table(info))
     if stmt.wheres:
         delete.set("where", exp.Where(this=_conjunction([lw.lower(w) for w in stmt.wheres])))
+    _lower_returning(delete, stmt.returns, lw)
     return delete
+
+
+def _lower_returning(node: exp.Expression, items: tuple[Any, ...], lw: Lowering) -> None:
+    if not items:
+        return
+    if not lw.dialect.RETURNING:
+        raise UnsupportedError(
+            "RETURNING", lw.dialect.NAME,
+            "a write there gives back no rows; select them in a second statement")
+    if not lw.dialect.RETURNING_PARAMS and any(item.params for item in items):
+        raise UnsupportedError(
+            "RETURNING with a bound value", lw.dialect.NAME,
+            "its statements cannot bind parameters there; return the columns instead")
+    node.set("returning", exp.Returning(expressions=[lw.lower(item) for item in items]))
+
+
+def lower_insert_rows(stmt: Any, lw: Lowering) -> exp.Expression:
+    """``insert(Model).values(...)`` / ``.from_select(...)``: values bound from the tree."""
+    info = stmt.model.__aq__
+    lw.tables.add(info.table)
+    source: exp.Expression
+    if stmt.select is not None:
+        source = STATEMENTS["select"](stmt.select, lw)
+    elif stmt.rows:
+        source = exp.Values(expressions=[
+            exp.Tuple(expressions=[lw.lower(value) for value in row]) for row in stmt.rows])
+    else:
+        raise CompileError(f"insert({stmt.model.__name__}) has no values() or from_select()")
+    insert = exp.Insert(
+        this=exp.Schema(this=model_table(info),
+                        expressions=[ident(info.by_name[n].column) for n in stmt.names]),
+        expression=source,
+    )
+    if stmt.conflict is not None:
+        _lower_conflict(insert, stmt.names, stmt.conflict, info, lw.dialect)
+    _lower_returning(insert, stmt.returns, lw)
+    return insert
 
 
 def lower_insert(stmt: Any, lw: Lowering) -> exp.Expression:
@@ -978,39 +1019,49 @@ def lower_insert(stmt: Any, lw: Lowering) -> exp.Expression:
     conflict = stmt.on_conflict
     dialect = lw.dialect
     if conflict is not None:
-        action = conflict[0]
-        if dialect.UPSERT == "on_duplicate_key":
-            updates = () if action == "ignore" else (
-                info.names if action == "replace" else conflict[2])
-            sets = [_excluded_set(info.by_name[n].column, dialect) for n in updates
-                    if n in stmt.names]
-            if sets:
-                insert.set("conflict", exp.OnConflict(
-                    duplicate=True, action=exp.var("UPDATE"), expressions=sets))
-            else:
-                insert.set("ignore", True)
-        elif action == "ignore":
-            insert.set("conflict", exp.OnConflict(action=exp.var("DO NOTHING")))
-        elif action == "replace" and dialect.NAME == "sqlite":
-            insert.set("alternative", "REPLACE")
-        else:
-            targets = (conflict[1] if len(conflict) > 1 else ()) or (
-                (info.pk.name,) if info.pk else ())
-            updates = conflict[2] if action == "update" else tuple(
-                n for n in stmt.names if n not in targets)
-            keys = [ident(info.by_name[n].column) for n in targets]
-            if updates:
-                insert.set("conflict", exp.OnConflict(
-                    conflict_keys=keys, action=exp.var("DO UPDATE"),
-                    expressions=[_excluded_set(info.by_name[n].column, dialect) for n in updates],
-                ))
-            else:
-                # Nothing left to update: every inserted column is a conflict target.
-                insert.set("conflict", exp.OnConflict(conflict_keys=keys,
-                                                      action=exp.var("DO NOTHING")))
-    if stmt.returning and dialect.RETURNING and info.pk is not None:
+        _lower_conflict(insert, stmt.names, conflict, info, dialect)
+    if stmt.returning and info.pk is not None:
+        if not dialect.RETURNING:
+            raise UnsupportedError(
+                "RETURNING", dialect.NAME,
+                "a write there gives back no rows, so no new primary keys either")
         insert.set("returning", exp.Returning(expressions=[exp.Column(this=ident(info.pk.column))]))
     return insert
+
+
+def _lower_conflict(insert: exp.Insert, names: tuple[str, ...], conflict: Any, info: Any,
+                    dialect: Any) -> None:
+    action = conflict[0]
+    targets = (conflict[1] if len(conflict) > 1 else ()) or ((info.pk.name,) if info.pk else ())
+    # An update without update columns updates every inserted column but the conflict targets.
+    chosen = (conflict[2] if len(conflict) > 2 else None) or tuple(
+        n for n in names if n not in targets)
+    if dialect.UPSERT == "on_duplicate_key":
+        updates = () if action == "ignore" else (
+            info.names if action == "replace" else chosen)
+        sets = [_excluded_set(info.by_name[n].column, dialect) for n in updates
+                if n in names]
+        if sets:
+            insert.set("conflict", exp.OnConflict(
+                duplicate=True, action=exp.var("UPDATE"), expressions=sets))
+        else:
+            insert.set("ignore", True)
+    elif action == "ignore":
+        insert.set("conflict", exp.OnConflict(action=exp.var("DO NOTHING")))
+    elif action == "replace" and dialect.NAME == "sqlite":
+        insert.set("alternative", "REPLACE")
+    else:
+        updates = chosen
+        keys = [ident(info.by_name[n].column) for n in targets]
+        if updates:
+            insert.set("conflict", exp.OnConflict(
+                conflict_keys=keys, action=exp.var("DO UPDATE"),
+                expressions=[_excluded_set(info.by_name[n].column, dialect) for n in updates],
+            ))
+        else:
+            # Nothing left to update: every inserted column is a conflict target.
+            insert.set("conflict", exp.OnConflict(conflict_keys=keys,
+                                                  action=exp.var("DO NOTHING")))
 
 
 def _excluded_set(column: str, dialect: Any) -> exp.Expression:
@@ -1259,6 +1310,7 @@ STATEMENTS: dict[str, Callable[[Any, Lowering], exp.Expression]] = {
     "update": lower_update,
     "delete": lower_delete,
     "insert": lower_insert,
+    "insert_rows": lower_insert_rows,
 }
 
 #: The process-wide shape cache.

@@ -366,6 +366,13 @@ class Database:
 
     def _write(self, stmt: Any) -> int:
         """Run an UPDATE/DELETE/INSERT statement node; returns the affected row count."""
+        return self._run_write(stmt)[1]
+
+    def _write_rows(self, stmt: Any) -> list[Any]:
+        """Run a write statement with RETURNING; returns the rows it gives back."""
+        return self._run_write(stmt)[0]
+
+    def _run_write(self, stmt: Any) -> tuple[list[Any], int]:
         t0 = perf_counter_ns()
         entry, hit = compiler.compile(stmt, self.dialect)
         values = entry.values(stmt.params)
@@ -374,13 +381,14 @@ class Database:
         cur = self._cursor()
         t0 = perf_counter_ns()
         try:
-            cur.execute(entry.sql, values).fetchall()
+            rows = cur.execute(entry.sql, values).fetchall()
         except apsw.Error as e:
-            retry_statement(self, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
+            rows = retry_statement(self, e, entry.sql,
+                                   lambda: cur.execute(entry.sql, values).fetchall())
         changed = conn.changes()
         self.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, changed, hit)
         self._after_write(entry.tables)
-        return changed
+        return rows, changed
 
     def _after_write(self, tables: Iterable[str] | None) -> None:
         """Called after every write statement; ``tables`` None means unknown (raw SQL)."""

@@ -53,9 +53,12 @@ def _sequence(info: Any) -> tuple[exp.Table, str] | None:
     pk = info.pk
     if pk is None or pk.ddl is not None or not isinstance(pk.type, IntType):
         return None
-    sequence = table_exp(sequence_name(info.table, pk.column), info.schema)
-    # nextval() reads its argument as a (qualified) name: quoted, so any table name survives.
-    return sequence, sequence.sql(dialect="duckdb")
+    name = sequence_name(info.table, pk.column)
+    # nextval() reads its argument as a (quoted) qualified name.
+    quoted = exp.to_identifier(name, quoted=True).sql("duckdb")
+    if info.schema is not None:
+        quoted = f"{exp.to_identifier(info.schema, quoted=True).sql('duckdb')}.{quoted}"
+    return table_exp(name, info.schema), quoted
 
 
 _IDENTITY: dict[str, Any] = {

@@ -31,6 +31,7 @@ from .compiler import Compiled, compiler, render_sql, to_sqlglot
 from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundError, ValidationError
 from .paramstyles import equality_pattern
 from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
+from .statements import returning_columns, rows_of
 
 if TYPE_CHECKING:
     from .database import Database
@@ -54,6 +55,8 @@ _EMPTY: dict[str, Any] = {
     "count_wrap": False,
     "includes": (),
     "options": {},
+    # RETURNING items for update() and delete(); no part of a SELECT.
+    "returning": (),
     # The parts most queries never use (an Extra), or None.
     "extra": None,
     # Whether the query has the common shape: the model's own table and whole row, with
@@ -878,12 +881,38 @@ class Query(Generic[M]):
         unless ``all_rows=True``.
         """
         stmt = Update.build(self, {**(values or {}), **kw}, all_rows)
+        if stmt.returns:
+            return rows_of(stmt.returns, self._database()._write_rows(stmt))  # type: ignore[return-value]
         return self._database()._write(stmt)
 
     def delete(self, *, all_rows: bool = False) -> int:
-        """DELETE the matching rows in one statement; returns the number of rows deleted."""
+        """DELETE the matching rows in one statement; returns the number of rows deleted.
+
+        After ``returning(...)``, returns the deleted rows' values as ``Row``s instead.
+        """
         stmt = Delete.build(self, all_rows)
+        if stmt.returns:
+            return rows_of(stmt.returns, self._database()._write_rows(stmt))  # type: ignore[return-value]
         return self._database()._write(stmt)
+
+    def returning(self, *columns: Any) -> Query[M]:
+        """Make ``update()`` and ``delete()`` give back these columns of each row they change
+        (every field without arguments) as ``Row``s instead of a count.
+
+        RETURNING is not available on MySQL: rendering it there raises UnsupportedError.
+
+        >>> from activeq import ActiveRecord, Database, Field
+        >>> class Jar(ActiveRecord):
+        ...     __table_name__ = 'jars'
+        ...     id: int = Field(primary_key=True)
+        ...     beans: int
+        >>> db = Database(':memory:'); db.bind(Jar); db.create_tables(Jar)
+        >>> _ = Jar.create(beans=3)
+        >>> rows = Jar.query().where(Jar.c.id == 1).returning('id', 'beans').update({'beans': 4})
+        >>> [(r.id, r.beans) for r in rows]
+        [(1, 4)]
+        """
+        return self._with("returning", returning_columns(self._s["model"], columns))
 
     def __repr__(self) -> str:
         try:
@@ -939,23 +968,26 @@ class _Statement:
 
 
 class Update(_Statement):
-    """``UPDATE table SET ... WHERE ...`` built from a query."""
+    """``UPDATE table SET ... WHERE ... [RETURNING ...]`` built from a query."""
 
-    __slots__ = ("assignments",)
+    __slots__ = ("assignments", "returns")
 
     def __init__(self, model: Any, assignments: tuple[tuple[Any, Expr], ...],
-                 wheres: tuple[Expr, ...]) -> None:
+                 wheres: tuple[Expr, ...], returns: tuple[Expr, ...] = ()) -> None:
         self.model = model
         self.assignments = assignments
         self.wheres = wheres
+        self.returns = returns
         self.kind = "update"
         self.key = (("update", model.__aq__.token, tuple((c.name, e.key) for c, e in assignments),
-                           tuple(w.key for w in wheres)))
+                           tuple(w.key for w in wheres), tuple(r.key for r in returns)))
         params: tuple[Any, ...] = ()
         for _, e in assignments:
             params += e.params
         for w in wheres:
             params += w.params
+        for r in returns:
+            params += r.params
         self.params = params
 
     @classmethod
@@ -985,22 +1017,27 @@ class Update(_Statement):
                     raise ValidationError(f"invalid value for {model.__name__}.{name}: {e}",
                                           field=name, pydantic_error=e) from e
             assignments.append((info.by_name[name], as_expr(value)))
-        return cls(model, tuple(assignments), s["wheres"])
+        return cls(model, tuple(assignments), s["wheres"], s["returning"])
 
 
 class Delete(_Statement):
-    """``DELETE FROM table WHERE ...`` built from a query."""
+    """``DELETE FROM table WHERE ... [RETURNING ...]`` built from a query."""
 
-    __slots__ = ()
+    __slots__ = ("returns",)
 
-    def __init__(self, model: Any, wheres: tuple[Expr, ...]) -> None:
+    def __init__(self, model: Any, wheres: tuple[Expr, ...],
+                 returns: tuple[Expr, ...] = ()) -> None:
         self.model = model
         self.wheres = wheres
+        self.returns = returns
         self.kind = "delete"
-        self.key = ("delete", model.__aq__.token, tuple(w.key for w in wheres))
+        self.key = ("delete", model.__aq__.token, tuple(w.key for w in wheres),
+                    tuple(r.key for r in returns))
         params: tuple[Any, ...] = ()
         for w in wheres:
             params += w.params
+        for r in returns:
+            params += r.params
         self.params = params
 
     @classmethod
@@ -1012,7 +1049,7 @@ class Delete(_Statement):
                 f"delete() without where() would remove every row of {s['model'].__aq__.table}; "
                 "pass all_rows=True to mean it"
             )
-        return cls(s["model"], s["wheres"])
+        return cls(s["model"], s["wheres"], s["returning"])
 
 
 def _check_plain_write(query: Query[Any], what: str) -> None:

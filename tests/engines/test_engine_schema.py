@@ -121,7 +121,7 @@ def test_a_type_mismatch_is_found_in_each_engines_words(conn):
         "REFERENCES patrons (code) ON DELETE RESTRICT, title DOUBLE PRECISION NOT NULL, UNIQUE (patron_code, title))")
     (found,) = differences(conn.fetch, dialect, [Loan])
     assert isinstance(found, TypeMismatch) and found.column == "title"
-    assert found.expected == "VARCHAR(50)"
+    assert found.expected == "VARCHAR(50)"  # the field's column type, named alike everywhere
     assert found.actual == {"sqlite": "DOUBLE PRECISION", "postgres": "double precision",
                             "duckdb": "DOUBLE"}[dialect]
 
