@@ -177,6 +177,10 @@ class AsyncDatabase:
         """Run raw SQL on the writer connection; returns the same ``Cursor`` as ``Database``."""
         return await self._write(self.sync.execute, sql, params)
 
+    async def executescript(self, sql: str) -> None:
+        """Run every statement of a script on the writer (see ``Database.executescript``)."""
+        await self._write(self.sync.executescript, sql)
+
     async def run_sync(self, fn: Callable[[Database], R], *, write: bool = True) -> R:
         """Run ``fn(database)`` in a worker thread: the writer's (default) or a reader's.
 

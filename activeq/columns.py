@@ -6,7 +6,8 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
-from .ast import ColumnRef, Exists, Expr, Func, Star, as_expr
+from .ast import ColumnRef, Exists, Expr, Func, Star, as_expr, check_function_name
+from .errors import UnknownColumnError
 
 __all__ = ["ColumnSet", "exists", "func"]
 
@@ -36,7 +37,7 @@ class ColumnSet:
             raise AttributeError(name)
         close = difflib.get_close_matches(name, list(self._columns), n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise AttributeError(f"{self._model_name} has no column {name!r}{hint}")
+        raise UnknownColumnError(f"{self._model_name} has no column {name!r}{hint}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("model columns are fixed when the class is defined")
@@ -63,14 +64,23 @@ class ColumnSet:
 class _FunctionFactory:
     """Builds SQL function calls: ``func.count()``, ``func.lower(User.c.email)``, ``func.anything(...)``.
 
+    The name is written into the SQL as is, so it must be an identifier, optionally
+    qualified (``getattr(func, 'schema.fn')``); anything else raises ``InvalidNameError``
+    (a ``CompileError``) at once.
+
     >>> from activeq import func
     >>> func.count().name
     'COUNT'
+    >>> getattr(func, 'abs(1); DROP TABLE t; SELECT abs')
+    Traceback (most recent call last):
+    ...
+    activeq.errors.InvalidNameError: SQL function name must be an identifier, optionally dotted (schema.fn), got 'abs(1); DROP TABLE t; SELECT abs'
     """
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
+        check_function_name(name)
         upper = name.upper()
 
         def call(*args: Any, distinct: bool = False) -> Func:

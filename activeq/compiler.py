@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from . import ast as a
 from .dialects import get as get_dialect
-from .errors import CompileError, UnsupportedError
+from .errors import ArgumentTypeError, CompileError, UnsupportedError
 from .values import NO_FORM, stored_form
 
 __all__ = ["Compiled", "Compiler", "compiler"]
@@ -68,7 +68,7 @@ def _json_default(value: Any) -> Any:
         return form
     if isinstance(value, bytes):
         raise CompileError("bytes values cannot be bound in an IN list on this dialect")
-    raise TypeError(f"cannot bind {type(value).__name__} in an IN list")
+    raise ArgumentTypeError(f"cannot bind {type(value).__name__} in an IN list")
 
 
 def _json_array(values: Any) -> str:

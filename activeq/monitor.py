@@ -20,6 +20,7 @@ from typing import Any
 
 import apsw
 
+from .rawsql import check_single
 from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
 
 __all__ = [
@@ -693,8 +694,11 @@ def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
     if record:
         raw = db.execute(text, params).fetchall()
     else:
+        cur = db.connection.cursor()
+        # As in db.execute: one statement, or a second one would run unexplained.
+        check_single(cur, text)
         try:
-            raw = db.connection.cursor().execute(text, params).fetchall()
+            raw = cur.execute(text, params).fetchall()
         except apsw.Error as e:
             raise translate(e, text) from e
     scans, indexes, sorts, autos = _parse_plan(raw)

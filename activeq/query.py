@@ -14,6 +14,8 @@ from operator import itemgetter
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import pydantic
+
 from .ast import (
     ColumnRef,
     Expr,
@@ -25,7 +27,15 @@ from .ast import (
     as_expr,
 )
 from .compiler import Compiled, compiler
-from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundError, ValidationError
+from .errors import (
+    ActiveqError,
+    CompileError,
+    MultipleResultsError,
+    NotFoundError,
+    UnknownColumnError,
+    ValidationError,
+)
+from .values import unstorable_error
 
 if TYPE_CHECKING:
     from .database import Database
@@ -318,7 +328,7 @@ class Query(Generic[M]):
                             return found  # type: ignore[no-any-return]
             close = difflib.get_close_matches(name, list(model.__aq__.refs), n=3)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise CompileError(f"{model.__name__} has no column {name!r}{hint}")
+            raise UnknownColumnError(f"{model.__name__} has no column {name!r}{hint}")
         return ref  # type: ignore[no-any-return]
 
     def _condition(self, cond: Any) -> Expr:
@@ -417,14 +427,26 @@ class Query(Generic[M]):
     def __iter__(self) -> Iterator[M]:
         return self.iter()
 
+    def _at_most(self, n: int) -> Query[M]:
+        # A terminal that needs at most n rows keeps a smaller limit of the caller's (and the
+        # offset, which _with leaves alone).
+        limit = self._s["limit"]
+        if limit is not None and limit.value <= n:
+            return self
+        return self._with("limit", _tnew(Param, ("?", (n,), n)))
+
     def first(self) -> M | None:
         """The first result, or None (adds LIMIT 1)."""
-        results = self._replace(limit=Param(1)).all()
+        results = self._at_most(1).all()
         return results[0] if results else None
 
     def one(self) -> M:
-        """Exactly one result; NotFoundError when none, MultipleResultsError when more."""
-        results = self._replace(limit=Param(2)).all()
+        """Exactly one result; NotFoundError when none, MultipleResultsError when more.
+
+        A ``limit()`` of 1 (or 0) and an ``offset()`` on the query are kept: ``one()`` asks
+        whether the rows the query describes are exactly one.
+        """
+        results = self._at_most(2).all()
         if not results:
             raise NotFoundError(f"no {self.model.__name__} matches the query")
         if len(results) > 1:
@@ -433,7 +455,7 @@ class Query(Generic[M]):
 
     def one_or_none(self) -> M | None:
         """One result or None; MultipleResultsError when more."""
-        results = self._replace(limit=Param(2)).all()
+        results = self._at_most(2).all()
         if len(results) > 1:
             raise MultipleResultsError(f"more than one {self.model.__name__} matches the query")
         return results[0] if results else None
@@ -452,12 +474,12 @@ class Query(Generic[M]):
         """Whether at least one row matches."""
         info = self.model.__aq__  # type: ignore[attr-defined]
         col = info.refs[info.pk.name] if info.pk else info.refs[info.names[0]]
-        rows, _, _ = self._run(self._replace(columns=(col,), orders=(), limit=Param(1)))
+        rows, _, _ = self._run(self._at_most(1)._replace(columns=(col,), orders=()))
         return bool(rows)
 
     def scalar(self) -> Any:
         """The first column of the first row, or None."""
-        rows, _, _ = self._run(self._replace(limit=Param(1)))
+        rows, _, _ = self._run(self._at_most(1))
         return rows[0][0] if rows else None
 
     def pluck(self, *columns: Any) -> list[Any]:
@@ -625,9 +647,12 @@ class Update(_Statement):
             if not isinstance(value, Expr):
                 try:
                     value = info.adapter(name).validate_python(value)
-                except Exception as e:  # pydantic.ValidationError
-                    raise ValidationError(f"invalid value for {model.__name__}.{name}: {e}",
-                                          field=name, pydantic_error=e) from e
+                except pydantic.ValidationError as e:
+                    raise ValidationError.from_pydantic(model.__name__, e, field=name) from e
+                # Refused here, with the field named, rather than by the driver while binding.
+                bad = unstorable_error((value,), (name,), where=f"invalid {model.__name__}: ")
+                if bad is not None:
+                    raise bad
             assignments.append((info.by_name[name], as_expr(value)))
         return cls(model, tuple(assignments), s["wheres"])
 
