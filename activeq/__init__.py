@@ -34,12 +34,15 @@ from .errors import (
     OperationalError,
     RelationError,
     RelationNotLoadedError,
+    SchemaError,
+    SerializationError,
     UnknownColumnError,
     UnknownDialectError,
     UnsupportedError,
     ValidationError,
     ValueOutOfRangeError,
 )
+from .expressions import case, cast, text
 from .model import ActiveRecord, Field
 from .monitor import Plan, Timing
 from .paging import CursorPage, Page
@@ -90,6 +93,8 @@ __all__ = [
     "RelationNotLoadedError",
     "RetryPolicy",
     "Row",
+    "SchemaError",
+    "SerializationError",
     "Timing",
     "UnknownColumnError",
     "UnknownDialectError",
@@ -97,9 +102,12 @@ __all__ = [
     "ValidationError",
     "ValueOutOfRangeError",
     "belongs_to",
+    "case",
+    "cast",
     "exists",
     "func",
     "has_many",
     "has_one",
     "many_to_many",
+    "text",
 ]

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArgumentTypeError, InvalidNameError
+from .errors import ArgumentTypeError, CompileError, InvalidNameError
 
 if TYPE_CHECKING:
     from .query import Query
@@ -41,9 +41,11 @@ __all__ = [
     "Node",
     "Not",
     "Ordering",
+    "OutputColumn",
     "Param",
     "Star",
     "SubqueryExpr",
+    "Window",
     "as_expr",
 ]
 
@@ -483,8 +485,7 @@ def check_function_name(name: Any) -> str:
         return name
     if not isinstance(name, str) or _FUNCTION_NAME.fullmatch(name) is None:
         raise InvalidNameError(
-            f"SQL function name must be an identifier, optionally dotted (schema.fn), "
-            f"got {name!r}")
+            f"a function name must be an identifier, optionally dotted (schema.fn); got {name!r}")
     if len(_checked_function_names) < 10_000:
         _checked_function_names.add(name)
     return name
@@ -505,6 +506,47 @@ class Func(Expr):
         for a in args:
             params += a.params
         return _tnew(cls, (("fn", name, distinct, *[a.key for a in args]), params, name, args, distinct))
+
+    def over(self, partition_by: Any = (), order_by: Any = (), *,
+             rows: tuple[int | None, int | None] | None = None,
+             range_: tuple[int | None, int | None] | None = None) -> Window:
+        """This function as a window function: ``func.row_number().over(order_by=...)``.
+
+        ``partition_by`` and ``order_by`` take one expression or a list (orderings such as
+        ``col.desc()`` too). A frame is ``rows=(start, end)`` or ``range_=(start, end)``:
+        None is UNBOUNDED, 0 the current row, a negative number rows PRECEDING and a positive
+        one rows FOLLOWING, so ``rows=(None, 0)`` is a running total.
+        """
+        return Window(self, _expr_tuple(partition_by, "partition_by"),
+                      _expr_tuple(order_by, "order_by"), _frame(rows, range_))
+
+
+def _expr_tuple(items: Any, what: str) -> tuple[Any, ...]:
+    if isinstance(items, (Expr, Ordering)):
+        return (items,)
+    if not isinstance(items, (list, tuple)):
+        raise CompileError(f"over({what}=...) takes an expression or a list of them, not {items!r}")
+    out = tuple(items)
+    for item in out:
+        if not isinstance(item, (Expr, Ordering)):
+            raise CompileError(f"over({what}=...) takes SQL expressions, not {item!r}")
+    return out
+
+
+def _frame(rows: Any, range_: Any) -> tuple[Any, ...] | None:
+    if rows is not None and range_ is not None:
+        raise CompileError("over() takes rows= or range_=, not both")
+    kind, bounds = ("ROWS", rows) if rows is not None else ("RANGE", range_)
+    if bounds is None:
+        return None
+    if not isinstance(bounds, tuple) or len(bounds) != 2 or not all(
+            b is None or (type(b) is int) for b in bounds):
+        raise CompileError(
+            f"over({kind.lower()}...=) takes a (start, end) pair of ints or None, not {bounds!r}")
+    start, end = bounds
+    if start is not None and end is not None and start > end:
+        raise CompileError(f"over() frame starts after it ends: {bounds!r}")
+    return (kind, start, end)
 
 
 class Alias(Expr):
@@ -542,6 +584,22 @@ class Ordering(Node):
         return Ordering(self.item, self.desc, True)
 
 
+class OutputColumn(Expr):
+    """A column of the select list, by its output name or 1-based position.
+
+    What ``order_by("n")``, ``order_by("-n")`` and ``group_by(2)`` refer to when the name is
+    an alias of the select list (or the query is a set operation, whose columns have only
+    output names). Renders the quoted name, or the position as an ordinal.
+    """
+
+    __slots__ = ()
+    _fields = ("ref",)
+    ref: str | int
+
+    def __new__(cls, ref: str | int):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("out", ref), (), ref))
+
+
 class Exists(Expr):
     """``EXISTS (subquery)``."""
 
@@ -564,8 +622,30 @@ class SubqueryExpr(Expr):
         return _tnew(cls, (("subq", query.key), query.params, query))
 
 
+class Window(Expr):
+    """``function OVER (PARTITION BY ... ORDER BY ... frame)``."""
+
+    __slots__ = ()
+    _fields = ("func", "partition_by", "order_by", "frame")
+    func: Func
+    partition_by: tuple[Expr, ...]
+    order_by: tuple[Any, ...]
+    frame: tuple[Any, ...] | None
+
+    def __new__(cls, func: Func, partition_by: tuple[Expr, ...], order_by: tuple[Any, ...],  # type: ignore[no-untyped-def]
+                frame: tuple[Any, ...] | None):
+        params = func.params
+        for p in partition_by:
+            params += p.params
+        for o in order_by:
+            params += o.params
+        key = ("over", func.key, tuple([p.key for p in partition_by]),
+               tuple([o.key for o in order_by]), frame)
+        return _tnew(cls, (key, params, func, partition_by, order_by, frame))
+
+
 #: Every node class that may appear in a tree; the compiler has one handler per entry.
 NODE_TYPES: tuple[type[Node], ...] = (
     ColumnRef, Param, BindParam, Star, Compare, Arith, BoolOp, Not, IsNull, InList, InQuery,
-    Like, Between, Func, Alias, Ordering, Exists, SubqueryExpr,
+    Like, Between, Func, Alias, Ordering, OutputColumn, Exists, SubqueryExpr, Window,
 )

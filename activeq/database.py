@@ -262,7 +262,16 @@ class Database:
 
     # models --------------------------------------------------------------------------------
     def bind(self, *models: type[ActiveRecord]) -> None:
-        """Make these models (or, with ``ActiveRecord``, every model) use this database."""
+        """Make these models (or, with ``ActiveRecord``, every model) use this database.
+
+        A model named here whose table already exists is checked against it: a missing
+        column raises ``SchemaError`` naming it and the ``ALTER TABLE`` that adds it, and
+        nothing is bound. (Tables created later are checked by ``create_tables``; models bound
+        through a base class are checked by :meth:`check_schema`.)
+        """
+        from .schema import check_bind
+
+        check_bind(self, models)
         for model in models:
             # A class attribute: subclasses without a binding of their own inherit it.
             type.__setattr__(model, "__database__", self)
@@ -273,13 +282,50 @@ class Database:
                         rel.check()
 
     def create_tables(self, *models: type[ActiveRecord], if_not_exists: bool = True) -> None:
-        """CREATE TABLE (with unique constraints) and CREATE INDEX for each model, in order."""
-        from .ddl import create_table_statements
+        """CREATE TABLE (with unique and foreign key constraints) and CREATE INDEX for each
+        model, in order.
 
+        A table that already exists is compared with its model first: if it differs in more
+        than missing plain indexes (which are created), ``SchemaError`` lists the differences
+        and nothing is run.
+        """
+        from .ddl import create_table_statements
+        from .schema import check_before_create
+
+        if if_not_exists:
+            check_before_create(self, models)
         with self.transaction():
             for model in models:
                 for sql in create_table_statements(model, self.dialect, if_not_exists):
                     self.execute(sql)
+
+    def check_schema(self, *models: type[ActiveRecord]) -> list[Any]:
+        """How the tables of these models (none given: every model bound to this database)
+        differ from what ``create_tables`` would create.
+
+        Returns a list of ``activeq.schema`` difference records (``MissingTable``,
+        ``MissingColumn``, ``ExtraColumn``, ``TypeMismatch``, ``NullabilityMismatch``,
+        ``MissingIndex``, ``MissingForeignKey``), each with a readable ``str()`` and, where
+        a statement fixes it, ``.ddl``. Empty when every table matches.
+
+        >>> from activeq import ActiveRecord, Database, Field
+        >>> class Lamp(ActiveRecord):
+        ...     __table_name__ = 'lamps'
+        ...     id: int = Field(primary_key=True)
+        ...     watts: int
+        >>> db = Database(':memory:'); db.bind(Lamp)
+        >>> [type(d).__name__ for d in db.check_schema(Lamp)]
+        ['MissingTable']
+        >>> db.create_tables(Lamp); db.check_schema(Lamp)
+        []
+        """
+        from .model import ActiveRecord
+        from .schema import check_schema
+
+        if not models:
+            models = tuple(m for m in _subclasses(ActiveRecord)
+                           if "__aq__" in m.__dict__ and m.__database__ is self)
+        return check_schema(self, models)
 
     def drop_tables(self, *models: type[ActiveRecord], if_exists: bool = True) -> None:
         """DROP TABLE for each model."""

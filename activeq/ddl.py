@@ -1,4 +1,4 @@
-"""CREATE TABLE / CREATE INDEX statements derived from a model, per dialect."""
+"""CREATE TABLE / CREATE INDEX / ALTER TABLE statements derived from a model, per dialect."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
 
-from .compiler import ident, table_exp
+from .compiler import ident, model_table, table_exp
+from .constraints import ForeignKey, TableIndex, foreign_keys, index_name
 from .dialects import get as get_dialect
-from .errors import CompileError
+from .errors import CompileError, UnsupportedError
 
-__all__ = ["check_column_ddl", "create_table_statements", "drop_table_statement"]
+__all__ = ["add_column_statement", "check_column_ddl", "column_definition",
+           "create_index_statement", "create_table_statements", "drop_table_statement",
+           "foreign_key_sql"]
 
 
 def check_column_ddl(owner: str, ddl: Any) -> str:
@@ -68,6 +71,11 @@ _IDENTITY: dict[str, Any] = {
 }
 
 
+def column_definition(column: Any, dialect_name: str = "sqlite") -> exp.ColumnDef:
+    """The column's definition (name, type, constraints) as ``create_tables`` emits it."""
+    return _column_def(column, get_dialect(dialect_name))
+
+
 def _column_def(column: Any, dialect: Any) -> exp.ColumnDef:
     if column.ddl is not None and dialect.NAME == "sqlite":
         # A __mapping__ override is the user's own (SQLite) DDL for this column: kept verbatim.
@@ -108,33 +116,92 @@ def _column_def(column: Any, dialect: Any) -> exp.ColumnDef:
 
 def create_table_statements(model: Any, dialect_name: str = "sqlite",
                             if_not_exists: bool = True) -> list[str]:
-    """The CREATE TABLE statement and one CREATE INDEX per indexed column."""
+    """The CREATE TABLE statement (with its foreign keys and composite uniques), then one
+    CREATE INDEX per index the model declares."""
     dialect = get_dialect(dialect_name)
     info = model.__aq__
-    schema = exp.Schema(
-        this=table_exp(info.table),
-        expressions=[_column_def(c, dialect) for c in info.columns],
+    definitions: list[exp.Expression] = [_column_def(c, dialect) for c in info.columns]
+    definitions.extend(_foreign_key(fk, dialect) for fk in foreign_keys(model))
+    definitions.extend(
+        exp.UniqueColumnConstraint(this=exp.Schema(expressions=[ident(c) for c in index.columns]))
+        for index in info.indexes if index.unique
     )
+    schema = exp.Schema(this=model_table(info), expressions=definitions)
     create = exp.Create(this=schema, kind="TABLE", exists=if_not_exists)
     statements = [create.sql(dialect=dialect.SQLGLOT)]
-    for column in info.columns:
-        if column.index and not column.unique and not column.primary_key:
-            index = exp.Create(
-                this=exp.Index(
-                    this=ident(f"idx_{info.table}_{column.column}"),
-                    table=table_exp(info.table),
-                    params=exp.IndexParameters(columns=[exp.Ordered(this=exp.Column(this=ident(column.column)), nulls_first=dialect.NULLS_ARE == "small")]),
-                ),
-                kind="INDEX",
-                exists=if_not_exists,
-            )
-            statements.append(index.sql(dialect=dialect.SQLGLOT))
+    indexes = [
+        TableIndex(index_name("idx", info.table, (c.column,)), (c.column,), False)
+        for c in info.columns if c.index and not c.unique and not c.primary_key
+    ]
+    indexes.extend(index for index in info.indexes if not index.unique)
+    statements.extend(create_index_statement(info.table, index, dialect_name, if_not_exists,
+                                             schema=info.schema)
+                      for index in indexes)
     return statements
+
+
+def create_index_statement(table: str, index: TableIndex, dialect_name: str = "sqlite",
+                           if_not_exists: bool = True, schema: str | None = None) -> str:
+    """CREATE [UNIQUE] INDEX for one index of ``table`` (in ``schema``, when given)."""
+    dialect = get_dialect(dialect_name)
+    nulls_first = dialect.NULLS_ARE == "small"
+    name: exp.Expression = ident(index.name)
+    target = table_exp(table, schema)
+    if schema is not None and dialect.NAME == "sqlite":
+        # SQLite puts an index in its table's schema by naming the index, not the table.
+        name = exp.Dot(this=ident(schema), expression=name)
+        target = table_exp(table)
+    create = exp.Create(
+        this=exp.Index(
+            this=name,
+            table=target,
+            params=exp.IndexParameters(columns=[
+                exp.Ordered(this=exp.Column(this=ident(c)), nulls_first=nulls_first)
+                for c in index.columns
+            ]),
+        ),
+        kind="INDEX",
+        unique=index.unique,
+        exists=if_not_exists,
+    )
+    return create.sql(dialect=dialect.SQLGLOT)
+
+
+def add_column_statement(model: Any, name: str, dialect_name: str = "sqlite") -> str:
+    """ALTER TABLE ... ADD COLUMN for the model field ``name``, as ``create_tables`` defines it."""
+    dialect = get_dialect(dialect_name)
+    info = model.__aq__
+    alter = exp.Alter(this=model_table(info), kind="TABLE",
+                      actions=[_column_def(info.by_name[name], dialect)])
+    return alter.sql(dialect=dialect.SQLGLOT)
+
+
+def foreign_key_sql(fk: ForeignKey, dialect_name: str = "sqlite") -> str:
+    """The FOREIGN KEY clause of ``fk`` as it appears in CREATE TABLE (for messages)."""
+    dialect = get_dialect(dialect_name)
+    return _foreign_key(fk, dialect).sql(dialect=dialect.SQLGLOT)
+
+
+def _foreign_key(fk: ForeignKey, dialect: Any) -> exp.ForeignKey:
+    if fk.on_delete not in dialect.FOREIGN_KEY_ACTIONS:
+        allowed = " or ".join(repr(a) for a in dialect.FOREIGN_KEY_ACTIONS)
+        raise UnsupportedError(
+            f"FOREIGN KEY ... ON DELETE {fk.on_delete.upper()}", dialect.NAME,
+            f"the foreign key {fk.column} -> {fk.table}.{fk.target_column} can only use "
+            f"on_delete={allowed} there")
+    # The action is one of a fixed set of keywords (checked when declared), never user text.
+    return exp.ForeignKey(
+        expressions=[ident(fk.column)],
+        reference=exp.Reference(
+            this=exp.Schema(this=table_exp(fk.table), expressions=[ident(fk.target_column)]),
+            options=[f"ON DELETE {fk.on_delete.upper()}"],
+        ),
+    )
 
 
 def drop_table_statement(model: Any, dialect_name: str = "sqlite", if_exists: bool = True) -> str:
     """DROP TABLE for the model's table."""
     dialect = get_dialect(dialect_name)
-    return exp.Drop(tables=[table_exp(model.__aq__.table)], kind="TABLE", exists=if_exists).sql(
+    return exp.Drop(tables=[model_table(model.__aq__)], kind="TABLE", exists=if_exists).sql(
         dialect=dialect.SQLGLOT
     )

@@ -23,6 +23,8 @@ __all__ = [
     "OperationalError",
     "RelationError",
     "RelationNotLoadedError",
+    "SchemaError",
+    "SerializationError",
     "UnknownColumnError",
     "UnknownDialectError",
     "UnsupportedError",
@@ -98,6 +100,19 @@ class RelationError(ActiveqError):
     """A relation declaration is invalid: unknown target model or a column that does not exist."""
 
 
+class SchemaError(ActiveqError):
+    """A model's declared table shape is invalid, or its table in the database differs from it.
+
+    Attributes:
+        differences: the ``activeq.schema`` difference records behind the error (empty when
+            the declaration itself is at fault).
+    """
+
+    def __init__(self, message: str, differences: Any = ()) -> None:
+        super().__init__(message)
+        self.differences = list(differences)
+
+
 class RelationNotLoadedError(ActiveqError):
     """An unloaded relation was read while the fetch mode is 'raise'."""
 
@@ -169,13 +184,15 @@ class DatabaseError(ActiveqError):
     Attributes:
         result_code: SQLite's primary result code, when known.
         extended_code: SQLite's extended result code, when known.
+        sqlstate: PostgreSQL's five-character SQLSTATE, when known.
     """
 
     def __init__(self, message: str, *, result_code: int | None = None,
-                 extended_code: int | None = None) -> None:
+                 extended_code: int | None = None, sqlstate: str | None = None) -> None:
         super().__init__(message)
         self.result_code = result_code
         self.extended_code = extended_code
+        self.sqlstate = sqlstate
 
 
 class IntegrityError(DatabaseError):
@@ -198,6 +215,18 @@ class BusyError(OperationalError):
 
 class LockedError(BusyError):
     """A table in the same shared cache is locked (SQLITE_LOCKED)."""
+
+
+class SerializationError(OperationalError):
+    """A transaction lost to a concurrent one and was rolled back: PostgreSQL's serialization
+    failure (SQLSTATE 40001) or deadlock (40P01), DuckDB's write-write conflict. Running the
+    whole transaction again may succeed.
+
+    Attributes:
+        attempts: how many times the transaction was tried.
+    """
+
+    attempts: int = 1
 
 
 _BY_CODE: dict[int, type[DatabaseError]] = {

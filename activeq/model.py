@@ -22,7 +22,9 @@ from pydantic_core import PydanticUndefined
 from .ast import ColumnRef, Compare, Param
 from .columns import ColumnSet
 from .ddl import check_column_ddl
+from .constraints import TableIndex, declared_indexes
 from .errors import ActiveqError, ValidationError
+from .sources import TableAlias
 
 if TYPE_CHECKING:
     from .database import Database
@@ -209,6 +211,8 @@ class ModelInfo:
         """Stands for the model in shape keys: keys made only of ints and strings are not
         tracked by the cyclic garbage collector, however long they are kept."""
         self.table = table
+        self.schema: str | None = getattr(model, "__schema__", None)
+        """The schema (SQLite: attached database) holding the table, from ``__schema__``."""
         self.columns = columns
         self.by_name = {c.name: c for c in columns}
         self.by_column = {c.column: c for c in columns}
@@ -219,6 +223,8 @@ class ModelInfo:
         self.names = tuple(c.name for c in columns)
         self.refs = {c.name: ColumnRef(model, c.name, c.column, table) for c in columns}
         self.relations: dict[str, Any] = {}
+        self.indexes: tuple[TableIndex, ...] = ()
+        """The indexes and uniques declared by ``__indexes__`` and ``__unique__``."""
         self._builders: dict[tuple[str, ...], Any] = {}
         self._adapters: dict[str, pydantic.TypeAdapter[Any]] = {}
 
@@ -372,6 +378,8 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
             if c.name == "id" else c for c in columns
         ]
     info = ModelInfo(cls, table, columns)
+    info.indexes = declared_indexes(cls.__name__, table, columns, getattr(cls, "__indexes__", ()),
+                                    getattr(cls, "__unique__", ()))
     type.__setattr__(cls, "__aq__", info)
     type.__setattr__(cls, "__table_name__", table)
     type.__setattr__(cls, "c", ColumnSet(cls.__name__, info.refs))
@@ -424,6 +432,10 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
     __table_name__: ClassVar[str]
     __aq__: ClassVar[ModelInfo]
     __database__: ClassVar[Database | None] = None
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    """Composite indexes, one tuple of field names each: ``(("status", "created_at"),)``."""
+    __unique__: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    """Composite unique constraints, one tuple of field names each: ``(("user_id", "sku"),)``."""
     c: ClassVar[ColumnSet]
 
     model_config = pydantic.ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
@@ -476,6 +488,15 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
             if info.model is cls:
                 info.empty_query = base
         return base  # type: ignore[no-any-return]
+
+    @classmethod
+    def alias(cls, name: str) -> TableAlias:
+        """This model's table under another name, for self-joins and correlated subqueries.
+
+        ``m = User.alias("m")``; ``m.c.name`` is a column of the alias; ``m.query()``
+        selects from it.
+        """
+        return TableAlias(cls, name)
 
     @classmethod
     def database(cls) -> Database:

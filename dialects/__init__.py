@@ -4,10 +4,16 @@ Each module defines:
 
 * ``NAME`` / ``SQLGLOT``: activeq's name and the sqlglot dialect used to render.
 * ``PLACEHOLDER``: the bound-parameter marker of the dialect's usual driver.
+* ``PARAMSTYLE``: the DB-API paramstyle of that marker (``qmark`` or ``format``).
+* ``SHARED_PARAMSTYLE``: the numbered or named style used instead when one value must appear
+  at several places (a grouped expression), or None when the usual one serves.
 * ``IN_LIST``: how a list bound as one parameter is tested for membership.
 * ``OFFSET_WITHOUT_LIMIT``: the LIMIT literal a dialect needs before a bare OFFSET, or None.
 * ``RETURNING``: whether ``INSERT ... RETURNING`` is available.
 * ``UPSERT``: ``"on_conflict"`` (SQLite, PostgreSQL, DuckDB) or ``"on_duplicate_key"`` (MySQL).
+* ``DISTINCT_ON``: whether ``SELECT DISTINCT ON`` is rendered.
+* ``FOR_UPDATE``: ``"render"``, ``"noop"`` or None (refused).
+* ``FOREIGN_KEY_ACTIONS``: the ``ON DELETE`` actions a FOREIGN KEY may use.
 """
 
 from __future__ import annotations
