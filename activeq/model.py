@@ -21,8 +21,8 @@ from pydantic_core import PydanticUndefined
 
 from .ast import ColumnRef, Compare, Param
 from .columns import ColumnSet
-from .ddl import check_column_ddl
 from .constraints import TableIndex, declared_indexes
+from .ddl import check_column_ddl
 from .errors import ActiveqError, ValidationError
 from .sources import TableAlias
 
