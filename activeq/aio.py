@@ -22,7 +22,7 @@ from queue import SimpleQueue
 from typing import Any, ClassVar, Generic, TypeVar
 
 from .database import Database
-from .errors import ActiveqError, CompileError
+from .errors import ActiveqError, ArgumentTypeError, CompileError
 from .model import ActiveRecord
 from .pool import PoolStats
 from .query import _SET_STATE, CompiledQuery, Query
@@ -555,7 +555,7 @@ class AsyncQuery(Query[M]):
         return self.iter()
 
     def __iter__(self) -> Iterator[M]:
-        raise TypeError("an async query is iterated with 'async for', or awaited: await q.all()")
+        raise ArgumentTypeError("an async query is iterated with 'async for', or awaited: await q.all()")
 
     # writes --------------------------------------------------------------------------------
     async def update(self, values: dict[str, Any] | None = None, *,  # type: ignore[override]

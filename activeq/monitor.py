@@ -20,6 +20,7 @@ from typing import Any
 
 import apsw
 
+from .errors import ConfigurationError
 from .rawsql import check_single
 from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
 
@@ -224,7 +225,7 @@ class QueryLog:
     @slow_query_ms.setter
     def slow_query_ms(self, value: float | None) -> None:
         if value is not None and (not isinstance(value, (int, float)) or value < 0):
-            raise ValueError(f"slow_query_ms must be a non-negative number or None, not {value!r}")
+            raise ConfigurationError(f"slow_query_ms must be a non-negative number or None, not {value!r}")
         self._slow_ms = value
         # One int-to-int comparison per statement; "off" is a threshold nothing reaches
         # (an int, since comparing an int with float('inf') costs twice as much).

@@ -11,8 +11,11 @@ from activeq import (
     ArgumentTypeError,
     BindParam,
     CompileError,
+    ConfigurationError,
+    Database,
     InvalidNameError,
     MissingParameterError,
+    RetryPolicy,
     UnknownColumnError,
     ValidationError,
     ValueOutOfRangeError,
@@ -166,3 +169,13 @@ def test_values_without_a_stored_form_and_expressions_as_bools_are_typed_errors(
         bool(U.age > 3)
     assert _rows(db) == []
     assert Order.query().count() == 0
+
+
+def test_bad_options_are_configuration_errors(db, tmp_path):
+    with pytest.raises(ConfigurationError, match="unknown N\\+1 mode 'loud'") as info:
+        db.detect_n_plus_one("loud")
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(ConfigurationError, match="RetryPolicy.attempts must be at least 1"):
+        RetryPolicy(attempts=0)
+    with pytest.raises(ConfigurationError, match="slow_query_ms must be a non-negative number"):
+        Database(str(tmp_path / "slow.db"), slow_query_ms=-1)

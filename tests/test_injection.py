@@ -26,6 +26,7 @@ from activeq import (
 )
 from activeq.ast import Func
 from activeq.cli import main as cli_main
+from activeq.engines import open_engine
 from activeq.monitor import explain_plan
 from activeq.pragmas import check_pragmas
 
@@ -435,4 +436,25 @@ def test_a_join_table_given_by_a_hostile_name_is_quoted(victims_db):
         links.create(shelf_id=shelf.id, sticker_id=Sticker.create(label=label).id)
     assert [s.label for s in Shelf.query().includes("tags").one().tags] == ["a", "b"]
     assert [s.label for s in Shelf.find_by_id(shelf.id).tags] == ["a", "b"]
+    _victims_survive(victims_db)
+
+
+def test_the_sqlite_engine_checks_pragmas_and_runs_one_statement(victims_db):
+    url = f"sqlite:///{victims_db.path}"
+    with pytest.raises(ConfigurationError, match="pragma cache_size takes an integer"):
+        open_engine(url, pragmas={"cache_size": "-2000; DROP TABLE victims"})
+    engine = open_engine(url)
+    conn = engine.connect()
+    try:
+        with pytest.raises(MultipleStatementsError):
+            conn.execute("SELECT 1; DROP TABLE victims")
+        with pytest.raises(MultipleStatementsError):
+            conn.explain("SELECT 1; DROP TABLE victims")
+        assert conn.execute("SELECT x FROM victims; -- done").rows == [(1,)]
+        cte_update = "WITH v AS (SELECT 1) UPDATE victims SET x = x WHERE x IN (SELECT * FROM v)"
+        assert conn.execute(cte_update).rowcount == 1
+        assert conn.execute("WITH v AS (SELECT 1) SELECT * FROM v").rowcount == -1
+    finally:
+        conn.close()
+        engine.close()
     _victims_survive(victims_db)
