@@ -12,7 +12,7 @@
 """
 
 from .aio import AsyncActiveRecord, AsyncDatabase
-from .ast import BindParam
+from .ast import BindParam, extract
 from .cache import CacheStats, MemoryCache
 from .cache_redis import RedisCache
 from .columns import exists, func
@@ -21,6 +21,7 @@ from .errors import (
     ActiveqError,
     ArgumentTypeError,
     BusyError,
+    ColumnTypeError,
     CompileError,
     ConfigurationError,
     DatabaseError,
@@ -51,6 +52,7 @@ from .query import CompiledQuery, Query
 from .relations import belongs_to, has_many, has_one, many_to_many
 from .results import Row
 from .retry import RetryPolicy
+from .statements import DeleteStatement, InsertStatement, UpdateStatement, delete, insert, update
 
 ActiveQuery = Query
 """The query class, under the name the ActiveRecord guides use in type hints."""
@@ -67,13 +69,16 @@ __all__ = [
     "BindParam",
     "BusyError",
     "CacheStats",
+    "ColumnTypeError",
     "CompileError",
     "CompiledQuery",
     "ConfigurationError",
     "CursorPage",
     "Database",
     "DatabaseError",
+    "DeleteStatement",
     "Field",
+    "InsertStatement",
     "IntegrityError",
     "InvalidNameError",
     "LockedError",
@@ -99,15 +104,20 @@ __all__ = [
     "UnknownColumnError",
     "UnknownDialectError",
     "UnsupportedError",
+    "UpdateStatement",
     "ValidationError",
     "ValueOutOfRangeError",
     "belongs_to",
     "case",
     "cast",
+    "delete",
     "exists",
+    "extract",
     "func",
     "has_many",
     "has_one",
+    "insert",
     "many_to_many",
     "text",
+    "update",
 ]

@@ -54,7 +54,7 @@ def insert_one(db: Any, record: Any) -> int:
     stmt = Insert(model, names)
     t0 = perf_counter_ns()
     entry, hit = compiler.compile(stmt, db.dialect)
-    values = [validated.__dict__[n] for n in names]
+    values = entry.values([validated.__dict__[n] for n in names])
     compile_ns = perf_counter_ns() - t0
     conn = db.connection
     t0 = perf_counter_ns()
@@ -214,8 +214,38 @@ def _row_error(model: Any, errors: list[Any], index: int, others: int, cause: An
         f"{'.'.join(str(p) for p in e['loc']) or '(row)'}: {e['msg']}" for e in errors
     )
     more = f" (and {others} more invalid row{'s' if others != 1 else ''})" if others else ""
-    return ValidationError(f"row {index}: invalid {model.__name__}: {detail}{more}",
-                           index=index, field=field, pydantic_error=cause)
+    kind = ValidationError.for_details(errors)
+    return kind(f"row {index}: invalid {model.__name__}: {detail}{more}",
+                index=index, field=field, pydantic_error=cause)
+
+
+def check_awareness(model: Any, names: Sequence[str], dicts: list[dict[str, Any]], base: int,
+                    positions: Sequence[int] | None) -> None:
+    """Refuse a batch that mixes naive and aware datetimes in one column.
+
+    Aware values are stored in UTC and naive ones as given: in one column together they
+    would not compare or sort by instant.
+    """
+    info = model.__aq__
+    for name in names:
+        sqltype = info.by_name[name].type
+        if sqltype.temporal != "datetime" or sqltype.aware is not None:
+            continue
+        first: bool | None = None
+        for i, row in enumerate(dicts):
+            value = row.get(name)
+            if value is None:
+                continue
+            aware = value.tzinfo is not None and value.utcoffset() is not None
+            if first is None:
+                first = aware
+            elif aware != first:
+                index = positions[i] if positions is not None else base + i
+                raise ValidationError(
+                    f"row {index}: {model.__name__}.{name} mixes naive and aware datetimes in "
+                    f"one batch ({value!r} is {'aware' if aware else 'naive'}, earlier rows are "
+                    f"not); store aware values only (they are kept in UTC) or naive ones only",
+                    index=index, field=name)
 
 
 # insert_many -------------------------------------------------------------------------------
@@ -289,6 +319,7 @@ def insert_many(
         dicts = validator.validate(part, start)
         with_pk = pk is not None and any(d[pk] is not None for d in dicts)
         names = info.names if with_pk or pk is None else tuple(n for n in info.names if n != pk)
+        check_awareness(model, names, dicts, start, None)
         batches.append((names, list(map(_getter(names), dicts))))
         del dicts
 
@@ -309,6 +340,9 @@ def insert_many(
                           want_ids)
             t0 = perf_counter_ns()
             entry, hit = compiler.compile(stmt, db.dialect)
+            if entry.converters:
+                # Columns stored in another form (scaled decimals, ISO text, JSON, ...).
+                values = [entry.values(row) for row in values]
             compile_ns = perf_counter_ns() - t0
             before = conn.total_changes()
             t0 = perf_counter_ns()
@@ -450,6 +484,7 @@ def update_many(
         if chosen:
             part = [{n: p[n] for n in keyed if n in p} for p in part]
         dicts = validator.validate(part, positions=positions)
+        check_awareness(model, names, dicts, 0, positions)
         stmt = Update(model, tuple((info.by_name[n], Param(None)) for n in names),
                       (Compare("=", info.refs[pk], Param(None)),))
         batches.append((stmt, keyed, positions, list(map(_getter(keyed), dicts))))
@@ -461,6 +496,8 @@ def update_many(
         cur = conn.cursor()
         for stmt, keyed, positions, values in batches:
             entry, hit = compiler.compile(stmt, db.dialect)
+            if entry.converters:
+                values = [entry.values(row) for row in values]
             for start in range(0, len(values), chunk_size):
                 part = values[start:start + chunk_size]
                 before = conn.total_changes()

@@ -15,6 +15,7 @@ import apsw
 from .ast import Unbound
 from .cache import CacheBackend, CacheManager, CacheStats
 from .compiler import Compiled, compiler
+from .constraints import creation_order
 from .errors import (
     ActiveqError,
     ArgumentTypeError,
@@ -29,6 +30,7 @@ from .monitor import Plan, QueryLog, Timing
 from .pragmas import check_pragmas, pragma_statement
 from .rawsql import DML, OTHER_WRITE, check_single, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement
+from .schema import check_before_create, check_bind, check_schema
 from .values import NO_FORM, raise_unbindable, stored_form, unstorable_error
 
 if TYPE_CHECKING:
@@ -196,6 +198,8 @@ class Database:
         """How many times a busy statement or transaction was tried again."""
         self._closed = False
         self._find_entries: dict[Any, tuple[Compiled, Any, Any]] = {}
+        self._bound: list[Any] = []
+        """The classes named in bind() calls (models, or bases standing for their subclasses)."""
         self._default_ctx = LoadContext(self, self.fetch_mode)
         self.model_cache = model_cache
         self.on_connect = on_connect
@@ -269,12 +273,11 @@ class Database:
         nothing is bound. (Tables created later are checked by ``create_tables``; models bound
         through a base class are checked by :meth:`check_schema`.)
         """
-        from .schema import check_bind
-
         check_bind(self, models)
         for model in models:
             # A class attribute: subclasses without a binding of their own inherit it.
             type.__setattr__(model, "__database__", self)
+        self._bound.extend(m for m in models if m not in self._bound)
         for model in models:
             for bound in (model, *_subclasses(model)):
                 if "__aq__" in bound.__dict__:
@@ -283,19 +286,18 @@ class Database:
 
     def create_tables(self, *models: type[ActiveRecord], if_not_exists: bool = True) -> None:
         """CREATE TABLE (with unique and foreign key constraints) and CREATE INDEX for each
-        model, in order.
+        model, in order (a table after those its foreign keys refer to).
 
         A table that already exists is compared with its model first: if it differs in more
         than missing plain indexes (which are created), ``SchemaError`` lists the differences
         and nothing is run.
         """
         from .ddl import create_table_statements
-        from .schema import check_before_create
 
         if if_not_exists:
             check_before_create(self, models)
         with self.transaction():
-            for model in models:
+            for model in creation_order(models):
                 for sql in create_table_statements(model, self.dialect, if_not_exists):
                     self.execute(sql)
 
@@ -319,12 +321,10 @@ class Database:
         >>> db.create_tables(Lamp); db.check_schema(Lamp)
         []
         """
-        from .model import ActiveRecord
-        from .schema import check_schema
-
         if not models:
-            models = tuple(m for m in _subclasses(ActiveRecord)
-                           if "__aq__" in m.__dict__ and m.__database__ is self)
+            models = tuple(dict.fromkeys(
+                m for root in self._bound for m in (root, *_subclasses(root))
+                if "__aq__" in m.__dict__ and m.__database__ is self))
         return check_schema(self, models)
 
     def drop_tables(self, *models: type[ActiveRecord], if_exists: bool = True) -> None:
@@ -442,6 +442,13 @@ class Database:
 
     def _write(self, stmt: Any) -> int:
         """Run an UPDATE/DELETE/INSERT statement node; returns the affected row count."""
+        return self._run_write(stmt)[1]
+
+    def _write_rows(self, stmt: Any) -> list[Any]:
+        """Run a write statement with RETURNING; returns the rows it gives back."""
+        return self._run_write(stmt)[0]
+
+    def _run_write(self, stmt: Any) -> tuple[list[Any], int]:
         t0 = perf_counter_ns()
         entry, hit = compiler.compile(stmt, self.dialect)
         values = entry.values(stmt.params)
@@ -450,15 +457,16 @@ class Database:
         cur = self._cursor()
         t0 = perf_counter_ns()
         try:
-            cur.execute(entry.sql, values).fetchall()
+            rows = cur.execute(entry.sql, values).fetchall()
         except apsw.Error as e:
-            retry_statement(self, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
+            rows = retry_statement(self, e, entry.sql,
+                                   lambda: cur.execute(entry.sql, values).fetchall())
         except (OverflowError, UnicodeEncodeError) as e:
             raise_unbindable(e, values)
         changed = conn.changes()
         self.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, changed, hit)
         self._after_write(entry.tables)
-        return changed
+        return rows, changed
 
     def _after_write(self, tables: Iterable[str] | None) -> None:
         """Called after every write statement; ``tables`` None means unknown (raw SQL)."""

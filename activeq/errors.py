@@ -10,6 +10,7 @@ __all__ = [
     "ActiveqError",
     "ArgumentTypeError",
     "BusyError",
+    "ColumnTypeError",
     "CompileError",
     "ConfigurationError",
     "DatabaseError",
@@ -96,6 +97,10 @@ class ConfigurationError(ActiveqError, ValueError):
     """An option of ``Database`` (a pragma name or value, a mode) is invalid."""
 
 
+class ColumnTypeError(ActiveqError, TypeError):
+    """A field's annotation or options have no exact SQL column type (say which options do)."""
+
+
 class RelationError(ActiveqError):
     """A relation declaration is invalid: unknown target model or a column that does not exist."""
 
@@ -166,12 +171,29 @@ class ValidationError(ActiveqError, ValueError):
         if first is None and details and details[0].get("loc"):
             first = str(details[0]["loc"][0])
         row = f"row {index}: " if index is not None else ""
-        return cls(f"{row}invalid {model_name}: {'; '.join(parts)}", index=index, field=first,
-                   pydantic_error=error)
+        kind = cls.for_details(details) if cls is ValidationError else cls
+        return kind(f"{row}invalid {model_name}: {'; '.join(parts)}", index=index, field=first,
+                    pydantic_error=error)
+
+    @staticmethod
+    def for_details(details: list[Any]) -> type[ValidationError]:
+        """``ValueOutOfRangeError`` when pydantic refused an integer beyond 64 bits (the
+        bound every integer field carries), else ``ValidationError``."""
+        for detail in details:
+            value = detail.get("input")
+            if (type(value) is int and detail.get("type") in _BOUND_ERRORS
+                    and not _INT64_MIN <= value <= _INT64_MAX):
+                return ValueOutOfRangeError
+        return ValidationError
 
     def errors(self) -> list[Any]:
         """The pydantic error list, or an empty list when the error did not come from pydantic."""
         return list(self.pydantic_error.errors()) if self.pydantic_error is not None else []
+
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+_BOUND_ERRORS = frozenset(("less_than_equal", "greater_than_equal", "less_than", "greater_than"))
 
 
 class ValueOutOfRangeError(ValidationError, OverflowError):

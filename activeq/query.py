@@ -40,6 +40,7 @@ from .errors import (
 )
 from .paramstyles import equality_pattern
 from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
+from .statements import returning_columns, rows_of
 from .values import unstorable_error
 
 if TYPE_CHECKING:
@@ -64,6 +65,8 @@ _EMPTY: dict[str, Any] = {
     "count_wrap": False,
     "includes": (),
     "options": {},
+    # RETURNING items for update() and delete(); no part of a SELECT.
+    "returning": (),
     # The parts most queries never use (an Extra), or None.
     "extra": None,
     # Whether the query has the common shape: the model's own table and whole row, with
@@ -566,7 +569,7 @@ class Query(Generic[M]):
             if type(item) is Alias and item.name == name:
                 return OutputColumn(name)
         for item in columns:
-            if type(item) is ColumnRef and item.name == name:
+            if isinstance(item, ColumnRef) and item.name == name:
                 return item
         return None
 
@@ -800,29 +803,39 @@ class Query(Generic[M]):
         return bool(rows)
 
     def scalar(self) -> Any:
-        """The first column of the first row, or None."""
-        rows, _, _ = self._run(self._at_most(1))
-        return rows[0][0] if rows else None
+        """The first column of the first row (in its Python type), or None."""
+        rows, entry, _ = self._run(self._at_most(1))
+        return entry.convert_rows(rows)[0][0] if rows else None
 
     def pluck(self, *columns: Any) -> list[Any]:
         """Values of one column (a flat list) or of several (a list of tuples)."""
         if not columns:
             raise CompileError("pluck() needs at least one column")
-        rows, _, _ = self._run(self.select(*columns))
+        rows, entry, _ = self._run(self.select(*columns))
+        rows = entry.convert_rows(rows)
         if len(columns) == 1:
             return [r[0] for r in rows]
         return rows
 
     def tuples(self) -> list[tuple[Any, ...]]:
-        """Raw rows as tuples: no models, no validation, no type conversion."""
-        return self._without_gc(lambda: self._run()[0])
+        """Rows as tuples: no models, no validation; values in their columns' Python types."""
+
+        def fetch() -> list[tuple[Any, ...]]:
+            rows, entry, _ = self._run()
+            convert = entry.row_convert
+            return rows if convert is None else convert(rows)  # type: ignore[no-any-return]
+
+        return self._without_gc(fetch)
 
     def dicts(self) -> list[dict[str, Any]]:
-        """Raw rows as dicts keyed by attribute name or alias."""
+        """Rows as dicts keyed by attribute name or alias (values converted as in tuples())."""
 
         def fetch() -> list[dict[str, Any]]:
             rows, entry, _ = self._run()
             names = entry.names
+            convert = entry.row_convert
+            if convert is not None:
+                rows = convert(rows)
             return [dict(zip(names, r)) for r in rows]
 
         return self._without_gc(fetch)
@@ -890,12 +903,38 @@ class Query(Generic[M]):
         unless ``all_rows=True``.
         """
         stmt = Update.build(self, {**(values or {}), **kw}, all_rows)
+        if stmt.returns:
+            return rows_of(stmt.returns, self._database()._write_rows(stmt))  # type: ignore[return-value]
         return self._database()._write(stmt)
 
     def delete(self, *, all_rows: bool = False) -> int:
-        """DELETE the matching rows in one statement; returns the number of rows deleted."""
+        """DELETE the matching rows in one statement; returns the number of rows deleted.
+
+        After ``returning(...)``, returns the deleted rows' values as ``Row``s instead.
+        """
         stmt = Delete.build(self, all_rows)
+        if stmt.returns:
+            return rows_of(stmt.returns, self._database()._write_rows(stmt))  # type: ignore[return-value]
         return self._database()._write(stmt)
+
+    def returning(self, *columns: Any) -> Query[M]:
+        """Make ``update()`` and ``delete()`` give back these columns of each row they change
+        (every field without arguments) as ``Row``s instead of a count.
+
+        RETURNING is not available on MySQL: rendering it there raises UnsupportedError.
+
+        >>> from activeq import ActiveRecord, Database, Field
+        >>> class Jar(ActiveRecord):
+        ...     __table_name__ = 'jars'
+        ...     id: int = Field(primary_key=True)
+        ...     beans: int
+        >>> db = Database(':memory:'); db.bind(Jar); db.create_tables(Jar)
+        >>> _ = Jar.create(beans=3)
+        >>> rows = Jar.query().where(Jar.c.id == 1).returning('id', 'beans').update({'beans': 4})
+        >>> [(r.id, r.beans) for r in rows]
+        [(1, 4)]
+        """
+        return self._with("returning", returning_columns(self._s["model"], columns))
 
     def __repr__(self) -> str:
         try:
@@ -951,23 +990,26 @@ class _Statement:
 
 
 class Update(_Statement):
-    """``UPDATE table SET ... WHERE ...`` built from a query."""
+    """``UPDATE table SET ... WHERE ... [RETURNING ...]`` built from a query."""
 
-    __slots__ = ("assignments",)
+    __slots__ = ("assignments", "returns")
 
     def __init__(self, model: Any, assignments: tuple[tuple[Any, Expr], ...],
-                 wheres: tuple[Expr, ...]) -> None:
+                 wheres: tuple[Expr, ...], returns: tuple[Expr, ...] = ()) -> None:
         self.model = model
         self.assignments = assignments
         self.wheres = wheres
+        self.returns = returns
         self.kind = "update"
         self.key = (("update", model.__aq__.token, tuple((c.name, e.key) for c, e in assignments),
-                           tuple(w.key for w in wheres)))
+                           tuple(w.key for w in wheres), tuple(r.key for r in returns)))
         params: tuple[Any, ...] = ()
         for _, e in assignments:
             params += e.params
         for w in wheres:
             params += w.params
+        for r in returns:
+            params += r.params
         self.params = params
 
     @classmethod
@@ -1000,22 +1042,27 @@ class Update(_Statement):
                 if bad is not None:
                     raise bad
             assignments.append((info.by_name[name], as_expr(value)))
-        return cls(model, tuple(assignments), s["wheres"])
+        return cls(model, tuple(assignments), s["wheres"], s["returning"])
 
 
 class Delete(_Statement):
-    """``DELETE FROM table WHERE ...`` built from a query."""
+    """``DELETE FROM table WHERE ... [RETURNING ...]`` built from a query."""
 
-    __slots__ = ()
+    __slots__ = ("returns",)
 
-    def __init__(self, model: Any, wheres: tuple[Expr, ...]) -> None:
+    def __init__(self, model: Any, wheres: tuple[Expr, ...],
+                 returns: tuple[Expr, ...] = ()) -> None:
         self.model = model
         self.wheres = wheres
+        self.returns = returns
         self.kind = "delete"
-        self.key = ("delete", model.__aq__.token, tuple(w.key for w in wheres))
+        self.key = ("delete", model.__aq__.token, tuple(w.key for w in wheres),
+                    tuple(r.key for r in returns))
         params: tuple[Any, ...] = ()
         for w in wheres:
             params += w.params
+        for r in returns:
+            params += r.params
         self.params = params
 
     @classmethod
@@ -1027,7 +1074,7 @@ class Delete(_Statement):
                 f"delete() without where() would remove every row of {s['model'].__aq__.table}; "
                 "pass all_rows=True to mean it"
             )
-        return cls(s["model"], s["wheres"])
+        return cls(s["model"], s["wheres"], s["returning"])
 
 
 def _check_plain_write(query: Query[Any], what: str) -> None:

@@ -10,6 +10,7 @@ Each module defines:
 * ``IN_LIST``: how a list bound as one parameter is tested for membership.
 * ``OFFSET_WITHOUT_LIMIT``: the LIMIT literal a dialect needs before a bare OFFSET, or None.
 * ``RETURNING``: whether ``INSERT ... RETURNING`` is available.
+* ``RETURNING_PARAMS``: whether a RETURNING clause may hold bound values.
 * ``UPSERT``: ``"on_conflict"`` (SQLite, PostgreSQL, DuckDB) or ``"on_duplicate_key"`` (MySQL).
 * ``DISTINCT_ON``: whether ``SELECT DISTINCT ON`` is rendered.
 * ``FOR_UPDATE``: ``"render"``, ``"noop"`` or None (refused).

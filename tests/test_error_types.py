@@ -73,7 +73,7 @@ def test_update_messages_carry_no_pydantic_links(db, ann):
 
 def test_integers_beyond_64_bits_are_refused_on_every_write_path(db, ann):
     before = _rows(db)
-    message = "invalid User: age: integer 18446744073709551616 is outside SQLite's 64-bit range"
+    message = "invalid User: age: Input should be less than or equal to 9223372036854775807"
     with pytest.raises(ValueOutOfRangeError) as info:
         User.create(name="Bob", email="bob@x", age=BIG)
     assert str(info.value) == message
@@ -81,11 +81,13 @@ def test_integers_beyond_64_bits_are_refused_on_every_write_path(db, ann):
     assert isinstance(info.value, ValidationError)
     assert info.value.field == "age"
     ann.age = BIG
-    with pytest.raises(ValueOutOfRangeError, match="^invalid User: age: integer"):
+    with pytest.raises(ValueOutOfRangeError) as info:
         ann.save()
+    assert str(info.value) == message
     with pytest.raises(ValueOutOfRangeError) as info:
         User.query().where(U.id == ann.id).update({"age": -BIG})
-    assert str(info.value) == message.replace("18446744073709551616", "-18446744073709551616")
+    assert str(info.value) == (
+        "invalid User: age: Input should be greater than or equal to -9223372036854775808")
     with pytest.raises(ValueOutOfRangeError) as info:
         User.insert_many([{"name": "Bob", "email": "bob@x"},
                           {"name": "Cid", "email": "cid@x", "age": BIG}])
@@ -163,7 +165,7 @@ def test_values_without_a_stored_form_and_expressions_as_bools_are_typed_errors(
     with pytest.raises(ArgumentTypeError, match="cannot bind a value of type object") as info:
         db.execute("INSERT INTO users (name, email) VALUES (?, 'e')", (object(),))
     assert isinstance(info.value, TypeError)
-    with pytest.raises(ArgumentTypeError, match="cannot bind object in an IN list"):
+    with pytest.raises(ValidationError, match="cannot compare it with <object"):
         User.query().where(U.name.is_in([object()])).all()
     with pytest.raises(ArgumentTypeError, match="no truth value"):
         bool(U.age > 3)

@@ -402,9 +402,15 @@ def test_a_tampered_paging_cursor_is_bound_as_values(db):
         User.create(name=f"u{i}", email=f"u{i}@x")
     payload = {"k": ["users.id"], "v": ["0) OR 1=1; DROP TABLE users; --"]}
     cursor = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
-    page = User.query().cursor_page(5, after=cursor)
-    # Text sorts after every integer in SQLite: nothing is "after" it, and nothing ran.
-    assert page.items == []
+    # A value of the wrong type for the key column is refused before any SQL runs.
+    with pytest.raises(ValidationError, match="User.id is an integer: cannot compare it with"):
+        User.query().cursor_page(5, after=cursor)
+    textual = base64.urlsafe_b64encode(json.dumps(
+        {"k": ["users.name", "users.id"], "v": ["u0') OR 1=1; DROP TABLE users; --", 0]}
+    ).encode()).decode()
+    page = User.query().order_by(User.c.name).cursor_page(5, after=textual)
+    # Compared as a value: only names sorting after that text follow it.
+    assert [u.name for u in page.items] == ["u1", "u2"]
     forged = base64.urlsafe_b64encode(json.dumps(
         {"k": ['users.id"; DROP TABLE users; --'], "v": [0]}).encode()).decode()
     with pytest.raises(ValidationError, match="made for another ordering"):

@@ -171,7 +171,7 @@ LITERALS = {
     "sqlite": (
         "SELECT \"events\".\"id\" FROM \"events\" WHERE \"events\".\"name\" <> 'it''s' AND"
         " \"events\".\"qty\" > 2 AND \"events\".\"price\" < 100.5 AND \"events\".\"note\" IS NOT"
-        " NULL AND \"events\".\"at\" > '2023-01-02 03:04:05' AND \"events\".\"day\" >= '2023-01-01'"
+        " NULL AND \"events\".\"at\" > '2023-01-02 03:04:05.000000' AND \"events\".\"day\" >= '2023-01-01'"
         " AND \"events\".\"id\" IN (SELECT \"value\" FROM JSON_EACH('[1, 3, 5]'))"
     ),
     "postgres": (
