@@ -73,10 +73,12 @@ class LiveTable:
 class Reader:
     """How one dialect's catalog is read and how its names and types compare."""
 
-    columns: Callable[[Fetch, str], list[LiveColumn]]
-    """The table's columns in order; empty when the table does not exist."""
-    indexes: Callable[[Fetch, str, Callable[[str], str], list[LiveColumn]], list[LiveIndex]]
-    foreign_keys: Callable[[Fetch, str, Callable[[str], str]], list[LiveForeignKey]]
+    columns: Callable[[Fetch, str, str | None], list[LiveColumn]]
+    """The columns of a table (in a schema, or where an unqualified name finds it), in order;
+    empty when the table does not exist."""
+    indexes: Callable[[Fetch, str, str | None, Callable[[str], str], list[LiveColumn]],
+                      list[LiveIndex]]
+    foreign_keys: Callable[[Fetch, str, str | None, Callable[[str], str]], list[LiveForeignKey]]
     fold: Callable[[str], str]
     """Maps a name to the form under which the dialect considers two names the same."""
     same_type: Callable[[str, str], bool]
@@ -84,15 +86,15 @@ class Reader:
     same_action: Callable[[str, str], bool] = lambda a, b: a == b
     """Whether two ON DELETE actions behave alike."""
 
-    def read(self, fetch: Fetch, table: str) -> LiveTable | None:
+    def read(self, fetch: Fetch, table: str, schema: str | None = None) -> LiveTable | None:
         """The whole live table, or None when it does not exist."""
-        columns = self.columns(fetch, table)
+        columns = self.columns(fetch, table, schema)
         if not columns:
             return None
         fold = self.fold
         return LiveTable({fold(c.name): c for c in columns},
-                         self.indexes(fetch, table, fold, columns),
-                         self.foreign_keys(fetch, table, fold))
+                         self.indexes(fetch, table, schema, fold, columns),
+                         self.foreign_keys(fetch, table, schema, fold))
 
 
 def _exact(name: str) -> str:
@@ -133,23 +135,26 @@ def _sqlite_affinity(declared: str) -> str:
     return "NUMERIC"
 
 
-_SQLITE_COLUMNS = 'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)'
+# The schema argument is an attached database's name; NULL searches them as SQL does.
+_SQLITE_COLUMNS = 'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?, ?)'
 _SQLITE_INDEXES = (
-    'SELECT il.name, il."unique", il.partial, ii.name FROM pragma_index_list(?) AS il, '
-    "pragma_index_info(il.name) AS ii ORDER BY il.seq, ii.seqno"
+    'SELECT il.name, il."unique", il.partial, ii.name FROM pragma_index_list(?, ?) AS il, '
+    "pragma_index_info(il.name, il.schema) AS ii ORDER BY il.seq, ii.seqno"
 )
-_SQLITE_FOREIGN_KEYS = 'SELECT "table", "from", "to", on_delete FROM pragma_foreign_key_list(?)'
+_SQLITE_FOREIGN_KEYS = (
+    'SELECT "table", "from", "to", on_delete FROM pragma_foreign_key_list(?, ?)'
+)
 
 
-def _sqlite_columns(fetch: Fetch, table: str) -> list[LiveColumn]:
+def _sqlite_columns(fetch: Fetch, table: str, schema: str | None) -> list[LiveColumn]:
     return [LiveColumn(str(name), str(type_ or ""), bool(notnull), default is not None, int(pk))
-            for name, type_, notnull, default, pk in fetch(_SQLITE_COLUMNS, (table,))]
+            for name, type_, notnull, default, pk in fetch(_SQLITE_COLUMNS, (table, schema))]
 
 
-def _sqlite_indexes(fetch: Fetch, table: str, fold: Callable[[str], str],
+def _sqlite_indexes(fetch: Fetch, table: str, schema: str | None, fold: Callable[[str], str],
                     columns: list[LiveColumn]) -> list[LiveIndex]:
     grouped: dict[str, tuple[list[str], bool, bool]] = {}
-    for name, unique, partial, column in fetch(_SQLITE_INDEXES, (table,)):
+    for name, unique, partial, column in fetch(_SQLITE_INDEXES, (table, schema)):
         entry = grouped.setdefault(str(name), ([], bool(unique), bool(partial)))
         entry[0].append(fold(str(column)) if column is not None else "\0")
     out = [LiveIndex(tuple(cols), unique) for cols, unique, partial in grouped.values()
@@ -161,11 +166,12 @@ def _sqlite_indexes(fetch: Fetch, table: str, fold: Callable[[str], str],
     return out
 
 
-def _sqlite_foreign_keys(fetch: Fetch, table: str, fold: Callable[[str], str]) -> list[LiveForeignKey]:
+def _sqlite_foreign_keys(fetch: Fetch, table: str, schema: str | None,
+                         fold: Callable[[str], str]) -> list[LiveForeignKey]:
     return [
         LiveForeignKey(fold(str(column)), fold(str(target)), None if to is None else fold(str(to)),
                        str(action).lower())
-        for target, column, to, action in fetch(_SQLITE_FOREIGN_KEYS, (table,))
+        for target, column, to, action in fetch(_SQLITE_FOREIGN_KEYS, (table, schema))
     ]
 
 
@@ -180,14 +186,15 @@ SQLITE = Reader(
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
 
-# to_regclass(quote_ident(name)) finds the table the way a quoted identifier in activeq's SQL
-# does: by exact name, along the search path.
+# The table is found the way activeq's quoted, optionally schema-qualified name finds it: by
+# exact name, in the schema or along the search path (concat() drops a NULL schema).
+_PG_TABLE = "to_regclass(concat(quote_ident(%s::text) || '.', quote_ident(%s::text)))"
 _PG_COLUMNS = (
     "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
     "a.atthasdef OR a.attidentity <> '', "
     "EXISTS (SELECT 1 FROM pg_index ix WHERE ix.indrelid = a.attrelid AND ix.indisprimary "
     "AND a.attnum = ANY (ix.indkey)) "
-    "FROM pg_attribute a WHERE a.attrelid = to_regclass(quote_ident(%s)) AND a.attnum > 0 "
+    "FROM pg_attribute a WHERE a.attrelid = " + _PG_TABLE + " AND a.attnum > 0 "
     "AND NOT a.attisdropped ORDER BY a.attnum"
 )
 _PG_INDEXES = (
@@ -195,7 +202,7 @@ _PG_INDEXES = (
     "FROM pg_index ix CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
     "LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum "
     "AND k.attnum > 0 "
-    "WHERE ix.indrelid = to_regclass(quote_ident(%s)) AND k.ord <= ix.indnkeyatts "
+    "WHERE ix.indrelid = " + _PG_TABLE + " AND k.ord <= ix.indnkeyatts "
     "ORDER BY ix.indexrelid, k.ord"
 )
 _PG_FOREIGN_KEYS = (
@@ -205,31 +212,32 @@ _PG_FOREIGN_KEYS = (
     "JOIN pg_class rc ON rc.oid = c.confrelid "
     "JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.rcol "
     "WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 "
-    "AND c.conrelid = to_regclass(quote_ident(%s))"
+    "AND c.conrelid = " + _PG_TABLE
 )
 _PG_ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null",
                "d": "set default"}
 
 
-def _pg_columns(fetch: Fetch, table: str) -> list[LiveColumn]:
+def _pg_columns(fetch: Fetch, table: str, schema: str | None) -> list[LiveColumn]:
     return [LiveColumn(str(name), str(type_), bool(notnull), bool(default), int(bool(pk)))
-            for name, type_, notnull, default, pk in fetch(_PG_COLUMNS, (table,))]
+            for name, type_, notnull, default, pk in fetch(_PG_COLUMNS, (schema, table))]
 
 
-def _pg_indexes(fetch: Fetch, table: str, fold: Callable[[str], str],
+def _pg_indexes(fetch: Fetch, table: str, schema: str | None, fold: Callable[[str], str],
                 columns: list[LiveColumn]) -> list[LiveIndex]:
     grouped: dict[Any, tuple[list[str], bool, bool]] = {}
-    for oid, unique, partial, column in fetch(_PG_INDEXES, (table,)):
+    for oid, unique, partial, column in fetch(_PG_INDEXES, (schema, table)):
         entry = grouped.setdefault(oid, ([], bool(unique), bool(partial)))
         entry[0].append(fold(str(column)) if column is not None else "\0")
     return [LiveIndex(tuple(cols), unique) for cols, unique, partial in grouped.values()
             if not partial]
 
 
-def _pg_foreign_keys(fetch: Fetch, table: str, fold: Callable[[str], str]) -> list[LiveForeignKey]:
+def _pg_foreign_keys(fetch: Fetch, table: str, schema: str | None,
+                     fold: Callable[[str], str]) -> list[LiveForeignKey]:
     return [LiveForeignKey(fold(str(column)), fold(str(target)), fold(str(to)),
                            _PG_ACTIONS.get(str(action), str(action)))
-            for column, target, to, action in fetch(_PG_FOREIGN_KEYS, (table,))]
+            for column, target, to, action in fetch(_PG_FOREIGN_KEYS, (schema, table))]
 
 
 POSTGRES = Reader(
@@ -251,24 +259,25 @@ _DUCKDB_COLUMNS = (
     "AND k.constraint_type = 'PRIMARY KEY' "
     "AND list_contains(k.constraint_column_names, c.column_name)) "
     "FROM information_schema.columns c WHERE c.table_name = ? "
-    "AND c.table_catalog = current_database() AND c.table_schema = current_schema() "
+    "AND c.table_catalog = current_database() "
+    "AND c.table_schema = COALESCE(?, current_schema()) "
     "ORDER BY c.ordinal_position"
 )
 _DUCKDB_CONSTRAINTS = (
     "SELECT constraint_type, constraint_column_names, referenced_table, referenced_column_names "
     "FROM duckdb_constraints() WHERE table_name = ? AND database_name = current_database() "
-    "AND schema_name = current_schema() "
+    "AND schema_name = COALESCE(?, current_schema()) "
     "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')"
 )
 _DUCKDB_INDEXES = (
     "SELECT is_unique, sql FROM duckdb_indexes() WHERE table_name = ? "
-    "AND database_name = current_database() AND schema_name = current_schema()"
+    "AND database_name = current_database() AND schema_name = COALESCE(?, current_schema())"
 )
 
 
-def _duckdb_columns(fetch: Fetch, table: str) -> list[LiveColumn]:
+def _duckdb_columns(fetch: Fetch, table: str, schema: str | None) -> list[LiveColumn]:
     return [LiveColumn(str(name), str(type_), bool(notnull), bool(default), int(bool(pk)))
-            for name, type_, notnull, default, pk in fetch(_DUCKDB_COLUMNS, (table,))]
+            for name, type_, notnull, default, pk in fetch(_DUCKDB_COLUMNS, (table, schema))]
 
 
 def _duckdb_index_columns(sql: str, fold: Callable[[str], str]) -> tuple[str, ...] | None:
@@ -287,22 +296,23 @@ def _duckdb_index_columns(sql: str, fold: Callable[[str], str]) -> tuple[str, ..
     return tuple(out)
 
 
-def _duckdb_indexes(fetch: Fetch, table: str, fold: Callable[[str], str],
+def _duckdb_indexes(fetch: Fetch, table: str, schema: str | None, fold: Callable[[str], str],
                     columns: list[LiveColumn]) -> list[LiveIndex]:
     out = [LiveIndex(tuple(fold(c) for c in columns), True)
-           for kind, columns, _, _ in fetch(_DUCKDB_CONSTRAINTS, (table,))
+           for kind, columns, _, _ in fetch(_DUCKDB_CONSTRAINTS, (table, schema))
            if kind in ("PRIMARY KEY", "UNIQUE")]
-    for unique, sql in fetch(_DUCKDB_INDEXES, (table,)):
+    for unique, sql in fetch(_DUCKDB_INDEXES, (table, schema)):
         parts = _duckdb_index_columns(str(sql or ""), fold)
         if parts:
             out.append(LiveIndex(parts, bool(unique)))
     return out
 
 
-def _duckdb_foreign_keys(fetch: Fetch, table: str, fold: Callable[[str], str]) -> list[LiveForeignKey]:
+def _duckdb_foreign_keys(fetch: Fetch, table: str, schema: str | None,
+                         fold: Callable[[str], str]) -> list[LiveForeignKey]:
     # DuckDB's foreign keys only refuse the delete, and its catalog keeps no action for them.
     return [LiveForeignKey(fold(columns[0]), fold(str(target)), fold(targets[0]), "no action")
-            for kind, columns, target, targets in fetch(_DUCKDB_CONSTRAINTS, (table,))
+            for kind, columns, target, targets in fetch(_DUCKDB_CONSTRAINTS, (table, schema))
             if kind == "FOREIGN KEY" and len(columns) == 1]
 
 

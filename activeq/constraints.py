@@ -50,6 +50,8 @@ class ForeignKey:
     """The referenced column (the target's primary key or a unique column)."""
     on_delete: str
     """One of :data:`ON_DELETE_ACTIONS`."""
+    target_schema: str | None = None
+    """The referenced table's ``__schema__`` (SQLite keeps a key within one database)."""
 
 
 def index_name(prefix: str, table: str, columns: Sequence[str]) -> str:

@@ -239,11 +239,13 @@ def _foreign_key(fk: ForeignKey, dialect: Any) -> exp.ForeignKey:
             f"FOREIGN KEY ... ON DELETE {fk.on_delete.upper()}", dialect.NAME,
             f"the foreign key {fk.column} -> {fk.table}.{fk.target_column} can only use "
             f"on_delete={allowed} there")
+    # SQLite names the referenced table unqualified: a key never leaves its own database.
+    schema = None if dialect.NAME == "sqlite" else fk.target_schema
     # The action is one of a fixed set of keywords (checked when declared), never user text.
     return exp.ForeignKey(
         expressions=[ident(fk.column)],
         reference=exp.Reference(
-            this=exp.Schema(this=table_exp(fk.table), expressions=[ident(fk.target_column)]),
+            this=exp.Schema(this=table_exp(fk.table, schema), expressions=[ident(fk.target_column)]),
             options=[f"ON DELETE {fk.on_delete.upper()}"],
         ),
     )

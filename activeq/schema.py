@@ -3,8 +3,8 @@
 The expected side is the model's own DDL (``activeq.ddl``), so a ``__mapping__`` override or a
 type's per-dialect name is expected exactly as it would be created. The live side is read from
 the database's catalog (``activeq.catalog``: SQLite, PostgreSQL and DuckDB, the table name
-bound as a parameter, never spliced into SQL). Each difference is a small frozen record with a readable ``str()`` and, where one
-exists, the DDL that removes it.
+bound as a parameter, never spliced into SQL). Each difference is a small frozen record with a
+readable ``str()`` and, where one exists, the DDL that removes it.
 
 >>> from activeq import ActiveRecord, Database, Field
 >>> class Plant(ActiveRecord):
@@ -67,7 +67,7 @@ class SchemaDifference:
     """One way a model's table differs from what ``create_tables`` would create."""
 
     table: str
-    """The table's name."""
+    """The table's name (``schema.table`` for a model with ``__schema__``)."""
     model: str
     """The model's class name."""
 
@@ -228,8 +228,8 @@ class _ExpectedColumn:
     unique: bool
 
 
-def _expected_column(column: Any, dialect: str) -> _ExpectedColumn:
-    definition = column_definition(column, dialect)
+def _expected_column(column: Any, info: Any, dialect: str) -> _ExpectedColumn:
+    definition = column_definition(column, dialect, info)
     if isinstance(definition.args.get("kind"), exp.Var):
         # A __mapping__ override kept verbatim: read it the way the other dialects do.
         try:
@@ -275,8 +275,8 @@ def _missing_columns(model: Any, live: dict[str, LiveColumn], fold: Callable[[st
     out: list[SchemaDifference] = []
     for column in info.columns:
         if fold(column.column) not in live:
-            note = _add_column_note(_expected_column(column, dialect), dialect)
-            out.append(MissingColumn(info.table, model.__name__, column.column, column.name,
+            note = _add_column_note(_expected_column(column, info, dialect), dialect)
+            out.append(MissingColumn(_label(info), model.__name__, column.column, column.name,
                                      add_column_statement(model, column.name, dialect), note))
     return out
 
@@ -284,34 +284,36 @@ def _missing_columns(model: Any, live: dict[str, LiveColumn], fold: Callable[[st
 def _compare(model: Any, live: LiveTable, reader: Reader, dialect: str) -> list[SchemaDifference]:
     info = model.__aq__
     name = model.__name__
+    table = _label(info)
     fold = reader.fold
     out = _missing_columns(model, live.columns, fold, dialect)
     for column in info.columns:
         found = live.columns.get(fold(column.column))
         if found is None:
             continue
-        expected = _expected_column(column, dialect)
+        expected = _expected_column(column, info, dialect)
         if expected.type is not None and not reader.same_type(expected.type, found.type):
-            out.append(TypeMismatch(info.table, name, found.name, column.name, expected.type,
+            out.append(TypeMismatch(table, name, found.name, column.name, expected.type,
                                     found.type))
         if (expected.notnull is not None and not expected.pk and not found.pk
                 and expected.notnull != found.notnull):
-            out.append(NullabilityMismatch(info.table, name, found.name, column.name,
+            out.append(NullabilityMismatch(table, name, found.name, column.name,
                                            not expected.notnull))
     mapped = {fold(c.column) for c in info.columns}
     for key, found in live.columns.items():
         if key not in mapped and found.notnull and not found.has_default and not found.pk:
-            out.append(ExtraColumn(info.table, name, found.name, found.type))
+            out.append(ExtraColumn(table, name, found.name, found.type))
     out.extend(
-        MissingIndex(info.table, name, index.columns, index.unique,
-                     create_index_statement(info.table, index, dialect, if_not_exists=False))
+        MissingIndex(table, name, index.columns, index.unique,
+                     create_index_statement(info.table, index, dialect, if_not_exists=False,
+                                            schema=info.schema))
         for index in expected_indexes(info) if not _has_index(live, index, fold)
     )
     for fk in foreign_keys(model):
         actual = _live_action(live, fk, fold)
         if actual is None or not reader.same_action(actual, fk.on_delete):
             out.append(MissingForeignKey(
-                info.table, name, fk.column, f"{fk.table}.{fk.target_column}", fk.on_delete,
+                table, name, fk.column, f"{fk.table}.{fk.target_column}", fk.on_delete,
                 actual, foreign_key_sql(fk, dialect), _FOREIGN_KEY_NOTES.get(dialect, "")))
     return out
 
@@ -357,10 +359,11 @@ def differences(fetch: Fetch, dialect: str, models: Iterable[Any]) -> list[Schem
     out: list[SchemaDifference] = []
     for model in models:
         _require_model(model)
-        live = reader.read(fetch, model.__aq__.table)
+        info = model.__aq__
+        live = reader.read(fetch, info.table, info.schema)
         if live is None:
             statements = tuple(create_table_statements(model, dialect, if_not_exists=False))
-            out.append(MissingTable(model.__aq__.table, model.__name__, statements))
+            out.append(MissingTable(_label(info), model.__name__, statements))
         else:
             out.extend(_compare(model, live, reader, dialect))
     return out
@@ -384,7 +387,7 @@ def check_bind(db: Database, models: Sequence[Any]) -> None:
     for model in models:
         if "__aq__" not in model.__dict__:
             continue
-        columns = reader.columns(fetch, model.__aq__.table)
+        columns = reader.columns(fetch, model.__aq__.table, model.__aq__.schema)
         if columns:
             live = {reader.fold(c.name): c for c in columns}
             missing.extend(_missing_columns(model, live, reader.fold, db.dialect))
@@ -408,6 +411,10 @@ def check_before_create(db: Database, models: Sequence[Any]) -> None:
         raise SchemaError(
             _message("create_tables found existing tables whose shape differs from their models",
                      found), found)
+
+
+def _label(info: Any) -> str:
+    return info.table if info.schema is None else f"{info.schema}.{info.table}"
 
 
 def _fetcher(db: Database) -> Fetch:

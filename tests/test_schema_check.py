@@ -68,7 +68,7 @@ def test_check_schema_reads_the_catalog_in_a_few_queries(db):
     with db.track_queries() as t:
         db.check_schema(Client)
     assert len(t) == 3
-    assert all("pragma_" in q.sql and q.params == ("clients",) for q in t.queries)
+    assert all("pragma_" in q.sql and q.params == ("clients", None) for q in t.queries)
 
 
 def test_missing_table(db):

@@ -530,8 +530,12 @@ def test_different_statement_shapes_have_different_keys_and_sql(name):
 
 
 @settings(max_examples=40, deadline=None)
-@given(a=st.text(max_size=8), b=st.text(max_size=8),
-       n=st.integers(-(2**63), 2**63 - 1), m=st.integers(-(2**63), 2**63 - 1))
+@given(
+    a=st.text(max_size=8),
+    b=st.text(max_size=8),
+    n=st.integers(-(2**63), 2**63 - 1),
+    m=st.integers(-(2**63), 2**63 - 1),
+)
 def test_statements_with_random_values_share_a_shape(a, b, n, m):
     def build(name, k):
         return (

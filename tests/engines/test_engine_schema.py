@@ -166,3 +166,48 @@ def test_postgres_names_are_exact_and_quoted(pg_engine):
     assert [type(d) for d in found] == [MissingColumn, ExtraColumn, MissingIndex]
     assert found[0].ddl == 'ALTER TABLE "Odd ""Name""" ADD COLUMN "Label" VARCHAR(10) NOT NULL'
     conn.close()
+
+
+class StockItem(ActiveRecord):
+    __table_name__ = "stock_items"
+    __schema__ = "stock"
+    id: int = Field(primary_key=True)
+    code: int = Field(unique=True)
+    title: str = Field(max_length=20, index=True)
+
+
+class StockMove(ActiveRecord):
+    __table_name__ = "stock_moves"
+    __schema__ = "stock"
+    id: int = Field(primary_key=True)
+    item_code: int
+    item = belongs_to(StockItem, foreign_key="item_code", target_key="code", on_delete="restrict")
+
+
+def test_schema_qualified_tables_are_read_in_their_schema(conn, tmp_path):
+    dialect = _dialect(conn)
+    if dialect == "sqlite":
+        conn.execute("ATTACH DATABASE ? AS stock", (str(tmp_path / "stock.db"),))
+    else:
+        conn.execute("CREATE SCHEMA stock")
+    # A same-named table outside the schema, of another shape, is not the model's table.
+    conn.execute("CREATE TABLE stock_items (other TEXT NOT NULL)")
+    assert [type(d) for d in differences(conn.fetch, dialect, [StockItem])] == [MissingTable]
+    _create(conn, *creation_order([StockMove, StockItem]))
+    assert differences(conn.fetch, dialect, [StockItem, StockMove]) == []
+    conn.execute('DROP INDEX stock."idx_stock_items_title"')
+    (found,) = differences(conn.fetch, dialect, [StockItem])
+    assert found.table == "stock.stock_items"
+    conn.execute(found.ddl)
+    assert differences(conn.fetch, dialect, [StockItem]) == []
+
+
+def test_foreign_keys_name_the_referenced_schema_except_on_sqlite():
+    clause = 'FOREIGN KEY ("item_code") REFERENCES {} ("code") ON DELETE RESTRICT)'
+    assert create_table_statements(StockMove, "postgres")[0].endswith(
+        clause.format('"stock"."stock_items"'))
+    assert create_table_statements(StockMove, "duckdb")[1].endswith(
+        clause.format('"stock"."stock_items"'))
+    # SQLite keeps a foreign key inside one (attached) database and names the table alone.
+    assert create_table_statements(StockMove, "sqlite")[0].endswith(
+        clause.format('"stock_items"'))
