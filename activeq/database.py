@@ -26,6 +26,7 @@ from .errors import (
     ValidationError,
     translate,
 )
+from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
 from .pragmas import check_pragmas, pragma_statement
 from .rawsql import DML, OTHER_WRITE, check_single, plain_kind
@@ -193,6 +194,7 @@ class Database:
         self._local = threading.local()
         self._lock = threading.RLock()
         self._tx_depth = 0
+        self._journal = Journal()
         self.retry = retry if retry is not None else RetryPolicy()
         self.busy_retries = 0
         """How many times a busy statement or transaction was tried again."""
@@ -524,6 +526,7 @@ class Database:
                         "the transaction was rolled back by SQLite inside a savepoint; "
                         "nothing after that point ran in a transaction")
                 self._exec_control(f"RELEASE {name}")
+                self._journal.release(depth + 1)
                 return
             if conn.get_autocommit():
                 self._after_rollback()
@@ -554,6 +557,8 @@ class Database:
         finally:
             if depth == 0:
                 self._after_rollback()
+            else:
+                self._journal.undo(depth + 1)
 
     def atomic(self, fn: Callable[..., Any] | None = None, /, *args: Any,
                mode: str = "immediate", **kwargs: Any) -> Any:
@@ -601,11 +606,20 @@ class Database:
 
     def _after_commit(self) -> None:
         """Hook run after the outermost transaction commits."""
+        self._journal.forget()
         self._cache.after_commit()
 
     def _after_rollback(self) -> None:
         """Hook run after the outermost transaction rolls back."""
+        self._journal.undo(1)
         self._cache.after_rollback()
+
+    def _remember(self, record: Any) -> None:
+        """Called before a record is written: inside a transaction, keep what a rollback
+        restores (see :mod:`activeq.journal`)."""
+        depth = self._tx_depth
+        if depth:
+            self._journal.remember(record, depth)
 
     @property
     def in_transaction(self) -> bool:
@@ -753,6 +767,7 @@ class Database:
         if getattr(record, "_aq_ctx", None) is None:
             from .batch import insert_one
 
+            self._remember(record)
             # A new row cannot be in the instance cache: nothing to evict for it.
             self._cache.row_write = (record, False)
             try:
@@ -764,6 +779,7 @@ class Database:
             return 0
         # Validated by update(), as any update is, before anything is written.
         values = {name: data[name] for name in changed}
+        self._remember(record)
         # Only this row's cached instance is evicted, not the whole table's.
         self._cache.row_write = (record, True)
         try:
@@ -775,6 +791,7 @@ class Database:
 
     def _delete(self, record: Any) -> int:
         model = type(record)
+        self._remember(record)
         self._cache.row_write = (record, True)
         try:
             count = model.query().where(record._pk_condition()).delete()

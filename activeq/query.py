@@ -41,7 +41,7 @@ from .errors import (
 from .paramstyles import equality_pattern
 from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
 from .statements import returning_columns, rows_of
-from .values import unstorable_error
+from .values import nan_error, unstorable_error
 
 if TYPE_CHECKING:
     from .database import Database
@@ -1041,6 +1041,8 @@ class Update(_Statement):
                 bad = unstorable_error((value,), (name,), where=f"invalid {model.__name__}: ")
                 if bad is not None:
                     raise bad
+                if isinstance(value, float) and value != value:
+                    raise nan_error(model, name)
             assignments.append((info.by_name[name], as_expr(value)))
         return cls(model, tuple(assignments), s["wheres"], s["returning"])
 

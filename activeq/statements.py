@@ -17,6 +17,7 @@ from .ast import Alias, ColumnRef, Expr, Param, as_expr
 from .compiler import render_sql, to_sqlglot
 from .errors import CompileError, ValidationError
 from .results import Row
+from .values import nan_error
 
 __all__ = ["DeleteStatement", "InsertStatement", "UpdateStatement", "delete", "insert", "update"]
 
@@ -45,6 +46,8 @@ def _validated(model: Any, values: dict[str, Any], what: str) -> tuple[tuple[Any
                 value = info.adapter(name).validate_python(value)
             except pydantic.ValidationError as e:
                 raise ValidationError.from_pydantic(model.__name__, e, field=name) from e
+            if isinstance(value, float) and value != value:
+                raise nan_error(model, name)
         pairs.append((info.by_name[name], as_expr(value)))
     return tuple(pairs)
 

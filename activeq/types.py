@@ -238,7 +238,7 @@ class FloatType(SQLType):
 
     name = "float"
     python_type = float
-    accepts = frozenset((float, int))
+    accepts = frozenset((int,))  # a float goes through check(), which refuses NaN
     numeric = True
 
     def ddl(self, dialect: str) -> str:
