@@ -307,8 +307,9 @@ def _floor_mod(x: exp.Expression, n: int) -> exp.Expression:
 
 
 def _floor_div(x: exp.Expression, n: int) -> exp.Expression:
+    # typed: integer division as the engine does it (exact here: the dividend is a multiple of n).
     return exp.Paren(this=exp.Div(this=exp.Paren(this=exp.Sub(this=x.copy(), expression=_floor_mod(x, n))),
-                                  expression=_num(n)))
+                                  expression=_num(n), typed=True))
 
 
 def _fn(name: str, *args: exp.Expression) -> exp.Expression:
@@ -460,9 +461,15 @@ def lower_json_path(node: a.JsonPath, lw: Lowering) -> exp.Expression:
     """The JSON value at a path (SQLite: its SQL value; elsewhere JSON)."""
     item = lw.lower(node.item)
     path = _path_placeholder(lw)
-    if lw.dialect.NAME == "postgres":
-        return exp.JSONBExtract(this=item, expression=path)
-    return _fn("json_extract", item, path)
+    name = lw.dialect.NAME
+    if name == "sqlite":
+        return _fn("json_extract", item, path)
+    # JSON null is SQL NULL, as in SQLite: IS NULL holds for it and for a missing key alike.
+    value = exp.JSONBExtract(this=item, expression=path) if name == "postgres" else _fn(
+        "json_extract", item, path)
+    null = exp.Cast(this=exp.Literal.string("null"),
+                    to=exp.DataType.build("JSONB" if name == "postgres" else "JSON"))
+    return exp.Nullif(this=value, expression=null)
 
 
 def _json_text(value: Any) -> Any:
@@ -489,19 +496,19 @@ def lower_json_compare(node: a.Compare, lw: Lowering) -> exp.Expression:
         value = exp.Cast(this=lower_value(node.right, lw, _json_text), to=exp.DataType.build("JSONB"))
     elif name == "sqlite":
         # json_extract gives SQL values: numbers, text, 0/1; objects and arrays as JSON text.
+        # Only a value of the compared kind takes part (the string "3" is not the number 3).
         left = _fn("json_extract", item, path)
+        if kind != "json":
+            is_kind = exp.In(this=_fn("json_type", item.copy(), path.copy()),
+                             expressions=[exp.Literal.string(t) for t in _SQLITE_JSON_TYPES[kind]])
+            left = exp.Case(ifs=[exp.If(this=is_kind, true=left)])
         value = lower_value(node.right, lw, _json_text if kind == "json" else
                             _json_number if kind == "number" else None)
     elif name == "duckdb":
-        scalar = _fn("json_extract_string", item, path)
-        if kind == "number":
-            left = exp.TryCast(this=scalar, to=exp.DataType.build("DOUBLE"))
-        elif kind == "bool":
-            left = exp.TryCast(this=scalar, to=exp.DataType.build("BOOLEAN"))
-        elif kind == "text":
-            left = scalar
+        if kind == "json":
+            left = exp.Cast(this=_fn("json_extract", item, path), to=exp.DataType.build("VARCHAR"))
         else:
-            left = exp.Cast(this=_fn("json_extract", item, path.copy()), to=exp.DataType.build("VARCHAR"))
+            left = _duck_json_as(item, path, kind)
         value = lower_value(node.right, lw, _json_text if kind == "json" else
                             _json_number if kind == "number" else None)
     else:  # mysql
@@ -524,12 +531,33 @@ def json_order_keys(node: a.JsonPath, lw: Lowering) -> list[exp.Expression]:
         return [lower_json_path(node, lw)]
     item = lw.lower(node.item)
     path = _path_placeholder(lw)
-    scalar = _fn("json_extract_string", item, path)
     return [
-        exp.TryCast(this=scalar, to=exp.DataType.build("DOUBLE")),
-        exp.TryCast(this=scalar.copy(), to=exp.DataType.build("HUGEINT")),
-        scalar.copy(),
+        _duck_json_as(item, path, "number"),
+        _duck_json_as(item, path, "integer"),
+        _duck_json_as(item, path, "text"),
     ]
+
+
+#: SQLite's json_type() names of each kind a compared value can have.
+_SQLITE_JSON_TYPES = {"number": ("integer", "real"), "text": ("text",), "bool": ("true", "false")}
+
+#: DuckDB's json_type() names of each kind a compared value can have.
+_DUCK_JSON_TYPES = {
+    "number": ("BIGINT", "UBIGINT", "DOUBLE"), "integer": ("BIGINT", "UBIGINT"),
+    "text": ("VARCHAR",), "bool": ("BOOLEAN",),
+}
+_DUCK_JSON_CASTS = {"number": "DOUBLE", "integer": "HUGEINT", "bool": "BOOLEAN"}
+
+
+def _duck_json_as(item: exp.Expression, path: exp.Expression, kind: str) -> exp.Expression:
+    """The value at ``path`` as SQL of ``kind`` when the JSON value is of that kind, else NULL
+    (so the string "3" is not the number 3, as in SQLite)."""
+    scalar = _fn("json_extract_string", item.copy(), path.copy())
+    cast = _DUCK_JSON_CASTS.get(kind)
+    value = scalar if cast is None else exp.Cast(this=scalar, to=exp.DataType.build(cast))
+    is_kind = exp.In(this=_fn("json_type", item.copy(), path.copy()),
+                     expressions=[exp.Literal.string(t) for t in _DUCK_JSON_TYPES[kind]])
+    return exp.Case(ifs=[exp.If(this=is_kind, true=value)])
 
 
 _STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M",

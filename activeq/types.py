@@ -180,8 +180,8 @@ class SQLType:
     def arith_operand(self, op: str, value: Any, column: Any) -> Any:
         """Check the other operand of ``column <op> value``; returns the value to bind."""
         raise ValidationError(
-            f"{_where(column)} is {self.name}: it takes no {op!r} operator", field=getattr(column, "name", None)
-        )
+            f"{_where(column)} ({self.name}) takes no {op!r} operator",
+            field=getattr(column, "name", None))
 
     def __repr__(self) -> str:
         return f"<SQL type {self.key!r}>"
