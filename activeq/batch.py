@@ -24,6 +24,8 @@ from .compiler import compiler
 from .errors import CompileError, ValidationError, translate
 from .query import Insert, Update
 from .retry import retry_statement
+from .types import FloatType
+from .values import refuse_nan, refuse_nan_in_rows
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "RowValidator", "insert_many", "insert_one", "update_many"]
 
@@ -53,7 +55,9 @@ def insert_one(db: Any, record: Any) -> int:
     stmt = Insert(model, names)
     t0 = perf_counter_ns()
     entry, hit = compiler.compile(stmt, db.dialect)
-    values = entry.values([validated.__dict__[n] for n in names])
+    plain = [validated.__dict__[n] for n in names]
+    refuse_nan(model, names, plain)
+    values = entry.values(plain)
     compile_ns = perf_counter_ns() - t0
     conn = db.connection
     t0 = perf_counter_ns()
@@ -244,6 +248,10 @@ def check_awareness(model: Any, names: Sequence[str], dicts: list[dict[str, Any]
                     index=index, field=name)
 
 
+def _float_names(info: Any, names: Sequence[str]) -> list[str]:
+    return [n for n in names if isinstance(info.by_name[n].type, FloatType)]
+
+
 # insert_many -------------------------------------------------------------------------------
 _CONFLICT_MODES = ("ignore", "replace", "update", "upsert")
 
@@ -316,6 +324,7 @@ def insert_many(
         with_pk = pk is not None and any(d[pk] is not None for d in dicts)
         names = info.names if with_pk or pk is None else tuple(n for n in info.names if n != pk)
         check_awareness(model, names, dicts, start, None)
+        refuse_nan_in_rows(model, _float_names(info, names), dicts, start)
         batches.append((names, list(map(_getter(names), dicts))))
         del dicts
 
@@ -408,6 +417,7 @@ def _mark_inserted(db: Any, records: list[tuple[int, Any]], ids: list[Any] | Non
         return
     ctx = db._default_ctx
     for index, record in records:
+        db._remember(record)
         data = record.__dict__
         if pk is not None and ids is not None and data.get(pk) is None:
             data[pk] = ids[index]
@@ -477,6 +487,7 @@ def update_many(
             part = [{n: p[n] for n in keyed if n in p} for p in part]
         dicts = validator.validate(part, positions=positions)
         check_awareness(model, names, dicts, 0, positions)
+        refuse_nan_in_rows(model, _float_names(info, names), dicts, positions=positions)
         stmt = Update(model, tuple((info.by_name[n], Param(None)) for n in names),
                       (Compare("=", info.refs[pk], Param(None)),))
         batches.append((stmt, list(map(_getter(keyed), dicts))))
@@ -506,5 +517,6 @@ def update_many(
                     progress(done, total)
             db._after_write(entry.tables)
     for record in records:
+        db._remember(record)
         record.__pydantic_fields_set__.clear()
     return changed

@@ -26,7 +26,7 @@ from . import types as t
 from .dialects import get as get_dialect
 from .errors import CompileError, UnsupportedError, ValidationError
 from .paramstyles import SLOT, check_paramstyle, equality_pattern, inline_values, place_markers
-from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function
+from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function, sqlite_stamp
 from .values import NO_FORM, stored_form
 
 __all__ = ["Compiled", "Compiler", "compiler", "render_sql", "to_sqlglot"]
@@ -1143,8 +1143,10 @@ def lower_cast(node: x.Cast, lw: Lowering) -> exp.Expression:
         # SQLite and MySQL have no boolean type: a number is true when it is not zero.
         return exp.Paren(this=exp.NEQ(this=number, expression=exp.Literal.number(0)))
     # SQLite's CAST(... AS DATE) would apply numeric affinity ('2024-05-01' -> 2024): its date
-    # functions give the canonical text forms instead.
-    return exp.Anonymous(this="DATE" if node.type == "date" else "DATETIME", expressions=[item])
+    # functions give the stored text forms instead.
+    if node.type == "date":
+        return exp.Anonymous(this="DATE", expressions=[item])
+    return sqlite_stamp(item)
 
 
 def lower_keyword(node: x.Keyword, lw: Lowering) -> exp.Expression:

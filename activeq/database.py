@@ -17,6 +17,7 @@ from .cache import CacheBackend, CacheManager, CacheStats
 from .compiler import Compiled, compiler
 from .constraints import creation_order
 from .errors import ActiveqError, CompileError, NotFoundError, OperationalError, translate
+from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
 from .retry import RetryPolicy, retry_busy, retry_statement
 from .schema import check_before_create, check_bind, check_schema
@@ -180,6 +181,7 @@ class Database:
         self._local = threading.local()
         self._lock = threading.RLock()
         self._tx_depth = 0
+        self._journal = Journal()
         self.retry = retry if retry is not None else RetryPolicy()
         self.busy_retries = 0
         """How many times a busy statement or transaction was tried again."""
@@ -446,6 +448,7 @@ class Database:
                         "the transaction was rolled back by SQLite inside a savepoint; "
                         "nothing after that point ran in a transaction")
                 self._exec_control(f"RELEASE {name}")
+                self._journal.release(depth + 1)
                 return
             if conn.get_autocommit():
                 self._after_rollback()
@@ -476,6 +479,8 @@ class Database:
         finally:
             if depth == 0:
                 self._after_rollback()
+            else:
+                self._journal.undo(depth + 1)
 
     def atomic(self, fn: Callable[..., Any] | None = None, /, *args: Any,
                mode: str = "immediate", **kwargs: Any) -> Any:
@@ -523,11 +528,20 @@ class Database:
 
     def _after_commit(self) -> None:
         """Hook run after the outermost transaction commits."""
+        self._journal.forget()
         self._cache.after_commit()
 
     def _after_rollback(self) -> None:
         """Hook run after the outermost transaction rolls back."""
+        self._journal.undo(1)
         self._cache.after_rollback()
+
+    def _remember(self, record: Any) -> None:
+        """Called before a record is written: inside a transaction, keep what a rollback
+        restores (see :mod:`activeq.journal`)."""
+        depth = self._tx_depth
+        if depth:
+            self._journal.remember(record, depth)
 
     @property
     def in_transaction(self) -> bool:
@@ -675,6 +689,7 @@ class Database:
         if getattr(record, "_aq_ctx", None) is None:
             from .batch import insert_one
 
+            self._remember(record)
             # A new row cannot be in the instance cache: nothing to evict for it.
             self._cache.row_write = (record, False)
             try:
@@ -687,6 +702,7 @@ class Database:
         values = {}
         for name in changed:
             values[name] = info.adapter(name).validate_python(data[name]) if not _is_expr(data[name]) else data[name]
+        self._remember(record)
         # Only this row's cached instance is evicted, not the whole table's.
         self._cache.row_write = (record, True)
         try:
@@ -698,6 +714,7 @@ class Database:
 
     def _delete(self, record: Any) -> int:
         model = type(record)
+        self._remember(record)
         self._cache.row_write = (record, True)
         try:
             count = model.query().where(record._pk_condition()).delete()

@@ -11,14 +11,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 
 import annotated_types
 import pydantic
-from pydantic._internal._decorators import PydanticDescriptorProxy
-from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.fields import FieldInfo, ModelPrivateAttr
 from pydantic_core import PydanticUndefined
 
 from .ast import ColumnRef, Compare, JsonColumn, Param
 from .columns import ColumnSet
 from .constraints import TableIndex, declared_indexes
+from .dependencies import (
+    ModelMetaclass,
+    PydanticDescriptorProxy,
+    init_private_attributes,
+    set_fields_set,
+    set_private,
+)
 from .errors import ActiveqError, ValidationError
 from .sources import TableAlias
 from .types import INT64_MAX, INT64_MIN, IntType, SQLType, column_type
@@ -410,18 +415,11 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
             private = type(self).__private_attributes__
             if not private:
                 return None
-            # Rows built without __init__ get their PrivateAttr defaults on first use.
-            values: dict[str, Any] = {}
-            for key, attr in private.items():
-                default = attr.get_default(
-                    call_default_factory=True,
-                    validated_data={**self.__dict__, **values}
-                    if attr.default_factory_takes_validated_data else None,
-                )
-                if default is not PydanticUndefined:
-                    values[key] = default
-            _SET_PRIVATE(self, values)
-            return values
+            # Rows built without __init__ get their PrivateAttr defaults on first use, filled
+            # by pydantic's own initialiser (it fills the slot only while it holds None).
+            _SET_PRIVATE(self, None)
+            init_private_attributes(self, None)
+            return self.__pydantic_private__
         if name == "__pydantic_extra__":
             return None
         return super().__getattr__(name)  # type: ignore[misc]
@@ -616,5 +614,5 @@ def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
 
 
 _SET_CTX = ActiveRecord.__dict__["_aq_ctx"].__set__
-_SET_FIELDS = pydantic.BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_PRIVATE = pydantic.BaseModel.__dict__["__pydantic_private__"].__set__
+_SET_FIELDS = set_fields_set
+_SET_PRIVATE = set_private

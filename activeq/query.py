@@ -32,6 +32,7 @@ from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundEr
 from .paramstyles import equality_pattern
 from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
 from .statements import returning_columns, rows_of
+from .values import nan_error
 
 if TYPE_CHECKING:
     from .database import Database
@@ -1016,6 +1017,8 @@ class Update(_Statement):
                 except Exception as e:  # pydantic.ValidationError
                     raise ValidationError(f"invalid value for {model.__name__}.{name}: {e}",
                                           field=name, pydantic_error=e) from e
+                if isinstance(value, float) and value != value:
+                    raise nan_error(model, name)
             assignments.append((info.by_name[name], as_expr(value)))
         return cls(model, tuple(assignments), s["wheres"], s["returning"])
 

@@ -15,6 +15,7 @@ from .ast import Alias, ColumnRef, Expr, Param, as_expr
 from .compiler import render_sql, to_sqlglot
 from .errors import CompileError, ValidationError
 from .results import Row
+from .values import nan_error
 
 __all__ = ["DeleteStatement", "InsertStatement", "UpdateStatement", "delete", "insert", "update"]
 
@@ -44,6 +45,8 @@ def _validated(model: Any, values: dict[str, Any], what: str) -> tuple[tuple[Any
             except Exception as e:  # pydantic.ValidationError
                 raise ValidationError(f"invalid value for {model.__name__}.{name} in {what}(): {e}",
                                       field=name, pydantic_error=e) from e
+            if isinstance(value, float) and value != value:
+                raise nan_error(model, name)
         pairs.append((info.by_name[name], as_expr(value)))
     return tuple(pairs)
 
