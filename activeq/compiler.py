@@ -24,7 +24,7 @@ from . import expressions as x
 from . import sources as src
 from . import types as t
 from .dialects import get as get_dialect
-from .errors import CompileError, UnsupportedError, ValidationError
+from .errors import ArgumentTypeError, CompileError, UnsupportedError, ValidationError
 from .paramstyles import SLOT, check_paramstyle, equality_pattern, inline_values, place_markers
 from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function, sqlite_stamp
 from .values import NO_FORM, stored_form
@@ -89,7 +89,7 @@ def _json_default(value: Any) -> Any:
         return form
     if isinstance(value, bytes):
         raise CompileError("bytes values cannot be bound in an IN list on this dialect")
-    raise TypeError(f"cannot bind {type(value).__name__} in an IN list")
+    raise ArgumentTypeError(f"cannot bind {type(value).__name__} in an IN list")
 
 
 def _json_array(values: Any) -> str:

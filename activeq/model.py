@@ -17,6 +17,7 @@ from pydantic_core import PydanticUndefined
 from .ast import ColumnRef, Compare, JsonColumn, Param
 from .columns import ColumnSet
 from .constraints import TableIndex, declared_indexes
+from .ddl import check_column_ddl
 from .dependencies import (
     ModelMetaclass,
     PydanticDescriptorProxy,
@@ -295,6 +296,8 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
         tp, nullable = _unwrap_optional(finfo.annotation)
         column = spec.column or field_name
         ddl = mapping.get(field_name, mapping.get(column))
+        if ddl is not None:
+            ddl = check_column_ddl(f"{cls.__name__}.__mapping__[{field_name!r}]", ddl)
         sqltype = column_type(finfo.annotation, finfo.metadata, f"{cls.__name__}.{field_name}")
         columns.append(Column(
             name=field_name, column=column, python_type=tp,
@@ -589,16 +592,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
 
 
 def _wrap_validation(model: type, error: pydantic.ValidationError, index: int | None = None) -> ValidationError:
-    details = error.errors()
-    loc = details[0].get("loc", ()) if details else ()
-    field = str(loc[0]) if loc else None
-    where = f"row {index}: " if index is not None else ""
-    detail = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ())) or '(row)'}: {e.get('msg')}" for e in error.errors()
-    )
-    return ValidationError(
-        f"{where}invalid {model.__name__}: {detail}", index=index, field=field, pydantic_error=error
-    )
+    return ValidationError.from_pydantic(model.__name__, error, index=index)
 
 
 def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:

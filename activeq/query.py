@@ -14,6 +14,8 @@ from operator import itemgetter
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
+import pydantic
+
 from .ast import (
     Alias,
     BindParam,
@@ -30,11 +32,18 @@ from .ast import (
     as_expr,
 )
 from .compiler import Compiled, compiler, render_sql, to_sqlglot
-from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundError, ValidationError
+from .errors import (
+    ActiveqError,
+    CompileError,
+    MultipleResultsError,
+    NotFoundError,
+    UnknownColumnError,
+    ValidationError,
+)
 from .paramstyles import same_values
 from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
 from .statements import returning_columns, rows_of
-from .values import nan_error
+from .values import nan_error, unstorable_error
 
 if TYPE_CHECKING:
     from .database import Database
@@ -606,7 +615,7 @@ class Query(Generic[M]):
                             return found  # type: ignore[no-any-return]
             known = list(columns if isinstance(columns, dict) else columns._columns)
             owner = model.__name__ if extra is None or extra.source is None else extra.source.name
-            raise CompileError(f"{owner} has no column {name!r}{_did_you_mean(name, known)}")
+            raise UnknownColumnError(f"{owner} has no column {name!r}{_did_you_mean(name, known)}")
         return ref  # type: ignore[no-any-return]
 
     def _selected(self, name: str) -> Expr | None:
@@ -649,7 +658,7 @@ class Query(Generic[M]):
             owner = str(e).partition(" has no column ")[0]
             names = [*aliases, *(self._s["model"].__aq__.refs if owner == self.model.__name__
                                  else ())]
-            raise CompileError(
+            raise UnknownColumnError(
                 f"{owner} has no column {name!r}{_did_you_mean(name, names)}") from None
 
     def _grouping(self, item: Any) -> Expr:
@@ -801,14 +810,26 @@ class Query(Generic[M]):
     def __iter__(self) -> Iterator[M]:
         return self.iter()
 
+    def _at_most(self, n: int) -> Query[M]:
+        # A terminal that needs at most n rows keeps a smaller limit of the caller's (and the
+        # offset, which _with leaves alone).
+        limit = self._s["limit"]
+        if limit is not None and limit.value <= n:
+            return self
+        return self._with("limit", _tnew(Param, ("?", (n,), n)))
+
     def first(self) -> M | None:
         """The first result, or None (adds LIMIT 1)."""
-        results = self._replace(limit=Param(1)).all()
+        results = self._at_most(1).all()
         return results[0] if results else None
 
     def one(self) -> M:
-        """Exactly one result; NotFoundError when none, MultipleResultsError when more."""
-        results = self._replace(limit=Param(2)).all()
+        """Exactly one result; NotFoundError when none, MultipleResultsError when more.
+
+        A ``limit()`` of 1 (or 0) and an ``offset()`` on the query are kept: ``one()`` asks
+        whether the rows the query describes are exactly one.
+        """
+        results = self._at_most(2).all()
         if not results:
             raise NotFoundError(f"no {self.model.__name__} matches the query")
         if len(results) > 1:
@@ -817,7 +838,7 @@ class Query(Generic[M]):
 
     def one_or_none(self) -> M | None:
         """One result or None; MultipleResultsError when more."""
-        results = self._replace(limit=Param(2)).all()
+        results = self._at_most(2).all()
         if len(results) > 1:
             raise MultipleResultsError(f"more than one {self.model.__name__} matches the query")
         return results[0] if results else None
@@ -840,15 +861,15 @@ class Query(Generic[M]):
     def exists(self) -> bool:
         """Whether at least one row matches."""
         if self._s["extra"] is not None:
-            return bool(self._run(self._replace(limit=Param(1)))[0])
+            return bool(self._run(self._at_most(1))[0])
         info = self.model.__aq__  # type: ignore[attr-defined]
         col = info.refs[info.pk.name] if info.pk else info.refs[info.names[0]]
-        rows, _, _ = self._run(self._replace(columns=(col,), orders=(), limit=Param(1)))
+        rows, _, _ = self._run(self._at_most(1)._replace(columns=(col,), orders=()))
         return bool(rows)
 
     def scalar(self) -> Any:
         """The first column of the first row (in its Python type), or None."""
-        rows, entry, _ = self._run(self._replace(limit=Param(1)))
+        rows, entry, _ = self._run(self._at_most(1))
         return entry.convert_rows(rows)[0][0] if rows else None
 
     def pluck(self, *columns: Any) -> list[Any]:
@@ -1079,9 +1100,12 @@ class Update(_Statement):
             if not isinstance(value, Expr):
                 try:
                     value = info.adapter(name).validate_python(value)
-                except Exception as e:  # pydantic.ValidationError
-                    raise ValidationError(f"invalid value for {model.__name__}.{name}: {e}",
-                                          field=name, pydantic_error=e) from e
+                except pydantic.ValidationError as e:
+                    raise ValidationError.from_pydantic(model.__name__, e, field=name) from e
+                # Refused here, with the field named, rather than by the driver while binding.
+                bad = unstorable_error((value,), (name,), where=f"invalid {model.__name__}: ")
+                if bad is not None:
+                    raise bad
                 if isinstance(value, float) and value != value:
                     raise nan_error(model, name)
             assignments.append((info.by_name[name], as_expr(value)))

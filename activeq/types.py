@@ -59,7 +59,7 @@ from pydantic_core import PydanticSerializationError
 
 from . import ast as a
 from . import expressions as x
-from .errors import ColumnTypeError, ValidationError
+from .errors import ColumnTypeError, ValidationError, ValueOutOfRangeError
 
 __all__ = [
     "ANY",
@@ -221,7 +221,7 @@ class IntType(SQLType):
             return value.value if isinstance(value, enum.Enum) else int(value)
         if isinstance(value, int):
             if not INT64_MIN <= value <= INT64_MAX:
-                raise ValidationError(
+                raise ValueOutOfRangeError(
                     f"{_where(column)} holds 64-bit integers: {value} is out of range",
                     field=getattr(column, "name", None))
             return value

@@ -12,7 +12,17 @@ from helpers import Doc, Order, Reserved, User
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activeq import BindParam, UnsupportedError, case, cast, exists, extract, func, text
+from activeq import (
+    BindParam,
+    UnknownDialectError,
+    UnsupportedError,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    text,
+)
 from activeq import ast as a
 from activeq import expressions as x
 from activeq import sources as src
@@ -575,9 +585,18 @@ def test_clear_empties_the_cache():
 def test_unknown_dialect_raises_unsupported_error_naming_it():
     with pytest.raises(UnsupportedError) as info:
         Compiler().compile(Q(), "oracle")
+    assert isinstance(info.value, UnknownDialectError)
     assert info.value.dialect == "oracle"
-    assert "oracle" in str(info.value)
-    assert "sqlite" in str(info.value)  # lists the known dialects
+    assert str(info.value) == "unknown dialect 'oracle': activeq renders sqlite, postgres, mysql, duckdb"
+
+
+@pytest.mark.parametrize(("name", "placeholder"), [
+    ("SQLite", "?"), ("Postgres", "%s"), ("POSTGRESQL", "%s"), ("MySQL", "%s"), ("DuckDB", "?")])
+def test_dialect_names_are_case_insensitive(name, placeholder):
+    sql, params = Q().where(U.age > 3).to_sql(name)
+    assert sql.endswith(f'WHERE "users"."age" > {placeholder}') or sql.endswith(
+        f"WHERE `users`.`age` > {placeholder}")
+    assert params == [3]
 
 
 def test_node_without_handler_raises_unsupported_error_naming_node_and_dialect():
