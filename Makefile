@@ -3,7 +3,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench lint examples clean redis-server
+VENV_MIN := .venv-min
+
+.PHONY: install demo test test-deps-min bench lint examples clean redis-server postgresql
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,8 +18,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
 
-test: $(STAMP) redis-server
+test: $(STAMP) redis-server postgresql
 	$(BIN)/python -m pytest tests
+
+# The whole suite at the lowest versions of apsw, pydantic and sqlglot that pyproject.toml
+# allows, in a venv of its own (a few minutes: it installs everything afresh).
+test-deps-min: redis-server postgresql
+	rm -rf $(VENV_MIN)
+	$(PY) -m venv $(VENV_MIN)
+	$(VENV_MIN)/bin/python -m pip install -q --upgrade pip
+	$(VENV_MIN)/bin/python tools/lowest_requirements.py > $(VENV_MIN)/lowest.txt
+	$(VENV_MIN)/bin/python -m pip install -q -c $(VENV_MIN)/lowest.txt -e '.[dev]'
+	$(VENV_MIN)/bin/python -m pip freeze | grep -iE '^(apsw|pydantic|sqlglot)=='
+	$(VENV_MIN)/bin/python -m pytest tests -p no:cacheprovider
 
 # The Redis cache tests start their own redis-server on loopback; install it when missing.
 redis-server:
@@ -25,16 +38,24 @@ redis-server:
 		$$SUDO apt-get update -qq && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 
+# The PostgreSQL tests start their own server (initdb in a temporary folder, 127.0.0.1, a free
+# port, as an unprivileged user); install the server binaries when missing.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
 bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only --benchmark-json=bench/.results.json $(BENCH_ARGS)
 	$(BIN)/python bench/report.py bench/.results.json
 
 lint: $(STAMP)
-	$(BIN)/ruff check activeq dialects tests bench examples
+	$(BIN)/ruff check activeq dialects tests bench examples tools
 	$(BIN)/mypy activeq
 
 examples: $(STAMP)
 	for f in examples/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks
+	rm -rf $(VENV) $(VENV_MIN) build *.egg-info .pytest_cache .benchmarks

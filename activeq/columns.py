@@ -6,7 +6,9 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
-from .ast import ColumnRef, Exists, Expr, Func, Star, as_expr
+from .ast import ColumnRef, Exists, Expr, Func, Star, as_expr, check_function_name
+from .errors import CompileError, UnknownColumnError
+from .expressions import KEYWORD_ARGS, Keyword
 
 __all__ = ["ColumnSet", "exists", "func"]
 
@@ -36,7 +38,7 @@ class ColumnSet:
             raise AttributeError(name)
         close = difflib.get_close_matches(name, list(self._columns), n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise AttributeError(f"{self._model_name} has no column {name!r}{hint}")
+        raise UnknownColumnError(f"{self._model_name} has no column {name!r}{hint}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("model columns are fixed when the class is defined")
@@ -60,23 +62,51 @@ class ColumnSet:
         return f"<columns of {self._model_name}: {', '.join(self._columns)}>"
 
 
+def function_call(name: str, args: tuple[Any, ...], distinct: bool = False) -> Func:
+    """``name(args)`` as a node; the name must be an identifier, optionally dotted."""
+    upper = check_function_name(name).upper()
+    if upper == "COUNT" and not args:
+        return Func("COUNT", (Star(),), distinct)
+    words = KEYWORD_ARGS.get(upper)
+    if words is not None:
+        if not args or not isinstance(args[0], str) or args[0] not in words:
+            got = repr(args[0]) if args else "nothing"
+            raise CompileError(
+                f"{name}() takes a unit first, one of {', '.join(words)}; got {got}")
+        return Func(upper, (Keyword(args[0]), *[as_expr(a) for a in args[1:]]), distinct)
+    return Func(upper, tuple(as_expr(a) for a in args), distinct)
+
+
 class _FunctionFactory:
     """Builds SQL function calls: ``func.count()``, ``func.lower(User.c.email)``, ``func.anything(...)``.
+
+    Each dialect gets its own spelling of a function sqlglot knows (``func.iif`` is ``IIF`` on
+    SQLite and ``CASE WHEN`` on PostgreSQL); activeq's portable functions have one meaning on
+    every engine: ``substring``, ``position``, ``trim``, ``replace``, ``concat``,
+    ``current_date``, ``current_timestamp``, ``date_trunc(unit, value)`` and
+    ``date_diff(unit, start, end)``. A function an engine lacks raises UnsupportedError when
+    rendered for it; any other name is written as given (user-defined functions), so it must
+    be an identifier, optionally qualified (``getattr(func, 'schema.fn')``): anything else
+    raises ``InvalidNameError`` (a ``CompileError``) as soon as it is named.
 
     >>> from activeq import func
     >>> func.count().name
     'COUNT'
+    >>> func.date_trunc('month', '2024-05-17').args[0].word
+    'month'
+    >>> getattr(func, 'abs(1); DROP TABLE t; SELECT abs')
+    Traceback (most recent call last):
+    ...
+    activeq.errors.InvalidNameError: a function name must be an identifier, optionally dotted (schema.fn); got 'abs(1); DROP TABLE t; SELECT abs'
     """
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        upper = name.upper()
+        check_function_name(name)
 
         def call(*args: Any, distinct: bool = False) -> Func:
-            if upper == "COUNT" and not args:
-                return Func("COUNT", (Star(),))
-            return Func(upper, tuple(as_expr(a) for a in args), distinct)
+            return function_call(name, args, distinct)
 
         call.__name__ = name
         return call

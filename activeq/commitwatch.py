@@ -14,6 +14,9 @@ is "not known now" and the caller reads around the cache.
 
 The mapping is safe to read while our connection is open: SQLite only truncates the
 ``-shm`` file when the first connection attaches, and then to a few bytes, never to zero.
+
+The engine layer's :class:`activeq.engines.apsw.SqliteCommitWatch` does the same for one
+connection of its own; this watch serves a ``Database``, whose threads each have theirs.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import apsw
 
 from .errors import BusyError, translate
+from .pragmas import pragma_statement
 from .retry import retry_statement
 
 if TYPE_CHECKING:
@@ -130,14 +131,14 @@ class WriteLock:
 
 def apply_pragmas(conn: apsw.Connection, pragmas: dict[str, Any], memory: bool,
                   busy_timeout_ms: int) -> None:
-    """Run ``PRAGMA name=value`` for each setting on a new connection.
+    """Run ``PRAGMA name=value`` for each (already checked) setting on a new connection.
 
     Switching a new file to WAL needs an exclusive lock, and SQLite reports SQLITE_BUSY for it
     at once, without its busy handler, while another connection opens the same file. That
     switch is tried again until ``busy_timeout_ms`` has passed.
     """
     for name, value in pragmas.items():
-        sql = f"PRAGMA {name}={value}"
+        sql = pragma_statement(name, value)
         if name == "journal_mode":
             if not memory:
                 _switch_journal(conn, sql, busy_timeout_ms)

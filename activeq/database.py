@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import apsw
 
@@ -18,12 +18,26 @@ from .cache import CacheBackend, CacheManager, CacheStats
 from .commitwatch import read_data_version
 from .compiler import Compiled, compiler
 from .connections import Link, ThreadState, WriteLock, apply_pragmas, is_memory, serialize_reads
+from .constraints import creation_order
 from .cursor import Cursor
-from .errors import ActiveqError, CompileError, NotFoundError, OperationalError, translate
+from .errors import (
+    ActiveqError,
+    ArgumentTypeError,
+    CompileError,
+    MissingParameterError,
+    NotFoundError,
+    OperationalError,
+    ValidationError,
+    translate,
+)
+from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
+from .pragmas import check_pragmas
+from .rawsql import DML, OTHER_WRITE, READ, check_single, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement
 from .routing import Routed, route_through_execute
-from .values import NO_FORM, stored_form
+from .schema import check_before_create, check_bind, check_schema
+from .values import NO_FORM, raise_unbindable, stored_form, unstorable_error
 
 if TYPE_CHECKING:
     from .model import ActiveRecord
@@ -62,7 +76,9 @@ def _convert_binding(cursor: Any, index: int, value: Any) -> Any:
             f"no value for BindParam({value.name!r}): run the query through "
             f"query.compile().execute({value.name}=...)"
         )
-    raise TypeError(f"cannot bind a value of type {type(value).__name__} (parameter {index})")
+    raise ArgumentTypeError(
+        f"cannot bind a value of type {type(value).__name__} (parameter {index}): SQLite stores "
+        "None, int, float, str, bytes, and activeq adds dates, times, decimals, UUIDs and enums")
 
 
 class LoadContext:
@@ -79,10 +95,7 @@ class LoadContext:
         self.instances = instances
 
 
-_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "WITH")
-_DDL = ("CREATE", "DROP", "ALTER")
-# Raw statements that only read: they run without the write lock on a file database.
-_READS = ("SELECT", "VALUES", "EXPLAIN")
+
 
 
 class Database:
@@ -91,6 +104,9 @@ class Database:
     Args:
         path: file name, or ":memory:".
         pragmas: overrides merged onto :func:`recommended_pragmas` (None values remove one).
+            Names must be identifiers, values integers or words from the pragma's own set
+            (``ConfigurationError`` before any connection opens; see
+            :mod:`activeq.pragmas`).
         busy_timeout_ms: how long SQLite waits on a lock before reporting busy.
         statement_cache_size: APSW's prepared-statement cache size.
         record_limit: how many timing records the query log keeps.
@@ -162,15 +178,19 @@ class Database:
         self.statement_cache_size = statement_cache_size
         settings = recommended_pragmas(busy_timeout_ms)
         settings.update(pragmas or {})
-        self.pragmas = {k: v for k, v in settings.items() if v is not None}
+        # Checked before any connection opens: a pragma's value is written into its SQL.
+        self.pragmas = check_pragmas({k: v for k, v in settings.items() if v is not None})
         self.fetch_mode = check_fetch_mode(fetch_mode)
         self.log = QueryLog(record_limit, slow_query_ms, stats=stats, on_slow_query=on_slow_query)
         self.log.attach(self)
+        self._journal = Journal()
         self.retry = retry if retry is not None else RetryPolicy()
         self.busy_retries = 0
         """How many times a busy statement or transaction was tried again."""
         self._closed = False
         self._find_entries: dict[Any, tuple[Compiled, Any, Any]] = {}
+        self._bound: list[Any] = []
+        """The classes named in bind() calls (models, or bases standing for their subclasses)."""
         self._default_ctx = LoadContext(self, self.fetch_mode)
         self.model_cache = model_cache
         self.on_connect = on_connect
@@ -302,16 +322,17 @@ class Database:
             raise ActiveqError("the database is closed")
         return self._thread().conn
 
-    def _introspect(self, sql: str, params: Any = ()) -> list[Any]:
+    def _introspect(self, sql: str, params: Any = (), one_statement: bool = False) -> list[Any]:
         """Rows of a read run for activeq's own bookkeeping, on a connection this thread may
-        use now (a shared one only under the write lock); not logged."""
+        use now (a shared one only under the write lock); not logged. ``one_statement``
+        refuses SQL holding a second statement, as :meth:`execute` does."""
         state = self._thread()
         if self._shared is None or state.depth or state.connecting:
-            return _fetch(state.conn.cursor(), sql, params)
+            return _fetch(state.conn.cursor(), sql, params, one_statement)
         lock = self._writer
         lock.acquire(state)
         try:
-            return _fetch(state.conn.cursor(), sql, params)
+            return _fetch(state.conn.cursor(), sql, params, one_statement)
         finally:
             lock.release(state)
 
@@ -351,10 +372,18 @@ class Database:
 
     # models --------------------------------------------------------------------------------
     def bind(self, *models: type[ActiveRecord]) -> None:
-        """Make these models (or, with ``ActiveRecord``, every model) use this database."""
+        """Make these models (or, with ``ActiveRecord``, every model) use this database.
+
+        A model named here whose table already exists is checked against it: a missing
+        column raises ``SchemaError`` naming it and the ``ALTER TABLE`` that adds it, and
+        nothing is bound. (Tables created later are checked by ``create_tables``; models bound
+        through a base class are checked by :meth:`check_schema`.)
+        """
+        check_bind(self, models)
         for model in models:
             # A class attribute: subclasses without a binding of their own inherit it.
             type.__setattr__(model, "__database__", self)
+        self._bound.extend(m for m in models if m not in self._bound)
         for model in models:
             for bound in (model, *_subclasses(model)):
                 if "__aq__" in bound.__dict__:
@@ -362,13 +391,47 @@ class Database:
                         rel.check()
 
     def create_tables(self, *models: type[ActiveRecord], if_not_exists: bool = True) -> None:
-        """CREATE TABLE (with unique constraints) and CREATE INDEX for each model, in order."""
+        """CREATE TABLE (with unique and foreign key constraints) and CREATE INDEX for each
+        model, in order (a table after those its foreign keys refer to).
+
+        A table that already exists is compared with its model first: if it differs in more
+        than missing plain indexes (which are created), ``SchemaError`` lists the differences
+        and nothing is run.
+        """
         from .ddl import create_table_statements
 
+        if if_not_exists:
+            check_before_create(self, models)
         with self.transaction():
-            for model in models:
+            for model in creation_order(models):
                 for sql in create_table_statements(model, self.dialect, if_not_exists):
                     self.execute(sql)
+
+    def check_schema(self, *models: type[ActiveRecord]) -> list[Any]:
+        """How the tables of these models (none given: every model bound to this database)
+        differ from what ``create_tables`` would create.
+
+        Returns a list of ``activeq.schema`` difference records (``MissingTable``,
+        ``MissingColumn``, ``ExtraColumn``, ``TypeMismatch``, ``NullabilityMismatch``,
+        ``MissingIndex``, ``MissingForeignKey``), each with a readable ``str()`` and, where
+        a statement fixes it, ``.ddl``. Empty when every table matches.
+
+        >>> from activeq import ActiveRecord, Database, Field
+        >>> class Lamp(ActiveRecord):
+        ...     __table_name__ = 'lamps'
+        ...     id: int = Field(primary_key=True)
+        ...     watts: int
+        >>> db = Database(':memory:'); db.bind(Lamp)
+        >>> [type(d).__name__ for d in db.check_schema(Lamp)]
+        ['MissingTable']
+        >>> db.create_tables(Lamp); db.check_schema(Lamp)
+        []
+        """
+        if not models:
+            models = tuple(dict.fromkeys(
+                m for root in self._bound for m in (root, *_subclasses(root))
+                if "__aq__" in m.__dict__ and m.__database__ is self))
+        return check_schema(self, models)
 
     def drop_tables(self, *models: type[ActiveRecord], if_exists: bool = True) -> None:
         """DROP TABLE for each model."""
@@ -380,12 +443,32 @@ class Database:
 
     # execution -----------------------------------------------------------------------------
     def execute(self, sql: str | Plan, params: Iterable[Any] | dict[str, Any] | None = ()) -> Cursor:
-        """Run raw SQL with bound parameters; returns rows, rowcount and the description.
+        """Run one raw SQL statement with bound parameters; returns rows, rowcount, description.
 
-        ``params`` None means no parameters. Given the ``Plan`` that ``query.explain()``
-        returns, gives back its plan rows, so the result of ``explain()`` can be passed where
-        SQL is expected. A subclass overriding this method receives every statement activeq
-        runs (with its parameters) and passes it on with ``super().execute(sql, params)``.
+        ``params`` is a sequence for ``?`` placeholders or a dict for ``:name`` ones; None
+        means no parameters. SQL holding a second statement is refused with
+        ``MultipleStatementsError`` before anything runs (a trailing ``;`` or comment is
+        fine); :meth:`executescript` runs scripts. ``rowcount`` is the number of rows an
+        INSERT, UPDATE or DELETE changed (also behind ``WITH``), -1 for statements that
+        change no rows. Whether a statement writes is SQLite's own answer, so a read leaves
+        cached results alone.
+
+        Given the ``Plan`` that ``query.explain()`` returns, gives back its plan rows, so the
+        result of ``explain()`` can be passed where SQL is expected. A subclass overriding
+        this method receives every statement activeq runs (with its parameters) and passes it
+        on with ``super().execute(sql, params)``.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> _ = db.execute('CREATE TABLE t (x)')
+        >>> db.execute('INSERT INTO t VALUES (:x)', {'x': 1}).rowcount
+        1
+        >>> db.execute('WITH n AS (SELECT x FROM t) SELECT count(*) FROM n;').fetchall()
+        [(1,)]
+        >>> db.execute('SELECT 1; DROP TABLE t')
+        Traceback (most recent call last):
+        ...
+        activeq.errors.MultipleStatementsError: db.execute() runs one statement, and this SQL holds another after 'SELECT 1;': 'DROP TABLE t'; run scripts with db.executescript(sql)
         """
         if type(sql) is Routed:
             return sql.run(params)
@@ -398,34 +481,84 @@ class Database:
         elif not isinstance(params, (tuple, list, dict)):
             params = tuple(params)
         state = self._thread()
-        head = sql.lstrip()[:7].upper()
-        if state.depth or state.connecting or (self._shared is None and head.startswith(_READS)):
-            return self._run_raw(state, sql, params, head, 0)
+        kind = plain_kind(sql)
+        # A plain read of a file runs without the write lock; anything else may write.
+        if state.depth or state.connecting or (kind == READ and self._shared is None):
+            return self._run_raw(state, sql, params, kind, 0)
         lock = self._writer
         started = lock.acquire(state)
         try:
-            return self._run_raw(state, sql, params, head, started)
+            return self._run_raw(state, sql, params, kind, started)
         finally:
             lock.release(state)
 
-    def _run_raw(self, state: ThreadState, sql: str, params: Any, head: str, started: int) -> Cursor:
+    def _run_raw(self, state: ThreadState, sql: str, params: Any, kind: int | None,
+                 started: int) -> Cursor:
         conn = state.conn
         t0 = perf_counter_ns()
         cur = conn.cursor()
+        check = None if kind is not None else check_single(cur, sql)
         try:
             description, rows = _run_raw(cur, sql, params)
         except apsw.Error as e:
             description, rows = retry_statement(self, e, sql, lambda: _run_raw(cur, sql, params),
                                                 started or t0)
+        except (OverflowError, UnicodeEncodeError, KeyError) as e:
+            _raise_raw_binding_error(e, sql, params)
         elapsed = perf_counter_ns() - t0
-        is_dml = head.startswith(_DML)
-        rowcount = conn.changes() if is_dml else -1
+        if check is not None:
+            kind = check.kind
+        rowcount = conn.changes() if kind == DML else -1
         self.log.record(sql, ("raw", sql), params, 0, elapsed, len(rows), False)
-        if is_dml:
+        if state.connecting:
+            # Setting up a new connection (connect()): nothing cached can depend on it yet.
+            pass
+        elif kind == DML:
             self._after_write(self._cache.dml_tables(sql))
-        elif head.startswith(_DDL):
+        elif kind == OTHER_WRITE:
             self._after_write(None)
         return Cursor(rows, rowcount, description)
+
+    def executescript(self, sql: str) -> None:
+        """Run every statement of a script, in order (no parameters).
+
+        Statements run one after another as written: a failure stops the script, and what
+        ran before it stays unless the script (or an enclosing ``db.transaction()``) made
+        it one transaction. Busy statements are not retried, since part of the script may
+        already have run. Every cached result is dropped afterwards. The script is one
+        timing record.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> db.executescript('''
+        ...     CREATE TABLE t (x);
+        ...     INSERT INTO t VALUES (1);
+        ...     INSERT INTO t VALUES (2);
+        ... ''')
+        >>> db.execute('SELECT sum(x) FROM t').fetchall()
+        [(3,)]
+        """
+        if not isinstance(sql, str):
+            raise ArgumentTypeError(f"executescript() takes SQL text, not {type(sql).__name__}")
+        if self._closed:
+            raise ActiveqError("the database is closed")
+        state = self._thread()
+        lock = self._writer
+        lock.acquire(state)  # a script may write anything
+        try:
+            t0 = perf_counter_ns()
+            try:
+                for _ in state.conn.cursor().execute(sql):
+                    pass
+            except apsw.Error as e:
+                self._after_write(None)
+                raise translate(e, sql) from e
+            except UnicodeEncodeError as e:
+                _raise_raw_binding_error(e, sql, ())
+            self.log.record(sql, ("script", sql), (), 0, perf_counter_ns() - t0, 0, False)
+            self._after_write(None)
+        finally:
+            lock.release(state)
 
     def _select(self, entry: Compiled, values: Any, shape: Any, compile_ns: int, hit: bool) -> list[Any]:
         try:
@@ -438,6 +571,8 @@ class Database:
         except apsw.Error as e:
             rows = retry_statement(self, e, entry.sql,
                                    lambda: cur.execute(entry.sql, values).fetchall(), t0)
+        except (OverflowError, UnicodeEncodeError) as e:
+            raise_unbindable(e, values)
         self.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
         return rows
 
@@ -447,16 +582,26 @@ class Database:
 
     def _write(self, stmt: Any) -> int:
         """Run an UPDATE/DELETE/INSERT statement node; returns the affected row count."""
+        return self._run_write(stmt)[1]
+
+    def _write_rows(self, stmt: Any) -> list[Any]:
+        """Run a write statement with RETURNING; returns the rows it gives back."""
+        return self._run_write(stmt)[0]
+
+    def _run_write(self, stmt: Any) -> tuple[list[Any], int]:
         t0 = perf_counter_ns()
         entry, hit = compiler.compile(stmt, self.dialect)
         values = entry.values(stmt.params)
         compile_ns = perf_counter_ns() - t0
-        return self._exec_write(entry.sql, values, stmt.key, compile_ns, hit, entry.tables)
+        try:
+            return self._exec_write(entry.sql, values, stmt.key, compile_ns, hit, entry.tables)
+        except (OverflowError, UnicodeEncodeError) as e:
+            raise_unbindable(e, values)
 
     def _exec_write(self, sql: str, values: Any, shape: Any, compile_ns: int, hit: bool,
-                    tables: Iterable[str] | None, last_id: bool = False) -> int:
-        """Run one write statement under the write lock; returns the changed row count, or
-        with ``last_id`` the rowid it inserted."""
+                    tables: Iterable[str] | None, last_id: bool = False) -> tuple[list[Any], int]:
+        """Run one write statement under the write lock; returns the rows it gave back
+        (RETURNING) and the changed row count, or with ``last_id`` the rowid it inserted."""
         state = self._local
         try:
             held = state.depth  # this thread's transaction already holds the lock
@@ -475,15 +620,15 @@ class Database:
             cur = state.cursor
             t0 = perf_counter_ns()
             try:
-                cur.execute(sql, values).fetchall()
+                rows = cur.execute(sql, values).fetchall()
             except apsw.Error as e:
-                retry_statement(self, e, sql, lambda: cur.execute(sql, values).fetchall(),
-                                started or t0)
+                rows = retry_statement(self, e, sql, lambda: cur.execute(sql, values).fetchall(),
+                                       started or t0)
             conn = state.conn
             changed = conn.changes()
             self.log.record(sql, shape, values, compile_ns, perf_counter_ns() - t0, changed, hit)
             self._after_write(tables)
-            return conn.last_insert_rowid() if last_id else changed
+            return rows, conn.last_insert_rowid() if last_id else changed
         finally:
             if not held:
                 if state.timeout_cut:
@@ -491,11 +636,11 @@ class Database:
                 lock.rlock.release()
 
     def _run_many(self, sql: str, rows: Any, returning: bool) -> list[Any] | None:
-        """``executemany`` inside this thread's transaction; the first column of every
-        returned row with ``returning``."""
+        """``executemany`` inside this thread's transaction; with ``returning`` the rows the
+        statement gives back."""
         cur = self._thread().conn.cursor()
         if returning:
-            return [r[0] for r in cur.executemany(sql, rows)]
+            return list(cur.executemany(sql, rows))
         cur.executemany(sql, rows)
         return None
 
@@ -585,6 +730,7 @@ class Database:
                 "the transaction was rolled back by SQLite inside a savepoint; "
                 "nothing after that point ran in a transaction")
         self._exec_control(f"RELEASE {name}")
+        self._journal.release(depth + 1)
 
     def _rollback_level(self, depth: int, name: str) -> None:
         """Undo one level after an exception, never masking that exception."""
@@ -603,6 +749,8 @@ class Database:
         finally:
             if depth == 0:
                 self._after_rollback()
+            else:
+                self._journal.undo(depth + 1)
 
     def atomic(self, fn: Callable[..., Any] | None = None, /, *args: Any,
                mode: str = "immediate", **kwargs: Any) -> Any:
@@ -651,11 +799,20 @@ class Database:
 
     def _after_commit(self) -> None:
         """Hook run after the outermost transaction commits."""
+        self._journal.forget()
         self._cache.after_commit()
 
     def _after_rollback(self) -> None:
         """Hook run after the outermost transaction rolls back."""
+        self._journal.undo(1)
         self._cache.after_rollback()
+
+    def _remember(self, record: Any) -> None:
+        """Called before a record is written: inside a transaction, keep what a rollback
+        restores (see :mod:`activeq.journal`)."""
+        depth = self._thread().depth
+        if depth:
+            self._journal.remember(record, depth)
 
     @property
     def in_transaction(self) -> bool:
@@ -826,6 +983,7 @@ class Database:
         if getattr(record, "_aq_ctx", None) is None:
             from .batch import insert_one
 
+            self._remember(record)
             # A new row cannot be in the instance cache: nothing to evict for it.
             self._cache.row_write = (record, False)
             try:
@@ -835,9 +993,9 @@ class Database:
         changed = [n for n in record.__pydantic_fields_set__ if n in data and n != info.pk.name]
         if not changed:
             return 0
-        values = {}
-        for name in changed:
-            values[name] = info.adapter(name).validate_python(data[name]) if not _is_expr(data[name]) else data[name]
+        # Validated by update(), as any update is, before anything is written.
+        values = {name: data[name] for name in changed}
+        self._remember(record)
         # Only this row's cached instance is evicted, not the whole table's.
         self._cache.row_write = (record, True)
         try:
@@ -852,11 +1010,14 @@ class Database:
         state = self._thread()
         lock = self._writer
         lock.acquire(state)
-        self._cache.row_write = (record, True)
         try:
-            count = model.query().where(record._pk_condition()).delete()
+            self._remember(record)
+            self._cache.row_write = (record, True)
+            try:
+                count = model.query().where(record._pk_condition()).delete()
+            finally:
+                self._cache.row_write = None
         finally:
-            self._cache.row_write = None
             lock.release(state)
         object.__setattr__(record, "_aq_ctx", None)
         return count
@@ -877,11 +1038,29 @@ class Database:
         return f"<Database {self.path!r}>"
 
 
-def _fetch(cur: apsw.Cursor, sql: str, params: Any) -> list[Any]:
+def _fetch(cur: apsw.Cursor, sql: str, params: Any, one_statement: bool = False) -> list[Any]:
+    if one_statement:
+        check_single(cur, sql)
     try:
         return cur.execute(sql, params).fetchall()
     except apsw.Error as e:
         raise translate(e, sql) from e
+def _raise_raw_binding_error(error: Exception, sql: str, params: Any) -> NoReturn:
+    """Raise the activeq error for a raw statement the driver could not bind or encode
+    (``error`` itself when it is not about the values or the text)."""
+    if isinstance(error, KeyError):
+        name = error.args[0] if error.args else None
+        if isinstance(params, dict) and name not in params:
+            raise MissingParameterError(
+                f"no value for :{name} (given: {', '.join(map(str, params)) or 'none'})"
+                f"\n  while running: {sql}") from error
+        raise error
+    found = unstorable_error(params, where="cannot bind ")
+    if found is not None:
+        raise found from error
+    if isinstance(error, UnicodeEncodeError):
+        raise ValidationError(f"the SQL text cannot be encoded as UTF-8: {error}") from error
+    raise error
 
 
 def _run_raw(cur: apsw.Cursor, sql: str, params: Any) -> tuple[Any, list[Any]]:
@@ -915,15 +1094,11 @@ def stream_rows(db: Database, conn: apsw.Connection, entry: Compiled, values: An
             t0 = perf_counter_ns()
     except apsw.Error as e:
         raise translate(e, entry.sql) from e
+    except (OverflowError, UnicodeEncodeError) as e:
+        raise_unbindable(e, values)
     finally:
         cur.close()
         db.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)
-
-
-def _is_expr(value: Any) -> bool:
-    from .ast import Expr
-
-    return isinstance(value, Expr)
 
 
 def _subclasses(cls: Any) -> Iterator[Any]:

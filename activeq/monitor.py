@@ -20,6 +20,7 @@ from typing import Any
 
 import apsw
 
+from .errors import ConfigurationError
 from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
 
 __all__ = [
@@ -223,7 +224,7 @@ class QueryLog:
     @slow_query_ms.setter
     def slow_query_ms(self, value: float | None) -> None:
         if value is not None and (not isinstance(value, (int, float)) or value < 0):
-            raise ValueError(f"slow_query_ms must be a non-negative number or None, not {value!r}")
+            raise ConfigurationError(f"slow_query_ms must be a non-negative number or None, not {value!r}")
         self._slow_ms = value
         # One int-to-int comparison per statement; "off" is a threshold nothing reaches
         # (an int, since comparing an int with float('inf') costs twice as much).
@@ -691,7 +692,7 @@ def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
     if record:
         raw = db.execute(text, params).fetchall()
     else:
-        raw = db._introspect(text, params)
+        raw = db._introspect(text, params, one_statement=True)
     scans, indexes, sorts, autos = _parse_plan(raw)
     rows = [(r[0], r[1], r[-1]) for r in raw]
     elapsed = count = None

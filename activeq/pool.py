@@ -24,6 +24,7 @@ import apsw
 from .connections import is_memory
 from .database import stream_rows
 from .errors import ActiveqError, translate
+from .values import raise_unbindable
 
 if TYPE_CHECKING:
     from .database import Database
@@ -367,6 +368,8 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
             rows = conn.execute(entry.sql, values).fetchall()
         except apsw.Error as e:
             raise translate(e, entry.sql) from e
+        except (OverflowError, UnicodeEncodeError) as e:
+            raise_unbindable(e, values)
         db.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
         return rows
 
@@ -405,5 +408,6 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
 
     db._select = _select  # type: ignore[method-assign]
     db._stream = _stream  # type: ignore[method-assign]
+
     db.close = close  # type: ignore[method-assign]
     return pool

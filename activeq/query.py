@@ -12,20 +12,38 @@ import gc
 from collections.abc import Callable, Iterator
 from operator import itemgetter
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+
+import pydantic
 
 from .ast import (
+    Alias,
+    BindParam,
     ColumnRef,
     Expr,
     Func,
+    Node,
     Ordering,
+    OutputColumn,
     Param,
     Star,
+    SubqueryExpr,
     Unbound,
     as_expr,
 )
-from .compiler import Compiled, compiler
-from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundError, ValidationError
+from .compiler import Compiled, compiler, render_sql, to_sqlglot
+from .errors import (
+    ActiveqError,
+    CompileError,
+    MultipleResultsError,
+    NotFoundError,
+    UnknownColumnError,
+    ValidationError,
+)
+from .paramstyles import same_values
+from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
+from .statements import returning_columns, rows_of
+from .values import nan_error, unstorable_error
 
 if TYPE_CHECKING:
     from .database import Database
@@ -49,13 +67,116 @@ _EMPTY: dict[str, Any] = {
     "count_wrap": False,
     "includes": (),
     "options": {},
+    # RETURNING items for update() and delete(); no part of a SELECT.
+    "returning": (),
+    # The parts most queries never use (an Extra), or None.
+    "extra": None,
+    # Whether the query has the common shape: the model's own table and whole row, with
+    # filters, ordering and a limit only. Such a query is keyed by fewer parts.
+    "common": True,
     # Memos: the shape key and the bound values (None until first computed).
     "_key": None,
     "_params": None,
 }
 
+# The state parts that decide whether a query has the common shape.
+_SHAPE_PARTS = frozenset(("columns", "joins", "groups", "havings", "extra"))
+
 # Nodes are tuples ``(key, params, *fields)`` (see ast.Node): a C-level accessor for the key.
 _KEY = itemgetter(0)
+
+
+class Extra(NamedTuple):
+    """Parts of a SELECT most queries never use, kept in one state entry (None when unused).
+
+    Their shape joins the query's ``token``, so queries without them are keyed and
+    parameterised exactly as before they existed.
+    """
+
+    source: FromItem | None = None
+    """The FROM item read instead of the model's table (alias, derived table, CTE)."""
+    compound: SetOperation | None = None
+    """The set operation this query is (UNION, INTERSECT, EXCEPT), or None."""
+    distinct_on: tuple[Expr, ...] = ()
+    """DISTINCT ON expressions (PostgreSQL)."""
+    lock: tuple[bool, bool] | None = None
+    """FOR UPDATE as ``(skip_locked, nowait)``, or None."""
+
+    @property
+    def key(self) -> Any:
+        return (
+            None if self.source is None else self.source.key,
+            None if self.compound is None else self.compound.key,
+            tuple(map(_KEY, self.distinct_on)),
+            self.lock,
+        )
+
+
+def _sharing_signature(query: Query[Any]) -> tuple[tuple[int, ...], ...]:
+    """For each expression with values that occurs more than once in the statement, which of
+    its occurrences hold values equal to an earlier one's: the compiler lets those share
+    placeholders, so this is part of the shape (other equal values are not)."""
+    found: dict[Any, list[tuple[Any, ...]]] = {}
+
+    def visit(item: Any) -> None:
+        if isinstance(item, Node):
+            if item[1] and type(item) not in _LONE_VALUES:
+                found.setdefault(item[0], []).append(item[1])
+            for part in item[2:]:
+                visit(part)
+        elif type(item) is tuple:
+            for part in item:
+                visit(part)
+        elif isinstance(item, Query):
+            q = item._s
+            visit(q["columns"] or ())
+            for _, target, on in q["joins"]:
+                visit(target)
+                visit(on)
+            for part in ("wheres", "groups", "havings", "orders"):
+                visit(q[part])
+            if q["extra"] is not None:
+                visit(q["extra"].source)
+                visit(q["extra"].compound)
+
+    visit(query)
+    signature = []
+    for occurrences in found.values():
+        if len(occurrences) > 1:
+            signature.append(tuple(
+                next(j for j in range(i + 1) if same_values(occurrences[j], values))
+                for i, values in enumerate(occurrences)))
+    return tuple(signature)
+
+
+_LONE_VALUES = (Param, BindParam)
+
+
+def _groups_within(query: Query[Any]) -> bool:
+    """Whether ``query`` or a query it reads from (derived table, CTE, set member) groups."""
+    s = query._s
+    if s["groups"]:
+        return True
+    extra = s["extra"]
+    if extra is None and not s["joins"]:
+        return False
+    items = [target for _, target, _ in s["joins"] if isinstance(target, FromItem)]
+    if extra is not None:
+        if extra.source is not None:
+            items.append(extra.source)
+        if extra.compound is not None and (
+                _groups_within(extra.compound.left) or _groups_within(extra.compound.right)):
+            return True
+    for item in items:
+        select = getattr(item, "select", None)
+        if select is not None and _groups_within(select):
+            return True
+    return False
+
+
+def _target_token(target: Any) -> Any:
+    """What stands for a join target in shape keys: a model's token or a FROM item's key."""
+    return target.key if isinstance(target, FromItem) else target.__aq__.token
 
 
 class Query(Generic[M]):
@@ -87,6 +208,11 @@ class Query(Generic[M]):
     def _replace(self, **changes: Any) -> Query[M]:
         state = {**self._s, **changes}
         state["_key"] = state["_params"] = None
+        if not _SHAPE_PARTS.isdisjoint(changes):
+            state["common"] = (
+                state["columns"] is None and not state["joins"] and not state["groups"]
+                and not state["havings"] and state["extra"] is None
+            )
         q = _new(type(self))
         _SET_STATE(q, state)
         return q
@@ -113,9 +239,7 @@ class Query(Generic[M]):
         key = s["_key"]
         if key is not None:
             return key
-        columns = s["columns"]
-        joins = s["joins"]
-        if columns is None and not joins and not s["groups"] and not s["havings"]:
+        if s["common"]:
             # The common shape, keyed by fewer parts (its length sets it apart from the rest).
             key = s["_key"] = (
                 s["token"],
@@ -127,11 +251,13 @@ class Query(Generic[M]):
                 s["count_wrap"],
             )
             return key
+        columns = s["columns"]
+        joins = s["joins"]
         key = s["_key"] = (
             "select",
             s["token"],
             None if columns is None else tuple(map(_KEY, columns)),
-            tuple([(k, t.__aq__.token, on.key) for k, t, on in joins]) if joins else (),
+            tuple([(k, _target_token(t), None if on is None else on.key) for k, t, on in joins]),
             tuple(map(_KEY, s["wheres"])),
             tuple(map(_KEY, s["groups"])),
             tuple(map(_KEY, s["havings"])),
@@ -141,7 +267,16 @@ class Query(Generic[M]):
             s["distinct"],
             s["count_wrap"],
         )
+        if _groups_within(self):
+            # Which repeated expressions hold equal values decides which share placeholders.
+            key = s["_key"] = (*key, _sharing_signature(self))
         return key
+
+    @property
+    def shares_values(self) -> bool:
+        """Whether a value repeated in equal expressions is rendered once: when the query, or a
+        derived table, CTE or set-operation member in it, has a GROUP BY."""
+        return _groups_within(self)
 
     @property
     def params(self) -> tuple[Any, ...]:
@@ -150,7 +285,7 @@ class Query(Generic[M]):
         params = s["_params"]
         if params is not None:
             return params  # type: ignore[no-any-return]
-        if s["columns"] is None and not s["joins"] and not s["groups"] and not s["havings"]:
+        if s["common"]:
             # The common shape: filters, ordering and a limit only.
             params = ()  # type: ignore[assignment]
             for node in s["wheres"]:
@@ -164,11 +299,24 @@ class Query(Generic[M]):
             s["_params"] = params
             return params
         params = ()
+        # In the order the compiler lowers the parts (see compiler.lower_select).
+        extra = s["extra"]
+        if extra is not None:
+            for node in extra.distinct_on:
+                params += node.params
         if s["columns"] is not None:
             for c in s["columns"]:
                 params += c.params
-        for _, _, on in s["joins"]:
-            params += on.params
+        if extra is not None:
+            if extra.source is not None:
+                params += extra.source.params
+            if extra.compound is not None:
+                params += extra.compound.params
+        for _, target, on in s["joins"]:
+            if isinstance(target, FromItem):
+                params += target.params
+            if on is not None:
+                params += on.params
         for part in ("wheres", "groups", "havings", "orders"):
             for node in s[part]:
                 params += node.params
@@ -186,6 +334,9 @@ class Query(Generic[M]):
         Only base-model columns give (partial) model instances; anything else gives ``Row``s.
         """
         if not columns:
+            extra = self._s["extra"]
+            if extra is not None and extra.source is not None:
+                return self._replace(columns=tuple(extra.source.c))
             return self._replace(columns=None)
         return self._replace(columns=tuple(self._column(c) for c in columns))
 
@@ -205,6 +356,8 @@ class Query(Generic[M]):
     def order_by(self, *orderings: Any) -> Query[M]:
         """Sort by columns or expressions (``.desc()`` for descending, ``'-name'`` too).
 
+        A string names a column or alias of the select list, else a field of the model;
+        ``'-name'`` sorts it descending; an int is a 1-based position in the select list.
         Replaces any previous ordering; ``order_by()`` with no arguments removes it.
         """
         if len(orderings) == 1 and isinstance(orderings[0], (Expr, Ordering)):
@@ -232,27 +385,149 @@ class Query(Generic[M]):
         return self._replace(distinct=bool(flag))
 
     def group_by(self, *columns: Any) -> Query[M]:
-        """GROUP BY these columns or expressions (replaces a previous grouping)."""
-        return self._replace(groups=tuple(self._column(c) for c in columns))
+        """GROUP BY these columns or expressions (replaces a previous grouping).
+
+        A string names a column or alias of the select list, else a field of the model; an
+        int is a 1-based position in the select list.
+        """
+        return self._replace(groups=tuple(self._grouping(c) for c in columns))
 
     def having(self, *conditions: Any) -> Query[M]:
         """Conditions on groups, ANDed with any already present."""
         return self._replace(havings=self._s["havings"] + tuple(self._condition(c) for c in conditions))
 
     def join(self, target: Any, on: Any = None) -> Query[M]:
-        """INNER JOIN another model's table on a condition (inferred from a relation if omitted)."""
+        """INNER JOIN a model's table, an alias, a subquery or a CTE on a condition.
+
+        Between two models the condition may be omitted when a relation links them.
+        """
         return self._join("inner", target, on)
 
     def left_join(self, target: Any, on: Any = None) -> Query[M]:
-        """LEFT OUTER JOIN another model's table."""
+        """LEFT OUTER JOIN a model's table, an alias, a subquery or a CTE."""
         return self._join("left", target, on)
 
+    def cross_join(self, target: Any) -> Query[M]:
+        """CROSS JOIN: every row paired with every row of ``target`` (model or FROM item)."""
+        _check_join_target("cross_join", target)
+        return self._replace(joins=self._s["joins"] + (("cross", target, None),))
+
     def _join(self, kind: str, target: Any, on: Any) -> Query[M]:
-        if not hasattr(target, "__aq__"):
-            raise CompileError(f"join() takes a model class, not {target!r}")
+        _check_join_target("join", target)
         if on is None:
+            if isinstance(target, FromItem):
+                raise CompileError(
+                    f"join() of {target!r} needs its condition: no relation reaches an alias, "
+                    "a subquery or a CTE")
             on = _infer_join(self.model, target)
         return self._replace(joins=self._s["joins"] + ((kind, target, self._condition(on)),))
+
+    # FROM items, set operations and rare clauses -------------------------------------------
+    def _over(self, source: FromItem, model: Any, columns: tuple[Expr, ...]) -> Query[Any]:
+        # A new query of this class selecting ``columns`` from ``source``; ``model`` binds it
+        # to a database.
+        extra = Extra(source=source)
+        state = {**_EMPTY, "model": model, "columns": columns, "extra": extra, "common": False,
+                 "token": (model.__aq__.token, extra.key)}
+        q = _new(type(self))
+        _SET_STATE(q, state)
+        return q
+
+    def _with_extra(self, **changes: Any) -> Query[M]:
+        s = self._s
+        extra = (s["extra"] or _NO_EXTRA)._replace(**changes)
+        token = s["model"].__aq__.token
+        return self._replace(extra=extra, token=(token, extra.key))
+
+    def subquery(self, name: str) -> Subquery:
+        """This query as a derived table named ``name``: join it, or ``.query()`` it.
+
+        Its columns are ``s.c.<attribute name or alias>``; computed columns need an alias.
+
+        >>> from activeq import ActiveRecord, Field, func
+        >>> class Sale(ActiveRecord):
+        ...     __table_name__ = 'sales'
+        ...     id: int = Field(primary_key=True)
+        ...     region: str
+        ...     amount: float
+        >>> per_region = Sale.query().select(Sale.c.region, func.sum(Sale.c.amount).as_('total')).group_by('region').subquery('r')
+        >>> per_region.query().where(per_region.c.total > 100).sql()
+        'SELECT "r"."region", "r"."total" FROM (SELECT "sales"."region", SUM("sales"."amount") AS "total" FROM "sales" GROUP BY "sales"."region") AS "r" WHERE "r"."total" > ?'
+        """
+        return Subquery(self, name)
+
+    def cte(self, name: str, recursive: bool = False) -> CTE:
+        """This query as a common table expression named ``name``, used like a subquery.
+
+        A statement that uses it renders its definition once, in a WITH clause. For
+        ``recursive=True`` add the recursive step with ``cte.union_all(step)``, where the
+        step query reads the CTE itself:
+
+        >>> from activeq import ActiveRecord, Field
+        >>> class Node(ActiveRecord):
+        ...     __table_name__ = 'nodes'
+        ...     id: int = Field(primary_key=True)
+        ...     parent_id: int | None = None
+        >>> tree = Node.query().select(Node.c.id).where(Node.c.id == 1).cte('tree', recursive=True)
+        >>> tree = tree.union_all(Node.query().select(Node.c.id).join(tree, Node.c.parent_id == tree.c.id))
+        >>> tree.query().sql()
+        'WITH RECURSIVE "tree" AS (SELECT "nodes"."id" FROM "nodes" WHERE "nodes"."id" = ? UNION ALL SELECT "nodes"."id" FROM "nodes" JOIN "tree" ON "nodes"."parent_id" = "tree"."id") SELECT "tree"."id" FROM "tree"'
+        """
+        return CTE(self, name, recursive)
+
+    def union(self, other: Query[Any]) -> Query[Any]:
+        """``self UNION other`` (duplicates removed): a query of ``Row``s.
+
+        Order, limit and every terminal apply to the combined result; ``order_by`` takes
+        output column names or positions. Both queries must select as many columns.
+        """
+        return self._compound("UNION", other)
+
+    def union_all(self, other: Query[Any]) -> Query[Any]:
+        """``self UNION ALL other`` (duplicates kept); see :meth:`union`."""
+        return self._compound("UNION ALL", other)
+
+    def intersect(self, other: Query[Any]) -> Query[Any]:
+        """``self INTERSECT other``: rows in both; see :meth:`union`."""
+        return self._compound("INTERSECT", other)
+
+    def except_(self, other: Query[Any]) -> Query[Any]:
+        """``self EXCEPT other``: rows of self not in other; see :meth:`union`."""
+        return self._compound("EXCEPT", other)
+
+    def _compound(self, op: str, other: Any) -> Query[Any]:
+        if not isinstance(other, Query):
+            raise CompileError(f"{op} combines two queries, not {other!r}")
+        extra = Extra(compound=SetOperation(op, self, other))
+        model = self._s["model"]
+        state = {**_EMPTY, "model": model, "extra": extra, "common": False,
+                 "token": (model.__aq__.token, extra.key)}
+        q = _new(type(self))
+        _SET_STATE(q, state)
+        return q
+
+    def distinct_on(self, *columns: Any) -> Query[M]:
+        """``SELECT DISTINCT ON (columns)``: the first row of each group (PostgreSQL only).
+
+        Order by the same columns first to choose which row is kept. Other dialects raise
+        UnsupportedError when the query is rendered.
+        """
+        if not columns:
+            return self._with_extra(distinct_on=())
+        return self._with_extra(distinct_on=tuple(self._column(c) for c in columns))
+
+    def for_update(self, skip_locked: bool = False, nowait: bool = False) -> Query[M]:
+        """``SELECT ... FOR UPDATE``: lock the selected rows until the transaction ends.
+
+        PostgreSQL and MySQL render it, with ``SKIP LOCKED`` or ``NOWAIT``. SQLite has no
+        row locks: there it renders nothing, because the write lock ``db.transaction()``
+        takes at ``BEGIN IMMEDIATE`` (its default) already keeps every row from changing
+        until commit; ``skip_locked`` and ``nowait`` cannot be honoured there and raise
+        UnsupportedError, as does any FOR UPDATE on DuckDB, whose transactions take no locks.
+        """
+        if skip_locked and nowait:
+            raise CompileError("for_update() takes skip_locked or nowait, not both")
+        return self._with_extra(lock=(bool(skip_locked), bool(nowait)))
 
     def includes(self, *relations: Any) -> Query[M]:
         """Eager-load relations: names, dotted paths, or dicts of name -> refinement/nested."""
@@ -297,6 +572,22 @@ class Query(Generic[M]):
             raise ActiveqError(f"ttl must be a positive number of seconds or None, not {ttl!r}")
         return self._with("options", {**self._s["options"], "cache": True if ttl is None else ttl})
 
+    def scalar_subquery(self) -> Expr:
+        """This query as a single value inside another: in select, where or having.
+
+        The query should select one column and give at most one row.
+
+        >>> from activeq import ActiveRecord, Field, func
+        >>> class Score(ActiveRecord):
+        ...     __table_name__ = 'scores'
+        ...     id: int = Field(primary_key=True)
+        ...     points: int
+        >>> best = Score.query().select(func.max(Score.c.points)).scalar_subquery()
+        >>> Score.query().select('id').where(Score.c.points == best).to_sql()[0]
+        'SELECT "scores"."id" FROM "scores" WHERE "scores"."points" = (SELECT MAX("scores"."points") FROM "scores")'
+        """
+        return SubqueryExpr(self)
+
     # helpers -------------------------------------------------------------------------------
     def _column(self, item: Any) -> Expr:
         if isinstance(item, str):
@@ -306,20 +597,78 @@ class Query(Generic[M]):
         raise CompileError(f"expected a column name or expression, got {item!r}")
 
     def _named(self, name: str) -> ColumnRef:
-        model = self._s["model"]
-        ref = model.__aq__.refs.get(name)
+        s = self._s
+        model = s["model"]
+        extra = s["extra"]
+        columns = model.__aq__.refs if extra is None or extra.source is None else extra.source.c
+        ref = columns.get(name) if extra is None else _get_column(columns, name)
         if ref is None:
             if "." in name:
                 table, _, col = name.partition(".")
-                for _, target, _ in self._s["joins"]:
-                    if target.__name__ == table or target.__aq__.table == table:
+                for _, target, _ in s["joins"]:
+                    if isinstance(target, FromItem):
+                        if target.name == table and col in target.c:
+                            return target.c[col]
+                    elif target.__name__ == table or target.__aq__.table == table:
                         found = target.__aq__.refs.get(col)
                         if found is not None:
                             return found  # type: ignore[no-any-return]
-            close = difflib.get_close_matches(name, list(model.__aq__.refs), n=3)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise CompileError(f"{model.__name__} has no column {name!r}{hint}")
+            known = list(columns if isinstance(columns, dict) else columns._columns)
+            owner = model.__name__ if extra is None or extra.source is None else extra.source.name
+            raise UnknownColumnError(f"{owner} has no column {name!r}{_did_you_mean(name, known)}")
         return ref  # type: ignore[no-any-return]
+
+    def _selected(self, name: str) -> Expr | None:
+        """What ``name`` means in the select list: an alias, or a column selected by name."""
+        s = self._s
+        extra = s["extra"]
+        if extra is not None and extra.compound is not None:
+            for attr, column in output_columns(extra.compound.left):
+                if attr == name:
+                    return OutputColumn(column)
+            return None
+        columns = s["columns"]
+        if columns is None:
+            return None
+        for item in columns:
+            if type(item) is Alias and item.name == name:
+                return OutputColumn(name)
+        for item in columns:
+            if isinstance(item, ColumnRef) and item.name == name:
+                return item
+        return None
+
+    def _by_name(self, name: str) -> Expr:
+        """A string of order_by/group_by: a select-list name first, else a column."""
+        found = self._selected(name)
+        if found is not None:
+            return found
+        extra = self._s["extra"]
+        if extra is not None and extra.compound is not None:
+            names = [attr for attr, _ in output_columns(extra.compound.left)]
+            raise CompileError(
+                f"the set operation has no output column {name!r}{_did_you_mean(name, names)}")
+        try:
+            return self._named(name)
+        except CompileError as e:
+            columns = self._s["columns"] or ()
+            aliases = [c.name for c in columns if type(c) is Alias]
+            if not aliases or "." in name:
+                raise
+            owner = str(e).partition(" has no column ")[0]
+            names = [*aliases, *(self._s["model"].__aq__.refs if owner == self.model.__name__
+                                 else ())]
+            raise UnknownColumnError(
+                f"{owner} has no column {name!r}{_did_you_mean(name, names)}") from None
+
+    def _grouping(self, item: Any) -> Expr:
+        if isinstance(item, str):
+            return self._by_name(item)
+        if type(item) is int:
+            return _ordinal(item, "group_by")
+        if isinstance(item, Expr):
+            return item
+        raise CompileError(f"group_by() takes columns, expressions, names or positions, not {item!r}")
 
     def _condition(self, cond: Any) -> Expr:
         if isinstance(cond, Expr):
@@ -336,20 +685,64 @@ class Query(Generic[M]):
             return item  # type: ignore[return-value]
         if isinstance(item, str):
             if item.startswith("-"):
-                return Ordering(self._named(item[1:]), True, None)
-            return Ordering(self._named(item), False, None)
-        if isinstance(item, Expr):
-            return Ordering(item, False, None)
-        raise CompileError(f"order_by() takes columns, expressions or names, not {item!r}")
+                return Ordering(self._by_name(item[1:]), True, None)
+            return Ordering(self._by_name(item), False, None)
+        if type(item) is int:
+            return Ordering(_ordinal(item, "order_by"), False, None)
+        raise CompileError(
+            f"order_by() takes columns, expressions, names or positions, not {item!r}")
 
     # compilation ---------------------------------------------------------------------------
     def _database(self) -> Database:
         return self._s["model"].database()  # type: ignore[no-any-return]
 
-    def to_sql(self, dialect: str = "sqlite") -> tuple[str, list[Any]]:
-        """The SQL text and bound values for ``dialect``: sqlite, postgres, mysql or duckdb."""
-        entry, _ = compiler.compile(self, dialect)
-        return entry.sql, list(entry.values(self.params))
+    def to_sql(self, dialect: str = "sqlite", paramstyle: str | None = None,
+               literal_binds: bool = False) -> tuple[str, Any]:
+        """The SQL text and bound values for ``dialect``: sqlite, postgres, mysql or duckdb.
+
+        Values come as a list in placeholder order, or as a dict for the named paramstyles.
+        ``paramstyle`` picks the placeholders: ``qmark`` (``?``), ``numeric`` (``:1``),
+        ``named`` (``:p1``), ``format`` (``%s``), ``pyformat`` (``%(p1)s``) or ``dollar``
+        (``$1``, for asyncpg; psycopg takes ``format`` or ``pyformat``). With numbered and named
+        styles a value used twice in the same expression gets one placeholder.
+        ``literal_binds=True`` writes the values into the text, quoted by sqlglot, for reading
+        (the values list is then empty); never run text built from untrusted values that way.
+
+        >>> from activeq import ActiveRecord, Field
+        >>> class Pen(ActiveRecord):
+        ...     __table_name__ = 'pens'
+        ...     id: int = Field(primary_key=True)
+        ...     ink: str
+        >>> q = Pen.query().select('id').where(Pen.c.ink == "it's blue")
+        >>> q.to_sql('postgres', paramstyle='dollar')
+        ('SELECT "pens"."id" FROM "pens" WHERE "pens"."ink" = $1', ["it's blue"])
+        >>> q.to_sql('sqlite', paramstyle='named')
+        ('SELECT "pens"."id" FROM "pens" WHERE "pens"."ink" = :p1', {'p1': "it's blue"})
+        >>> print(q.to_sql('postgres', literal_binds=True)[0])
+        SELECT "pens"."id" FROM "pens" WHERE "pens"."ink" = 'it''s blue'
+        """
+        if paramstyle is None and not literal_binds:
+            entry, _ = compiler.compile(self, dialect)
+            values = entry.values(self.params)
+            return entry.sql, values if type(values) is dict else list(values)
+        return render_sql(self, dialect, paramstyle, literal_binds)
+
+    def to_sqlglot(self, dialect: str = "sqlite") -> Any:
+        """The query as a sqlglot expression (a fresh tree, the caller's to change).
+
+        Each bound value is an ``exp.Placeholder``; the values in order are
+        ``to_sql(dialect, paramstyle="qmark")[1]``.
+
+        >>> from activeq import ActiveRecord, Field
+        >>> class Cup(ActiveRecord):
+        ...     __table_name__ = 'cups'
+        ...     id: int = Field(primary_key=True)
+        ...     size: int
+        >>> tree = Cup.query().select('id').where(Cup.c.size > 2).to_sqlglot('duckdb')
+        >>> tree.sql('duckdb')
+        'SELECT "cups"."id" FROM "cups" WHERE "cups"."size" > ?'
+        """
+        return to_sqlglot(self, dialect)
 
     def sql(self, dialect: str = "sqlite") -> str:
         """Only the SQL text for ``dialect``."""
@@ -417,14 +810,26 @@ class Query(Generic[M]):
     def __iter__(self) -> Iterator[M]:
         return self.iter()
 
+    def _at_most(self, n: int) -> Query[M]:
+        # A terminal that needs at most n rows keeps a smaller limit of the caller's (and the
+        # offset, which _with leaves alone).
+        limit = self._s["limit"]
+        if limit is not None and limit.value <= n:
+            return self
+        return self._with("limit", _tnew(Param, ("?", (n,), n)))
+
     def first(self) -> M | None:
         """The first result, or None (adds LIMIT 1)."""
-        results = self._replace(limit=Param(1)).all()
+        results = self._at_most(1).all()
         return results[0] if results else None
 
     def one(self) -> M:
-        """Exactly one result; NotFoundError when none, MultipleResultsError when more."""
-        results = self._replace(limit=Param(2)).all()
+        """Exactly one result; NotFoundError when none, MultipleResultsError when more.
+
+        A ``limit()`` of 1 (or 0) and an ``offset()`` on the query are kept: ``one()`` asks
+        whether the rows the query describes are exactly one.
+        """
+        results = self._at_most(2).all()
         if not results:
             raise NotFoundError(f"no {self.model.__name__} matches the query")
         if len(results) > 1:
@@ -433,7 +838,7 @@ class Query(Generic[M]):
 
     def one_or_none(self) -> M | None:
         """One result or None; MultipleResultsError when more."""
-        results = self._replace(limit=Param(2)).all()
+        results = self._at_most(2).all()
         if len(results) > 1:
             raise MultipleResultsError(f"more than one {self.model.__name__} matches the query")
         return results[0] if results else None
@@ -441,7 +846,12 @@ class Query(Generic[M]):
     def count(self) -> int:
         """The number of rows the query returns (ignoring ordering)."""
         s = self._s
-        if s["limit"] is None and s["offset"] is None and not s["distinct"] and not s["groups"]:
+        extra = s["extra"]
+        if extra is not None and extra.lock is not None:
+            # Counting locks nothing, and PostgreSQL refuses FOR UPDATE beside an aggregate.
+            return self._with_extra(lock=None).count()
+        if (s["limit"] is None and s["offset"] is None and not s["distinct"] and not s["groups"]
+                and (extra is None or (extra.compound is None and not extra.distinct_on))):
             q = self._replace(columns=(Func("COUNT", (Star(),)),), orders=())
         else:
             q = self._replace(count_wrap=True, orders=() if s["limit"] is None else s["orders"])
@@ -450,35 +860,47 @@ class Query(Generic[M]):
 
     def exists(self) -> bool:
         """Whether at least one row matches."""
+        if self._s["extra"] is not None:
+            return bool(self._run(self._at_most(1))[0])
         info = self.model.__aq__  # type: ignore[attr-defined]
         col = info.refs[info.pk.name] if info.pk else info.refs[info.names[0]]
-        rows, _, _ = self._run(self._replace(columns=(col,), orders=(), limit=Param(1)))
+        rows, _, _ = self._run(self._at_most(1)._replace(columns=(col,), orders=()))
         return bool(rows)
 
     def scalar(self) -> Any:
-        """The first column of the first row, or None."""
-        rows, _, _ = self._run(self._replace(limit=Param(1)))
-        return rows[0][0] if rows else None
+        """The first column of the first row (in its Python type), or None."""
+        rows, entry, _ = self._run(self._at_most(1))
+        return entry.convert_rows(rows)[0][0] if rows else None
 
     def pluck(self, *columns: Any) -> list[Any]:
         """Values of one column (a flat list) or of several (a list of tuples)."""
         if not columns:
             raise CompileError("pluck() needs at least one column")
-        rows, _, _ = self._run(self.select(*columns))
+        rows, entry, _ = self._run(self.select(*columns))
+        rows = entry.convert_rows(rows)
         if len(columns) == 1:
             return [r[0] for r in rows]
         return rows
 
     def tuples(self) -> list[tuple[Any, ...]]:
-        """Raw rows as tuples: no models, no validation, no type conversion."""
-        return self._without_gc(lambda: self._run()[0])
+        """Rows as tuples: no models, no validation; values in their columns' Python types."""
+
+        def fetch() -> list[tuple[Any, ...]]:
+            rows, entry, _ = self._run()
+            convert = entry.row_convert
+            return rows if convert is None else convert(rows)  # type: ignore[no-any-return]
+
+        return self._without_gc(fetch)
 
     def dicts(self) -> list[dict[str, Any]]:
-        """Raw rows as dicts keyed by attribute name or alias."""
+        """Rows as dicts keyed by attribute name or alias (values converted as in tuples())."""
 
         def fetch() -> list[dict[str, Any]]:
             rows, entry, _ = self._run()
             names = entry.names
+            convert = entry.row_convert
+            if convert is not None:
+                rows = convert(rows)
             return [dict(zip(names, r)) for r in rows]
 
         return self._without_gc(fetch)
@@ -546,12 +968,38 @@ class Query(Generic[M]):
         unless ``all_rows=True``.
         """
         stmt = Update.build(self, {**(values or {}), **kw}, all_rows)
+        if stmt.returns:
+            return rows_of(stmt.returns, self._database()._write_rows(stmt))  # type: ignore[return-value]
         return self._database()._write(stmt)
 
     def delete(self, *, all_rows: bool = False) -> int:
-        """DELETE the matching rows in one statement; returns the number of rows deleted."""
+        """DELETE the matching rows in one statement; returns the number of rows deleted.
+
+        After ``returning(...)``, returns the deleted rows' values as ``Row``s instead.
+        """
         stmt = Delete.build(self, all_rows)
+        if stmt.returns:
+            return rows_of(stmt.returns, self._database()._write_rows(stmt))  # type: ignore[return-value]
         return self._database()._write(stmt)
+
+    def returning(self, *columns: Any) -> Query[M]:
+        """Make ``update()`` and ``delete()`` give back these columns of each row they change
+        (every field without arguments) as ``Row``s instead of a count.
+
+        RETURNING is not available on MySQL: rendering it there raises UnsupportedError.
+
+        >>> from activeq import ActiveRecord, Database, Field
+        >>> class Jar(ActiveRecord):
+        ...     __table_name__ = 'jars'
+        ...     id: int = Field(primary_key=True)
+        ...     beans: int
+        >>> db = Database(':memory:'); db.bind(Jar); db.create_tables(Jar)
+        >>> _ = Jar.create(beans=3)
+        >>> rows = Jar.query().where(Jar.c.id == 1).returning('id', 'beans').update({'beans': 4})
+        >>> [(r.id, r.beans) for r in rows]
+        [(1, 4)]
+        """
+        return self._with("returning", returning_columns(self._s["model"], columns))
 
     def __repr__(self) -> str:
         try:
@@ -562,6 +1010,30 @@ class Query(Generic[M]):
 
 # Queries are immutable to users; their own state is written once through the slot descriptor.
 _SET_STATE = Query.__dict__["_s"].__set__
+
+
+_NO_EXTRA = Extra()
+
+
+def _did_you_mean(name: str, known: Any) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _get_column(columns: Any, name: str) -> ColumnRef | None:
+    return columns[name] if name in columns else None
+
+
+def _ordinal(position: int, what: str) -> OutputColumn:
+    if position < 1:
+        raise CompileError(f"{what}() positions count from 1, not {position}")
+    return OutputColumn(position)
+
+
+def _check_join_target(what: str, target: Any) -> None:
+    if not isinstance(target, FromItem) and not hasattr(target, "__aq__"):
+        raise CompileError(
+            f"{what}() takes a model class, an alias, a subquery or a CTE, not {target!r}")
 
 
 def _infer_join(model: Any, target: Any) -> Expr:
@@ -583,23 +1055,26 @@ class _Statement:
 
 
 class Update(_Statement):
-    """``UPDATE table SET ... WHERE ...`` built from a query."""
+    """``UPDATE table SET ... WHERE ... [RETURNING ...]`` built from a query."""
 
-    __slots__ = ("assignments",)
+    __slots__ = ("assignments", "returns")
 
     def __init__(self, model: Any, assignments: tuple[tuple[Any, Expr], ...],
-                 wheres: tuple[Expr, ...]) -> None:
+                 wheres: tuple[Expr, ...], returns: tuple[Expr, ...] = ()) -> None:
         self.model = model
         self.assignments = assignments
         self.wheres = wheres
+        self.returns = returns
         self.kind = "update"
         self.key = (("update", model.__aq__.token, tuple((c.name, e.key) for c, e in assignments),
-                           tuple(w.key for w in wheres)))
+                           tuple(w.key for w in wheres), tuple(r.key for r in returns)))
         params: tuple[Any, ...] = ()
         for _, e in assignments:
             params += e.params
         for w in wheres:
             params += w.params
+        for r in returns:
+            params += r.params
         self.params = params
 
     @classmethod
@@ -625,26 +1100,36 @@ class Update(_Statement):
             if not isinstance(value, Expr):
                 try:
                     value = info.adapter(name).validate_python(value)
-                except Exception as e:  # pydantic.ValidationError
-                    raise ValidationError(f"invalid value for {model.__name__}.{name}: {e}",
-                                          field=name, pydantic_error=e) from e
+                except pydantic.ValidationError as e:
+                    raise ValidationError.from_pydantic(model.__name__, e, field=name) from e
+                # Refused here, with the field named, rather than by the driver while binding.
+                bad = unstorable_error((value,), (name,), where=f"invalid {model.__name__}: ")
+                if bad is not None:
+                    raise bad
+                if isinstance(value, float) and value != value:
+                    raise nan_error(model, name)
             assignments.append((info.by_name[name], as_expr(value)))
-        return cls(model, tuple(assignments), s["wheres"])
+        return cls(model, tuple(assignments), s["wheres"], s["returning"])
 
 
 class Delete(_Statement):
-    """``DELETE FROM table WHERE ...`` built from a query."""
+    """``DELETE FROM table WHERE ... [RETURNING ...]`` built from a query."""
 
-    __slots__ = ()
+    __slots__ = ("returns",)
 
-    def __init__(self, model: Any, wheres: tuple[Expr, ...]) -> None:
+    def __init__(self, model: Any, wheres: tuple[Expr, ...],
+                 returns: tuple[Expr, ...] = ()) -> None:
         self.model = model
         self.wheres = wheres
+        self.returns = returns
         self.kind = "delete"
-        self.key = ("delete", model.__aq__.token, tuple(w.key for w in wheres))
+        self.key = ("delete", model.__aq__.token, tuple(w.key for w in wheres),
+                    tuple(r.key for r in returns))
         params: tuple[Any, ...] = ()
         for w in wheres:
             params += w.params
+        for r in returns:
+            params += r.params
         self.params = params
 
     @classmethod
@@ -656,11 +1141,15 @@ class Delete(_Statement):
                 f"delete() without where() would remove every row of {s['model'].__aq__.table}; "
                 "pass all_rows=True to mean it"
             )
-        return cls(s["model"], s["wheres"])
+        return cls(s["model"], s["wheres"], s["returning"])
 
 
 def _check_plain_write(query: Query[Any], what: str) -> None:
     s = query._s
+    if s["extra"] is not None:
+        raise CompileError(
+            f"{what}() writes the model's own table: it cannot use an alias, a subquery, a "
+            "CTE, a set operation, distinct_on() or for_update(); filter with where()")
     for part in ("joins", "groups", "havings"):
         if s[part]:
             raise CompileError(f"{what}() cannot use {part[:-1]}; filter with where() (subqueries work)")

@@ -17,7 +17,10 @@ import difflib
 import re
 from typing import Any
 
+from pydantic_core import PydanticUndefined
+
 from .ast import ColumnRef, Expr, Ordering
+from .constraints import ForeignKey, on_delete_action
 from .errors import CompileError, RelationError
 from .loading import load_on_access
 
@@ -135,6 +138,10 @@ class Relation:
         if not self._checked:
             self.check()
 
+    def constraint(self) -> ForeignKey | None:
+        """The FOREIGN KEY this declaration puts on the owner's table, if any."""
+        return None
+
     # loading recipe ------------------------------------------------------------------------
     @property
     def parent_attr(self) -> str:
@@ -220,9 +227,10 @@ class BelongsTo(Relation):
     many = False
 
     def __init__(self, target: Any, *, foreign_key: str | None = None,
-                 target_key: str | None = None) -> None:
+                 target_key: str | None = None, on_delete: str | None = None) -> None:
         super().__init__(target, foreign_key=foreign_key)
         self.target_key = target_key
+        self.on_delete = on_delete_action(on_delete, f"{self.kind}({target!r})")
 
     def _resolve_columns(self) -> None:
         owner, target = self.owner, self.target_model()
@@ -234,6 +242,36 @@ class BelongsTo(Relation):
             self._target_key = target.__aq__.pk.name
         else:
             self._target_key = _field_name(target, self.target_key, "target_key", self.label)
+        if self.on_delete is not None:
+            self._check_constraint()
+
+    def _check_constraint(self) -> None:
+        """Refuse a FOREIGN KEY the database would reject, or whose action could never work."""
+        owner, target = self.owner, self.target_model()
+        column = owner.__aq__.by_name[self._fk]
+        key = target.__aq__.by_name[self._target_key]
+        single_uniques = {i.columns for i in target.__aq__.indexes if i.unique}
+        if not (key.primary_key or key.unique or (key.column,) in single_uniques):
+            raise RelationError(
+                f"{self.label}: a FOREIGN KEY must refer to a primary key or unique column, and "
+                f"{target.__name__}.{key.name} is neither (declare it Field(unique=True))")
+        if self.on_delete == "set null" and not column.nullable:
+            raise RelationError(
+                f"{self.label}: on_delete='set null' needs a nullable {owner.__name__}.{column.name}"
+                f" (annotate it '{_type_name(column.python_type)} | None')")
+        if self.on_delete == "set default" and not column.nullable and column.default in (
+                PydanticUndefined, None):
+            raise RelationError(
+                f"{self.label}: on_delete='set default' needs a default on "
+                f"{owner.__name__}.{column.name}")
+
+    def constraint(self) -> ForeignKey | None:
+        if self.on_delete is None:
+            return None
+        self._ready()
+        target = self.target_model().__aq__
+        return ForeignKey(self.owner.__aq__.by_name[self._fk].column, target.table,
+                          target.by_name[self._target_key].column, self.on_delete, target.schema)
 
     @property
     def parent_attr(self) -> str:
@@ -406,17 +444,36 @@ def has_one(target: Any, foreign_key: str | None = None, *, owner_key: str | Non
 
 
 def belongs_to(target: Any, foreign_key: str | None = None, *,
-               target_key: str | None = None) -> BelongsTo:
+               target_key: str | None = None, on_delete: str | None = None) -> BelongsTo:
     """Declare the owning side of a foreign key: ``order.user`` is a ``User`` or None.
 
     Args:
         target: the target model, or its class name.
         foreign_key: the owner's column holding the reference (default ``<target>_id``).
         target_key: the target's column it refers to (default the target's primary key).
+        on_delete: emit a FOREIGN KEY constraint in the owner's CREATE TABLE, with what
+            happens to the owner's rows when the target row is deleted: 'cascade' (deleted
+            too), 'set null', 'set default', 'restrict' or 'no action' (the delete fails
+            while rows refer to it). Without it no constraint is emitted.
 
     A NULL foreign key reads as None without a query.
+
+    >>> from activeq import ActiveRecord, Database, Field, belongs_to
+    >>> class Shelf(ActiveRecord):
+    ...     __table_name__ = 'shelves'
+    ...     id: int = Field(primary_key=True)
+    ...     label: str
+    >>> class Jar(ActiveRecord):
+    ...     __table_name__ = 'jars'
+    ...     id: int = Field(primary_key=True)
+    ...     shelf_id: int
+    ...     shelf = belongs_to('Shelf', foreign_key='shelf_id', on_delete='cascade')
+    >>> db = Database(':memory:'); db.bind(Shelf, Jar); db.create_tables(Shelf, Jar)
+    >>> shelf = Shelf.create(label='top'); _ = Jar.create(shelf_id=shelf.id)
+    >>> shelf.delete(), Jar.query().count()
+    (1, 0)
     """
-    return BelongsTo(target, foreign_key=foreign_key, target_key=target_key)
+    return BelongsTo(target, foreign_key=foreign_key, target_key=target_key, on_delete=on_delete)
 
 
 def many_to_many(target: Any, through: Any = None, foreign_key: str | None = None,
@@ -436,6 +493,10 @@ def many_to_many(target: Any, through: Any = None, foreign_key: str | None = Non
     """
     return ManyToMany(target, through=through, foreign_key=foreign_key, other_key=other_key,
                       owner_key=owner_key, target_key=target_key, order_by=order_by)
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp)
 
 
 def _check_ordering(items: tuple[Any, ...]) -> None:

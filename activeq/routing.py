@@ -81,39 +81,40 @@ def route_through_execute(db: Database) -> None:
             yield rows[start:start + batch]
 
     def _exec_write(sql: str, values: Any, shape: Any, compile_ns: int, hit: bool,
-                    tables: Any, last_id: bool = False) -> int:
+                    tables: Any, last_id: bool = False) -> tuple[list[Any], int]:
         rowid = None
 
         def run(params: Any) -> Cursor:
             nonlocal rowid
-            changed = exec_write(sql, params, shape, compile_ns, hit, tables)
+            rows, changed = exec_write(sql, params, shape, compile_ns, hit, tables)
             if last_id:
                 rowid = db._thread().conn.last_insert_rowid()
-            return Cursor([], changed, None)
+            return Cursor(rows, changed, None)
 
         # Held across the override, so the rowid read after it is this statement's.
         state = db._thread()
         lock.acquire(state)
         try:
-            changed = _rowcount(db, db.execute(_routed(sql, run), values), sql)
+            result = db.execute(_routed(sql, run), values)
+            changed = _rowcount(db, result, sql)
+            rows = _rows(db, result, sql)
             if last_id:
-                return rowid if rowid is not None else state.conn.last_insert_rowid()
-            return changed
+                return rows, rowid if rowid is not None else state.conn.last_insert_rowid()
+            return rows, changed
         finally:
             lock.release(state)
 
     def _run_many(sql: str, rows: Any, returning: bool) -> list[Any] | None:
         # One statement per row: the override's signature has no executemany.
-        ids: list[Any] = []
+        returned: list[Any] = []
         for row in rows:
             def run(params: Any) -> Cursor:
-                found = run_many(sql, (params,), returning)
-                return Cursor([(found[0],)] if found else [], 1, None)
+                return Cursor(run_many(sql, (params,), returning) or [], 1, None)
 
             result = db.execute(_routed(sql, run), row)
             if returning:
-                ids.extend(r[0] for r in _rows(db, result, sql))
-        return ids if returning else None
+                returned.extend(_rows(db, result, sql))
+        return returned if returning else None
 
     def _exec_control(sql: str, retry: bool = False, started: int = 0) -> None:
         def run(params: Any) -> Cursor:

@@ -3,10 +3,21 @@
 NAME = "mysql"
 SQLGLOT = "mysql"
 PLACEHOLDER = "%s"
+PARAMSTYLE = "format"
+SHARED_PARAMSTYLE = None
+"""Repeated values are bound once per placeholder: the driver writes them into the text."""
 IN_LIST = "member_of"
 """A list is bound as one JSON array: ``col MEMBER OF(%s)`` (MySQL 8.0.17+)."""
 OFFSET_WITHOUT_LIMIT = 18446744073709551615
+RETURNING_PARAMS = False
 RETURNING = False
 UPSERT = "on_duplicate_key"
 NULLS_ARE = "small"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""
+DISTINCT_ON = False
+"""Whether ``SELECT DISTINCT ON (...)`` is rendered (else UnsupportedError)."""
+FOR_UPDATE = "render"
+"""``SELECT ... FOR UPDATE``: "render" it, "noop" (a transaction's lock already covers it;
+SKIP LOCKED and NOWAIT are refused), or None (refused)."""
+FOREIGN_KEY_ACTIONS = ("cascade", "set null", "restrict", "no action")
+"""What ``ON DELETE`` may do in a FOREIGN KEY (InnoDB rejects SET DEFAULT)."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from helpers import Order, User
 
-from activeq import BindParam, exists, func
+from activeq import BindParam, case, cast, delete, exists, func, insert, text, update
 from activeq import ast as a
+from activeq import sources as src
 
 U = User.c
 O = Order.c  # noqa: E741 - mirrors U
+M = User.alias("m")
 
 
 def base():
@@ -37,7 +39,68 @@ DERIVATIONS = {
     "options": lambda q: q.options(fetch_mode="raise"),
     "fetch_mode": lambda q: q.fetch_mode("peers"),
     "includes": lambda q: q.includes("orders"),
+    "join_alias": lambda q: q.join(M, U.id == M.c.id),
+    "join_subquery": lambda q: q.join(
+        Order.query().select(O.user_id).subquery("s"), U.id == O.user_id),
+    "join_cte": lambda q: q.join(Order.query().select(O.user_id).cte("c"), U.id == O.user_id),
+    "cross_join": lambda q: q.cross_join(Order),
+    "order_by_name": lambda q: q.order_by("-name"),
+    "order_by_position": lambda q: q.order_by(2),
+    "group_by_name": lambda q: q.group_by("name"),
+    "group_by_position": lambda q: q.group_by(1),
+    "subquery_query": lambda q: q.subquery("s").query(),
+    "cte_query": lambda q: q.cte("c").query(),
+    "union": lambda q: q.union(User.query().select("id", "name")),
+    "union_all": lambda q: q.union_all(User.query().select("id", "name")),
+    "intersect": lambda q: q.intersect(User.query().select("id", "name")),
+    "except_": lambda q: q.except_(User.query().select("id", "name")),
+    "set_operation_order_by": lambda q: q.union(User.query().select("id", "name")).order_by(1),
+    "set_operation_limit": lambda q: q.union(User.query().select("id", "name")).limit(3),
+    "select_window_case_cast": lambda q: q.select(
+        func.row_number().over(order_by=U.id), case((U.age > 1, "a"), else_="b"), cast(U.age, str)
+    ),
+    "where_text": lambda q: q.where(text("age > :n", n=3)),
+    "where_scalar_subquery": lambda q: q.where(
+        U.age < Order.query().select(func.max(O.total)).scalar_subquery()
+    ),
 }
+
+# Builder methods whose SQL differs from the base only where PostgreSQL renders them.
+POSTGRES_DERIVATIONS = {
+    "distinct_on": lambda q: q.distinct_on(U.name),
+    "for_update": lambda q: q.for_update(),
+    "for_update_skip_locked": lambda q: q.for_update(skip_locked=True),
+    "for_update_nowait": lambda q: q.for_update(nowait=True),
+}
+
+
+@pytest.mark.parametrize("name", list(POSTGRES_DERIVATIONS))
+def test_postgres_builder_method_leaves_the_original_unchanged(name):
+    original = base()
+    before = snapshot(original)
+    derived = POSTGRES_DERIVATIONS[name](original)
+    assert derived is not original
+    assert snapshot(original) == before
+    again = POSTGRES_DERIVATIONS[name](original)
+    assert again is not derived
+    assert again.to_sql("postgres") == derived.to_sql("postgres") != original.to_sql("postgres")
+
+
+def test_set_operation_builders_leave_both_queries_unchanged():
+    left, right = base(), User.query().select("id", "name").where(U.id > 5)
+    before = snapshot(left), snapshot(right)
+    combined = left.union(right).order_by("-name").limit(2)
+    assert (snapshot(left), snapshot(right)) == before
+    assert combined.to_sql()[1] == [18, 10, 2, 5, 2]
+
+
+def test_cte_union_all_returns_a_new_cte_and_leaves_the_anchor_unchanged():
+    anchor = User.query().select(U.id).where(U.id == 1).cte("t", recursive=True)
+    key, sql = anchor.key, anchor.query().to_sql()
+    full = anchor.union_all(User.query().select(U.id).join(anchor, U.age == anchor.c.id))
+    assert full is not anchor
+    assert (anchor.key, anchor.query().to_sql()) == (key, sql)
+    assert full.query().to_sql() != sql
 
 
 def snapshot(q):
@@ -111,7 +174,36 @@ NODES = [
     U.id.desc(),
     exists(Order.query()),
     a.SubqueryExpr(Order.query().select(func.count())),
+    a.OutputColumn("n"),
+    M,
+    Order.query().subquery("s"),
+    Order.query().cte("c"),
+    src.SetOperation("UNION", User.query().select("id"), Order.query().select("id")),
+    func.sum(U.age).over(partition_by=U.status, order_by=U.id, rows=(None, 0)),
+    case((U.age > 1, "a"), else_="b"),
+    cast(U.age, str),
+    func.date_trunc("month", U.name).args[0],
+    text("age > :n", n=1),
 ]
+
+
+def test_scalar_subquery_leaves_the_query_unchanged():
+    q = Order.query().select(func.max(O.total)).where(O.user_id == 3)
+    before = snapshot(q)
+    sub = q.scalar_subquery()
+    assert snapshot(q) == before
+    assert sub.query is q
+    assert q.scalar_subquery() is not sub
+
+
+def test_over_builds_a_new_node_and_leaves_the_function_unchanged():
+    f = func.sum(U.age)
+    key, params = f.key, f.params
+    w1 = f.over(order_by=U.id)
+    w2 = f.over(partition_by=U.status)
+    assert (f.key, f.params) == (key, params)
+    assert w1 is not w2 and w1.func is f and w2.func is f
+    assert w1.key != w2.key
 
 
 @pytest.mark.parametrize("node", NODES, ids=lambda n: type(n).__name__)
@@ -141,6 +233,41 @@ def test_operators_build_new_nodes():
     col = U.age
     cmp = col > 1
     combined = cmp & (col < 5)
-    assert cmp.key == ("cmp", ">", ("col", "users", "age"), "?")
+    assert cmp.key == ("cmp", ">", ("col", "users", "age", "int"), "?")
     assert combined is not cmp
     assert User.c.age is col  # column references are shared, never copied or changed
+
+
+# --- statements as values ------------------------------------------------------------------------
+
+STATEMENT_DERIVATIONS = {
+    "insert.values": lambda: (insert(User).values(name="a", email="a@x"), lambda s: s.values(name="b", email="b@x")),
+    "insert.values_rows": lambda: (insert(User).values(name="a", email="a@x"), lambda s: s.values([{"name": "c", "email": "c@x"}])),
+    "insert.from_select": lambda: (insert(User).values(name="a", email="a@x"), lambda s: s.from_select(("name", "email"), User.query().select(U.name, U.email))),
+    "insert.on_conflict": lambda: (insert(User).values(name="a", email="a@x"), lambda s: s.on_conflict("ignore")),
+    "insert.returning": lambda: (insert(User).values(name="a", email="a@x"), lambda s: s.returning("id")),
+    "update.values": lambda: (update(User).where(U.id == 1).values(name="a"), lambda s: s.values(age=3)),
+    "update.where": lambda: (update(User).where(U.id == 1).values(name="a"), lambda s: s.where(U.age > 2)),
+    "update.returning": lambda: (update(User).where(U.id == 1).values(name="a"), lambda s: s.returning()),
+    "delete.where": lambda: (delete(User).where(U.id == 1), lambda s: s.where(name="x")),
+    "delete.returning": lambda: (delete(User).where(U.id == 1), lambda s: s.returning("id", "name")),
+}
+
+
+@pytest.mark.parametrize("name", list(STATEMENT_DERIVATIONS))
+def test_statement_builder_methods_leave_the_original_unchanged(name):
+    original, derive = STATEMENT_DERIVATIONS[name]()
+    before = (original.to_sql(), original.to_sql("postgres"), original.key, original.params)
+    derived = derive(original)
+    assert derived is not original and type(derived) is type(original)
+    assert (original.to_sql(), original.to_sql("postgres"), original.key, original.params) == before
+    assert derived.to_sql() != original.to_sql()
+    assert derive(original).to_sql() == derived.to_sql()
+
+
+def test_query_returning_leaves_the_query_unchanged():
+    original = base()
+    before = snapshot(original)
+    derived = original.returning("id")
+    assert snapshot(original) == before
+    assert derived._s["returning"] == (U.id,) and original._s["returning"] == ()

@@ -1,9 +1,10 @@
 """Differential property test: random predicate trees give the same rows on SQLite (through
 activeq), on DuckDB (the duckdb rendering of the same query) and in a pure-Python evaluation
-with SQL's three-valued logic."""
+with SQL's three-valued logic. Leaves include CASE, CAST, string and date functions."""
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from activeq import ActiveRecord, Database, Field
+from activeq import ActiveRecord, Database, Field, case, cast, func
 
 
 class Item(ActiveRecord):
@@ -22,19 +23,20 @@ class Item(ActiveRecord):
     a: int | None = None
     b: int | None = None
     s: str | None = None
+    d: dt.date | None = None
 
 
 ROWS: list[dict[str, Any]] = [
-    {"id": 1, "a": 1, "b": 1, "s": "abc"},
-    {"id": 2, "a": 2, "b": None, "s": "bcd"},
-    {"id": 3, "a": None, "b": 3, "s": None},
-    {"id": 4, "a": None, "b": None, "s": "a_c"},
-    {"id": 5, "a": 5, "b": 2, "s": ""},
-    {"id": 6, "a": -1, "b": 0, "s": "ccc"},
-    {"id": 7, "a": 0, "b": 7, "s": "%x"},
-    {"id": 8, "a": 3, "b": 3, "s": "abd"},
-    {"id": 9, "a": 2, "b": -2, "s": None},
-    {"id": 10, "a": 4, "b": 1, "s": "b"},
+    {"id": 1, "a": 1, "b": 1, "s": "abc", "d": dt.date(2024, 2, 29)},
+    {"id": 2, "a": 2, "b": None, "s": "bcd", "d": dt.date(2024, 1, 1)},
+    {"id": 3, "a": None, "b": 3, "s": None, "d": None},
+    {"id": 4, "a": None, "b": None, "s": "a_c", "d": dt.date(2023, 12, 31)},
+    {"id": 5, "a": 5, "b": 2, "s": "", "d": dt.date(2024, 3, 4)},
+    {"id": 6, "a": -1, "b": 0, "s": "ccc", "d": dt.date(2024, 3, 10)},
+    {"id": 7, "a": 0, "b": 7, "s": "%x", "d": dt.date(2023, 5, 17)},
+    {"id": 8, "a": 3, "b": 3, "s": "abd", "d": None},
+    {"id": 9, "a": 2, "b": -2, "s": None, "d": dt.date(2024, 6, 30)},
+    {"id": 10, "a": 4, "b": 1, "s": "b", "d": dt.date(2024, 7, 1)},
 ]
 
 Value = int | None
@@ -229,6 +231,134 @@ class Not(P):
         return f"~{self.x!r}"
 
 
+def compare(x: Any, op: str, y: Any) -> Tri:
+    if x is None or y is None:
+        return None
+    return OPS[op](x, y)
+
+
+class CaseCmp(P):
+    """``CASE WHEN col > k THEN col ELSE other END <op> value``."""
+
+    def __init__(self, col: str, k: int, other: str, op: str, value: int) -> None:
+        self.col, self.k, self.other, self.op, self.value = col, k, other, op, value
+
+    def expr(self) -> Any:
+        col = getattr(Item.c, self.col)
+        chosen = case((col > self.k, col), else_=getattr(Item.c, self.other))
+        return OPS[self.op](chosen, self.value)
+
+    def eval(self, row: dict[str, Any]) -> Tri:
+        chosen = row[self.col] if compare(row[self.col], ">", self.k) is True else row[self.other]
+        return compare(chosen, self.op, self.value)
+
+    def __repr__(self) -> str:
+        return f"(CASE WHEN {self.col} > {self.k} THEN {self.col} ELSE {self.other} END {self.op} {self.value})"
+
+
+class CastCmp(P):
+    """``CAST(col AS TEXT) = 'n'`` or ``CAST(col AS REAL) <op> n``."""
+
+    def __init__(self, col: str, to_text: bool, op: str, value: int) -> None:
+        self.col, self.to_text, self.op, self.value = col, to_text, op, value
+
+    def expr(self) -> Any:
+        col = getattr(Item.c, self.col)
+        if self.to_text:
+            return cast(col, str) == str(self.value)
+        return OPS[self.op](cast(col, float), self.value + 0.5)
+
+    def eval(self, row: dict[str, Any]) -> Tri:
+        x = row[self.col]
+        if self.to_text:
+            return None if x is None else str(x) == str(self.value)
+        return compare(None if x is None else float(x), self.op, self.value + 0.5)
+
+    def __repr__(self) -> str:
+        return f"(CAST({self.col}) {'text' if self.to_text else self.op} {self.value})"
+
+
+def _substring(s: str, start: int, length: int) -> str:
+    return s[start - 1:start - 1 + length]
+
+
+STRING_FUNCTIONS: dict[str, tuple[Any, Any]] = {
+    "length": (lambda c: func.length(c), len),
+    "upper": (lambda c: func.upper(c), str.upper),
+    "substring": (lambda c: func.substring(c, 2, 2), lambda s: _substring(s, 2, 2)),
+    "position": (lambda c: func.position("b", c), lambda s: s.find("b") + 1),
+    "replace": (lambda c: func.replace(c, "b", "xy"), lambda s: s.replace("b", "xy")),
+    "concat": (lambda c: func.concat(c, "!"), lambda s: s + "!"),
+    "trim": (lambda c: func.trim(func.concat(" ", c, " ")), lambda s: s.strip(" ")),
+}
+
+
+class StrCmp(P):
+    """A string function of ``s`` compared with a value of its result type."""
+
+    def __init__(self, name: str, op: str, value: Any) -> None:
+        self.name, self.op, self.value = name, op, value
+
+    def _value(self) -> Any:
+        if self.name in ("length", "position"):
+            return self.value if isinstance(self.value, int) else len(self.value)
+        return self.value if isinstance(self.value, str) else "b" * self.value
+
+    def expr(self) -> Any:
+        return OPS[self.op](STRING_FUNCTIONS[self.name][0](Item.c.s), self._value())
+
+    def eval(self, row: dict[str, Any]) -> Tri:
+        s = row["s"]
+        return compare(None if s is None else STRING_FUNCTIONS[self.name][1](s), self.op,
+                       self._value())
+
+    def __repr__(self) -> str:
+        return f"({self.name}(s) {self.op} {self._value()!r})"
+
+
+def _trunc(d: dt.date, unit: str) -> dt.datetime:
+    if unit == "year":
+        d = d.replace(month=1, day=1)
+    elif unit == "quarter":
+        d = d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1)
+    elif unit == "month":
+        d = d.replace(day=1)
+    elif unit == "week":
+        d = d - dt.timedelta(days=d.weekday())
+    return dt.datetime(d.year, d.month, d.day)
+
+
+class DateCmp(P):
+    """``date_trunc(unit, d) = value`` or ``date_diff('day', d, pivot) <op> n``."""
+
+    PIVOT = dt.date(2024, 3, 1)
+
+    def __init__(self, unit: str, trunc: bool, op: str, n: int, pick: int) -> None:
+        self.unit, self.trunc, self.op, self.n, self.pick = unit, trunc, op, n, pick
+
+    def _target(self) -> dt.datetime:
+        base = [r["d"] for r in ROWS if r["d"] is not None][self.pick % 8]
+        return _trunc(base, self.unit)
+
+    def expr(self) -> Any:
+        if self.trunc:
+            return func.date_trunc(self.unit, Item.c.d) == self._target()
+        return OPS[self.op](func.date_diff("day", Item.c.d, self.PIVOT), self.n * 20)
+
+    def eval(self, row: dict[str, Any]) -> Tri:
+        d = row["d"]
+        if d is None:
+            return None
+        if self.trunc:
+            return _trunc(d, self.unit) == self._target()
+        return OPS[self.op]((self.PIVOT - d).days, self.n * 20)
+
+    def __repr__(self) -> str:
+        if self.trunc:
+            return f"(date_trunc({self.unit!r}, d) = {self._target()})"
+        return f"(date_diff(day, d, {self.PIVOT}) {self.op} {self.n * 20})"
+
+
 cols = st.sampled_from(["a", "b"])
 values = st.one_of(st.none(), st.integers(-2, 6))
 leaves = st.one_of(
@@ -237,6 +367,13 @@ leaves = st.one_of(
     st.builds(Like, st.sampled_from(["a%", "%c", "_b%", "%", "", "a\\_c", "%x", "b"]), st.booleans()),
     st.builds(Between, cols, values, values, st.booleans()),
     st.builds(IsNull, cols, st.booleans()),
+    st.builds(CaseCmp, cols, st.integers(-1, 4), cols, st.sampled_from(list(OPS)),
+              st.integers(-2, 6)),
+    st.builds(CastCmp, cols, st.booleans(), st.sampled_from(list(OPS)), st.integers(-2, 6)),
+    st.builds(StrCmp, st.sampled_from(list(STRING_FUNCTIONS)), st.sampled_from(list(OPS)),
+              st.one_of(st.integers(0, 4), st.sampled_from(["", "b", "bc", "BCD", "axyc", "abc!"]))),
+    st.builds(DateCmp, st.sampled_from(["year", "quarter", "month", "week", "day"]),
+              st.booleans(), st.sampled_from(list(OPS)), st.integers(-12, 12), st.integers(0, 7)),
 )
 predicates = st.recursive(
     leaves,
@@ -255,9 +392,10 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Any:
     for row in ROWS:
         Item.create(**row)
     duck = duckdb.connect()
-    duck.execute('CREATE TABLE "prop_items" ("id" BIGINT PRIMARY KEY, "a" BIGINT, "b" BIGINT, "s" TEXT)')
-    duck.executemany('INSERT INTO "prop_items" VALUES (?, ?, ?, ?)',
-                     [(r["id"], r["a"], r["b"], r["s"]) for r in ROWS])
+    duck.execute('CREATE TABLE "prop_items" ("id" BIGINT PRIMARY KEY, "a" BIGINT, "b" BIGINT, '
+                 '"s" TEXT, "d" DATE)')
+    duck.executemany('INSERT INTO "prop_items" VALUES (?, ?, ?, ?, ?)',
+                     [(r["id"], r["a"], r["b"], r["s"], r["d"]) for r in ROWS])
     yield db, duck
     duck.close()
     db.close()

@@ -16,10 +16,35 @@ from activeq.query import Delete, Insert, Update
 
 U = User.c
 O = Order.c  # noqa: E741 - mirrors U
+P = User.alias("peer")
 
 
 def _update(query: Any, values: dict[str, Any]) -> Update:
     return Update.build(query, values, False)
+
+
+def _spent() -> Any:
+    """Each user's order total, as a derived table."""
+    return (
+        Order.query()
+        .select(O.user_id, func.sum(O.total).as_("spent"))
+        .group_by("user_id")
+        .subquery("spent")
+    )
+
+
+def _big_orders() -> Any:
+    return Order.query().select(O.id, O.user_id, O.total).where(O.total > 8).cte("big")
+
+
+def _counter() -> Any:
+    """WITH RECURSIVE counting from the smallest user id up to 5."""
+    n = User.query().select(func.min(U.id).as_("n")).cte("n", recursive=True)
+    return n.union_all(n.query().select((n.c.n + 1).as_("n")).where(n.c.n < 5))
+
+
+def _names(*conditions: Any) -> Any:
+    return User.query().select("name").where(*conditions)
 
 
 CASES: dict[str, Callable[[], Any]] = {
@@ -135,4 +160,67 @@ CASES: dict[str, Callable[[], Any]] = {
         Reserved.query().where(Reserved.c.select > 1), {"group": "h"}
     ),
     "reserved_insert": lambda: Insert(Reserved, ("group", "select")),
+    # FROM items: aliases, derived tables, CTEs, cross joins -------------------------------
+    "alias_self_join": lambda: (
+        User.query()
+        .join(P, (U.status == P.c.status) & (U.id < P.c.id))
+        .select(U.name, P.c.name.as_("peer"))
+    ),
+    "alias_query": lambda: P.query().select(P.c.id, P.c.name).where(P.c.age > 30),
+    "alias_exists": lambda: (
+        User.query().select("id").where(exists(P.query().select(P.c.id).where(P.c.age > U.age)))
+    ),
+    "subquery_select": lambda: (
+        _spent().query().where(_spent().c.spent > 10).order_by("-spent")
+    ),
+    "subquery_join": lambda: (
+        User.query()
+        .join(_spent(), _spent().c.user_id == U.id)
+        .select(U.name, _spent().c.spent)
+        .where(U.status == "active")
+    ),
+    "cross_join": lambda: (
+        User.query().cross_join(Order).select(U.id, O.id.as_("order_id")).where(O.total > 20)
+    ),
+    "cte_select": lambda: _big_orders().query().select(_big_orders().c.user_id).distinct(),
+    "cte_join_and_subquery": lambda: (
+        User.query()
+        .join(_big_orders(), _big_orders().c.user_id == U.id)
+        .select(U.name, _big_orders().c.total)
+        .where(U.id.is_in(_big_orders().query().select(_big_orders().c.user_id).where(
+            _big_orders().c.total < 20)))
+    ),
+    "cte_recursive": lambda: _counter().query(),
+    # set operations ----------------------------------------------------------------------
+    "union": lambda: _names(U.age > 35).union(_names(U.status == "active")),
+    "union_all_order_limit": lambda: (
+        _names(U.age > 35).union_all(_names(U.status == "active")).order_by("-name").limit(2)
+    ),
+    "intersect": lambda: _names(U.age > 20).intersect(_names(U.status == "active")),
+    "except": lambda: _names(U.id > 0).except_(_names(U.status == "inactive")).order_by(U.name),
+    "set_member_with_limit": lambda: (
+        _names(U.age > 35).union(_names().order_by(U.id).limit(1))
+    ),
+    "set_operation_nested": lambda: (
+        _names(U.id > 1).union(_names(U.id > 2)).intersect(_names(U.status == "active"))
+    ),
+    # ordering and grouping by output column ----------------------------------------------
+    "order_by_alias_and_position": lambda: (
+        Order.query()
+        .select(O.user_id, func.sum(O.total).as_("spent"))
+        .group_by(1)
+        .order_by("-spent", 1)
+    ),
+    "group_by_alias": lambda: (
+        User.query()
+        .select(func.lower(U.status).as_("state"), func.count().as_("n"))
+        .group_by("state")
+        .order_by("state")
+    ),
+    "group_by_alias_shadowing_a_column": lambda: (
+        User.query()
+        .select(func.upper(U.status).as_("status"), func.count().as_("n"))
+        .group_by("status")
+        .order_by("status")
+    ),
 }

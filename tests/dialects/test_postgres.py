@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 from dialect_cases import CASES
-from helpers import User, assert_sql, render
+from helpers import Order, User, assert_sql, render
+
+from activeq.ddl import create_table_statements
+from activeq.query import Insert
+
+psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (dev extra)")
 
 DIALECT = "postgres"
 
@@ -171,6 +176,79 @@ EXPECTED: dict[str, tuple[str, list[Any]]] = {
         'INSERT INTO "order" ("group", "select") VALUES (%s, %s)',
         [],
     ),
+    # FROM items, set operations, output-column references
+    "alias_self_join": (
+        'SELECT "users"."name", "peer"."name" AS "peer" FROM "users" JOIN "users" AS "peer" ON "users"."status" = "peer"."status" AND "users"."id" < "peer"."id"',
+        [],
+    ),
+    "alias_query": (
+        'SELECT "peer"."id", "peer"."name" FROM "users" AS "peer" WHERE "peer"."age" > %s',
+        [30],
+    ),
+    "alias_exists": (
+        'SELECT "users"."id" FROM "users" WHERE EXISTS(SELECT "peer"."id" FROM "users" AS "peer" WHERE "peer"."age" > "users"."age")',
+        [],
+    ),
+    "subquery_select": (
+        'SELECT "spent"."user_id", "spent"."spent" FROM (SELECT "orders"."user_id", SUM("orders"."total") AS "spent" FROM "orders" GROUP BY "orders"."user_id") AS "spent" WHERE "spent"."spent" > %s ORDER BY "spent"."spent" DESC',
+        [10],
+    ),
+    "subquery_join": (
+        'SELECT "users"."name", "spent"."spent" FROM "users" JOIN (SELECT "orders"."user_id", SUM("orders"."total") AS "spent" FROM "orders" GROUP BY "orders"."user_id") AS "spent" ON "spent"."user_id" = "users"."id" WHERE "users"."status" = %s',
+        ["active"],
+    ),
+    "cross_join": (
+        'SELECT "users"."id", "orders"."id" AS "order_id" FROM "users" CROSS JOIN "orders" WHERE "orders"."total" > %s',
+        [20],
+    ),
+    "cte_select": (
+        'WITH "big" AS (SELECT "orders"."id", "orders"."user_id", "orders"."total" FROM "orders" WHERE "orders"."total" > %s) SELECT DISTINCT "big"."user_id" FROM "big"',
+        [8],
+    ),
+    "cte_join_and_subquery": (
+        'WITH "big" AS (SELECT "orders"."id", "orders"."user_id", "orders"."total" FROM "orders" WHERE "orders"."total" > %s) SELECT "users"."name", "big"."total" FROM "users" JOIN "big" ON "big"."user_id" = "users"."id" WHERE "users"."id" IN (SELECT "big"."user_id" FROM "big" WHERE "big"."total" < %s)',
+        [8, 20],
+    ),
+    "cte_recursive": (
+        'WITH RECURSIVE "n" AS (SELECT MIN("users"."id") AS "n" FROM "users" UNION ALL SELECT "n"."n" + %s AS "n" FROM "n" WHERE "n"."n" < %s) SELECT "n"."n" FROM "n"',
+        [1, 5],
+    ),
+    "union": (
+        'SELECT "users"."name" FROM "users" WHERE "users"."age" > %s UNION SELECT "users"."name" FROM "users" WHERE "users"."status" = %s',
+        [35, "active"],
+    ),
+    "union_all_order_limit": (
+        'SELECT "users"."name" FROM "users" WHERE "users"."age" > %s UNION ALL SELECT "users"."name" FROM "users" WHERE "users"."status" = %s ORDER BY "name" DESC LIMIT %s',
+        [35, 'active', 2],
+    ),
+    "intersect": (
+        'SELECT "users"."name" FROM "users" WHERE "users"."age" > %s INTERSECT SELECT "users"."name" FROM "users" WHERE "users"."status" = %s',
+        [20, "active"],
+    ),
+    "except": (
+        'SELECT "users"."name" FROM "users" WHERE "users"."id" > %s EXCEPT SELECT "users"."name" FROM "users" WHERE "users"."status" = %s ORDER BY "name"',
+        [0, "inactive"],
+    ),
+    "set_member_with_limit": (
+        'SELECT "users"."name" FROM "users" WHERE "users"."age" > %s UNION SELECT * FROM (SELECT "users"."name" FROM "users" ORDER BY "users"."id" LIMIT %s) AS "_set1"',
+        [35, 1],
+    ),
+    "set_operation_nested": (
+        'SELECT * FROM (SELECT "users"."name" FROM "users" WHERE "users"."id" > %s UNION SELECT "users"."name" FROM "users" WHERE "users"."id" > %s) AS "_set1" INTERSECT SELECT "users"."name" FROM "users" WHERE "users"."status" = %s',
+        [1, 2, "active"],
+    ),
+    "order_by_alias_and_position": (
+        'SELECT "orders"."user_id", SUM("orders"."total") AS "spent" FROM "orders" GROUP BY 1 ORDER BY "spent" DESC, 1',
+        [],
+    ),
+    "group_by_alias": (
+        'SELECT LOWER("users"."status") AS "state", COUNT(*) AS "n" FROM "users" GROUP BY "state" ORDER BY "state"',
+        [],
+    ),
+    "group_by_alias_shadowing_a_column": (
+        'SELECT UPPER("users"."status") AS "status", COUNT(*) AS "n" FROM "users" GROUP BY 1 ORDER BY "status"',
+        [],
+    ),
 }
 
 
@@ -200,3 +278,74 @@ def test_in_list_binds_one_array_for_any_length():
         sql, params = User.query().select("id").where(User.c.id.is_in(values)).to_sql(DIALECT)
         assert sql == 'SELECT "users"."id" FROM "users" WHERE "users"."id" = ANY(%s)'
         assert params == [values]
+
+
+USERS = [
+    (1, "Ann", "ann@example.com", 30, "active"),
+    (2, "Bob", "bob@example.com", 40, "inactive"),
+    (3, "Cid", "cid@example.com", None, "active"),
+]
+ORDERS = [(1, 1, 10.0, "first"), (2, 1, 25.5, None), (3, 2, 7.25, "gift")]
+
+
+@pytest.fixture
+def pg(pg_conninfo):
+    """A connection to a fresh database on the real PostgreSQL server, with the test tables."""
+    with psycopg.connect(pg_conninfo, autocommit=True) as con:
+        for model in (User, Order):
+            for sql in create_table_statements(model, DIALECT):
+                con.execute(sql)
+        for model, rows in ((User, USERS), (Order, ORDERS)):
+            sql, _ = render(Insert(model, model.__aq__.names), DIALECT)
+            for row in rows:
+                con.execute(sql, list(row))
+        yield con
+
+
+def run_pg(con, name):
+    sql, params = render(CASES[name](), DIALECT)
+    return con.execute(sql, params).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("name", "rows"),
+    [
+        ("select_names", [(1, "Ann"), (2, "Bob"), (3, "Cid")]),
+        ("where_null", [(3,)]),
+        ("in_list", [(1,), (2,), (3,)]),
+        ("in_empty_list", []),
+        ("not_in_list", [(1,), (2,), (3,)]),
+        ("in_subquery", [(1,)]),
+        ("not_in_subquery", [(3,)]),
+        ("like_ilike", [(1,)]),
+        ("limit_offset", []),
+        ("offset_without_limit", []),
+        ("group_by_having", [("active", 2)]),
+        ("join", [("Ann", 1, 10.0), ("Ann", 2, 25.5), ("Bob", 3, 7.25)]),
+        ("left_join", [(3, None)]),
+        ("exists", [(1,), (2,)]),
+        ("not_exists", [(3,)]),
+        ("count", [(2,)]),
+        ("alias_self_join", [("Ann", "Cid")]),
+        ("alias_query", [(2, "Bob")]),
+        ("alias_exists", [(1,)]),
+        ("subquery_select", [(1, 35.5)]),
+        ("subquery_join", [("Ann", 35.5)]),
+        ("cross_join", [(1, 2), (2, 2), (3, 2)]),
+        ("cte_select", [(1,)]),
+        ("cte_join_and_subquery", [("Ann", 10.0), ("Ann", 25.5)]),
+        ("cte_recursive", [(1,), (2,), (3,), (4,), (5,)]),
+        ("union", [("Ann",), ("Bob",), ("Cid",)]),
+        ("union_all_order_limit", [("Cid",), ("Bob",)]),
+        ("intersect", [("Ann",)]),
+        ("except", [("Ann",), ("Cid",)]),
+        ("set_member_with_limit", [("Ann",), ("Bob",)]),
+        # (id > 1 UNION id > 2) INTERSECT active: the grouping the builder calls made.
+        ("set_operation_nested", [("Cid",)]),
+        ("order_by_alias_and_position", [(1, 35.5), (2, 7.25)]),
+        ("group_by_alias", [("active", 2), ("inactive", 1)]),
+        ("group_by_alias_shadowing_a_column", [("ACTIVE", 2), ("INACTIVE", 1)]),
+    ],
+)
+def test_renderings_run_on_a_postgresql_server(pg, name, rows):
+    assert sorted(run_pg(pg, name), key=repr) == sorted(rows, key=repr)

@@ -173,6 +173,79 @@ EXPECTED: dict[str, tuple[str, list[Any]]] = {
         'INSERT INTO "order" ("group", "select") VALUES (?, ?)',
         [],
     ),
+    # FROM items, set operations, output-column references
+    "alias_self_join": (
+        'SELECT "users"."name", "peer"."name" AS "peer" FROM "users" JOIN "users" AS "peer" ON "users"."status" = "peer"."status" AND "users"."id" < "peer"."id"',
+        [],
+    ),
+    "alias_query": (
+        'SELECT "peer"."id", "peer"."name" FROM "users" AS "peer" WHERE "peer"."age" > ?',
+        [30],
+    ),
+    "alias_exists": (
+        'SELECT "users"."id" FROM "users" WHERE EXISTS(SELECT "peer"."id" FROM "users" AS "peer" WHERE "peer"."age" > "users"."age")',
+        [],
+    ),
+    "subquery_select": (
+        'SELECT "spent"."user_id", "spent"."spent" FROM (SELECT "orders"."user_id", SUM("orders"."total") AS "spent" FROM "orders" GROUP BY "orders"."user_id") AS "spent" WHERE "spent"."spent" > ? ORDER BY "spent"."spent" DESC',
+        [10],
+    ),
+    "subquery_join": (
+        'SELECT "users"."name", "spent"."spent" FROM "users" JOIN (SELECT "orders"."user_id", SUM("orders"."total") AS "spent" FROM "orders" GROUP BY "orders"."user_id") AS "spent" ON "spent"."user_id" = "users"."id" WHERE "users"."status" = ?',
+        ["active"],
+    ),
+    "cross_join": (
+        'SELECT "users"."id", "orders"."id" AS "order_id" FROM "users" CROSS JOIN "orders" WHERE "orders"."total" > ?',
+        [20],
+    ),
+    "cte_select": (
+        'WITH "big" AS (SELECT "orders"."id", "orders"."user_id", "orders"."total" FROM "orders" WHERE "orders"."total" > ?) SELECT DISTINCT "big"."user_id" FROM "big"',
+        [8],
+    ),
+    "cte_join_and_subquery": (
+        'WITH "big" AS (SELECT "orders"."id", "orders"."user_id", "orders"."total" FROM "orders" WHERE "orders"."total" > ?) SELECT "users"."name", "big"."total" FROM "users" JOIN "big" ON "big"."user_id" = "users"."id" WHERE "users"."id" IN (SELECT "big"."user_id" FROM "big" WHERE "big"."total" < ?)',
+        [8, 20],
+    ),
+    "cte_recursive": (
+        'WITH RECURSIVE "n" AS (SELECT MIN("users"."id") AS "n" FROM "users" UNION ALL SELECT "n"."n" + ? AS "n" FROM "n" WHERE "n"."n" < ?) SELECT "n"."n" FROM "n"',
+        [1, 5],
+    ),
+    "union": (
+        'SELECT "users"."name" FROM "users" WHERE "users"."age" > ? UNION SELECT "users"."name" FROM "users" WHERE "users"."status" = ?',
+        [35, "active"],
+    ),
+    "union_all_order_limit": (
+        'SELECT "users"."name" FROM "users" WHERE "users"."age" > ? UNION ALL SELECT "users"."name" FROM "users" WHERE "users"."status" = ? ORDER BY "name" DESC LIMIT ?',
+        [35, 'active', 2],
+    ),
+    "intersect": (
+        'SELECT "users"."name" FROM "users" WHERE "users"."age" > ? INTERSECT SELECT "users"."name" FROM "users" WHERE "users"."status" = ?',
+        [20, "active"],
+    ),
+    "except": (
+        'SELECT "users"."name" FROM "users" WHERE "users"."id" > ? EXCEPT SELECT "users"."name" FROM "users" WHERE "users"."status" = ? ORDER BY "name"',
+        [0, "inactive"],
+    ),
+    "set_member_with_limit": (
+        'SELECT "users"."name" FROM "users" WHERE "users"."age" > ? UNION SELECT * FROM (SELECT "users"."name" FROM "users" ORDER BY "users"."id" LIMIT ?) AS "_set1"',
+        [35, 1],
+    ),
+    "set_operation_nested": (
+        'SELECT * FROM (SELECT "users"."name" FROM "users" WHERE "users"."id" > ? UNION SELECT "users"."name" FROM "users" WHERE "users"."id" > ?) AS "_set1" INTERSECT SELECT "users"."name" FROM "users" WHERE "users"."status" = ?',
+        [1, 2, "active"],
+    ),
+    "order_by_alias_and_position": (
+        'SELECT "orders"."user_id", SUM("orders"."total") AS "spent" FROM "orders" GROUP BY 1 ORDER BY "spent" DESC, 1',
+        [],
+    ),
+    "group_by_alias": (
+        'SELECT LOWER("users"."status") AS "state", COUNT(*) AS "n" FROM "users" GROUP BY "state" ORDER BY "state"',
+        [],
+    ),
+    "group_by_alias_shadowing_a_column": (
+        'SELECT UPPER("users"."status") AS "status", COUNT(*) AS "n" FROM "users" GROUP BY 1 ORDER BY "status"',
+        [],
+    ),
 }
 
 

@@ -1,0 +1,215 @@
+"""What a SELECT reads from besides a model's own table: aliases, derived tables and CTEs;
+and the set operations (UNION, INTERSECT, EXCEPT) that combine two queries.
+
+FROM items are frozen nodes like expressions: each carries its shape ``key`` (no values) and
+its bound ``params``, and ``c`` holds one prebuilt column reference per output column, so
+``s.c.total`` costs no allocation. A FROM item is named in the SQL by ``name``; the compiler
+refuses two FROM items of one clause under the same name.
+
+Queries over a FROM item (``m.query()``, ``s.query()``) come from the query class of the
+query or model the item was made from, so an async model gives async queries.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .ast import Alias, ColumnRef, JsonColumn, Node
+from .columns import ColumnSet
+from .errors import CompileError
+from .types import ANY, SQLType, expr_type
+
+if TYPE_CHECKING:
+    from .query import Query
+
+__all__ = [
+    "CTE",
+    "SOURCE_TYPES",
+    "FromItem",
+    "SetOperation",
+    "Subquery",
+    "TableAlias",
+    "output_columns",
+]
+
+_tnew = tuple.__new__
+
+
+def _check_name(what: str, name: Any) -> str:
+    if not isinstance(name, str) or not name:
+        raise CompileError(f"{what} needs a non-empty name, not {name!r}")
+    return name
+
+
+class FromItem(Node):
+    """Base of the named items a FROM clause may hold besides a model's table.
+
+    Subclasses hold the fields ``name`` (the name the SQL knows the item by) and ``c`` (its
+    columns); ``query()`` starts a query that selects from the item.
+    """
+
+    __slots__ = ()
+    name: str
+    c: ColumnSet
+
+    def query(self) -> Query[Any]:
+        """A query selecting every column of this item (narrow it with ``select``)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class TableAlias(FromItem):
+    """A model's table under another name: ``m = User.alias("m")``.
+
+    Its columns (``m.c.name``) are qualified by the alias, so one statement can read the same
+    table twice: a self-join, or a correlated ``EXISTS`` over ``m.query()``.
+
+    >>> from activeq import ActiveRecord, Field
+    >>> class Staff(ActiveRecord):
+    ...     __table_name__ = 'staff'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    ...     boss_id: int | None = None
+    >>> boss = Staff.alias('boss')
+    >>> q = Staff.query().join(boss, Staff.c.boss_id == boss.c.id).select(Staff.c.name, boss.c.name.as_('boss'))
+    >>> q.sql()
+    'SELECT "staff"."name", "boss"."name" AS "boss" FROM "staff" JOIN "staff" AS "boss" ON "staff"."boss_id" = "boss"."id"'
+    """
+
+    __slots__ = ()
+    _fields = ("model", "name", "c")
+    model: Any
+
+    def __new__(cls, model: Any, name: str):  # type: ignore[no-untyped-def]
+        _check_name("alias()", name)
+        info = model.__aq__
+        refs = {col.name: (JsonColumn if col.type.json else ColumnRef)(
+            model, col.name, col.column, name, col.type) for col in info.columns}
+        return _tnew(cls, (("alias", info.token, name), (), model, name, ColumnSet(name, refs)))
+
+    def query(self) -> Query[Any]:
+        """A query over the aliased table; its results are instances of the model."""
+        return self.model.query()._over(self, self.model, tuple(self.c))  # type: ignore[no-any-return]
+
+
+class _Derived(FromItem):
+    """A FROM item made from a query: a derived table or a CTE."""
+
+    __slots__ = ()
+    select: Query[Any]
+
+    def query(self) -> Query[Any]:
+        """A query over this item's columns; its results are ``Row``s."""
+        return self.select._over(self, self.select._s["model"], tuple(self.c))
+
+
+class Subquery(_Derived):
+    """A query used as a table: ``s = q.subquery("s")``, rendered ``(SELECT ...) AS "s"``.
+
+    ``s.c.<name>`` are its output columns, by attribute name or alias; join it like a model,
+    or select from it with ``s.query()``.
+    """
+
+    __slots__ = ()
+    _fields = ("select", "name", "c")
+
+    def __new__(cls, select: Query[Any], name: str):  # type: ignore[no-untyped-def]
+        _check_name("subquery()", name)
+        c = _column_set(select, name, "subquery")
+        return _tnew(cls, (("subquery", name, select.key), select.params, select, name, c))
+
+
+class CTE(_Derived):
+    """A named query of a WITH clause: ``c = q.cte("c")``, used like a subquery.
+
+    Wherever a statement uses it (FROM, a join, a subquery), its definition is rendered once
+    in the statement's WITH clause. ``recursive=True`` makes ``WITH RECURSIVE``: the CTE's
+    ``union_all(step)`` (or ``union``) adds a step query that reads the CTE itself.
+    """
+
+    __slots__ = ()
+    _fields = ("select", "name", "c", "recursive")
+    recursive: bool
+
+    def __new__(cls, select: Query[Any], name: str, recursive: bool = False):  # type: ignore[no-untyped-def]
+        _check_name("cte()", name)
+        c = _column_set(select, name, "cte")
+        return _tnew(cls, (("cte", name, bool(recursive), select.key), select.params, select, name,
+                           c, bool(recursive)))
+
+    def union_all(self, step: Query[Any]) -> CTE:
+        """This CTE with ``UNION ALL step`` added to its definition (the recursive step)."""
+        return CTE(self.select.union_all(step), self.name, self.recursive)
+
+    def union(self, step: Query[Any]) -> CTE:
+        """This CTE with ``UNION step`` added (a recursive step whose duplicates stop it)."""
+        return CTE(self.select.union(step), self.name, self.recursive)
+
+
+class SetOperation(Node):
+    """``left UNION [ALL] | INTERSECT | EXCEPT right``: the body of a compound query."""
+
+    __slots__ = ()
+    _fields = ("op", "left", "right")
+    op: str
+    left: Query[Any]
+    right: Query[Any]
+
+    def __new__(cls, op: str, left: Query[Any], right: Query[Any]):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("setop", op, left.key, right.key), left.params + right.params, op, left,
+                           right))
+
+
+#: Every node class of this module; the compiler has one handler per entry.
+SOURCE_TYPES: tuple[type[Node], ...] = (TableAlias, Subquery, CTE, SetOperation)
+
+
+def output_columns(query: Query[Any]) -> list[tuple[str, str]]:
+    """``(attribute name, SQL output name)`` of each column a query selects, in order.
+
+    Raises CompileError for a computed column without a name: SQL names it differently in
+    each dialect, so nothing could refer to it.
+    """
+    s = query._s
+    extra = s["extra"]
+    if extra is not None and extra.compound is not None:
+        return output_columns(extra.compound.left)
+    columns = s["columns"]
+    if columns is None:
+        return [(col.name, col.column) for col in s["model"].__aq__.columns]
+    out = []
+    for i, item in enumerate(columns):
+        if isinstance(item, Alias):
+            out.append((item.name, item.name))
+        elif isinstance(item, ColumnRef):
+            out.append((item.name, item.column))
+        else:
+            raise CompileError(
+                f"column {i + 1} of the query ({type(item).__name__}) has no name: "
+                "name it with .as_('name') to use the query as a table")
+    return out
+
+
+def output_types(query: Query[Any]) -> list[SQLType]:
+    """The SQL type of each column a query selects (``ANY`` where it has none)."""
+    s = query._s
+    extra = s["extra"]
+    if extra is not None and extra.compound is not None:
+        return output_types(extra.compound.left)
+    columns = s["columns"]
+    if columns is None:
+        return [col.type for col in s["model"].__aq__.columns]
+    return [expr_type(item) or ANY for item in columns]
+
+
+def _column_set(select: Query[Any], name: str, what: str) -> ColumnSet:
+    refs: dict[str, ColumnRef] = {}
+    for (attr, column), sqltype in zip(output_columns(select), output_types(select)):
+        if attr in refs:
+            raise CompileError(
+                f"{what} {name!r} would have two columns named {attr!r}: "
+                "rename one with .as_('other')")
+        refs[attr] = (JsonColumn if sqltype.json else ColumnRef)(None, attr, column, name, sqltype)
+    return ColumnSet(name, refs)
