@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from operator import itemgetter
+from operator import itemgetter, length_hint
 from time import perf_counter_ns
 from typing import Any
 
@@ -24,6 +24,8 @@ from .compiler import compiler
 from .errors import CompileError, ValidationError, translate
 from .query import Insert, Update
 from .retry import retry_statement
+from .types import FloatType
+from .values import raise_unbindable, raise_unbindable_row, refuse_nan, refuse_nan_in_rows
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "RowValidator", "insert_many", "insert_one", "update_many"]
 
@@ -53,7 +55,9 @@ def insert_one(db: Any, record: Any) -> int:
     stmt = Insert(model, names)
     t0 = perf_counter_ns()
     entry, hit = compiler.compile(stmt, db.dialect)
-    values = entry.values([validated.__dict__[n] for n in names])
+    plain = [validated.__dict__[n] for n in names]
+    refuse_nan(model, names, plain)
+    values = entry.values(plain)
     compile_ns = perf_counter_ns() - t0
     conn = db.connection
     t0 = perf_counter_ns()
@@ -62,6 +66,8 @@ def insert_one(db: Any, record: Any) -> int:
         cur.execute(entry.sql, values).fetchall()
     except apsw.Error as e:
         retry_statement(db, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
+    except (OverflowError, UnicodeEncodeError) as e:
+        raise_unbindable(e, values, names=names, where=f"invalid {model.__name__}: ")
     db.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, 1, hit)
     if pk is not None and data.get(pk.name) is None:
         data[pk.name] = conn.last_insert_rowid()
@@ -211,8 +217,9 @@ def _row_error(model: Any, errors: list[Any], index: int, others: int, cause: An
         f"{'.'.join(str(p) for p in e['loc']) or '(row)'}: {e['msg']}" for e in errors
     )
     more = f" (and {others} more invalid row{'s' if others != 1 else ''})" if others else ""
-    return ValidationError(f"row {index}: invalid {model.__name__}: {detail}{more}",
-                           index=index, field=field, pydantic_error=cause)
+    kind = ValidationError.for_details(errors)
+    return kind(f"row {index}: invalid {model.__name__}: {detail}{more}",
+                index=index, field=field, pydantic_error=cause)
 
 
 def check_awareness(model: Any, names: Sequence[str], dicts: list[dict[str, Any]], base: int,
@@ -242,6 +249,10 @@ def check_awareness(model: Any, names: Sequence[str], dicts: list[dict[str, Any]
                     f"one batch ({value!r} is {'aware' if aware else 'naive'}, earlier rows are "
                     f"not); store aware values only (they are kept in UTC) or naive ones only",
                     index=index, field=name)
+
+
+def _float_names(info: Any, names: Sequence[str]) -> list[str]:
+    return [n for n in names if isinstance(info.by_name[n].type, FloatType)]
 
 
 # insert_many -------------------------------------------------------------------------------
@@ -316,6 +327,7 @@ def insert_many(
         with_pk = pk is not None and any(d[pk] is not None for d in dicts)
         names = info.names if with_pk or pk is None else tuple(n for n in info.names if n != pk)
         check_awareness(model, names, dicts, start, None)
+        refuse_nan_in_rows(model, _float_names(info, names), dicts, start)
         batches.append((names, list(map(_getter(names), dicts))))
         del dicts
 
@@ -350,6 +362,10 @@ def insert_many(
             except apsw.Error as e:
                 index = done + conn.total_changes() - before if on_conflict is None else None
                 raise _row_db_error(e, entry.sql, index) from e
+            except (OverflowError, UnicodeEncodeError) as e:
+                # The transaction rolls back: no row of the batch stays written.
+                raise_unbindable_row(e, values, names, where=f"invalid {model.__name__}: ",
+                                     positions=range(done, done + len(values)))
             count = conn.total_changes() - before
             # The log keeps one sample row: holding every chunk's values would pin them.
             db.log.record(entry.sql, stmt.key, values[:1], compile_ns, perf_counter_ns() - t0,
@@ -408,6 +424,7 @@ def _mark_inserted(db: Any, records: list[tuple[int, Any]], ids: list[Any] | Non
         return
     ctx = db._default_ctx
     for index, record in records:
+        db._remember(record)
         data = record.__dict__
         if pk is not None and ids is not None and data.get(pk) is None:
             data[pk] = ids[index]
@@ -477,16 +494,17 @@ def update_many(
             part = [{n: p[n] for n in keyed if n in p} for p in part]
         dicts = validator.validate(part, positions=positions)
         check_awareness(model, names, dicts, 0, positions)
+        refuse_nan_in_rows(model, _float_names(info, names), dicts, positions=positions)
         stmt = Update(model, tuple((info.by_name[n], Param(None)) for n in names),
                       (Compare("=", info.refs[pk], Param(None)),))
-        batches.append((stmt, list(map(_getter(keyed), dicts))))
+        batches.append((stmt, keyed, positions, list(map(_getter(keyed), dicts))))
 
     conn = db.connection
     changed = 0
     done = 0
     with db.transaction():
         cur = conn.cursor()
-        for stmt, values in batches:
+        for stmt, keyed, positions, values in batches:
             entry, hit = compiler.compile(stmt, db.dialect)
             if entry.converters:
                 values = [entry.values(row) for row in values]
@@ -494,10 +512,17 @@ def update_many(
                 part = values[start:start + chunk_size]
                 before = conn.total_changes()
                 t0 = perf_counter_ns()
+                # The driver takes rows from this iterator one at a time, each just before
+                # running it: what is left after a failure tells which row failed.
+                rows = iter(part)
                 try:
-                    cur.executemany(entry.sql, part)
+                    cur.executemany(entry.sql, rows)
                 except apsw.Error as e:
-                    raise translate(e, entry.sql) from e
+                    failed = start + len(part) - length_hint(rows) - 1
+                    raise _row_db_error(e, entry.sql, positions[failed]) from e
+                except (OverflowError, UnicodeEncodeError) as e:
+                    raise_unbindable_row(e, part, keyed, where=f"invalid {model.__name__}: ",
+                                         positions=positions[start:start + len(part)])
                 count = conn.total_changes() - before
                 db.log.record(entry.sql, stmt.key, part[:1], 0, perf_counter_ns() - t0, count, hit)
                 changed += count
@@ -506,5 +531,6 @@ def update_many(
                     progress(done, total)
             db._after_write(entry.tables)
     for record in records:
+        db._remember(record)
         record.__pydantic_fields_set__.clear()
     return changed

@@ -12,14 +12,20 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 
 import annotated_types
 import pydantic
-from pydantic._internal._decorators import PydanticDescriptorProxy
-from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.fields import FieldInfo, ModelPrivateAttr
 from pydantic_core import PydanticUndefined
 
 from .ast import ColumnRef, Compare, JsonColumn, Param
 from .columns import ColumnSet
 from .constraints import TableIndex, declared_indexes
+from .ddl import check_column_ddl
+from .dependencies import (
+    ModelMetaclass,
+    PydanticDescriptorProxy,
+    init_private_attributes,
+    set_fields_set,
+    set_private,
+)
 from .errors import ActiveqError, ValidationError
 from .sources import TableAlias
 from .types import INT64_MAX, INT64_MIN, IntType, SQLType, column_type
@@ -294,6 +300,8 @@ def _install_metadata(cls: Any, plain: dict[str, Any], namespace: dict[str, Any]
         tp, nullable = _unwrap_optional(finfo.annotation)
         column = spec.column or field_name
         ddl = mapping.get(field_name, mapping.get(column))
+        if ddl is not None:
+            ddl = check_column_ddl(f"{cls.__name__}.__mapping__[{field_name!r}]", ddl)
         sqltype = column_type(finfo.annotation, finfo.metadata, f"{cls.__name__}.{field_name}")
         columns.append(Column(
             name=field_name, column=column, python_type=tp,
@@ -414,18 +422,11 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
             private = type(self).__private_attributes__
             if not private:
                 return None
-            # Rows built without __init__ get their PrivateAttr defaults on first use.
-            values: dict[str, Any] = {}
-            for key, attr in private.items():
-                default = attr.get_default(
-                    call_default_factory=True,
-                    validated_data={**self.__dict__, **values}
-                    if attr.default_factory_takes_validated_data else None,
-                )
-                if default is not PydanticUndefined:
-                    values[key] = default
-            _SET_PRIVATE(self, values)
-            return values
+            # Rows built without __init__ get their PrivateAttr defaults on first use, filled
+            # by pydantic's own initialiser (it fills the slot only while it holds None).
+            _SET_PRIVATE(self, None)
+            init_private_attributes(self, None)
+            return self.__pydantic_private__
         if name == "__pydantic_extra__":
             return None
         return super().__getattr__(name)  # type: ignore[misc]
@@ -595,16 +596,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
 
 
 def _wrap_validation(model: type, error: pydantic.ValidationError, index: int | None = None) -> ValidationError:
-    details = error.errors()
-    loc = details[0].get("loc", ()) if details else ()
-    field = str(loc[0]) if loc else None
-    where = f"row {index}: " if index is not None else ""
-    detail = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ())) or '(row)'}: {e.get('msg')}" for e in error.errors()
-    )
-    return ValidationError(
-        f"{where}invalid {model.__name__}: {detail}", index=index, field=field, pydantic_error=error
-    )
+    return ValidationError.from_pydantic(model.__name__, error, index=index)
 
 
 def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
@@ -620,5 +612,5 @@ def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
 
 
 _SET_CTX = ActiveRecord.__dict__["_aq_ctx"].__set__
-_SET_FIELDS = pydantic.BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_PRIVATE = pydantic.BaseModel.__dict__["__pydantic_private__"].__set__
+_SET_FIELDS = set_fields_set
+_SET_PRIVATE = set_private
