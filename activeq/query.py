@@ -18,9 +18,11 @@ import pydantic
 
 from .ast import (
     Alias,
+    BindParam,
     ColumnRef,
     Expr,
     Func,
+    Node,
     Ordering,
     OutputColumn,
     Param,
@@ -38,7 +40,7 @@ from .errors import (
     UnknownColumnError,
     ValidationError,
 )
-from .paramstyles import equality_pattern
+from .paramstyles import same_values
 from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
 from .statements import returning_columns, rows_of
 from .values import nan_error, unstorable_error
@@ -108,6 +110,68 @@ class Extra(NamedTuple):
             tuple(map(_KEY, self.distinct_on)),
             self.lock,
         )
+
+
+def _sharing_signature(query: Query[Any]) -> tuple[tuple[int, ...], ...]:
+    """For each expression with values that occurs more than once in the statement, which of
+    its occurrences hold values equal to an earlier one's: the compiler lets those share
+    placeholders, so this is part of the shape (other equal values are not)."""
+    found: dict[Any, list[tuple[Any, ...]]] = {}
+
+    def visit(item: Any) -> None:
+        if isinstance(item, Node):
+            if item[1] and type(item) not in _LONE_VALUES:
+                found.setdefault(item[0], []).append(item[1])
+            for part in item[2:]:
+                visit(part)
+        elif type(item) is tuple:
+            for part in item:
+                visit(part)
+        elif isinstance(item, Query):
+            q = item._s
+            visit(q["columns"] or ())
+            for _, target, on in q["joins"]:
+                visit(target)
+                visit(on)
+            for part in ("wheres", "groups", "havings", "orders"):
+                visit(q[part])
+            if q["extra"] is not None:
+                visit(q["extra"].source)
+                visit(q["extra"].compound)
+
+    visit(query)
+    signature = []
+    for occurrences in found.values():
+        if len(occurrences) > 1:
+            signature.append(tuple(
+                next(j for j in range(i + 1) if same_values(occurrences[j], values))
+                for i, values in enumerate(occurrences)))
+    return tuple(signature)
+
+
+_LONE_VALUES = (Param, BindParam)
+
+
+def _groups_within(query: Query[Any]) -> bool:
+    """Whether ``query`` or a query it reads from (derived table, CTE, set member) groups."""
+    s = query._s
+    if s["groups"]:
+        return True
+    extra = s["extra"]
+    if extra is None and not s["joins"]:
+        return False
+    items = [target for _, target, _ in s["joins"] if isinstance(target, FromItem)]
+    if extra is not None:
+        if extra.source is not None:
+            items.append(extra.source)
+        if extra.compound is not None and (
+                _groups_within(extra.compound.left) or _groups_within(extra.compound.right)):
+            return True
+    for item in items:
+        select = getattr(item, "select", None)
+        if select is not None and _groups_within(select):
+            return True
+    return False
 
 
 def _target_token(target: Any) -> Any:
@@ -203,15 +267,16 @@ class Query(Generic[M]):
             s["distinct"],
             s["count_wrap"],
         )
-        if s["groups"]:
-            # Which values are equal decides which repeated expressions share placeholders.
-            key = s["_key"] = (*key, equality_pattern(self.params))
+        if _groups_within(self):
+            # Which repeated expressions hold equal values decides which share placeholders.
+            key = s["_key"] = (*key, _sharing_signature(self))
         return key
 
     @property
     def shares_values(self) -> bool:
-        """Whether a value repeated in equal expressions is rendered once (grouped queries)."""
-        return bool(self._s["groups"])
+        """Whether a value repeated in equal expressions is rendered once: when the query, or a
+        derived table, CTE or set-operation member in it, has a GROUP BY."""
+        return _groups_within(self)
 
     @property
     def params(self) -> tuple[Any, ...]:

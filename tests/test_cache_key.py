@@ -609,3 +609,16 @@ def test_node_without_handler_raises_unsupported_error_naming_node_and_dialect()
         Compiler().compile(Q().where(node), "postgres")
     assert (info.value.node, info.value.dialect) == ("Spaceship", "postgres")
     assert str(info.value).startswith("Spaceship is not supported by the postgres dialect")
+
+
+def test_equal_values_in_unrelated_expressions_leave_a_grouped_shape_alone():
+    def build(where_age, having_count):
+        return (
+            Q().select(U.status, func.count()).where(U.age > where_age)
+            .group_by(U.status).having(func.count() > having_count)
+        )
+
+    assert build(5, 5).key == build(5, 6).key
+    assert build(5, 5).to_sql("duckdb") == (
+        'SELECT "users"."status", COUNT(*) FROM "users" WHERE "users"."age" > ? GROUP BY'
+        ' "users"."status" HAVING COUNT(*) > ?', [5, 5])
