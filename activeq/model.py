@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import types
 import typing
 from dataclasses import dataclass
@@ -279,11 +280,14 @@ class ModelMeta(ModelMetaclass):
         if (namespace.get("__module__") != __name__ or name != "ActiveRecord") and not namespace.get(
             "__aq_abstract__"
         ):
-            _install_metadata(cls, plain)
+            # The namespace the class statement ran in: rebuilding the model resolves its
+            # annotations there (a class made in a function or an exec'd block has no module).
+            frame = sys._getframe(1)
+            _install_metadata(cls, plain, {**frame.f_globals, **frame.f_locals})
         return cls
 
 
-def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
+def _install_metadata(cls: Any, plain: dict[str, Any], namespace: dict[str, Any] | None = None) -> None:
     mapping = getattr(cls, "__mapping__", None) or {}
     table = cls.__dict__.get("__table_name__") or _default_table_name(cls.__name__)
     columns = []
@@ -306,7 +310,7 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
             unique=spec.unique, index=spec.index, max_length=max_length,
             default=finfo.default, ddl=ddl, type=sqltype,
         ))
-    _bound_integers(cls, columns)
+    _bound_integers(cls, columns, namespace)
     if not any(c.primary_key for c in columns) and "id" in cls.model_fields:
         columns = [
             Column(**{**{f: getattr(c, f) for f in Column.__slots__}, "primary_key": True})
@@ -328,7 +332,7 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
 _INT64 = annotated_types.Interval(ge=INT64_MIN, le=INT64_MAX)
 
 
-def _bound_integers(cls: Any, columns: list[Column]) -> None:
+def _bound_integers(cls: Any, columns: list[Column], namespace: dict[str, Any] | None) -> None:
     """Integer columns hold 64 bits: bound their validation so a larger int is refused.
 
     The bounds join the fields' own constraints and the model is rebuilt once, so every path
@@ -345,7 +349,7 @@ def _bound_integers(cls: Any, columns: list[Column]) -> None:
                 metadata.append(_INT64)
                 changed = True
     if changed:
-        cls.model_rebuild(force=True)
+        cls.model_rebuild(force=True, _types_namespace=namespace)
 
 
 _MODELS: dict[str, Any] = {}

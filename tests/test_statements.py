@@ -548,3 +548,11 @@ def test_statements_with_random_values_share_a_shape(a, b, n, m):
         assert left.key == right.key
         assert left.to_sql("postgres")[0] == right.to_sql("postgres")[0]
     assert build(a, n)[0].params == (a, n, n)
+
+
+def test_every_statement_kind_has_a_lowering_handler():
+    from activeq.compiler import STATEMENTS
+
+    kinds = {CASES[name]().kind for name in CASES if name not in QUERY_RUN}
+    assert kinds == {"insert_rows", "update", "delete"}
+    assert kinds <= set(STATEMENTS)
