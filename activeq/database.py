@@ -689,7 +689,8 @@ class Database:
         if getattr(record, "_aq_ctx", None) is None:
             from .batch import insert_one
 
-            self._remember(record)
+            if self._tx_depth:
+                self._remember(record)
             # A new row cannot be in the instance cache: nothing to evict for it.
             self._cache.row_write = (record, False)
             try:
@@ -702,7 +703,8 @@ class Database:
         values = {}
         for name in changed:
             values[name] = info.adapter(name).validate_python(data[name]) if not _is_expr(data[name]) else data[name]
-        self._remember(record)
+        if self._tx_depth:
+            self._remember(record)
         # Only this row's cached instance is evicted, not the whole table's.
         self._cache.row_write = (record, True)
         try:
