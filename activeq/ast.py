@@ -13,11 +13,12 @@ new nodes; nothing here knows about dialects.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from .errors import CompileError, ValidationError
+from .errors import ArgumentTypeError, CompileError, InvalidNameError, ValidationError
 
 if TYPE_CHECKING:
     from .query import Query
@@ -112,7 +113,7 @@ class Expr(Node):
     __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
-        raise TypeError(
+        raise ArgumentTypeError(
             "an SQL expression has no truth value: combine conditions with & (and), | (or) "
             "and ~ (not) instead of 'and', 'or', 'not', and parenthesise each comparison"
         )
@@ -301,7 +302,9 @@ def _in(item: Expr, values: Any, negated: bool) -> Expr:
     if isinstance(values, Query):
         return InQuery(item, values, negated)
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise TypeError(f"is_in()/not_in() take a list or a query, not {type(values).__name__}")
+        raise ArgumentTypeError(
+            f"is_in()/not_in() take a list or a query, not {type(values).__name__}"
+            + (f" {values!r}: wrap a single value in a list" if isinstance(values, (str, bytes)) else ""))
     return InList(item, tuple(values), negated)
 
 
@@ -605,7 +608,7 @@ class BindParam(Expr):
 
     def __new__(cls, name: str):  # type: ignore[no-untyped-def]
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"BindParam name must be an identifier, got {name!r}")
+            raise InvalidNameError(f"BindParam name must be an identifier, got {name!r}")
         return _tnew(cls, (("bind", name), (Unbound(name),), name))
 
 
@@ -772,6 +775,24 @@ class Between(Expr):
         return _tnew(cls, (("between", negated, item.key, low.key, high.key), item.params + low.params + high.params, item, low, high, negated))
 
 
+# A function name is written into the SQL text as is: only a plain (ASCII) identifier,
+# optionally qualified by a schema (``schema.fn``), can never change what the statement does.
+_FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_checked_function_names: set[str] = set()
+
+
+def check_function_name(name: Any) -> str:
+    """``name`` when it is an identifier, optionally dotted; else InvalidNameError."""
+    if type(name) is str and name in _checked_function_names:
+        return name
+    if not isinstance(name, str) or _FUNCTION_NAME.fullmatch(name) is None:
+        raise InvalidNameError(
+            f"a function name must be an identifier, optionally dotted (schema.fn); got {name!r}")
+    if len(_checked_function_names) < 10_000:
+        _checked_function_names.add(name)
+    return name
+
+
 class Func(Expr):
     """An SQL function call: ``func.lower(User.c.email)``, ``func.count()``."""
 
@@ -782,6 +803,7 @@ class Func(Expr):
     distinct: bool
 
     def __new__(cls, name: str, args: tuple[Expr, ...], distinct: bool = False):  # type: ignore[no-untyped-def]
+        check_function_name(name)
         params: tuple[Any, ...] = ()
         for a in args:
             params += a.params
@@ -839,7 +861,7 @@ class Alias(Expr):
 
     def __new__(cls, item: Expr, name: str):  # type: ignore[no-untyped-def]
         if not isinstance(name, str) or not name:
-            raise ValueError("an alias must be a non-empty string")
+            raise InvalidNameError(f"an alias must be a non-empty string, not {name!r}")
         return _tnew(cls, (("as", name, item.key), item.params, item, name))
 
 

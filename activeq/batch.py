@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from operator import itemgetter, ne
+from operator import itemgetter, length_hint, ne
 from time import perf_counter_ns
 from typing import Any
 
@@ -25,7 +25,7 @@ from .errors import CompileError, ValidationError, translate
 from .query import Insert, Update
 from .retry import retry_statement
 from .types import FloatType
-from .values import refuse_nan, refuse_nan_in_rows
+from .values import raise_unbindable, raise_unbindable_row, refuse_nan, refuse_nan_in_rows
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "RowValidator", "insert_many", "insert_one", "update_many"]
 
@@ -67,6 +67,8 @@ def insert_one(db: Any, record: Any) -> int:
         cur.execute(entry.sql, values).fetchall()
     except apsw.Error as e:
         retry_statement(db, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
+    except (OverflowError, UnicodeEncodeError) as e:
+        raise_unbindable(e, values, names=names, where=f"invalid {model.__name__}: ")
     db.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, 1, hit)
     if pk is not None and data.get(pk.name) is None:
         data[pk.name] = conn.last_insert_rowid()
@@ -216,8 +218,9 @@ def _row_error(model: Any, errors: list[Any], index: int, others: int, cause: An
         f"{'.'.join(str(p) for p in e['loc']) or '(row)'}: {e['msg']}" for e in errors
     )
     more = f" (and {others} more invalid row{'s' if others != 1 else ''})" if others else ""
-    return ValidationError(f"row {index}: invalid {model.__name__}: {detail}{more}",
-                           index=index, field=field, pydantic_error=cause)
+    kind = ValidationError.for_details(errors)
+    return kind(f"row {index}: invalid {model.__name__}: {detail}{more}",
+                index=index, field=field, pydantic_error=cause)
 
 
 def check_awareness(model: Any, names: Sequence[str], dicts: list[dict[str, Any]], base: int,
@@ -360,6 +363,10 @@ def insert_many(
             except apsw.Error as e:
                 index = done + conn.total_changes() - before if on_conflict is None else None
                 raise _row_db_error(e, entry.sql, index) from e
+            except (OverflowError, UnicodeEncodeError) as e:
+                # The transaction rolls back: no row of the batch stays written.
+                raise_unbindable_row(e, values, names, where=f"invalid {model.__name__}: ",
+                                     positions=range(done, done + len(values)))
             count = conn.total_changes() - before
             # The log keeps one sample row: holding every chunk's values would pin them.
             db.log.record(entry.sql, stmt.key, values[:1], compile_ns, perf_counter_ns() - t0,
@@ -491,14 +498,14 @@ def update_many(
         refuse_nan_in_rows(model, _float_names(info, names), dicts, positions=positions)
         stmt = Update(model, tuple((info.by_name[n], Param(None)) for n in names),
                       (Compare("=", info.refs[pk], Param(None)),))
-        batches.append((stmt, list(map(_getter(keyed), dicts))))
+        batches.append((stmt, keyed, positions, list(map(_getter(keyed), dicts))))
 
     conn = db.connection
     changed = 0
     done = 0
     with db.transaction():
         cur = conn.cursor()
-        for stmt, values in batches:
+        for stmt, keyed, positions, values in batches:
             entry, hit = compiler.compile(stmt, db.dialect)
             if entry.converters:
                 values = [entry.values(row) for row in values]
@@ -506,10 +513,17 @@ def update_many(
                 part = values[start:start + chunk_size]
                 before = conn.total_changes()
                 t0 = perf_counter_ns()
+                # The driver takes rows from this iterator one at a time, each just before
+                # running it: what is left after a failure tells which row failed.
+                rows = iter(part)
                 try:
-                    cur.executemany(entry.sql, part)
+                    cur.executemany(entry.sql, rows)
                 except apsw.Error as e:
-                    raise translate(e, entry.sql) from e
+                    failed = start + len(part) - length_hint(rows) - 1
+                    raise _row_db_error(e, entry.sql, positions[failed]) from e
+                except (OverflowError, UnicodeEncodeError) as e:
+                    raise_unbindable_row(e, part, keyed, where=f"invalid {model.__name__}: ",
+                                         positions=positions[start:start + len(part)])
                 count = conn.total_changes() - before
                 db.log.record(entry.sql, stmt.key, part[:1], 0, perf_counter_ns() - t0, count, hit)
                 changed += count

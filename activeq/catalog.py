@@ -120,12 +120,13 @@ def _canonical_type(name: str, dialect: str) -> str:
 def _sqlite_affinity(declared: str) -> str:
     """SQLite's type affinity for a declared type (its rules, in order, from datatype3.html).
 
-    INTEGER and NUMERIC affinity store every value alike (they differ only in CAST), so
-    both read as NUMERIC here.
+    INTEGER and NUMERIC affinity store values alike, but activeq's types choose between them
+    (a Decimal is a scaled INTEGER, not the REAL a DECIMAL column held before), so a column
+    of one does not pass for the other.
     """
     name = declared.upper()
     if "INT" in name:
-        return "NUMERIC"
+        return "INTEGER"
     if "CHAR" in name or "CLOB" in name or "TEXT" in name:
         return "TEXT"
     if "BLOB" in name or not name.strip():

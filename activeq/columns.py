@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 from typing import Any
 
-from .ast import ColumnRef, Exists, Expr, Func, Star, as_expr
-from .errors import CompileError
+from .ast import ColumnRef, Exists, Expr, Func, Star, as_expr, check_function_name
+from .errors import CompileError, UnknownColumnError
 from .expressions import KEYWORD_ARGS, Keyword
 
 __all__ = ["ColumnSet", "exists", "func"]
@@ -39,7 +38,7 @@ class ColumnSet:
             raise AttributeError(name)
         close = difflib.get_close_matches(name, list(self._columns), n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise AttributeError(f"{self._model_name} has no column {name!r}{hint}")
+        raise UnknownColumnError(f"{self._model_name} has no column {name!r}{hint}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("model columns are fixed when the class is defined")
@@ -63,15 +62,9 @@ class ColumnSet:
         return f"<columns of {self._model_name}: {', '.join(self._columns)}>"
 
 
-_FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-
-
 def function_call(name: str, args: tuple[Any, ...], distinct: bool = False) -> Func:
     """``name(args)`` as a node; the name must be an identifier, optionally dotted."""
-    if not isinstance(name, str) or _FUNCTION_NAME.fullmatch(name) is None:
-        raise CompileError(
-            f"a function name must be an identifier, optionally dotted (schema.fn); got {name!r}")
-    upper = name.upper()
+    upper = check_function_name(name).upper()
     if upper == "COUNT" and not args:
         return Func("COUNT", (Star(),), distinct)
     words = KEYWORD_ARGS.get(upper)
@@ -92,18 +85,25 @@ class _FunctionFactory:
     every engine: ``substring``, ``position``, ``trim``, ``replace``, ``concat``,
     ``current_date``, ``current_timestamp``, ``date_trunc(unit, value)`` and
     ``date_diff(unit, start, end)``. A function an engine lacks raises UnsupportedError when
-    rendered for it; any other name is written as given (user-defined functions).
+    rendered for it; any other name is written as given (user-defined functions), so it must
+    be an identifier, optionally qualified (``getattr(func, 'schema.fn')``): anything else
+    raises ``InvalidNameError`` (a ``CompileError``) as soon as it is named.
 
     >>> from activeq import func
     >>> func.count().name
     'COUNT'
     >>> func.date_trunc('month', '2024-05-17').args[0].word
     'month'
+    >>> getattr(func, 'abs(1); DROP TABLE t; SELECT abs')
+    Traceback (most recent call last):
+    ...
+    activeq.errors.InvalidNameError: a function name must be an identifier, optionally dotted (schema.fn); got 'abs(1); DROP TABLE t; SELECT abs'
     """
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
+        check_function_name(name)
 
         def call(*args: Any, distinct: bool = False) -> Func:
             return function_call(name, args, distinct)

@@ -24,9 +24,9 @@ from . import expressions as x
 from . import sources as src
 from . import types as t
 from .dialects import get as get_dialect
-from .errors import CompileError, UnsupportedError, ValidationError
+from .errors import ArgumentTypeError, CompileError, UnsupportedError, ValidationError
 from .paramstyles import SLOT, check_paramstyle, equality_pattern, inline_values, place_markers
-from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function
+from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function, sqlite_stamp
 from .values import NO_FORM, stored_form
 
 __all__ = ["Compiled", "Compiler", "compiler", "render_sql", "to_sqlglot"]
@@ -89,7 +89,7 @@ def _json_default(value: Any) -> Any:
         return form
     if isinstance(value, bytes):
         raise CompileError("bytes values cannot be bound in an IN list on this dialect")
-    raise TypeError(f"cannot bind {type(value).__name__} in an IN list")
+    raise ArgumentTypeError(f"cannot bind {type(value).__name__} in an IN list")
 
 
 def _json_array(values: Any) -> str:
@@ -1143,8 +1143,10 @@ def lower_cast(node: x.Cast, lw: Lowering) -> exp.Expression:
         # SQLite and MySQL have no boolean type: a number is true when it is not zero.
         return exp.Paren(this=exp.NEQ(this=number, expression=exp.Literal.number(0)))
     # SQLite's CAST(... AS DATE) would apply numeric affinity ('2024-05-01' -> 2024): its date
-    # functions give the canonical text forms instead.
-    return exp.Anonymous(this="DATE" if node.type == "date" else "DATETIME", expressions=[item])
+    # functions give the stored text forms instead.
+    if node.type == "date":
+        return exp.Anonymous(this="DATE", expressions=[item])
+    return sqlite_stamp(item)
 
 
 def lower_keyword(node: x.Keyword, lw: Lowering) -> exp.Expression:

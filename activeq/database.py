@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import apsw
 
@@ -16,12 +16,23 @@ from .ast import Unbound
 from .cache import CacheBackend, CacheManager, CacheStats
 from .compiler import Compiled, compiler
 from .constraints import creation_order
-from .errors import ActiveqError, CompileError, NotFoundError, OperationalError, translate
+from .errors import (
+    ActiveqError,
+    ArgumentTypeError,
+    CompileError,
+    MissingParameterError,
+    NotFoundError,
+    OperationalError,
+    ValidationError,
+    translate,
+)
 from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
+from .pragmas import check_pragmas, pragma_statement
+from .rawsql import DML, OTHER_WRITE, check_single, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement
 from .schema import check_before_create, check_bind, check_schema
-from .values import NO_FORM, stored_form
+from .values import NO_FORM, raise_unbindable, stored_form, unstorable_error
 
 if TYPE_CHECKING:
     from .model import ActiveRecord
@@ -60,7 +71,9 @@ def _convert_binding(cursor: Any, index: int, value: Any) -> Any:
             f"no value for BindParam({value.name!r}): run the query through "
             f"query.compile().execute({value.name}=...)"
         )
-    raise TypeError(f"cannot bind a value of type {type(value).__name__} (parameter {index})")
+    raise ArgumentTypeError(
+        f"cannot bind a value of type {type(value).__name__} (parameter {index}): SQLite stores "
+        "None, int, float, str, bytes, and activeq adds dates, times, decimals, UUIDs and enums")
 
 
 class LoadContext:
@@ -100,16 +113,15 @@ class Cursor:
         return len(self._rows)
 
 
-_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "WITH")
-_DDL = ("CREATE", "DROP", "ALTER")
-
-
 class Database:
     """A SQLite database over an APSW connection.
 
     Args:
         path: file name, or ":memory:".
         pragmas: overrides merged onto :func:`recommended_pragmas` (None values remove one).
+            Names must be identifiers, values integers or words from the pragma's own set
+            (``ConfigurationError`` before any connection opens; see
+            :mod:`activeq.pragmas`).
         busy_timeout_ms: how long SQLite waits on a lock before reporting busy.
         statement_cache_size: APSW's prepared-statement cache size.
         record_limit: how many timing records the query log keeps.
@@ -174,7 +186,8 @@ class Database:
         self.statement_cache_size = statement_cache_size
         settings = recommended_pragmas(busy_timeout_ms)
         settings.update(pragmas or {})
-        self.pragmas = {k: v for k, v in settings.items() if v is not None}
+        # Checked before any connection opens: a pragma's value is written into its SQL.
+        self.pragmas = check_pragmas({k: v for k, v in settings.items() if v is not None})
         self.fetch_mode = check_fetch_mode(fetch_mode)
         self.log = QueryLog(record_limit, slow_query_ms, stats=stats, on_slow_query=on_slow_query)
         self.log.attach(self)
@@ -217,10 +230,11 @@ class Database:
         for name, value in self.pragmas.items():
             if name == "journal_mode" and self.path in ("", ":memory:"):
                 continue
+            statement = pragma_statement(name, value)
             try:
-                conn.execute(f"PRAGMA {name}={value}").fetchall()
+                conn.execute(statement).fetchall()
             except apsw.Error as e:
-                raise translate(e, f"PRAGMA {name}={value}") from e
+                raise translate(e, statement) from e
         if self.on_connect is not None:
             self.on_connect(conn)
         return conn
@@ -324,33 +338,93 @@ class Database:
                 self.execute(drop_table_statement(model, self.dialect, if_exists))
 
     # execution -----------------------------------------------------------------------------
-    def execute(self, sql: str | Plan, params: Iterable[Any] | dict[str, Any] = ()) -> Cursor:
-        """Run raw SQL with bound parameters; returns rows, rowcount and the description.
+    def execute(self, sql: str | Plan, params: Iterable[Any] | dict[str, Any] | None = ()) -> Cursor:
+        """Run one raw SQL statement with bound parameters; returns rows, rowcount, description.
+
+        ``params`` is a sequence for ``?`` placeholders or a dict for ``:name`` ones; None
+        means no parameters. SQL holding a second statement is refused with
+        ``MultipleStatementsError`` before anything runs (a trailing ``;`` or comment is
+        fine); :meth:`executescript` runs scripts. ``rowcount`` is the number of rows an
+        INSERT, UPDATE or DELETE changed (also behind ``WITH``), -1 for statements that
+        change no rows. Whether a statement writes is SQLite's own answer, so a read leaves
+        cached results alone.
 
         Given the ``Plan`` that ``query.explain()`` returns, gives back its plan rows, so the
         result of ``explain()`` can be passed where SQL is expected.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> _ = db.execute('CREATE TABLE t (x)')
+        >>> db.execute('INSERT INTO t VALUES (:x)', {'x': 1}).rowcount
+        1
+        >>> db.execute('WITH n AS (SELECT x FROM t) SELECT count(*) FROM n;').fetchall()
+        [(1,)]
+        >>> db.execute('SELECT 1; DROP TABLE t')
+        Traceback (most recent call last):
+        ...
+        activeq.errors.MultipleStatementsError: db.execute() runs one statement, and this SQL holds another after 'SELECT 1;': 'DROP TABLE t'; run scripts with db.executescript(sql)
         """
         if isinstance(sql, Plan):
             return Cursor(list(sql.rows), -1, (("id", None), ("parent", None), ("detail", None)))
         conn = self.connection
-        if not isinstance(params, (tuple, list, dict)):
+        if params is None:
+            params = ()
+        elif not isinstance(params, (tuple, list, dict)):
             params = tuple(params)
         t0 = perf_counter_ns()
         cur = conn.cursor()
+        kind = plain_kind(sql)
+        check = None if kind is not None else check_single(cur, sql)
         try:
             description, rows = _run_raw(cur, sql, params)
         except apsw.Error as e:
             description, rows = retry_statement(self, e, sql, lambda: _run_raw(cur, sql, params))
+        except (OverflowError, UnicodeEncodeError, KeyError) as e:
+            _raise_raw_binding_error(e, sql, params)
         elapsed = perf_counter_ns() - t0
-        head = sql.lstrip()[:7].upper()
-        is_dml = head.startswith(_DML)
-        rowcount = conn.changes() if is_dml else -1
+        if check is not None:
+            kind = check.kind
+        rowcount = conn.changes() if kind == DML else -1
         self.log.record(sql, ("raw", sql), params, 0, elapsed, len(rows), False)
-        if is_dml:
+        if kind == DML:
             self._after_write(self._cache.dml_tables(sql))
-        elif head.startswith(_DDL):
+        elif kind == OTHER_WRITE:
             self._after_write(None)
         return Cursor(rows, rowcount, description)
+
+    def executescript(self, sql: str) -> None:
+        """Run every statement of a script, in order (no parameters).
+
+        Statements run one after another as written: a failure stops the script, and what
+        ran before it stays unless the script (or an enclosing ``db.transaction()``) made
+        it one transaction. Busy statements are not retried, since part of the script may
+        already have run. Every cached result is dropped afterwards. The script is one
+        timing record.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> db.executescript('''
+        ...     CREATE TABLE t (x);
+        ...     INSERT INTO t VALUES (1);
+        ...     INSERT INTO t VALUES (2);
+        ... ''')
+        >>> db.execute('SELECT sum(x) FROM t').fetchall()
+        [(3,)]
+        """
+        if not isinstance(sql, str):
+            raise ArgumentTypeError(f"executescript() takes SQL text, not {type(sql).__name__}")
+        conn = self.connection
+        t0 = perf_counter_ns()
+        try:
+            for _ in conn.cursor().execute(sql):
+                pass
+        except apsw.Error as e:
+            self._after_write(None)
+            raise translate(e, sql) from e
+        except UnicodeEncodeError as e:
+            _raise_raw_binding_error(e, sql, ())
+        self.log.record(sql, ("script", sql), (), 0, perf_counter_ns() - t0, 0, False)
+        self._after_write(None)
 
     def _select(self, entry: Compiled, values: Any, shape: Any, compile_ns: int, hit: bool) -> list[Any]:
         cur = self._cursor()
@@ -359,6 +433,8 @@ class Database:
             rows = cur.execute(entry.sql, values).fetchall()
         except apsw.Error as e:
             rows = retry_statement(self, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
+        except (OverflowError, UnicodeEncodeError) as e:
+            raise_unbindable(e, values)
         self.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
         return rows
 
@@ -387,6 +463,8 @@ class Database:
         except apsw.Error as e:
             rows = retry_statement(self, e, entry.sql,
                                    lambda: cur.execute(entry.sql, values).fetchall())
+        except (OverflowError, UnicodeEncodeError) as e:
+            raise_unbindable(e, values)
         changed = conn.changes()
         self.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, changed, hit)
         self._after_write(entry.tables)
@@ -700,9 +778,8 @@ class Database:
         changed = [n for n in record.__pydantic_fields_set__ if n in data and n != info.pk.name]
         if not changed:
             return 0
-        values = {}
-        for name in changed:
-            values[name] = info.adapter(name).validate_python(data[name]) if not _is_expr(data[name]) else data[name]
+        # Validated by update(), as any update is, before anything is written.
+        values = {name: data[name] for name in changed}
         if self._tx_depth:
             self._remember(record)
         # Only this row's cached instance is evicted, not the whole table's.
@@ -741,6 +818,24 @@ class Database:
         return f"<Database {self.path!r}>"
 
 
+def _raise_raw_binding_error(error: Exception, sql: str, params: Any) -> NoReturn:
+    """Raise the activeq error for a raw statement the driver could not bind or encode
+    (``error`` itself when it is not about the values or the text)."""
+    if isinstance(error, KeyError):
+        name = error.args[0] if error.args else None
+        if isinstance(params, dict) and name not in params:
+            raise MissingParameterError(
+                f"no value for :{name} (given: {', '.join(map(str, params)) or 'none'})"
+                f"\n  while running: {sql}") from error
+        raise error
+    found = unstorable_error(params, where="cannot bind ")
+    if found is not None:
+        raise found from error
+    if isinstance(error, UnicodeEncodeError):
+        raise ValidationError(f"the SQL text cannot be encoded as UTF-8: {error}") from error
+    raise error
+
+
 def _run_raw(cur: apsw.Cursor, sql: str, params: Any) -> tuple[Any, list[Any]]:
     cur.execute(sql, params)
     try:
@@ -772,15 +867,11 @@ def stream_rows(db: Database, conn: apsw.Connection, entry: Compiled, values: An
             t0 = perf_counter_ns()
     except apsw.Error as e:
         raise translate(e, entry.sql) from e
+    except (OverflowError, UnicodeEncodeError) as e:
+        raise_unbindable(e, values)
     finally:
         cur.close()
         db.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)
-
-
-def _is_expr(value: Any) -> bool:
-    from .ast import Expr
-
-    return isinstance(value, Expr)
 
 
 def _subclasses(cls: Any) -> Iterator[Any]:

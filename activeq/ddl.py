@@ -9,15 +9,53 @@ from typing import Any
 import sqlglot
 from pydantic_core import PydanticUndefined
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.tokens import TokenType
 
 from .compiler import ident, model_table, table_exp
 from .constraints import ForeignKey, TableIndex, foreign_keys, index_name
 from .dialects import get as get_dialect
-from .errors import UnsupportedError
+from .errors import CompileError, UnsupportedError
 from .types import IntType
 
-__all__ = ["add_column_statement", "column_definition", "create_index_statement",
-           "create_table_statements", "drop_table_statement", "foreign_key_sql", "sequence_name"]
+__all__ = ["add_column_statement", "check_column_ddl", "column_definition",
+           "create_index_statement", "create_table_statements", "drop_table_statement",
+           "foreign_key_sql", "sequence_name"]
+
+
+def check_column_ddl(owner: str, ddl: Any) -> str:
+    """A ``__mapping__`` column definition that stays inside its column: no ``;``, no
+    comment, no ``,`` or ``)`` that would end the column, brackets balanced.
+
+    It is written into CREATE TABLE verbatim, so this is checked when the class is defined.
+    """
+    if not isinstance(ddl, str) or not ddl.strip():
+        raise CompileError(f"{owner}: a column definition must be non-empty SQL text, not {ddl!r}")
+    try:
+        tokens = sqlglot.Dialect.get_or_raise("sqlite").tokenize(ddl)
+    except SqlglotError as e:
+        raise CompileError(f"{owner}: cannot read the column definition {ddl!r}: {e}") from None
+    depth = 0
+    for token in tokens:
+        kind = token.token_type
+        if token.comments or kind == TokenType.SEMICOLON:
+            problem = "a comment" if token.comments else "';'"
+        elif kind == TokenType.L_PAREN:
+            depth += 1
+            continue
+        elif kind == TokenType.R_PAREN and depth > 0:
+            depth -= 1
+            continue
+        elif kind in (TokenType.R_PAREN, TokenType.COMMA) and depth == 0:
+            problem = f"{token.text!r} outside brackets"
+        else:
+            continue
+        raise CompileError(
+            f"{owner}: the column definition {ddl!r} holds {problem}; it must describe one "
+            "column (type and constraints) only")
+    if depth:
+        raise CompileError(f"{owner}: the column definition {ddl!r} leaves a bracket open")
+    return ddl
 
 
 def _literal(column: Any, dialect: Any) -> exp.Expression | None:

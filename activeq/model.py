@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import types
 import typing
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pydantic_core import PydanticUndefined
 from .ast import ColumnRef, Compare, JsonColumn, Param
 from .columns import ColumnSet
 from .constraints import TableIndex, declared_indexes
+from .ddl import check_column_ddl
 from .dependencies import (
     ModelMetaclass,
     PydanticDescriptorProxy,
@@ -278,11 +280,14 @@ class ModelMeta(ModelMetaclass):
         if (namespace.get("__module__") != __name__ or name != "ActiveRecord") and not namespace.get(
             "__aq_abstract__"
         ):
-            _install_metadata(cls, plain)
+            # The namespace the class statement ran in: rebuilding the model resolves its
+            # annotations there (a class made in a function or an exec'd block has no module).
+            frame = sys._getframe(1)
+            _install_metadata(cls, plain, {**frame.f_globals, **frame.f_locals})
         return cls
 
 
-def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
+def _install_metadata(cls: Any, plain: dict[str, Any], namespace: dict[str, Any] | None = None) -> None:
     mapping = getattr(cls, "__mapping__", None) or {}
     table = cls.__dict__.get("__table_name__") or _default_table_name(cls.__name__)
     columns = []
@@ -295,6 +300,8 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
         tp, nullable = _unwrap_optional(finfo.annotation)
         column = spec.column or field_name
         ddl = mapping.get(field_name, mapping.get(column))
+        if ddl is not None:
+            ddl = check_column_ddl(f"{cls.__name__}.__mapping__[{field_name!r}]", ddl)
         sqltype = column_type(finfo.annotation, finfo.metadata, f"{cls.__name__}.{field_name}")
         columns.append(Column(
             name=field_name, column=column, python_type=tp,
@@ -303,7 +310,7 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
             unique=spec.unique, index=spec.index, max_length=max_length,
             default=finfo.default, ddl=ddl, type=sqltype,
         ))
-    _bound_integers(cls, columns)
+    _bound_integers(cls, columns, namespace)
     if not any(c.primary_key for c in columns) and "id" in cls.model_fields:
         columns = [
             Column(**{**{f: getattr(c, f) for f in Column.__slots__}, "primary_key": True})
@@ -325,7 +332,7 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
 _INT64 = annotated_types.Interval(ge=INT64_MIN, le=INT64_MAX)
 
 
-def _bound_integers(cls: Any, columns: list[Column]) -> None:
+def _bound_integers(cls: Any, columns: list[Column], namespace: dict[str, Any] | None) -> None:
     """Integer columns hold 64 bits: bound their validation so a larger int is refused.
 
     The bounds join the fields' own constraints and the model is rebuilt once, so every path
@@ -342,7 +349,7 @@ def _bound_integers(cls: Any, columns: list[Column]) -> None:
                 metadata.append(_INT64)
                 changed = True
     if changed:
-        cls.model_rebuild(force=True)
+        cls.model_rebuild(force=True, _types_namespace=namespace)
 
 
 _MODELS: dict[str, Any] = {}
@@ -589,16 +596,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
 
 
 def _wrap_validation(model: type, error: pydantic.ValidationError, index: int | None = None) -> ValidationError:
-    details = error.errors()
-    loc = details[0].get("loc", ()) if details else ()
-    field = str(loc[0]) if loc else None
-    where = f"row {index}: " if index is not None else ""
-    detail = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ())) or '(row)'}: {e.get('msg')}" for e in error.errors()
-    )
-    return ValidationError(
-        f"{where}invalid {model.__name__}: {detail}", index=index, field=field, pydantic_error=error
-    )
+    return ValidationError.from_pydantic(model.__name__, error, index=index)
 
 
 def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:

@@ -20,6 +20,8 @@ from typing import Any
 
 import apsw
 
+from .errors import ConfigurationError
+from .rawsql import check_single
 from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
 
 __all__ = [
@@ -223,7 +225,7 @@ class QueryLog:
     @slow_query_ms.setter
     def slow_query_ms(self, value: float | None) -> None:
         if value is not None and (not isinstance(value, (int, float)) or value < 0):
-            raise ValueError(f"slow_query_ms must be a non-negative number or None, not {value!r}")
+            raise ConfigurationError(f"slow_query_ms must be a non-negative number or None, not {value!r}")
         self._slow_ms = value
         # One int-to-int comparison per statement; "off" is a threshold nothing reaches
         # (an int, since comparing an int with float('inf') costs twice as much).
@@ -693,8 +695,11 @@ def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
     if record:
         raw = db.execute(text, params).fetchall()
     else:
+        cur = db.connection.cursor()
+        # As in db.execute: one statement, or a second one would run unexplained.
+        check_single(cur, text)
         try:
-            raw = db.connection.cursor().execute(text, params).fetchall()
+            raw = cur.execute(text, params).fetchall()
         except apsw.Error as e:
             raise translate(e, text) from e
     scans, indexes, sorts, autos = _parse_plan(raw)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import apsw
 
 from .errors import ActiveqError, translate
+from .values import raise_unbindable
 
 if TYPE_CHECKING:
     from .database import Database
@@ -366,6 +367,8 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
             rows = conn.execute(entry.sql, values).fetchall()
         except apsw.Error as e:
             raise translate(e, entry.sql) from e
+        except (OverflowError, UnicodeEncodeError) as e:
+            raise_unbindable(e, values)
         db.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
         return rows
 
@@ -419,7 +422,7 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
 
     db._select = _select  # type: ignore[method-assign]
     db._stream = _stream  # type: ignore[method-assign]
-    for name in ("_write", "execute", "_save", "_delete"):
+    for name in ("_write", "execute", "executescript", "_save", "_delete"):
         setattr(db, name, serialized(name))
     db.close = close  # type: ignore[method-assign]
     return pool

@@ -14,11 +14,15 @@ from operator import itemgetter
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
+import pydantic
+
 from .ast import (
     Alias,
+    BindParam,
     ColumnRef,
     Expr,
     Func,
+    Node,
     Ordering,
     OutputColumn,
     Param,
@@ -28,11 +32,18 @@ from .ast import (
     as_expr,
 )
 from .compiler import Compiled, compiler, render_sql, to_sqlglot
-from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundError, ValidationError
-from .paramstyles import equality_pattern
+from .errors import (
+    ActiveqError,
+    CompileError,
+    MultipleResultsError,
+    NotFoundError,
+    UnknownColumnError,
+    ValidationError,
+)
+from .paramstyles import same_values
 from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
 from .statements import returning_columns, rows_of
-from .values import nan_error
+from .values import nan_error, unstorable_error
 
 if TYPE_CHECKING:
     from .database import Database
@@ -99,6 +110,68 @@ class Extra(NamedTuple):
             tuple(map(_KEY, self.distinct_on)),
             self.lock,
         )
+
+
+def _sharing_signature(query: Query[Any]) -> tuple[tuple[int, ...], ...]:
+    """For each expression with values that occurs more than once in the statement, which of
+    its occurrences hold values equal to an earlier one's: the compiler lets those share
+    placeholders, so this is part of the shape (other equal values are not)."""
+    found: dict[Any, list[tuple[Any, ...]]] = {}
+
+    def visit(item: Any) -> None:
+        if isinstance(item, Node):
+            if item[1] and type(item) not in _LONE_VALUES:
+                found.setdefault(item[0], []).append(item[1])
+            for part in item[2:]:
+                visit(part)
+        elif type(item) is tuple:
+            for part in item:
+                visit(part)
+        elif isinstance(item, Query):
+            q = item._s
+            visit(q["columns"] or ())
+            for _, target, on in q["joins"]:
+                visit(target)
+                visit(on)
+            for part in ("wheres", "groups", "havings", "orders"):
+                visit(q[part])
+            if q["extra"] is not None:
+                visit(q["extra"].source)
+                visit(q["extra"].compound)
+
+    visit(query)
+    signature = []
+    for occurrences in found.values():
+        if len(occurrences) > 1:
+            signature.append(tuple(
+                next(j for j in range(i + 1) if same_values(occurrences[j], values))
+                for i, values in enumerate(occurrences)))
+    return tuple(signature)
+
+
+_LONE_VALUES = (Param, BindParam)
+
+
+def _groups_within(query: Query[Any]) -> bool:
+    """Whether ``query`` or a query it reads from (derived table, CTE, set member) groups."""
+    s = query._s
+    if s["groups"]:
+        return True
+    extra = s["extra"]
+    if extra is None and not s["joins"]:
+        return False
+    items = [target for _, target, _ in s["joins"] if isinstance(target, FromItem)]
+    if extra is not None:
+        if extra.source is not None:
+            items.append(extra.source)
+        if extra.compound is not None and (
+                _groups_within(extra.compound.left) or _groups_within(extra.compound.right)):
+            return True
+    for item in items:
+        select = getattr(item, "select", None)
+        if select is not None and _groups_within(select):
+            return True
+    return False
 
 
 def _target_token(target: Any) -> Any:
@@ -194,15 +267,16 @@ class Query(Generic[M]):
             s["distinct"],
             s["count_wrap"],
         )
-        if s["groups"]:
-            # Which values are equal decides which repeated expressions share placeholders.
-            key = s["_key"] = (*key, equality_pattern(self.params))
+        if _groups_within(self):
+            # Which repeated expressions hold equal values decides which share placeholders.
+            key = s["_key"] = (*key, _sharing_signature(self))
         return key
 
     @property
     def shares_values(self) -> bool:
-        """Whether a value repeated in equal expressions is rendered once (grouped queries)."""
-        return bool(self._s["groups"])
+        """Whether a value repeated in equal expressions is rendered once: when the query, or a
+        derived table, CTE or set-operation member in it, has a GROUP BY."""
+        return _groups_within(self)
 
     @property
     def params(self) -> tuple[Any, ...]:
@@ -541,7 +615,7 @@ class Query(Generic[M]):
                             return found  # type: ignore[no-any-return]
             known = list(columns if isinstance(columns, dict) else columns._columns)
             owner = model.__name__ if extra is None or extra.source is None else extra.source.name
-            raise CompileError(f"{owner} has no column {name!r}{_did_you_mean(name, known)}")
+            raise UnknownColumnError(f"{owner} has no column {name!r}{_did_you_mean(name, known)}")
         return ref  # type: ignore[no-any-return]
 
     def _selected(self, name: str) -> Expr | None:
@@ -584,7 +658,7 @@ class Query(Generic[M]):
             owner = str(e).partition(" has no column ")[0]
             names = [*aliases, *(self._s["model"].__aq__.refs if owner == self.model.__name__
                                  else ())]
-            raise CompileError(
+            raise UnknownColumnError(
                 f"{owner} has no column {name!r}{_did_you_mean(name, names)}") from None
 
     def _grouping(self, item: Any) -> Expr:
@@ -736,14 +810,26 @@ class Query(Generic[M]):
     def __iter__(self) -> Iterator[M]:
         return self.iter()
 
+    def _at_most(self, n: int) -> Query[M]:
+        # A terminal that needs at most n rows keeps a smaller limit of the caller's (and the
+        # offset, which _with leaves alone).
+        limit = self._s["limit"]
+        if limit is not None and limit.value <= n:
+            return self
+        return self._with("limit", _tnew(Param, ("?", (n,), n)))
+
     def first(self) -> M | None:
         """The first result, or None (adds LIMIT 1)."""
-        results = self._replace(limit=Param(1)).all()
+        results = self._at_most(1).all()
         return results[0] if results else None
 
     def one(self) -> M:
-        """Exactly one result; NotFoundError when none, MultipleResultsError when more."""
-        results = self._replace(limit=Param(2)).all()
+        """Exactly one result; NotFoundError when none, MultipleResultsError when more.
+
+        A ``limit()`` of 1 (or 0) and an ``offset()`` on the query are kept: ``one()`` asks
+        whether the rows the query describes are exactly one.
+        """
+        results = self._at_most(2).all()
         if not results:
             raise NotFoundError(f"no {self.model.__name__} matches the query")
         if len(results) > 1:
@@ -752,7 +838,7 @@ class Query(Generic[M]):
 
     def one_or_none(self) -> M | None:
         """One result or None; MultipleResultsError when more."""
-        results = self._replace(limit=Param(2)).all()
+        results = self._at_most(2).all()
         if len(results) > 1:
             raise MultipleResultsError(f"more than one {self.model.__name__} matches the query")
         return results[0] if results else None
@@ -775,15 +861,15 @@ class Query(Generic[M]):
     def exists(self) -> bool:
         """Whether at least one row matches."""
         if self._s["extra"] is not None:
-            return bool(self._run(self._replace(limit=Param(1)))[0])
+            return bool(self._run(self._at_most(1))[0])
         info = self.model.__aq__  # type: ignore[attr-defined]
         col = info.refs[info.pk.name] if info.pk else info.refs[info.names[0]]
-        rows, _, _ = self._run(self._replace(columns=(col,), orders=(), limit=Param(1)))
+        rows, _, _ = self._run(self._at_most(1)._replace(columns=(col,), orders=()))
         return bool(rows)
 
     def scalar(self) -> Any:
         """The first column of the first row (in its Python type), or None."""
-        rows, entry, _ = self._run(self._replace(limit=Param(1)))
+        rows, entry, _ = self._run(self._at_most(1))
         return entry.convert_rows(rows)[0][0] if rows else None
 
     def pluck(self, *columns: Any) -> list[Any]:
@@ -1014,9 +1100,12 @@ class Update(_Statement):
             if not isinstance(value, Expr):
                 try:
                     value = info.adapter(name).validate_python(value)
-                except Exception as e:  # pydantic.ValidationError
-                    raise ValidationError(f"invalid value for {model.__name__}.{name}: {e}",
-                                          field=name, pydantic_error=e) from e
+                except pydantic.ValidationError as e:
+                    raise ValidationError.from_pydantic(model.__name__, e, field=name) from e
+                # Refused here, with the field named, rather than by the driver while binding.
+                bad = unstorable_error((value,), (name,), where=f"invalid {model.__name__}: ")
+                if bad is not None:
+                    raise bad
                 if isinstance(value, float) and value != value:
                     raise nan_error(model, name)
             assignments.append((info.by_name[name], as_expr(value)))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import apsw
 
-from .errors import BusyError, translate
+from .errors import BusyError, ConfigurationError, translate
 
 if TYPE_CHECKING:
     from .database import Database
@@ -58,9 +58,9 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts must be at least 1")
+            raise ConfigurationError("RetryPolicy.attempts must be at least 1")
         if self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError("RetryPolicy delays must not be negative")
+            raise ConfigurationError("RetryPolicy delays must not be negative")
 
     def delay(self, attempt: int) -> float:
         """The wait after failed try number ``attempt`` (1-based), jitter included."""

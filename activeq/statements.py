@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic
+
 from .ast import Alias, ColumnRef, Expr, Param, as_expr
 from .compiler import render_sql, to_sqlglot
 from .errors import CompileError, ValidationError
@@ -42,9 +44,8 @@ def _validated(model: Any, values: dict[str, Any], what: str) -> tuple[tuple[Any
         if not isinstance(value, Expr):
             try:
                 value = info.adapter(name).validate_python(value)
-            except Exception as e:  # pydantic.ValidationError
-                raise ValidationError(f"invalid value for {model.__name__}.{name} in {what}(): {e}",
-                                      field=name, pydantic_error=e) from e
+            except pydantic.ValidationError as e:
+                raise ValidationError.from_pydantic(model.__name__, e, field=name) from e
             if isinstance(value, float) and value != value:
                 raise nan_error(model, name)
         pairs.append((info.by_name[name], as_expr(value)))

@@ -59,7 +59,7 @@ from pydantic_core import PydanticSerializationError
 
 from . import ast as a
 from . import expressions as x
-from .errors import ColumnTypeError, ValidationError
+from .errors import ColumnTypeError, ValidationError, ValueOutOfRangeError
 
 __all__ = [
     "ANY",
@@ -221,7 +221,7 @@ class IntType(SQLType):
             return value.value if isinstance(value, enum.Enum) else int(value)
         if isinstance(value, int):
             if not INT64_MIN <= value <= INT64_MAX:
-                raise ValidationError(
+                raise ValueOutOfRangeError(
                     f"{_where(column)} holds 64-bit integers: {value} is out of range",
                     field=getattr(column, "name", None))
             return value
@@ -1108,14 +1108,26 @@ _CAST_TARGETS: dict[str, SQLType] = {
 
 
 # expression types ----------------------------------------------------------------------------
+#: Result types of functions whose type does not depend on their arguments.
+_FUNC_TYPES: dict[str, SQLType] = {
+    **dict.fromkeys(("COUNT", "LENGTH", "POSITION", "DATE_DIFF", "ROW_NUMBER", "RANK",
+                     "DENSE_RANK", "NTILE"), INT),
+    **dict.fromkeys(("LOWER", "UPPER", "TRIM", "LTRIM", "RTRIM", "REPLACE", "SUBSTR",
+                     "SUBSTRING", "CONCAT", "STRFTIME"), TEXT),
+    "PERCENT_RANK": FLOAT,
+    "CUME_DIST": FLOAT,
+    "DATE_TRUNC": DATETIME,
+    "CURRENT_DATE": DATE,
+}
+
+
 def _func_type(node: a.Func) -> SQLType | None:
     name = node.name
-    if name == "COUNT" or name == "LENGTH":
-        return INT
-    if name in ("LOWER", "UPPER", "TRIM", "REPLACE", "SUBSTR", "SUBSTRING"):
-        return TEXT
+    fixed = _FUNC_TYPES.get(name)
+    if fixed is not None:
+        return fixed
     first = expr_type(node.args[0]) if node.args else None
-    if name in ("MIN", "MAX", "ABS"):
+    if name in ("MIN", "MAX", "ABS", "LAG", "LEAD", "FIRST_VALUE", "LAST_VALUE", "NTH_VALUE"):
         return first
     if name == "SUM":
         if first is BOOL or isinstance(first, LiteralType):
@@ -1213,6 +1225,7 @@ EXPR_TYPES: dict[type, Callable[[Any], SQLType | None]] = {
     a.Extract: lambda n: INT,
     x.Cast: _cast_type,
     x.Case: _case_type,
+    a.Window: lambda n: expr_type(n.func),
 }
 """How each node class gets its result type; nodes not listed have none (values as fetched)."""
 

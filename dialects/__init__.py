@@ -22,15 +22,20 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from ..errors import UnknownDialectError
+
 NAMES = ("sqlite", "postgres", "mysql", "duckdb")
 _ALIASES = {"postgresql": "postgres", "sqlite3": "sqlite"}
 
 
 def get(name: str) -> ModuleType:
-    """The dialect module for ``name`` (``'sqlite'``, ``'postgres'``, ``'mysql'``, ``'duckdb'``)."""
-    key = _ALIASES.get(name, name)
-    if key not in NAMES:
-        from activeq.errors import UnsupportedError
+    """The dialect module for ``name``: ``'sqlite'``, ``'postgres'``, ``'mysql'``, ``'duckdb'``.
 
-        raise UnsupportedError("dialect", name, f"known dialects: {', '.join(NAMES)}")
+    Names are case-insensitive (``'SQLite'``, ``'PostgreSQL'``); an unknown one raises
+    ``UnknownDialectError`` listing the known ones.
+    """
+    key = name.lower() if isinstance(name, str) else name
+    key = _ALIASES.get(key, key)
+    if key not in NAMES:
+        raise UnknownDialectError(name, NAMES)
     return importlib.import_module(f"activeq.dialects.{key}")

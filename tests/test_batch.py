@@ -83,6 +83,20 @@ def test_constraint_failure_rolls_back_the_whole_batch(db):
     assert not db.in_transaction
 
 
+def test_update_many_constraint_failure_names_the_row_and_rolls_back(db):
+    User.insert_many(_users(50))
+    rows = [{"id": i, "email": f"new{i}@x"} for i in range(1, 41)]
+    # Rows are grouped by the columns they set: the failing row keeps its own index.
+    rows[5] = {"id": 6, "name": "six", "email": "new6@x"}
+    rows[33]["email"] = "u45@example.com"  # user 46 keeps this address
+    with pytest.raises(IntegrityError) as info:
+        User.update_many(rows, chunk_size=10)
+    assert str(info.value).startswith("row 33: UNIQUE constraint failed: users.email")
+    assert info.value.index == 33
+    assert db.execute("SELECT count(*) FROM users WHERE email LIKE 'new%'").fetchall() == [(0,)]
+    assert not db.in_transaction
+
+
 def test_chunks_progress_and_statements(db):
     calls = []
     with db.track_queries() as t:

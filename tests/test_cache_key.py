@@ -12,7 +12,17 @@ from helpers import Doc, Order, Reserved, User
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activeq import BindParam, UnsupportedError, case, cast, exists, extract, func, text
+from activeq import (
+    BindParam,
+    UnknownDialectError,
+    UnsupportedError,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    text,
+)
 from activeq import ast as a
 from activeq import expressions as x
 from activeq import sources as src
@@ -575,9 +585,18 @@ def test_clear_empties_the_cache():
 def test_unknown_dialect_raises_unsupported_error_naming_it():
     with pytest.raises(UnsupportedError) as info:
         Compiler().compile(Q(), "oracle")
+    assert isinstance(info.value, UnknownDialectError)
     assert info.value.dialect == "oracle"
-    assert "oracle" in str(info.value)
-    assert "sqlite" in str(info.value)  # lists the known dialects
+    assert str(info.value) == "unknown dialect 'oracle': activeq renders sqlite, postgres, mysql, duckdb"
+
+
+@pytest.mark.parametrize(("name", "placeholder"), [
+    ("SQLite", "?"), ("Postgres", "%s"), ("POSTGRESQL", "%s"), ("MySQL", "%s"), ("DuckDB", "?")])
+def test_dialect_names_are_case_insensitive(name, placeholder):
+    sql, params = Q().where(U.age > 3).to_sql(name)
+    assert sql.endswith(f'WHERE "users"."age" > {placeholder}') or sql.endswith(
+        f"WHERE `users`.`age` > {placeholder}")
+    assert params == [3]
 
 
 def test_node_without_handler_raises_unsupported_error_naming_node_and_dialect():
@@ -590,3 +609,16 @@ def test_node_without_handler_raises_unsupported_error_naming_node_and_dialect()
         Compiler().compile(Q().where(node), "postgres")
     assert (info.value.node, info.value.dialect) == ("Spaceship", "postgres")
     assert str(info.value).startswith("Spaceship is not supported by the postgres dialect")
+
+
+def test_equal_values_in_unrelated_expressions_leave_a_grouped_shape_alone():
+    def build(where_age, having_count):
+        return (
+            Q().select(U.status, func.count()).where(U.age > where_age)
+            .group_by(U.status).having(func.count() > having_count)
+        )
+
+    assert build(5, 5).key == build(5, 6).key
+    assert build(5, 5).to_sql("duckdb") == (
+        'SELECT "users"."status", COUNT(*) FROM "users" WHERE "users"."age" > ? GROUP BY'
+        ' "users"."status" HAVING COUNT(*) > ?', [5, 5])

@@ -4,6 +4,8 @@ an older version of a model (or another program) would have left them."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from activeq import (
@@ -191,6 +193,23 @@ def test_type_mismatch_compares_by_what_sqlite_stores(db):
     ]
     assert str(differences[1]) == (
         'clients: column "age" is declared REAL, but Client.age is stored as INTEGER')
+
+
+def test_a_decimal_column_of_another_representation_is_a_type_mismatch(db):
+    class Price(ActiveRecord):
+        __table_name__ = "prices"
+        id: int = Field(primary_key=True)
+        amount: Decimal = Field(max_digits=12, decimal_places=2)
+        flag: bool = False
+
+    # A table from before decimals were scaled integers: its values are REALs.
+    db.execute("CREATE TABLE prices (id INTEGER PRIMARY KEY, amount DECIMAL(12, 2) NOT NULL, "
+               "flag BOOLEAN NOT NULL DEFAULT 0)")
+    assert [str(d) for d in db.check_schema(Price)] == [
+        'prices: column "amount" is declared DECIMAL(12, 2), but Price.amount is stored as INTEGER'
+    ]
+    with pytest.raises(SchemaError, match='column "amount" is declared DECIMAL'):
+        db.create_tables(Price)
 
 
 def test_untyped_column_is_a_type_mismatch(db):

@@ -362,3 +362,24 @@ def test_mixed_naive_and_aware_datetimes_in_a_batch_are_refused(tmp_path: Any) -
     with pytest.raises(ValidationError, match="stamp"):
         Every.create(stamp=naive)  # an AwareDatetime field takes aware values only
     assert db.execute('SELECT "seen" FROM "every"').fetchall() == [("2024-01-01 00:00:00.000000",)]
+
+
+def test_cursor_pages_keyed_by_typed_columns_visit_every_row_in_order(tmp_path: Any) -> None:
+    db = Database(str(tmp_path / "pages.db"))
+    db.bind(Every)
+    db.create_tables(Every)
+    rows = [{"price": Decimal(p) / 100, "seen": dt.datetime(2024, 1, 1, 0, 0, 0, p),
+             "took": dt.timedelta(microseconds=-p), "tone": Tone.HIGH if p % 2 else Tone.LOW}
+            for p in (305, 5, 1999, 120, 77, 1000, 3)]
+    Every.insert_many(rows)
+    for column, key in (("price", lambda r: r["price"]), ("seen", lambda r: r["seen"]),
+                        ("took", lambda r: r["took"])):
+        seen: list[Any] = []
+        after = None
+        while True:
+            page = Every.query().order_by(Every.c[column]).cursor_page(2, after=after)
+            seen.extend(getattr(e, column) for e in page.items)
+            if page.next_cursor is None:
+                break
+            after = page.next_cursor
+        assert seen == sorted(key(r) for r in rows), column
