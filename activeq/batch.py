@@ -23,7 +23,6 @@ from .ast import Compare, Param
 from .compiler import compiler
 from .errors import CompileError, ValidationError, translate
 from .query import Insert, Update
-from .retry import retry_statement
 from .types import FloatType
 from .values import raise_unbindable, raise_unbindable_row, refuse_nan, refuse_nan_in_rows
 
@@ -60,21 +59,15 @@ def insert_one(db: Any, record: Any) -> int:
         refuse_nan(model, names, plain)
     values = entry.values(plain)
     compile_ns = perf_counter_ns() - t0
-    conn = db.connection
-    t0 = perf_counter_ns()
-    cur = db._cursor()
     try:
-        cur.execute(entry.sql, values).fetchall()
-    except apsw.Error as e:
-        retry_statement(db, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
+        rowid = db._exec_write(entry.sql, values, stmt.key, compile_ns, hit, entry.tables,
+                               True)[1]
     except (OverflowError, UnicodeEncodeError) as e:
         raise_unbindable(e, values, names=names, where=f"invalid {model.__name__}: ")
-    db.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, 1, hit)
     if pk is not None and data.get(pk.name) is None:
-        data[pk.name] = conn.last_insert_rowid()
+        data[pk.name] = rowid
     record.__pydantic_fields_set__.clear()
     object.__setattr__(record, "_aq_ctx", db._default_ctx)
-    db._after_write(entry.tables)
     return 1
 
 
@@ -343,7 +336,6 @@ def insert_many(
     changed = 0
     tables: frozenset[str] = frozenset()
     with db.transaction():
-        cur = conn.cursor()
         for names, values in batches:
             stmt = Insert(model, names, _conflict(on_conflict, targets, updates, names, pk),
                           want_ids)
@@ -356,10 +348,9 @@ def insert_many(
             before = conn.total_changes()
             t0 = perf_counter_ns()
             try:
+                returned = db._run_many(entry.sql, values, ids is not None)
                 if ids is not None:
-                    ids.extend([r[0] for r in cur.executemany(entry.sql, values)])
-                else:
-                    cur.executemany(entry.sql, values)
+                    ids.extend([r[0] for r in returned])
             except apsw.Error as e:
                 index = done + conn.total_changes() - before if on_conflict is None else None
                 raise _row_db_error(e, entry.sql, index) from e
@@ -504,7 +495,6 @@ def update_many(
     changed = 0
     done = 0
     with db.transaction():
-        cur = conn.cursor()
         for stmt, keyed, positions, values in batches:
             entry, hit = compiler.compile(stmt, db.dialect)
             if entry.converters:
@@ -517,7 +507,7 @@ def update_many(
                 # running it: what is left after a failure tells which row failed.
                 rows = iter(part)
                 try:
-                    cur.executemany(entry.sql, rows)
+                    db._run_many(entry.sql, rows, False)
                 except apsw.Error as e:
                     failed = start + len(part) - length_hint(rows) - 1
                     raise _row_db_error(e, entry.sql, positions[failed]) from e

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -14,8 +15,11 @@ import apsw
 
 from .ast import Unbound
 from .cache import CacheBackend, CacheManager, CacheStats
+from .commitwatch import read_data_version
 from .compiler import Compiled, compiler
+from .connections import Link, ThreadState, WriteLock, apply_pragmas, is_memory, serialize_reads
 from .constraints import creation_order
+from .cursor import Cursor
 from .errors import (
     ActiveqError,
     ArgumentTypeError,
@@ -28,9 +32,10 @@ from .errors import (
 )
 from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
-from .pragmas import check_pragmas, pragma_statement
-from .rawsql import DML, OTHER_WRITE, check_single, plain_kind
+from .pragmas import check_pragmas
+from .rawsql import DML, OTHER_WRITE, READ, check_single, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement
+from .routing import Routed, route_through_execute
 from .schema import check_before_create, check_bind, check_schema
 from .values import NO_FORM, raise_unbindable, stored_form, unstorable_error
 
@@ -90,27 +95,7 @@ class LoadContext:
         self.instances = instances
 
 
-class Cursor:
-    """What ``db.execute`` returns: rows (iterable, ``fetchall()``), ``rowcount``, columns."""
 
-    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int, description: Any) -> None:
-        self._rows = rows
-        self.rowcount = rowcount
-        """Rows changed by a DML statement (-1 for other statements)."""
-        self.description = description
-        """Column names and declared types of the result."""
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return list(self._rows)
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        return self._rows[0] if self._rows else None
-
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return iter(self._rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
 
 
 class Database:
@@ -139,14 +124,21 @@ class Database:
         cache: the cache backend (``MemoryCache``, ``RedisCache``); an in-process LRU when
             None.
         cache_ttl: default lifetime in seconds of cached results (None: until invalidated).
-        pool_size: open up to this many reader connections for multi-threaded programs (see
-            :mod:`activeq.pool`); None keeps one connection for everything.
+        pool_size: read on a pool of up to this many connections and write on one shared
+            connection (see :mod:`activeq.pool`); None gives each thread a connection of its
+            own (see :mod:`activeq.connections`).
         pool_timeout: seconds a read waits for a free pooled connection before
             ``PoolTimeoutError``.
-        on_connect: called with every new APSW connection (functions, collations, ...).
+        on_connect: called with every new APSW connection (functions, collations, ...);
+            a subclass may override :meth:`connect` instead.
         retry: how BEGIN, COMMIT and autocommit statements are retried while the database
             is busy (see :class:`activeq.retry.RetryPolicy`); ``RetryPolicy(attempts=1)``
             turns retrying off.
+
+    One ``Database`` may be shared by threads: a transaction belongs to the thread that
+    opened it, and other threads' writes wait for it to end (see :mod:`activeq.connections`).
+    A subclass that overrides :meth:`execute` sees every statement activeq runs, queries and
+    record methods included.
 
     >>> from activeq import Database
     >>> db = Database(':memory:')
@@ -191,9 +183,6 @@ class Database:
         self.fetch_mode = check_fetch_mode(fetch_mode)
         self.log = QueryLog(record_limit, slow_query_ms, stats=stats, on_slow_query=on_slow_query)
         self.log.attach(self)
-        self._local = threading.local()
-        self._lock = threading.RLock()
-        self._tx_depth = 0
         self._journal = Journal()
         self.retry = retry if retry is not None else RetryPolicy()
         self.busy_retries = 0
@@ -205,21 +194,34 @@ class Database:
         self._default_ctx = LoadContext(self, self.fetch_mode)
         self.model_cache = model_cache
         self.on_connect = on_connect
-        self._conn = self._connect()
+        self._writer = WriteLock(busy_timeout_ms)
+        memory = is_memory(path)
+        # One connection for all threads: an in-memory database exists only inside it, and a
+        # pool writes on one connection. Otherwise each thread opens its own.
+        self._share_one = memory or pool_size is not None
+        self._shared: Link | None = None
+        self._links: weakref.WeakSet[Link] = weakref.WeakSet()
+        self._links_lock = threading.Lock()
+        if memory:
+            serialize_reads(self)
+        self._local = threading.local()
+        self._attach_thread(self._local)  # opens this thread's connection
         self._cache = CacheManager(self, cache, ttl=cache_ttl, queries=query_cache,
                                    models=model_cache)
         self._cache_all = query_cache
         if sqlite_counters:
-            self.log.enable_counters(self._conn)
+            self.log.enable_counters(self._thread().conn)
         self.n_plus_one = None if n_plus_one is None else self.detect_n_plus_one(n_plus_one, scoped=False).start()
         self.pool: ConnectionPool[apsw.Connection] | None = None
         if pool_size is not None:
             from .pool import attach_pool
 
             self.pool = attach_pool(self, pool_size, pool_timeout)
+        if type(self).execute is not Database.execute:
+            route_through_execute(self)
 
     # connections ---------------------------------------------------------------------------
-    def _connect(self) -> apsw.Connection:
+    def _open(self) -> apsw.Connection:
         flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE | apsw.SQLITE_OPEN_URI
         try:
             conn = apsw.Connection(self.path, flags=flags, statementcachesize=self.statement_cache_size)
@@ -227,38 +229,140 @@ class Database:
             raise translate(e) from e
         conn.convert_binding = _convert_binding
         conn.set_busy_timeout(self.busy_timeout_ms)
-        for name, value in self.pragmas.items():
-            if name == "journal_mode" and self.path in ("", ":memory:"):
-                continue
-            statement = pragma_statement(name, value)
-            try:
-                conn.execute(statement).fetchall()
-            except apsw.Error as e:
-                raise translate(e, statement) from e
+        return conn
+
+    def _thread(self) -> ThreadState:
+        """The calling thread's state (see :data:`activeq.connections.ThreadState`),
+        attaching the thread on its first use."""
+        state = self._local
+        if "link" not in state.__dict__:
+            self._attach_thread(state)
+        return state
+
+    def _attach_thread(self, state: ThreadState) -> None:
+        """Give a thread its connection: the shared one, or a new one of its own."""
+        if self._closed:
+            raise ActiveqError("the database is closed")
+        state.depth = 0
+        state.connecting = False
+        state.deadline = 0
+        state.timeout_cut = False
+        link = self._shared
+        if link is not None:
+            state.link, state.conn, state.cursor = link, link.conn, link.conn.cursor()
+            return
+        conn = self._open()
+        link = Link(conn)
+        state.link, state.conn, state.cursor = link, conn, conn.cursor()
+        try:
+            self._prepare(state)
+        except BaseException:
+            del state.link, state.conn, state.cursor
+            conn.close()
+            raise
+        if self._share_one:
+            self._shared = link
+        else:
+            with self._links_lock:
+                self._links.add(link)
+
+    def _prepare(self, state: ThreadState) -> None:
+        state.connecting = True
+        try:
+            self.connect()
+        finally:
+            state.connecting = False
+
+    def _open_connection(self) -> apsw.Connection:
+        """A further connection, prepared like every other (pragmas, :meth:`connect`)."""
+        conn = self._open()
+        state = self._thread()
+        saved = state.link, state.conn, state.cursor
+        state.link, state.conn, state.cursor = Link(conn), conn, conn.cursor()
+        try:
+            self._prepare(state)
+        except BaseException:
+            conn.close()
+            raise
+        finally:
+            state.link, state.conn, state.cursor = saved
+        return conn
+
+    def connect(self) -> None:
+        """Prepare a new connection; runs once for each, in the thread that opened it.
+
+        Applies :attr:`pragmas` (a switch to WAL waits up to ``busy_timeout_ms`` for the lock
+        it needs), then calls ``on_connect``. While it runs, :attr:`connection` and
+        :meth:`execute` use the new connection. Override it to prepare connections your own
+        way, calling ``super().connect()`` first.
+
+        >>> from activeq import Database
+        >>> class Tuned(Database):
+        ...     def connect(self):
+        ...         super().connect()
+        ...         self.execute('PRAGMA cache_size=-2000')
+        >>> Tuned(':memory:').execute('PRAGMA cache_size').fetchall()
+        [(-2000,)]
+        """
+        conn = self._thread().conn
+        apply_pragmas(conn, self.pragmas, is_memory(self.path), self.busy_timeout_ms)
+        if self.log.counters_enabled:
+            self.log.enable_counters(conn)
         if self.on_connect is not None:
             self.on_connect(conn)
-        return conn
 
     @property
     def connection(self) -> apsw.Connection:
-        """The underlying APSW connection."""
+        """The APSW connection of the calling thread.
+
+        Each thread of a file database has its own (the shared one for ``:memory:`` and for
+        the writer of a pool): set up connections in :meth:`connect` or ``on_connect``.
+        """
         if self._closed:
             raise ActiveqError("the database is closed")
-        return self._conn
+        return self._thread().conn
 
-    def _cursor(self) -> apsw.Cursor:
+    def _introspect(self, sql: str, params: Any = (), one_statement: bool = False) -> list[Any]:
+        """Rows of a read run for activeq's own bookkeeping, on a connection this thread may
+        use now (a shared one only under the write lock); not logged. ``one_statement``
+        refuses SQL holding a second statement, as :meth:`execute` does."""
+        state = self._thread()
+        if self._shared is None or state.depth or state.connecting:
+            return _fetch(state.conn.cursor(), sql, params, one_statement)
+        lock = self._writer
+        lock.acquire(state)
         try:
-            return self._local.cursor  # type: ignore[no-any-return]
-        except AttributeError:
-            cur = self._local.cursor = self.connection.cursor()
-            return cur
+            return _fetch(state.conn.cursor(), sql, params, one_statement)
+        finally:
+            lock.release(state)
+
+    def _data_version(self) -> tuple[Link, int] | None:
+        """``PRAGMA data_version`` on this thread's connection, for the commit watch.
+
+        None when that connection is shared and another thread holds it right now.
+        """
+        state = self._thread()
+        if self._shared is None or state.depth or state.connecting:
+            return state.link, read_data_version(state.cursor)
+        lock = self._writer
+        if not lock.try_acquire():
+            return None
+        try:
+            return state.link, read_data_version(state.cursor)
+        finally:
+            lock.release_plain()
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close every connection (idempotent); call it once the threads using it are done."""
         if not self._closed:
             self._closed = True
             self._cache.close()
-            self._conn.close()
+            with self._links_lock:
+                links = list(self._links)
+            if self._shared is not None:
+                links.append(self._shared)
+            for link in links:
+                link.conn.close()
 
     def __enter__(self) -> Database:
         return self
@@ -350,7 +454,9 @@ class Database:
         cached results alone.
 
         Given the ``Plan`` that ``query.explain()`` returns, gives back its plan rows, so the
-        result of ``explain()`` can be passed where SQL is expected.
+        result of ``explain()`` can be passed where SQL is expected. A subclass overriding
+        this method receives every statement activeq runs (with its parameters) and passes it
+        on with ``super().execute(sql, params)``.
 
         >>> from activeq import Database
         >>> db = Database(':memory:')
@@ -364,21 +470,39 @@ class Database:
         ...
         activeq.errors.MultipleStatementsError: db.execute() runs one statement, and this SQL holds another after 'SELECT 1;': 'DROP TABLE t'; run scripts with db.executescript(sql)
         """
+        if type(sql) is Routed:
+            return sql.run(params)
         if isinstance(sql, Plan):
             return Cursor(list(sql.rows), -1, (("id", None), ("parent", None), ("detail", None)))
-        conn = self.connection
+        if self._closed:
+            raise ActiveqError("the database is closed")
         if params is None:
             params = ()
         elif not isinstance(params, (tuple, list, dict)):
             params = tuple(params)
+        state = self._thread()
+        kind = plain_kind(sql)
+        # A plain read of a file runs without the write lock; anything else may write.
+        if state.depth or state.connecting or (kind == READ and self._shared is None):
+            return self._run_raw(state, sql, params, kind, 0)
+        lock = self._writer
+        started = lock.acquire(state)
+        try:
+            return self._run_raw(state, sql, params, kind, started)
+        finally:
+            lock.release(state)
+
+    def _run_raw(self, state: ThreadState, sql: str, params: Any, kind: int | None,
+                 started: int) -> Cursor:
+        conn = state.conn
         t0 = perf_counter_ns()
         cur = conn.cursor()
-        kind = plain_kind(sql)
         check = None if kind is not None else check_single(cur, sql)
         try:
             description, rows = _run_raw(cur, sql, params)
         except apsw.Error as e:
-            description, rows = retry_statement(self, e, sql, lambda: _run_raw(cur, sql, params))
+            description, rows = retry_statement(self, e, sql, lambda: _run_raw(cur, sql, params),
+                                                started or t0)
         except (OverflowError, UnicodeEncodeError, KeyError) as e:
             _raise_raw_binding_error(e, sql, params)
         elapsed = perf_counter_ns() - t0
@@ -386,7 +510,10 @@ class Database:
             kind = check.kind
         rowcount = conn.changes() if kind == DML else -1
         self.log.record(sql, ("raw", sql), params, 0, elapsed, len(rows), False)
-        if kind == DML:
+        if state.connecting:
+            # Setting up a new connection (connect()): nothing cached can depend on it yet.
+            pass
+        elif kind == DML:
             self._after_write(self._cache.dml_tables(sql))
         elif kind == OTHER_WRITE:
             self._after_write(None)
@@ -413,26 +540,37 @@ class Database:
         """
         if not isinstance(sql, str):
             raise ArgumentTypeError(f"executescript() takes SQL text, not {type(sql).__name__}")
-        conn = self.connection
-        t0 = perf_counter_ns()
+        if self._closed:
+            raise ActiveqError("the database is closed")
+        state = self._thread()
+        lock = self._writer
+        lock.acquire(state)  # a script may write anything
         try:
-            for _ in conn.cursor().execute(sql):
-                pass
-        except apsw.Error as e:
+            t0 = perf_counter_ns()
+            try:
+                for _ in state.conn.cursor().execute(sql):
+                    pass
+            except apsw.Error as e:
+                self._after_write(None)
+                raise translate(e, sql) from e
+            except UnicodeEncodeError as e:
+                _raise_raw_binding_error(e, sql, ())
+            self.log.record(sql, ("script", sql), (), 0, perf_counter_ns() - t0, 0, False)
             self._after_write(None)
-            raise translate(e, sql) from e
-        except UnicodeEncodeError as e:
-            _raise_raw_binding_error(e, sql, ())
-        self.log.record(sql, ("script", sql), (), 0, perf_counter_ns() - t0, 0, False)
-        self._after_write(None)
+        finally:
+            lock.release(state)
 
     def _select(self, entry: Compiled, values: Any, shape: Any, compile_ns: int, hit: bool) -> list[Any]:
-        cur = self._cursor()
+        try:
+            cur = self._local.cursor
+        except AttributeError:  # the thread's first statement
+            cur = self._thread().cursor
         t0 = perf_counter_ns()
         try:
             rows = cur.execute(entry.sql, values).fetchall()
         except apsw.Error as e:
-            rows = retry_statement(self, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
+            rows = retry_statement(self, e, entry.sql,
+                                   lambda: cur.execute(entry.sql, values).fetchall(), t0)
         except (OverflowError, UnicodeEncodeError) as e:
             raise_unbindable(e, values)
         self.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
@@ -440,7 +578,7 @@ class Database:
 
     def _stream(self, entry: Compiled, values: Any, shape: Any, compile_ns: int, hit: bool,
                 batch: int) -> Iterator[list[Any]]:
-        return stream_rows(self, self.connection, entry, values, shape, compile_ns, hit, batch)
+        return stream_rows(self, self._thread().conn, entry, values, shape, compile_ns, hit, batch)
 
     def _write(self, stmt: Any) -> int:
         """Run an UPDATE/DELETE/INSERT statement node; returns the affected row count."""
@@ -455,20 +593,56 @@ class Database:
         entry, hit = compiler.compile(stmt, self.dialect)
         values = entry.values(stmt.params)
         compile_ns = perf_counter_ns() - t0
-        conn = self.connection
-        cur = self._cursor()
-        t0 = perf_counter_ns()
         try:
-            rows = cur.execute(entry.sql, values).fetchall()
-        except apsw.Error as e:
-            rows = retry_statement(self, e, entry.sql,
-                                   lambda: cur.execute(entry.sql, values).fetchall())
+            return self._exec_write(entry.sql, values, stmt.key, compile_ns, hit, entry.tables)
         except (OverflowError, UnicodeEncodeError) as e:
             raise_unbindable(e, values)
-        changed = conn.changes()
-        self.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, changed, hit)
-        self._after_write(entry.tables)
-        return rows, changed
+
+    def _exec_write(self, sql: str, values: Any, shape: Any, compile_ns: int, hit: bool,
+                    tables: Iterable[str] | None, last_id: bool = False) -> tuple[list[Any], int]:
+        """Run one write statement under the write lock; returns the rows it gave back
+        (RETURNING) and the changed row count, or with ``last_id`` the rowid it inserted."""
+        state = self._local
+        try:
+            held = state.depth  # this thread's transaction already holds the lock
+        except AttributeError:  # the thread's first statement
+            held = self._thread().depth
+        lock = self._writer
+        started = 0
+        if not held:
+            # The lock's fast path inline: every autocommit write takes it.
+            if lock.rlock.acquire(False):
+                if state.deadline:
+                    lock.cut(state, state.deadline)
+            else:
+                started = lock.wait(state)
+        try:
+            cur = state.cursor
+            t0 = perf_counter_ns()
+            try:
+                rows = cur.execute(sql, values).fetchall()
+            except apsw.Error as e:
+                rows = retry_statement(self, e, sql, lambda: cur.execute(sql, values).fetchall(),
+                                       started or t0)
+            conn = state.conn
+            changed = conn.changes()
+            self.log.record(sql, shape, values, compile_ns, perf_counter_ns() - t0, changed, hit)
+            self._after_write(tables)
+            return rows, conn.last_insert_rowid() if last_id else changed
+        finally:
+            if not held:
+                if state.timeout_cut:
+                    lock.restore(state)
+                lock.rlock.release()
+
+    def _run_many(self, sql: str, rows: Any, returning: bool) -> list[Any] | None:
+        """``executemany`` inside this thread's transaction; with ``returning`` the rows the
+        statement gives back."""
+        cur = self._thread().conn.cursor()
+        if returning:
+            return list(cur.executemany(sql, rows))
+        cur.executemany(sql, rows)
+        return None
 
     def _after_write(self, tables: Iterable[str] | None) -> None:
         """Called after every write statement; ``tables`` None means unknown (raw SQL)."""
@@ -483,10 +657,12 @@ class Database:
     # transactions ---------------------------------------------------------------------------
     @contextmanager
     def transaction(self, mode: str = "immediate") -> Iterator[Database]:
-        """A transaction: BEGIN IMMEDIATE by default ('deferred' or 'exclusive' on request).
+        """A transaction of the calling thread: BEGIN IMMEDIATE by default ('deferred' or
+        'exclusive' on request).
 
         Nested blocks become savepoints; an exception rolls back only its own level. BEGIN
-        and COMMIT are retried while the database is busy (``Database(retry=...)``).
+        and COMMIT are retried while the database is busy (``Database(retry=...)``). Other
+        threads' writes wait until the outermost block ends.
 
         >>> from activeq import Database
         >>> db = Database(':memory:')
@@ -504,31 +680,26 @@ class Database:
         """
         if mode not in ("immediate", "deferred", "exclusive"):
             raise ActiveqError(f"unknown transaction mode {mode!r}")
-        with self._lock:
-            depth = self._tx_depth
-            conn = self.connection
-            name = f"aq_sp_{depth}"
-            if depth == 0:
-                self._exec_control(f"BEGIN {mode.upper()}", retry=True)
-            else:
-                self._exec_control(f"SAVEPOINT {name}")
-            self._tx_depth = depth + 1
+        if self._closed:
+            raise ActiveqError("the database is closed")
+        state = self._thread()
+        depth = state.depth
+        if depth:
+            yield from self._savepoint(state, depth)
+            return
+        lock = self._writer
+        started = lock.acquire(state)
+        try:
+            self._exec_control(f"BEGIN {mode.upper()}", retry=True, started=started)
+            state.depth = 1
             try:
                 yield self
             except BaseException:
-                self._tx_depth = depth
-                self._rollback_level(depth, name)
+                state.depth = 0
+                self._rollback_level(0, "")
                 raise
-            self._tx_depth = depth
-            if depth > 0:
-                if conn.get_autocommit():
-                    raise OperationalError(
-                        "the transaction was rolled back by SQLite inside a savepoint; "
-                        "nothing after that point ran in a transaction")
-                self._exec_control(f"RELEASE {name}")
-                self._journal.release(depth + 1)
-                return
-            if conn.get_autocommit():
+            state.depth = 0
+            if state.conn.get_autocommit():
                 self._after_rollback()
                 raise OperationalError("the transaction was rolled back by SQLite before COMMIT")
             try:
@@ -536,13 +707,34 @@ class Database:
             except BaseException:
                 # A failed COMMIT leaves the transaction open; end it so the connection
                 # is usable and nothing half-done survives.
-                self._rollback_level(0, name)
+                self._rollback_level(0, "")
                 raise
             self._after_commit()
+        finally:
+            state.depth = 0
+            lock.release(state)
+
+    def _savepoint(self, state: ThreadState, depth: int) -> Iterator[Database]:
+        name = f"aq_sp_{depth}"
+        self._exec_control(f"SAVEPOINT {name}")
+        state.depth = depth + 1
+        try:
+            yield self
+        except BaseException:
+            state.depth = depth
+            self._rollback_level(depth, name)
+            raise
+        state.depth = depth
+        if state.conn.get_autocommit():
+            raise OperationalError(
+                "the transaction was rolled back by SQLite inside a savepoint; "
+                "nothing after that point ran in a transaction")
+        self._exec_control(f"RELEASE {name}")
+        self._journal.release(depth + 1)
 
     def _rollback_level(self, depth: int, name: str) -> None:
         """Undo one level after an exception, never masking that exception."""
-        conn = self.connection
+        conn = self._thread().conn
         try:
             if depth == 0:
                 if not conn.get_autocommit():
@@ -591,15 +783,16 @@ class Database:
 
         return retrying(self, fn, mode=mode, policy=policy)
 
-    def _exec_control(self, sql: str, retry: bool = False) -> None:
+    def _exec_control(self, sql: str, retry: bool = False, started: int = 0) -> None:
+        """BEGIN, COMMIT, ROLLBACK or a savepoint statement on this thread's connection."""
         t0 = perf_counter_ns()
-        conn = self.connection
+        conn = self._thread().conn
         try:
             conn.execute(sql)
         except apsw.BusyError as e:
             if not retry:
                 raise translate(e, sql) from e
-            retry_busy(self, lambda: conn.execute(sql), sql, e)
+            retry_busy(self, lambda: conn.execute(sql), sql, e, started or t0)
         except apsw.Error as e:
             raise translate(e, sql) from e
         self.log.record(sql, ("tx", sql), (), 0, perf_counter_ns() - t0, 0, False)
@@ -617,14 +810,27 @@ class Database:
     def _remember(self, record: Any) -> None:
         """Called before a record is written: inside a transaction, keep what a rollback
         restores (see :mod:`activeq.journal`)."""
-        depth = self._tx_depth
+        depth = self._thread().depth
         if depth:
             self._journal.remember(record, depth)
 
     @property
     def in_transaction(self) -> bool:
-        """Whether a transaction is open on the connection."""
-        return not self.connection.get_autocommit()
+        """Whether the calling thread has a transaction open."""
+        state = self._thread()
+        if state.depth:
+            return True
+        if self._shared is None:
+            return not state.conn.get_autocommit()
+        # On a shared connection an open transaction is this thread's only if no other
+        # thread holds the write lock.
+        lock = self._writer
+        if not lock.try_acquire():
+            return False
+        try:
+            return not state.conn.get_autocommit()
+        finally:
+            lock.release_plain()
 
     # query log -----------------------------------------------------------------------------
     @contextmanager
@@ -761,6 +967,16 @@ class Database:
         return found
 
     def _save(self, record: Any) -> int:
+        # Held throughout: the cache learns which row is written (row_write) for this call.
+        state = self._thread()
+        lock = self._writer
+        lock.acquire(state)
+        try:
+            return self._save_locked(record)
+        finally:
+            lock.release(state)
+
+    def _save_locked(self, record: Any) -> int:
         model = type(record)
         info = model.__aq__
         data = record.__dict__
@@ -793,12 +1009,18 @@ class Database:
 
     def _delete(self, record: Any) -> int:
         model = type(record)
-        self._remember(record)
-        self._cache.row_write = (record, True)
+        state = self._thread()
+        lock = self._writer
+        lock.acquire(state)
         try:
-            count = model.query().where(record._pk_condition()).delete()
+            self._remember(record)
+            self._cache.row_write = (record, True)
+            try:
+                count = model.query().where(record._pk_condition()).delete()
+            finally:
+                self._cache.row_write = None
         finally:
-            self._cache.row_write = None
+            lock.release(state)
         object.__setattr__(record, "_aq_ctx", None)
         return count
 
@@ -818,6 +1040,13 @@ class Database:
         return f"<Database {self.path!r}>"
 
 
+def _fetch(cur: apsw.Cursor, sql: str, params: Any, one_statement: bool = False) -> list[Any]:
+    if one_statement:
+        check_single(cur, sql)
+    try:
+        return cur.execute(sql, params).fetchall()
+    except apsw.Error as e:
+        raise translate(e, sql) from e
 def _raise_raw_binding_error(error: Exception, sql: str, params: Any) -> NoReturn:
     """Raise the activeq error for a raw statement the driver could not bind or encode
     (``error`` itself when it is not about the values or the text)."""

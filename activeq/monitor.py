@@ -21,7 +21,6 @@ from typing import Any
 import apsw
 
 from .errors import ConfigurationError
-from .rawsql import check_single
 from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
 
 __all__ = [
@@ -687,21 +686,13 @@ def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
         params: its values (the plan of a statement with placeholders needs them bound).
         analyze: also run the statement, reporting its time and row count.
         record: run the EXPLAIN through ``db.execute`` (so it is logged like any statement);
-            False uses the connection directly, for plans taken while recording.
+            False runs it unlogged, for plans taken while recording.
     """
-    from .errors import translate
-
     text = f"EXPLAIN QUERY PLAN {sql}"
     if record:
         raw = db.execute(text, params).fetchall()
     else:
-        cur = db.connection.cursor()
-        # As in db.execute: one statement, or a second one would run unexplained.
-        check_single(cur, text)
-        try:
-            raw = cur.execute(text, params).fetchall()
-        except apsw.Error as e:
-            raise translate(e, text) from e
+        raw = db._introspect(text, params, one_statement=True)
     scans, indexes, sorts, autos = _parse_plan(raw)
     rows = [(r[0], r[1], r[-1]) for r in raw]
     elapsed = count = None
