@@ -464,3 +464,18 @@ def test_the_sqlite_engine_checks_pragmas_and_runs_one_statement(victims_db):
         conn.close()
         engine.close()
     _victims_survive(victims_db)
+
+
+def test_cte_subquery_alias_and_output_names_are_quoted(db):
+    User.create(name="a", email="a@x", age=3)
+    ids = User.query().select(User.c.id)
+    sql, _ = ids.cte(HOSTILE).query().to_sql()
+    assert sql == ('WITH "x""); DROP TABLE victims; --" AS (SELECT "users"."id" FROM "users") '
+                   'SELECT "x""); DROP TABLE victims; --"."id" FROM "x""); DROP TABLE victims; --"')
+    assert ids.cte(HOSTILE).query().tuples() == [(1,)]
+    assert ids.subquery(HOSTILE).query().tuples() == [(1,)]
+    other = User.alias(HOSTILE)
+    assert User.query().join(other, User.c.id == other.c.id).pluck("id") == [1]
+    ages = User.query().select(User.c.age.as_(HOSTILE)).group_by(HOSTILE).order_by("-" + HOSTILE)
+    assert ages.dicts() == [{HOSTILE: 3}]
+    assert db.execute("SELECT count(*) FROM users").fetchall() == [(1,)]
