@@ -983,8 +983,7 @@ class Database:
         if getattr(record, "_aq_ctx", None) is None:
             from .batch import insert_one
 
-            if self._tx_depth:
-                self._remember(record)
+            self._remember(record)
             # A new row cannot be in the instance cache: nothing to evict for it.
             self._cache.row_write = (record, False)
             try:
@@ -996,8 +995,7 @@ class Database:
             return 0
         # Validated by update(), as any update is, before anything is written.
         values = {name: data[name] for name in changed}
-        if self._tx_depth:
-            self._remember(record)
+        self._remember(record)
         # Only this row's cached instance is evicted, not the whole table's.
         self._cache.row_write = (record, True)
         try:
