@@ -30,7 +30,7 @@ from .ast import (
 from .compiler import Compiled, compiler, render_sql, to_sqlglot
 from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundError, ValidationError
 from .paramstyles import equality_pattern
-from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
+from .sources import CTE, FromItem, SetOperation, Subquery, TableAlias, output_columns
 
 if TYPE_CHECKING:
     from .database import Database
@@ -97,9 +97,8 @@ class Extra(NamedTuple):
         )
 
 
-def _target_token(target: Any) -> Any:
-    """What stands for a join target in shape keys: a model's token or a FROM item's key."""
-    return target.key if isinstance(target, FromItem) else target.__aq__.token
+# The FROM item classes, for an exact type test on the path every join key takes.
+_FROM_ITEMS = frozenset((TableAlias, Subquery, CTE))
 
 
 class Query(Generic[M]):
@@ -136,6 +135,19 @@ class Query(Generic[M]):
                 state["columns"] is None and not state["joins"] and not state["groups"]
                 and not state["havings"] and state["extra"] is None
             )
+        q = _new(type(self))
+        _SET_STATE(q, state)
+        return q
+
+    def _with_shape(self, part: str, value: Any) -> Query[M]:
+        # _with for a part that decides the common shape (see _SHAPE_PARTS).
+        state = self._s.copy()
+        state[part] = value
+        state["_key"] = state["_params"] = None
+        state["common"] = not value and (
+            state["columns"] is None and not state["joins"] and not state["groups"]
+            and not state["havings"] and state["extra"] is None
+        )
         q = _new(type(self))
         _SET_STATE(q, state)
         return q
@@ -180,7 +192,8 @@ class Query(Generic[M]):
             "select",
             s["token"],
             None if columns is None else tuple(map(_KEY, columns)),
-            tuple([(k, _target_token(t), None if on is None else on.key) for k, t, on in joins]),
+            tuple([(k, t[0] if type(t) in _FROM_ITEMS else t.__aq__.token,
+                     None if on is None else on[0]) for k, t, on in joins]),
             tuple(map(_KEY, s["wheres"])),
             tuple(map(_KEY, s["groups"])),
             tuple(map(_KEY, s["havings"])),
@@ -260,11 +273,15 @@ class Query(Generic[M]):
             if extra is not None and extra.source is not None:
                 return self._replace(columns=tuple(extra.source.c))
             return self._replace(columns=None)
-        return self._replace(columns=tuple(self._column(c) for c in columns))
+        if all([isinstance(c, Expr) for c in columns]):
+            return self._with_shape("columns", columns)
+        return self._with_shape("columns", tuple([self._column(c) for c in columns]))
 
     def where(self, *conditions: Any, **equals: Any) -> Query[M]:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
         if len(conditions) == 1 and not equals and isinstance(conditions[0], Expr):
+            return self._with("wheres", self._s["wheres"] + conditions)
+        if conditions and not equals and all([isinstance(c, Expr) for c in conditions]):
             return self._with("wheres", self._s["wheres"] + conditions)
         conds = tuple([self._condition(c) for c in conditions])
         if equals:
@@ -312,11 +329,12 @@ class Query(Generic[M]):
         A string names a column or alias of the select list, else a field of the model; an
         int is a 1-based position in the select list.
         """
-        return self._replace(groups=tuple(self._grouping(c) for c in columns))
+        return self._with_shape("groups", tuple([self._grouping(c) for c in columns]))
 
     def having(self, *conditions: Any) -> Query[M]:
         """Conditions on groups, ANDed with any already present."""
-        return self._replace(havings=self._s["havings"] + tuple(self._condition(c) for c in conditions))
+        return self._with_shape(
+            "havings", self._s["havings"] + tuple([self._condition(c) for c in conditions]))
 
     def join(self, target: Any, on: Any = None) -> Query[M]:
         """INNER JOIN a model's table, an alias, a subquery or a CTE on a condition.
@@ -332,9 +350,11 @@ class Query(Generic[M]):
     def cross_join(self, target: Any) -> Query[M]:
         """CROSS JOIN: every row paired with every row of ``target`` (model or FROM item)."""
         _check_join_target("cross_join", target)
-        return self._replace(joins=self._s["joins"] + (("cross", target, None),))
+        return self._with_shape("joins", self._s["joins"] + (("cross", target, None),))
 
     def _join(self, kind: str, target: Any, on: Any) -> Query[M]:
+        if type(target) in _FROM_ITEMS and isinstance(on, Expr):
+            return self._with_shape("joins", self._s["joins"] + ((kind, target, on),))
         _check_join_target("join", target)
         if on is None:
             if isinstance(target, FromItem):
@@ -342,15 +362,19 @@ class Query(Generic[M]):
                     f"join() of {target!r} needs its condition: no relation reaches an alias, "
                     "a subquery or a CTE")
             on = _infer_join(self.model, target)
-        return self._replace(joins=self._s["joins"] + ((kind, target, self._condition(on)),))
+        return self._with_shape("joins", self._s["joins"] + ((kind, target, self._condition(on)),))
 
     # FROM items, set operations and rare clauses -------------------------------------------
     def _over(self, source: FromItem, model: Any, columns: tuple[Expr, ...]) -> Query[Any]:
         # A new query of this class selecting ``columns`` from ``source``; ``model`` binds it
         # to a database.
-        extra = Extra(source=source)
-        state = {**_EMPTY, "model": model, "columns": columns, "extra": extra, "common": False,
-                 "token": (model.__aq__.token, extra.key)}
+        extra = _tnew(Extra, (source, None, (), None))
+        state = _EMPTY.copy()
+        state["model"] = model
+        state["columns"] = columns
+        state["extra"] = extra
+        state["common"] = False
+        state["token"] = (model.__aq__.token, (source[0], None, (), None))
         q = _new(type(self))
         _SET_STATE(q, state)
         return q
