@@ -3,7 +3,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench lint examples clean redis-server postgresql
+VENV_MIN := .venv-min
+
+.PHONY: install demo test test-deps-min bench lint examples clean redis-server postgresql
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,6 +20,17 @@ demo: $(STAMP)
 
 test: $(STAMP) redis-server postgresql
 	$(BIN)/python -m pytest tests
+
+# The whole suite at the lowest versions of apsw, pydantic and sqlglot that pyproject.toml
+# allows, in a venv of its own (a few minutes: it installs everything afresh).
+test-deps-min: redis-server postgresql
+	rm -rf $(VENV_MIN)
+	$(PY) -m venv $(VENV_MIN)
+	$(VENV_MIN)/bin/python -m pip install -q --upgrade pip
+	$(VENV_MIN)/bin/python tools/lowest_requirements.py > $(VENV_MIN)/lowest.txt
+	$(VENV_MIN)/bin/python -m pip install -q -c $(VENV_MIN)/lowest.txt -e '.[dev]'
+	$(VENV_MIN)/bin/python -m pip freeze | grep -iE '^(apsw|pydantic|sqlglot)=='
+	$(VENV_MIN)/bin/python -m pytest tests -p no:cacheprovider
 
 # The Redis cache tests start their own redis-server on loopback; install it when missing.
 redis-server:
@@ -38,11 +51,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/report.py bench/.results.json
 
 lint: $(STAMP)
-	$(BIN)/ruff check activeq dialects tests bench examples
+	$(BIN)/ruff check activeq dialects tests bench examples tools
 	$(BIN)/mypy activeq
 
 examples: $(STAMP)
 	for f in examples/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks
+	rm -rf $(VENV) $(VENV_MIN) build *.egg-info .pytest_cache .benchmarks

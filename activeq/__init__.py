@@ -12,27 +12,36 @@
 """
 
 from .aio import AsyncActiveRecord, AsyncDatabase
-from .ast import BindParam
+from .ast import BindParam, extract
 from .cache import CacheStats, MemoryCache
 from .cache_redis import RedisCache
 from .columns import exists, func
 from .database import Database
 from .errors import (
     ActiveqError,
+    ArgumentTypeError,
     BusyError,
+    ColumnTypeError,
     CompileError,
+    ConfigurationError,
     DatabaseError,
     IntegrityError,
+    InvalidNameError,
     LockedError,
+    MissingParameterError,
     MultipleResultsError,
+    MultipleStatementsError,
     NotFoundError,
     OperationalError,
     RelationError,
     RelationNotLoadedError,
     SchemaError,
     SerializationError,
+    UnknownColumnError,
+    UnknownDialectError,
     UnsupportedError,
     ValidationError,
+    ValueOutOfRangeError,
 )
 from .expressions import case, cast, text
 from .model import ActiveRecord, Field
@@ -43,6 +52,7 @@ from .query import CompiledQuery, Query
 from .relations import belongs_to, has_many, has_one, many_to_many
 from .results import Row
 from .retry import RetryPolicy
+from .statements import DeleteStatement, InsertStatement, UpdateStatement, delete, insert, update
 
 ActiveQuery = Query
 """The query class, under the name the ActiveRecord guides use in type hints."""
@@ -53,21 +63,29 @@ __all__ = [
     "ActiveQuery",
     "ActiveRecord",
     "ActiveqError",
+    "ArgumentTypeError",
     "AsyncActiveRecord",
     "AsyncDatabase",
     "BindParam",
     "BusyError",
     "CacheStats",
+    "ColumnTypeError",
     "CompileError",
     "CompiledQuery",
+    "ConfigurationError",
     "CursorPage",
     "Database",
     "DatabaseError",
+    "DeleteStatement",
     "Field",
+    "InsertStatement",
     "IntegrityError",
+    "InvalidNameError",
     "LockedError",
     "MemoryCache",
+    "MissingParameterError",
     "MultipleResultsError",
+    "MultipleStatementsError",
     "NotFoundError",
     "OperationalError",
     "Page",
@@ -83,15 +101,23 @@ __all__ = [
     "SchemaError",
     "SerializationError",
     "Timing",
+    "UnknownColumnError",
+    "UnknownDialectError",
     "UnsupportedError",
+    "UpdateStatement",
     "ValidationError",
+    "ValueOutOfRangeError",
     "belongs_to",
     "case",
     "cast",
+    "delete",
     "exists",
+    "extract",
     "func",
     "has_many",
     "has_one",
+    "insert",
     "many_to_many",
     "text",
+    "update",
 ]

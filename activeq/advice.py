@@ -231,13 +231,13 @@ def _table_of(col: exp.Column, tables: dict[str, str]) -> str | None:
 
 def _already_indexed(db: Any, table: str, columns: list[str]) -> bool:
     """Whether an existing index starts with exactly these columns."""
-    conn = db.connection
+    run = db._introspect
     want = [c.lower() for c in columns]
-    for _, name, decl, _, _, pk in conn.execute(f"PRAGMA table_info({_quote(table)})"):
+    for _, name, decl, _, _, pk in run(f"PRAGMA table_info({_quote(table)})"):
         if pk == 1 and decl.upper() == "INTEGER" and want[0] == name.lower():
             return True  # the rowid alias is the table's own b-tree key
-    for row in conn.execute(f"PRAGMA index_list({_quote(table)})").fetchall():
-        cols = [r[2].lower() for r in conn.execute(f"PRAGMA index_info({_quote(row[1])})")
+    for row in run(f"PRAGMA index_list({_quote(table)})"):
+        cols = [r[2].lower() for r in run(f"PRAGMA index_info({_quote(row[1])})")
                 if r[2] is not None]
         if cols[: len(want)] == want:
             return True

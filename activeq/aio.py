@@ -22,7 +22,7 @@ from queue import SimpleQueue
 from typing import Any, ClassVar, Generic, TypeVar
 
 from .database import Database
-from .errors import ActiveqError, CompileError
+from .errors import ActiveqError, ArgumentTypeError, CompileError
 from .model import ActiveRecord
 from .pool import PoolStats
 from .query import _SET_STATE, CompiledQuery, Query
@@ -176,6 +176,10 @@ class AsyncDatabase:
     async def execute(self, sql: str, params: Any = ()) -> Any:
         """Run raw SQL on the writer connection; returns the same ``Cursor`` as ``Database``."""
         return await self._write(self.sync.execute, sql, params)
+
+    async def executescript(self, sql: str) -> None:
+        """Run every statement of a script on the writer (see ``Database.executescript``)."""
+        await self._write(self.sync.executescript, sql)
 
     async def run_sync(self, fn: Callable[[Database], R], *, write: bool = True) -> R:
         """Run ``fn(database)`` in a worker thread: the writer's (default) or a reader's.
@@ -551,7 +555,7 @@ class AsyncQuery(Query[M]):
         return self.iter()
 
     def __iter__(self) -> Iterator[M]:
-        raise TypeError("an async query is iterated with 'async for', or awaited: await q.all()")
+        raise ArgumentTypeError("an async query is iterated with 'async for', or awaited: await q.all()")
 
     # writes --------------------------------------------------------------------------------
     async def update(self, values: dict[str, Any] | None = None, *,  # type: ignore[override]

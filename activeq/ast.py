@@ -13,11 +13,12 @@ new nodes; nothing here knows about dialects.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from .errors import CompileError
+from .errors import ArgumentTypeError, CompileError, InvalidNameError, ValidationError
 
 if TYPE_CHECKING:
     from .query import Query
@@ -32,10 +33,13 @@ __all__ = [
     "Compare",
     "Exists",
     "Expr",
+    "Extract",
     "Func",
     "InList",
     "InQuery",
     "IsNull",
+    "JsonColumn",
+    "JsonPath",
     "Like",
     "Node",
     "Not",
@@ -109,7 +113,7 @@ class Expr(Node):
     __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
-        raise TypeError(
+        raise ArgumentTypeError(
             "an SQL expression has no truth value: combine conditions with & (and), | (or) "
             "and ~ (not) instead of 'and', 'or', 'not', and parenthesise each comparison"
         )
@@ -241,6 +245,27 @@ class Expr(Node):
         """Case-insensitive LIKE (``ILIKE`` where the dialect has it, ``LOWER`` otherwise)."""
         return Like(self, as_expr(pattern), True, False)
 
+    def contains(self, text: str) -> Expr:
+        """Whether the text holds ``text`` anywhere: LIKE with ``%`` and ``_`` taken literally.
+
+        >>> from activeq import ActiveRecord
+        >>> class Memo(ActiveRecord):
+        ...     __table_name__ = 'memos'
+        ...     id: int | None = None
+        ...     body: str
+        >>> Memo.query().where(Memo.c.body.contains('50%')).to_sql()[1]
+        ['%50!%%']
+        """
+        return _match(self, text, "%", "%", "contains")
+
+    def startswith(self, text: str) -> Expr:
+        """Whether the text starts with ``text`` (LIKE, ``%`` and ``_`` taken literally)."""
+        return _match(self, text, "", "%", "startswith")
+
+    def endswith(self, text: str) -> Expr:
+        """Whether the text ends with ``text`` (LIKE, ``%`` and ``_`` taken literally)."""
+        return _match(self, text, "%", "", "endswith")
+
     def between(self, low: Any, high: Any) -> Expr:
         """``self BETWEEN low AND high`` (both ends included)."""
         return Between(self, as_expr(low), as_expr(high), False)
@@ -274,31 +299,313 @@ class Expr(Node):
         return _tnew(Ordering, (("ord", True, None, self[0]), self[1], self, True, None))  # type: ignore[no-any-return]
 
 
+LIKE_ESCAPE = "!"
+"""The escape character of the patterns ``contains``/``startswith``/``endswith`` build."""
+
+
+def like_literal(text: str) -> str:
+    """``text`` as a LIKE pattern matching only itself (``%``, ``_`` and ``!`` escaped)."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def _match(item: Expr, text: Any, before: str, after: str, name: str) -> Expr:
+    if not isinstance(text, str):
+        raise ValidationError(f"{name}() takes a str, not {type(text).__name__}: {text!r}")
+    sqltype: Any = getattr(item, "type", None)
+    if not getattr(sqltype, "text", True):
+        raise ValidationError(f"{name}() needs a text column; {item!r} is {sqltype.name}")
+    return Like(item, Param(before + like_literal(text) + after), False, False, LIKE_ESCAPE)
+
+
 def _in(item: Expr, values: Any, negated: bool) -> Expr:
     from .query import Query
 
     if isinstance(values, Query):
         return InQuery(item, values, negated)
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise TypeError(f"is_in()/not_in() take a list or a query, not {type(values).__name__}")
+        raise ArgumentTypeError(
+            f"is_in()/not_in() take a list or a query, not {type(values).__name__}"
+            + (f" {values!r}: wrap a single value in a list" if isinstance(values, (str, bytes)) else ""))
     return InList(item, tuple(values), negated)
 
 
 class ColumnRef(Expr):
-    """A column of a model's table: ``User.c.email``. One instance per model column."""
+    """A column of a model's table: ``User.c.email``. One instance per model column.
+
+    ``type`` is the column's SQL type (see ``activeq.types``): comparisons check their value
+    against it when built (values of the types in ``accepts`` pass unchecked), and arithmetic
+    asks it which operands it takes.
+    """
 
     __slots__ = ()
-    _fields = ("model", "name", "column", "table")
+    _fields = ("model", "name", "column", "table", "type", "accepts")
     model: Any
     name: str
     column: str
     table: str
+    type: Any
+    accepts: frozenset[type]
 
-    def __new__(cls, model: Any, name: str, column: str, table: str):  # type: ignore[no-untyped-def]
-        return _tnew(cls, (("col", table, column), (), model, name, column, table))
+    def __new__(cls, model: Any, name: str, column: str, table: str, type: Any):  # type: ignore[no-untyped-def]  # noqa: A002
+        return _tnew(cls, (("col", table, column, type.key), (), model, name, column, table,
+                           type, type.accepts))
 
     def __repr__(self) -> str:
         return f"ColumnRef({self.table}.{self.column})"
+
+    # Comparisons check the value against the column's type; values of a type the column
+    # accepts as is take the same path as Expr's (one set lookup, no call).
+    def __eq__(self, other: Any) -> Expr:  # type: ignore[override]
+        if type(other) in self.accepts:
+            return _compare_value("=", self, other)
+        if other is None:
+            return IsNull(self, False)
+        return _checked("=", self, other)
+
+    def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
+        if type(other) in self.accepts:
+            return _compare_value("<>", self, other)
+        if other is None:
+            return IsNull(self, True)
+        return _checked("<>", self, other)
+
+    def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
+        if type(other) in self.accepts:
+            return _compare_value("<", self, other)
+        return _checked("<", self, other)
+
+    def __le__(self, other: Any) -> Expr:  # type: ignore[override]
+        if type(other) in self.accepts:
+            return _compare_value("<=", self, other)
+        return _checked("<=", self, other)
+
+    def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
+        if type(other) in self.accepts:
+            return _compare_value(">", self, other)
+        return _checked(">", self, other)
+
+    def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
+        if type(other) in self.accepts:
+            return _compare_value(">=", self, other)
+        return _checked(">=", self, other)
+
+    __hash__ = object.__hash__
+
+    def is_in(self, values: Iterable[Any] | Query) -> Expr:
+        """``self IN (values)``; each value is checked against the column's type."""
+        return _in(self, self._values(values), False)
+
+    def not_in(self, values: Iterable[Any] | Query) -> Expr:
+        """``self NOT IN (values)``; each value is checked against the column's type."""
+        return _in(self, self._values(values), True)
+
+    def between(self, low: Any, high: Any) -> Expr:
+        """``self BETWEEN low AND high`` (both ends included, checked like comparisons)."""
+        return Between(self, self._operand(low), self._operand(high), False)
+
+    def not_between(self, low: Any, high: Any) -> Expr:
+        """``self NOT BETWEEN low AND high``."""
+        return Between(self, self._operand(low), self._operand(high), True)
+
+    def _operand(self, value: Any) -> Expr:
+        if type(value) in self.accepts:
+            return Param(value)
+        if isinstance(value, Expr) or value is None:
+            return as_expr(value)
+        return as_expr(self.type.check(value, self))
+
+    def _values(self, values: Any) -> Any:
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable) or hasattr(values, "_s"):
+            return values
+        accepts = self.accepts
+        check = self.type.check
+        return [v if type(v) in accepts or v is None else check(v, self) for v in values]
+
+    # arithmetic: the column's type says which operands it takes --------------------------
+    def __add__(self, other: Any) -> Expr:
+        return Arith("+", self, as_expr(self.type.arith_operand("+", other, self)))
+
+    def __radd__(self, other: Any) -> Expr:
+        value = as_expr(self.type.arith_operand("+", other, self))
+        if self.type.temporal is not None:
+            return Arith("+", self, value)  # timedelta + date: the date goes first
+        return Arith("+", value, self)
+
+    def __sub__(self, other: Any) -> Expr:
+        return Arith("-", self, as_expr(self.type.arith_operand("-", other, self)))
+
+    def __rsub__(self, other: Any) -> Expr:
+        if self.type.temporal is not None:
+            raise ValidationError(f"{other!r} - {self!r}: only a timedelta can be subtracted "
+                                  "from a date or datetime column")
+        return Arith("-", as_expr(self.type.arith_operand("-", other, self)), self)
+
+    def __mul__(self, other: Any) -> Expr:
+        return Arith("*", self, as_expr(self.type.arith_operand("*", other, self)))
+
+    def __rmul__(self, other: Any) -> Expr:
+        return Arith("*", as_expr(self.type.arith_operand("*", other, self)), self)
+
+    def __truediv__(self, other: Any) -> Expr:
+        return Arith("/", self, as_expr(self.type.arith_operand("/", other, self)))
+
+    def __rtruediv__(self, other: Any) -> Expr:
+        return Arith("/", as_expr(self.type.arith_operand("/", other, self)), self)
+
+    def __mod__(self, other: Any) -> Expr:
+        return Arith("%", self, as_expr(self.type.arith_operand("%", other, self)))
+
+
+def _checked(op: str, column: ColumnRef, other: Any) -> Expr:
+    if isinstance(other, Expr):
+        # Two expressions (a join condition): the node Compare() would build, without its frame.
+        return _tnew(Compare, (("cmp", op, column[0], other[0]), column[1] + other[1], op,  # type: ignore[no-any-return]
+                               column, other))
+    if getattr(other, "kind", None) == "select" and hasattr(other, "_s"):
+        return Compare(op, column, as_expr(other))
+    if other is None:
+        return _compare_value(op, column, None)
+    return _compare_value(op, column, column.type.check(other, column))
+
+
+class JsonColumn(ColumnRef):
+    """A JSON column: ``Doc.c.meta["a"]["b"]`` is the value at that path (see ``JsonPath``)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        if type(key) is int or type(key) is slice:
+            return tuple.__getitem__(self, key)  # the node's own fields
+        return JsonPath(self, _path_steps(key), None)
+
+    def at(self, index: int) -> JsonPath:
+        """The element at ``index`` of a JSON array."""
+        return JsonPath(self, _path_steps((index,)), None)
+
+
+def _path_steps(key: Any) -> tuple[Any, ...]:
+    steps = key if type(key) is tuple else (key,)
+    for step in steps:
+        if not (isinstance(step, str) or (isinstance(step, int) and not isinstance(step, bool))):
+            raise ValidationError(
+                f"a JSON path step is a str key or an int index, not {step!r}")
+    return steps
+
+
+class JsonPath(Expr):
+    """The value at a path inside a JSON column: ``Doc.c.meta["a"]["b"]``.
+
+    String steps are object keys; an array element is ``.at(0)`` or an int in a tuple step
+    (``meta["tags", 0]``). Compared with a value, the path is read as that value's kind
+    (number, text, bool or JSON), so ``== 3`` and ``< 3`` compare numbers on every engine. The
+    path itself is bound as a parameter; it never enters the SQL text.
+    """
+
+    __slots__ = ()
+    _fields = ("item", "path", "kind")
+    item: Expr
+    path: tuple[Any, ...]
+    kind: str | None
+    """None (the JSON value), "number", "text", "bool" or "json"."""
+
+    def __new__(cls, item: Expr, path: tuple[Any, ...], kind: str | None):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("jpath", kind, item.key), item.params + (path,), item, path, kind))
+
+    def __getitem__(self, key: Any) -> Any:
+        if type(key) is int or type(key) is slice:
+            return tuple.__getitem__(self, key)
+        return JsonPath(self.item, self.path + _path_steps(key), None)
+
+    def at(self, index: int) -> JsonPath:
+        """The element at ``index`` of the JSON array at this path."""
+        return JsonPath(self.item, self.path + _path_steps((index,)), None)
+
+    def as_(self, name: str) -> Alias:
+        return Alias(self, name)
+
+    def _as_kind(self, value: Any) -> JsonPath:
+        return JsonPath(self.item, self.path, json_kind(value))
+
+    def _cmp(self, op: str, value: Any) -> Expr:
+        if isinstance(value, Expr):
+            return Compare(op, self, value)
+        return Compare(op, self._as_kind(value), Param(value))
+
+    def __eq__(self, other: Any) -> Expr:  # type: ignore[override]
+        if other is None:
+            return IsNull(self, False)
+        return self._cmp("=", other)
+
+    def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
+        if other is None:
+            return IsNull(self, True)
+        return self._cmp("<>", other)
+
+    def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._cmp("<", other)
+
+    def __le__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._cmp("<=", other)
+
+    def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._cmp(">", other)
+
+    def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._cmp(">=", other)
+
+    __hash__ = object.__hash__
+
+
+def json_kind(value: Any) -> str:
+    """How a JSON value compares: "bool", "number", "text" or "json" (objects and arrays)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return "json"
+
+
+EXTRACT_PARTS = ("year", "month", "day", "hour", "minute", "second", "dow")
+
+
+class Extract(Expr):
+    """A part of a date or datetime as an integer: ``extract("year", Order.c.created_at)``.
+
+    ``dow`` is the day of the week, Sunday = 0 ... Saturday = 6, on every engine.
+    """
+
+    __slots__ = ()
+    _fields = ("part", "item")
+    part: str
+    item: Expr
+
+    def __new__(cls, part: str, item: Expr):  # type: ignore[no-untyped-def]
+        return _tnew(cls, (("extract", part, item.key), item.params, part, item))
+
+
+def extract(part: str, item: Any) -> Extract:
+    """``part`` of a date, time or datetime expression as an integer (Sunday = 0 for ``dow``).
+
+    Parts: year, month, day, hour, minute, second (whole seconds) and dow.
+
+    >>> from activeq import extract
+    >>> extract('week', None)
+    Traceback (most recent call last):
+    ...
+    activeq.errors.ValidationError: extract() takes one of year, month, day, hour, minute, second, dow, not 'week'
+    """
+    if part not in EXTRACT_PARTS:
+        raise ValidationError(f"extract() takes one of {', '.join(EXTRACT_PARTS)}, not {part!r}")
+    if not isinstance(item, Expr):
+        raise ValidationError(f"extract() takes a column or expression, not {item!r}")
+    sqltype: Any = getattr(item, "type", None)
+    temporal = getattr(sqltype, "temporal", "unknown")
+    if temporal is None or (temporal == "date" and part in ("hour", "minute", "second")) or (
+            temporal == "time" and part in ("year", "month", "day", "dow")):
+        raise ValidationError(f"extract({part!r}) does not apply to {item!r} ({sqltype.name})")
+    return Extract(part, item)
 
 
 class Param(Expr):
@@ -326,7 +633,7 @@ class BindParam(Expr):
 
     def __new__(cls, name: str):  # type: ignore[no-untyped-def]
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"BindParam name must be an identifier, got {name!r}")
+            raise InvalidNameError(f"BindParam name must be an identifier, got {name!r}")
         return _tnew(cls, (("bind", name), (Unbound(name),), name))
 
 
@@ -464,17 +771,19 @@ class InQuery(Expr):
 
 
 class Like(Expr):
-    """``LIKE`` / ``NOT LIKE`` / case-insensitive ``ILIKE``."""
+    """``LIKE`` / ``NOT LIKE`` / case-insensitive ``ILIKE``, with an optional ESCAPE character."""
 
     __slots__ = ()
-    _fields = ("item", "pattern", "insensitive", "negated")
+    _fields = ("item", "pattern", "insensitive", "negated", "escape")
     item: Expr
     pattern: Expr
     insensitive: bool
     negated: bool
+    escape: str | None
 
-    def __new__(cls, item: Expr, pattern: Expr, insensitive: bool, negated: bool):  # type: ignore[no-untyped-def]
-        return _tnew(cls, (("like", insensitive, negated, item.key, pattern.key), item.params + pattern.params, item, pattern, insensitive, negated))
+    def __new__(cls, item: Expr, pattern: Expr, insensitive: bool, negated: bool,  # type: ignore[no-untyped-def]
+                escape: str | None = None):
+        return _tnew(cls, (("like", insensitive, negated, escape, item.key, pattern.key), item.params + pattern.params, item, pattern, insensitive, negated, escape))
 
 
 class Between(Expr):
@@ -491,6 +800,24 @@ class Between(Expr):
         return _tnew(cls, (("between", negated, item.key, low.key, high.key), item.params + low.params + high.params, item, low, high, negated))
 
 
+# A function name is written into the SQL text as is: only a plain (ASCII) identifier,
+# optionally qualified by a schema (``schema.fn``), can never change what the statement does.
+_FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_checked_function_names: set[str] = set()
+
+
+def check_function_name(name: Any) -> str:
+    """``name`` when it is an identifier, optionally dotted; else InvalidNameError."""
+    if type(name) is str and name in _checked_function_names:
+        return name
+    if not isinstance(name, str) or _FUNCTION_NAME.fullmatch(name) is None:
+        raise InvalidNameError(
+            f"a function name must be an identifier, optionally dotted (schema.fn); got {name!r}")
+    if len(_checked_function_names) < 10_000:
+        _checked_function_names.add(name)
+    return name
+
+
 class Func(Expr):
     """An SQL function call: ``func.lower(User.c.email)``, ``func.count()``."""
 
@@ -501,6 +828,7 @@ class Func(Expr):
     distinct: bool
 
     def __new__(cls, name: str, args: tuple[Expr, ...], distinct: bool = False):  # type: ignore[no-untyped-def]
+        check_function_name(name)
         params: tuple[Any, ...] = ()
         for a in args:
             params += a.params
@@ -558,7 +886,7 @@ class Alias(Expr):
 
     def __new__(cls, item: Expr, name: str):  # type: ignore[no-untyped-def]
         if not isinstance(name, str) or not name:
-            raise ValueError("an alias must be a non-empty string")
+            raise InvalidNameError(f"an alias must be a non-empty string, not {name!r}")
         return _tnew(cls, (("as", name, item.key), item.params, item, name))
 
 
@@ -645,6 +973,7 @@ class Window(Expr):
 
 #: Every node class that may appear in a tree; the compiler has one handler per entry.
 NODE_TYPES: tuple[type[Node], ...] = (
-    ColumnRef, Param, BindParam, Star, Compare, Arith, BoolOp, Not, IsNull, InList, InQuery,
-    Like, Between, Func, Alias, Ordering, OutputColumn, Exists, SubqueryExpr, Window,
+    ColumnRef, JsonColumn, Param, BindParam, Star, Compare, Arith, BoolOp, Not, IsNull, InList,
+    InQuery, Like, Between, Func, Alias, Ordering, OutputColumn, Exists, SubqueryExpr, Window,
+    JsonPath, Extract,
 )

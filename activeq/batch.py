@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from operator import itemgetter
+from operator import itemgetter, length_hint
 from time import perf_counter_ns
 from typing import Any
 
@@ -23,7 +23,8 @@ from .ast import Compare, Param
 from .compiler import compiler
 from .errors import CompileError, ValidationError, translate
 from .query import Insert, Update
-from .retry import retry_statement
+from .types import FloatType
+from .values import raise_unbindable, raise_unbindable_row, refuse_nan, refuse_nan_in_rows
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "RowValidator", "insert_many", "insert_one", "update_many"]
 
@@ -53,21 +54,19 @@ def insert_one(db: Any, record: Any) -> int:
     stmt = Insert(model, names)
     t0 = perf_counter_ns()
     entry, hit = compiler.compile(stmt, db.dialect)
-    values = [validated.__dict__[n] for n in names]
+    plain = [validated.__dict__[n] for n in names]
+    refuse_nan(model, names, plain)
+    values = entry.values(plain)
     compile_ns = perf_counter_ns() - t0
-    conn = db.connection
-    t0 = perf_counter_ns()
-    cur = db._cursor()
     try:
-        cur.execute(entry.sql, values).fetchall()
-    except apsw.Error as e:
-        retry_statement(db, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
-    db.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, 1, hit)
+        rowid = db._exec_write(entry.sql, values, stmt.key, compile_ns, hit, entry.tables,
+                               True)[1]
+    except (OverflowError, UnicodeEncodeError) as e:
+        raise_unbindable(e, values, names=names, where=f"invalid {model.__name__}: ")
     if pk is not None and data.get(pk.name) is None:
-        data[pk.name] = conn.last_insert_rowid()
+        data[pk.name] = rowid
     record.__pydantic_fields_set__.clear()
     object.__setattr__(record, "_aq_ctx", db._default_ctx)
-    db._after_write(entry.tables)
     return 1
 
 
@@ -211,8 +210,42 @@ def _row_error(model: Any, errors: list[Any], index: int, others: int, cause: An
         f"{'.'.join(str(p) for p in e['loc']) or '(row)'}: {e['msg']}" for e in errors
     )
     more = f" (and {others} more invalid row{'s' if others != 1 else ''})" if others else ""
-    return ValidationError(f"row {index}: invalid {model.__name__}: {detail}{more}",
-                           index=index, field=field, pydantic_error=cause)
+    kind = ValidationError.for_details(errors)
+    return kind(f"row {index}: invalid {model.__name__}: {detail}{more}",
+                index=index, field=field, pydantic_error=cause)
+
+
+def check_awareness(model: Any, names: Sequence[str], dicts: list[dict[str, Any]], base: int,
+                    positions: Sequence[int] | None) -> None:
+    """Refuse a batch that mixes naive and aware datetimes in one column.
+
+    Aware values are stored in UTC and naive ones as given: in one column together they
+    would not compare or sort by instant.
+    """
+    info = model.__aq__
+    for name in names:
+        sqltype = info.by_name[name].type
+        if sqltype.temporal != "datetime" or sqltype.aware is not None:
+            continue
+        first: bool | None = None
+        for i, row in enumerate(dicts):
+            value = row.get(name)
+            if value is None:
+                continue
+            aware = value.tzinfo is not None and value.utcoffset() is not None
+            if first is None:
+                first = aware
+            elif aware != first:
+                index = positions[i] if positions is not None else base + i
+                raise ValidationError(
+                    f"row {index}: {model.__name__}.{name} mixes naive and aware datetimes in "
+                    f"one batch ({value!r} is {'aware' if aware else 'naive'}, earlier rows are "
+                    f"not); store aware values only (they are kept in UTC) or naive ones only",
+                    index=index, field=name)
+
+
+def _float_names(info: Any, names: Sequence[str]) -> list[str]:
+    return [n for n in names if isinstance(info.by_name[n].type, FloatType)]
 
 
 # insert_many -------------------------------------------------------------------------------
@@ -286,6 +319,8 @@ def insert_many(
         dicts = validator.validate(part, start)
         with_pk = pk is not None and any(d[pk] is not None for d in dicts)
         names = info.names if with_pk or pk is None else tuple(n for n in info.names if n != pk)
+        check_awareness(model, names, dicts, start, None)
+        refuse_nan_in_rows(model, _float_names(info, names), dicts, start)
         batches.append((names, list(map(_getter(names), dicts))))
         del dicts
 
@@ -300,23 +335,28 @@ def insert_many(
     changed = 0
     tables: frozenset[str] = frozenset()
     with db.transaction():
-        cur = conn.cursor()
         for names, values in batches:
             stmt = Insert(model, names, _conflict(on_conflict, targets, updates, names, pk),
                           want_ids)
             t0 = perf_counter_ns()
             entry, hit = compiler.compile(stmt, db.dialect)
+            if entry.converters:
+                # Columns stored in another form (scaled decimals, ISO text, JSON, ...).
+                values = [entry.values(row) for row in values]
             compile_ns = perf_counter_ns() - t0
             before = conn.total_changes()
             t0 = perf_counter_ns()
             try:
+                returned = db._run_many(entry.sql, values, ids is not None)
                 if ids is not None:
-                    ids.extend([r[0] for r in cur.executemany(entry.sql, values)])
-                else:
-                    cur.executemany(entry.sql, values)
+                    ids.extend([r[0] for r in returned])
             except apsw.Error as e:
                 index = done + conn.total_changes() - before if on_conflict is None else None
                 raise _row_db_error(e, entry.sql, index) from e
+            except (OverflowError, UnicodeEncodeError) as e:
+                # The transaction rolls back: no row of the batch stays written.
+                raise_unbindable_row(e, values, names, where=f"invalid {model.__name__}: ",
+                                     positions=range(done, done + len(values)))
             count = conn.total_changes() - before
             # The log keeps one sample row: holding every chunk's values would pin them.
             db.log.record(entry.sql, stmt.key, values[:1], compile_ns, perf_counter_ns() - t0,
@@ -375,6 +415,7 @@ def _mark_inserted(db: Any, records: list[tuple[int, Any]], ids: list[Any] | Non
         return
     ctx = db._default_ctx
     for index, record in records:
+        db._remember(record)
         data = record.__dict__
         if pk is not None and ids is not None and data.get(pk) is None:
             data[pk] = ids[index]
@@ -443,25 +484,35 @@ def update_many(
         if chosen:
             part = [{n: p[n] for n in keyed if n in p} for p in part]
         dicts = validator.validate(part, positions=positions)
+        check_awareness(model, names, dicts, 0, positions)
+        refuse_nan_in_rows(model, _float_names(info, names), dicts, positions=positions)
         stmt = Update(model, tuple((info.by_name[n], Param(None)) for n in names),
                       (Compare("=", info.refs[pk], Param(None)),))
-        batches.append((stmt, list(map(_getter(keyed), dicts))))
+        batches.append((stmt, keyed, positions, list(map(_getter(keyed), dicts))))
 
     conn = db.connection
     changed = 0
     done = 0
     with db.transaction():
-        cur = conn.cursor()
-        for stmt, values in batches:
+        for stmt, keyed, positions, values in batches:
             entry, hit = compiler.compile(stmt, db.dialect)
+            if entry.converters:
+                values = [entry.values(row) for row in values]
             for start in range(0, len(values), chunk_size):
                 part = values[start:start + chunk_size]
                 before = conn.total_changes()
                 t0 = perf_counter_ns()
+                # The driver takes rows from this iterator one at a time, each just before
+                # running it: what is left after a failure tells which row failed.
+                rows = iter(part)
                 try:
-                    cur.executemany(entry.sql, part)
+                    db._run_many(entry.sql, rows, False)
                 except apsw.Error as e:
-                    raise translate(e, entry.sql) from e
+                    failed = start + len(part) - length_hint(rows) - 1
+                    raise _row_db_error(e, entry.sql, positions[failed]) from e
+                except (OverflowError, UnicodeEncodeError) as e:
+                    raise_unbindable_row(e, part, keyed, where=f"invalid {model.__name__}: ",
+                                         positions=positions[start:start + len(part)])
                 count = conn.total_changes() - before
                 db.log.record(entry.sql, stmt.key, part[:1], 0, perf_counter_ns() - t0, count, hit)
                 changed += count
@@ -470,5 +521,6 @@ def update_many(
                     progress(done, total)
             db._after_write(entry.tables)
     for record in records:
+        db._remember(record)
         record.__pydantic_fields_set__.clear()
     return changed

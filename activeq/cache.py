@@ -4,7 +4,11 @@ Every cached value depends on a set of tables. Each table has a version counter 
 backend; a write through activeq bumps the counters of the tables it touches (after the
 commit, when it runs in a transaction) and a value is served only while the counters it was
 stored under are unchanged. Commits made by other connections or processes are noticed with
-``PRAGMA data_version`` before anything is served.
+``PRAGMA data_version`` before anything is served (:mod:`activeq.commitwatch`).
+
+Threads share the caches. Writes, and with them the bookkeeping of the one open transaction,
+happen under the database's write lock; a thread reading while another thread's transaction
+is open sees only committed values.
 
 What is stored is never handed out: result rows are immutable tuples, and models are rebuilt
 from them by the model's generated row builder on every hit.
@@ -316,8 +320,7 @@ class ModelCache:
     def find(self, entry: Compiled, shape: Any, id: Any) -> Any:
         """``find_by_id`` through the cache; ``entry`` is the compiled primary-key SELECT."""
         manager = self.manager
-        manager.sync()
-        if type(id) is self.pk_type and not self.suspended:
+        if manager.sync() and type(id) is self.pk_type and not self.suspended:
             row = self.rows.get(id)
             if row is not None:
                 self.hits += 1
@@ -383,6 +386,8 @@ class CacheManager:
         self._dirty_all = False
         self.pending = False
         """Whether the open transaction has written tables the cache knows about."""
+        self._owner = 0
+        """The thread whose transaction ``pending`` describes."""
         self.row_write: tuple[Any, bool] | None = None
         """(record, evict) while ``save()``/``delete()`` writes one row: see ``after_write``."""
         self.hits = 0
@@ -412,23 +417,33 @@ class CacheManager:
         if self._watch_commits:
             from .commitwatch import CommitWatch
 
-            self._watch = CommitWatch(self.db.connection, self.db.path)
-        if not self.db.connection.get_autocommit():
+            self._watch = CommitWatch(self.db)
+        if self.db.in_transaction:
             self.pending = True
+            self._owner = threading.get_ident()
             self._dirty_all = True
 
     # consistency with other connections ----------------------------------------------------
-    def sync(self) -> None:
-        """Before serving anything: notice other connections' commits and ended transactions."""
+    def sync(self) -> bool:
+        """Before serving anything: notice other connections' commits and ended transactions.
+
+        False when other connections' commits cannot be checked right now: then nothing may
+        be served from the cache nor stored in it.
+        """
         watch = self._watch
         if watch is not None:
-            if watch.changed():
+            changed = watch.changed()
+            if changed:
                 self._foreign_commit()
+            elif changed is None:
+                return False
         elif self.closed:
             raise ActiveqError("the database is closed")
-        if self.pending and self.db.connection.get_autocommit():
+        if self.pending and self._owner == threading.get_ident() \
+                and self.db.connection.get_autocommit():
             # The transaction ended without our hooks (raw COMMIT/ROLLBACK): assume it committed.
             self._settle(True)
+        return True
 
     def _foreign_commit(self) -> None:
         self.invalidations += 1
@@ -449,7 +464,7 @@ class CacheManager:
         if self._deps is None:
             from .invalidation import SchemaDependencies
 
-            self._deps = SchemaDependencies(self.db.connection)
+            self._deps = SchemaDependencies(self.db._introspect)
         return self._deps.expand(tables)  # type: ignore[no-any-return]
 
     def dml_tables(self, sql: str) -> frozenset[str] | None:
@@ -481,6 +496,7 @@ class CacheManager:
                 cache.clear()
         if not self.db.connection.get_autocommit():
             self.pending = True
+            self._owner = threading.get_ident()
             if expanded is None:
                 self._dirty_all = True
                 for cache in self._model_caches.values():
@@ -538,9 +554,8 @@ class CacheManager:
             return db._select(entry, values, shape, compile_ns, hit)
         if not self.active:
             self._activate()
-        self.sync()
         tables = entry.tables
-        if self.pending and self._blocked(tables):
+        if not self.sync() or self.pending and self._blocked(tables):
             return db._select(entry, values, shape, compile_ns, hit)
         key = (entry.sql, values if type(values) is tuple else tuple(values))
         backend = self._backend or self.backend
@@ -600,8 +615,7 @@ class CacheManager:
         """Run ``fn`` through the cache (see ``Database.cached``)."""
         if not self.active:
             self._activate()
-        self.sync()
-        if self.pending and self._blocked(tables):
+        if not self.sync() or self.pending and self._blocked(tables):
             return fn(*args, **kwargs)
         key = ("fn", name, args, tuple(sorted(kwargs.items())) if kwargs else ())
         try:

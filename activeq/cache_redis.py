@@ -47,7 +47,7 @@ class RedisCache(CacheBackend):
             try:
                 import redis
             except ImportError as e:
-                raise ActiveqError("RedisCache needs the 'redis' package (pip install redis)") from e
+                raise ActiveqError("RedisCache needs the 'redis' package: pip install 'activeq[redis]'") from e
             client = redis.Redis.from_url(url or "redis://127.0.0.1:6379/0")
         self.client = client
         self.prefix = prefix

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 from typing import Any
 
-from .ast import ColumnRef, Exists, Expr, Func, Star, as_expr
-from .errors import CompileError
+from .ast import ColumnRef, Exists, Expr, Func, Star, as_expr, check_function_name
+from .errors import CompileError, UnknownColumnError
 from .expressions import KEYWORD_ARGS, Keyword
 
 __all__ = ["ColumnSet", "exists", "func"]
@@ -39,7 +38,7 @@ class ColumnSet:
             raise AttributeError(name)
         close = difflib.get_close_matches(name, list(self._columns), n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise AttributeError(f"{self._model_name} has no column {name!r}{hint}")
+        raise UnknownColumnError(f"{self._model_name} has no column {name!r}{hint}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("model columns are fixed when the class is defined")
@@ -63,15 +62,9 @@ class ColumnSet:
         return f"<columns of {self._model_name}: {', '.join(self._columns)}>"
 
 
-_FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-
-
 def function_call(name: str, args: tuple[Any, ...], distinct: bool = False) -> Func:
     """``name(args)`` as a node; the name must be an identifier, optionally dotted."""
-    if not isinstance(name, str) or _FUNCTION_NAME.fullmatch(name) is None:
-        raise CompileError(
-            f"a function name must be an identifier, optionally dotted (schema.fn); got {name!r}")
-    return _function_node(name, name.upper(), args, distinct)
+    return _function_node(name, check_function_name(name).upper(), args, distinct)
 
 
 def _function_node(name: str, upper: str, args: tuple[Any, ...], distinct: bool) -> Func:
@@ -95,42 +88,43 @@ class _FunctionFactory:
     every engine: ``substring``, ``position``, ``trim``, ``replace``, ``concat``,
     ``current_date``, ``current_timestamp``, ``date_trunc(unit, value)`` and
     ``date_diff(unit, start, end)``. A function an engine lacks raises UnsupportedError when
-    rendered for it; any other name is written as given (user-defined functions).
+    rendered for it; any other name is written as given (user-defined functions), so it must
+    be an identifier, optionally qualified (``getattr(func, 'schema.fn')``): anything else
+    raises ``InvalidNameError`` (a ``CompileError``) as soon as it is named.
 
     >>> from activeq import func
     >>> func.count().name
     'COUNT'
     >>> func.date_trunc('month', '2024-05-17').args[0].word
     'month'
+    >>> getattr(func, 'abs(1); DROP TABLE t; SELECT abs')
+    Traceback (most recent call last):
+    ...
+    activeq.errors.InvalidNameError: a function name must be an identifier, optionally dotted (schema.fn); got 'abs(1); DROP TABLE t; SELECT abs'
     """
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-
-        if _FUNCTION_NAME.fullmatch(name) is None:
+        upper = check_function_name(name).upper()
+        if upper == "COUNT" or upper in KEYWORD_ARGS:
             def call(*args: Any, distinct: bool = False) -> Func:
-                return function_call(name, args, distinct)  # raises: not an identifier
+                return _function_node(name, upper, args, distinct)
         else:
-            upper = name.upper()
-            if upper == "COUNT" or upper in KEYWORD_ARGS:
-                def call(*args: Any, distinct: bool = False) -> Func:
-                    return _function_node(name, upper, args, distinct)
-            else:
-                def call(*args: Any, distinct: bool = False) -> Func:
-                    # No argument or one expression (the usual calls): the node Func() would
-                    # build, without its frame.
-                    if not args:
-                        return _tnew(Func, (("fn", upper, distinct), (), upper, args, distinct))
-                    if len(args) == 1 and isinstance(args[0], Expr):
-                        arg = args[0]
-                        return _tnew(Func, (("fn", upper, distinct, arg[0]), arg[1], upper, args,
-                                            distinct))
-                    return _function_node(name, upper, args, distinct)
+            def call(*args: Any, distinct: bool = False) -> Func:
+                # No argument or one expression (the usual calls): the node Func() would
+                # build, without its frame.
+                if not args:
+                    return _tnew(Func, (("fn", upper, distinct), (), upper, args, distinct))
+                if len(args) == 1 and isinstance(args[0], Expr):
+                    arg = args[0]
+                    return _tnew(Func, (("fn", upper, distinct, arg[0]), arg[1], upper, args,
+                                        distinct))
+                return _function_node(name, upper, args, distinct)
 
-            # Kept as an instance attribute: the next ``func.<name>`` skips __getattr__.
-            self.__dict__[name] = call
         call.__name__ = name
+        # Kept as an instance attribute: the next ``func.<name>`` skips __getattr__.
+        self.__dict__[name] = call
         return call
 
     def count(self, *args: Any, distinct: bool = False) -> Func:

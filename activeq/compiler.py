@@ -8,6 +8,7 @@ its placeholder appears in the text.
 
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
 import json
 import threading
@@ -21,10 +22,11 @@ from sqlglot.errors import UnsupportedError as SqlglotUnsupported
 from . import ast as a
 from . import expressions as x
 from . import sources as src
+from . import types as t
 from .dialects import get as get_dialect
-from .errors import CompileError, UnsupportedError
+from .errors import ArgumentTypeError, CompileError, UnsupportedError, ValidationError
 from .paramstyles import SLOT, check_paramstyle, equality_pattern, inline_values, place_markers
-from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function
+from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function, sqlite_stamp
 from .values import NO_FORM, stored_form
 
 __all__ = ["Compiled", "Compiler", "compiler", "render_sql", "to_sqlglot"]
@@ -34,12 +36,13 @@ class Compiled:
     """One cached rendering of a shape: SQL text, slot order and how to build results."""
 
     __slots__ = ("sql", "order", "converters", "mapper", "names", "dialect", "kind", "tables",
-                 "keys")
+                 "keys", "row_convert")
 
     def __init__(self, sql: str, order: tuple[int, ...] | None,
                  converters: tuple[tuple[int, Callable[[Any], Any]], ...],
                  mapper: Any, names: tuple[str, ...], dialect: str, kind: str,
-                 tables: frozenset[str], keys: tuple[str, ...] | None = None) -> None:
+                 tables: frozenset[str], keys: tuple[str, ...] | None = None,
+                 row_convert: Any = None) -> None:
         self.sql = sql
         self.order = order
         """Index into the tree's params for each placeholder in text order; None = identity."""
@@ -56,18 +59,28 @@ class Compiled:
         """Tables the statement reads or writes (for cache invalidation)."""
         self.keys = keys
         """Parameter names of a named paramstyle, in ``order``; None for the others."""
+        self.row_convert = row_convert
+        """``rows -> rows`` turning fetched values into Python values (tuples(), dicts(),
+        scalars); None when every result column comes back from the driver as it should."""
 
-    def values(self, params: tuple[Any, ...]) -> Any:
+    def values(self, params: Any) -> Any:
         """The values to bind, in placeholder order and driver form (a dict when named)."""
         order = self.order
         if order is None and not self.converters:
             return params
         values = list(params) if order is None else [params[i] for i in order]
         for pos, convert in self.converters:
-            values[pos] = convert(values[pos])
+            value = values[pos]
+            if type(value) is not a.Unbound:
+                values[pos] = convert(value)
         if self.keys is not None:
             return dict(zip(self.keys, values))
         return values
+
+    def convert_rows(self, rows: list[Any]) -> list[Any]:
+        """Fetched rows with every column in its Python type."""
+        convert = self.row_convert
+        return rows if convert is None else convert(rows)
 
 
 def _json_default(value: Any) -> Any:
@@ -76,7 +89,7 @@ def _json_default(value: Any) -> Any:
         return form
     if isinstance(value, bytes):
         raise CompileError("bytes values cannot be bound in an IN list on this dialect")
-    raise TypeError(f"cannot bind {type(value).__name__} in an IN list")
+    raise ArgumentTypeError(f"cannot bind {type(value).__name__} in an IN list")
 
 
 def _json_array(values: Any) -> str:
@@ -204,17 +217,149 @@ _BINARY = (exp.And, exp.Or, exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, e
            exp.Like, exp.ILike, exp.Between, exp.Not)
 
 
+_BOUND = (a.Param, a.BindParam)
+_FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def lower_value(node: Any, lw: Lowering, converter: Callable[[Any], Any] | None) -> exp.Expression:
+    """Lower ``node``; when it is a bound value, bind it through ``converter``."""
+    if type(node) in _BOUND:
+        return lw.placeholder(converter)
+    return lw.lower(node)
+
+
 def lower_compare(node: a.Compare, lw: Lowering) -> exp.Expression:
-    left = _paren_if(lw.lower(node.left), *_BINARY)
-    right = _paren_if(lw.lower(node.right), *_BINARY)
-    return _COMPARE[node.op](this=left, expression=right)
+    left_node, right_node = node.left, node.right
+    if type(left_node) is a.JsonPath and left_node.kind is not None:
+        return lower_json_compare(node, lw)
+    name = lw.dialect.NAME
+    if type(right_node) in _BOUND:
+        kind = t.expr_type(left_node)
+        left = lw.lower(left_node)
+        right = lw.placeholder(None if kind is None else kind.compare_bind(name, node.op))
+    elif type(left_node) in _BOUND:
+        kind = t.expr_type(right_node)
+        left = lw.placeholder(None if kind is None else kind.compare_bind(name, _FLIPPED[node.op]))
+        right = lw.lower(right_node)
+    else:
+        left = lw.lower(left_node)
+        right = lw.lower(right_node)
+    return _COMPARE[node.op](this=_paren_if(left, *_BINARY), expression=_paren_if(right, *_BINARY))
+
+
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe)
 
 
 def lower_arith(node: a.Arith, lw: Lowering) -> exp.Expression:
+    left_type = t.expr_type(node.left)
+    right_type = t.expr_type(node.right)
+    if node.op in ("+", "-") and left_type is not None and left_type.temporal in ("date", "datetime"):
+        return lower_date_shift(node, left_type, lw)
+    name = lw.dialect.NAME
+    # A bound operand takes the other side's stored form (a scaled Decimal, microseconds).
+    converter_left = right_type.bind(name) if right_type is not None and node.op in ("+", "-") else None
+    converter_right = left_type.bind(name) if left_type is not None and node.op in ("+", "-") else None
     # Parenthesise nested arithmetic so (a - b) * c and a - (b - c) keep their grouping.
-    left = _paren_if(lw.lower(node.left), exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, *_BINARY)
-    right = _paren_if(lw.lower(node.right), exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, *_BINARY)
+    left = _paren_if(lower_value(node.left, lw, converter_left), *_ARITHMETIC, *_BINARY)
+    right = _paren_if(lower_value(node.right, lw, converter_right), *_ARITHMETIC, *_BINARY)
+    if node.op == "+" and ((left_type is not None and left_type.text)
+                           or (right_type is not None and right_type.text)):
+        # Text + text concatenates (CONCAT on MySQL).
+        return exp.DPipe(this=left, expression=right, safe=True)
     return _ARITH[node.op](this=left, expression=right)
+
+
+_DAY_MICROS = 86_400_000_000
+
+
+def _shift_micros(op: str) -> Callable[[Any], Any]:
+    sign = 1 if op == "+" else -1
+
+    def micros(value: Any) -> Any:
+        if not isinstance(value, _dt.timedelta):
+            raise ValidationError(f"a date or datetime {op} takes a timedelta, not {value!r}")
+        return sign * (value // _MICRO)
+
+    return micros
+
+
+def _shift_days(op: str, as_micros: bool) -> Callable[[Any], Any]:
+    # date +/- timedelta moves by whole days, as Python does: date - td is date + (-td.days).
+    sign = 1 if op == "+" else -1
+
+    def days(value: Any) -> Any:
+        if not isinstance(value, _dt.timedelta):
+            raise ValidationError(f"a date {op} takes a timedelta, not {value!r}")
+        return sign * value.days * _DAY_MICROS if as_micros else _dt.timedelta(days=value.days)
+
+    return days
+
+
+def _num(value: int) -> exp.Expression:
+    return exp.Literal.number(value)
+
+
+def _floor_mod(x: exp.Expression, n: int) -> exp.Expression:
+    # SQLite's % keeps the dividend's sign: ((x % n) + n) % n is the floor modulo.
+    inner = exp.Paren(this=exp.Add(this=exp.Paren(this=exp.Mod(this=x.copy(), expression=_num(n))),
+                                   expression=_num(n)))
+    return exp.Paren(this=exp.Mod(this=inner, expression=_num(n)))
+
+
+def _floor_div(x: exp.Expression, n: int) -> exp.Expression:
+    # typed: integer division as the engine does it (exact here: the dividend is a multiple of n).
+    return exp.Paren(this=exp.Div(this=exp.Paren(this=exp.Sub(this=x.copy(), expression=_floor_mod(x, n))),
+                                  expression=_num(n), typed=True))
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def lower_date_shift(node: a.Arith, kind: Any, lw: Lowering) -> exp.Expression:
+    """``date/datetime +/- timedelta`` as a date/datetime on every engine.
+
+    SQLite keeps the stored text form: a datetime is moved by whole seconds with strftime and
+    its six fractional digits are carried by integer arithmetic, so microseconds stay exact
+    and the result compares with stored values.
+    """
+    name = lw.dialect.NAME
+    op = node.op
+    is_date = kind.temporal == "date"
+    base = lw.lower(node.left)
+    delta_node = node.right
+    bound = type(delta_node) in _BOUND
+    if name in ("sqlite", "mysql"):
+        if bound:
+            delta = lw.placeholder(_shift_days(op, True) if is_date else _shift_micros(op))
+        else:
+            delta = lw.lower(delta_node)  # a timedelta column: INTEGER microseconds
+            if op == "-":
+                delta = exp.Neg(this=exp.Paren(this=delta))
+        if name == "mysql":
+            if is_date:
+                return exp.DateAdd(this=base, expression=_floor_div(delta, _DAY_MICROS), unit=exp.var("DAY"))
+            return exp.DateAdd(this=base, expression=delta, unit=exp.var("MICROSECOND"))
+        if is_date:
+            modifier = exp.DPipe(this=_floor_div(delta, _DAY_MICROS), expression=exp.Literal.string(" days"))
+            return _fn("date", base, modifier)
+        fraction = exp.Add(this=_fn("substr", base.copy(), _num(21), _num(6)), expression=delta)
+        seconds = exp.DPipe(this=_floor_div(fraction, 1_000_000), expression=exp.Literal.string(" seconds"))
+        moved = _fn("strftime", exp.Literal.string("%Y-%m-%d %H:%M:%S"),
+                    _fn("substr", base.copy(), _num(1), _num(19)), seconds)
+        micros = _fn("printf", exp.Literal.string("%06d"), _floor_mod(fraction, 1_000_000))
+        # substr(x, 27) is the "+00:00" of an aware value ('' for a naive one).
+        return exp.DPipe(this=exp.DPipe(this=exp.DPipe(this=moved, expression=exp.Literal.string(".")),
+                                        expression=micros),
+                         expression=_fn("substr", base.copy(), _num(27)))
+    delta = lw.placeholder(_shift_days(op, False) if is_date else None) if bound else lw.lower(delta_node)
+    shifted = (exp.Add if op == "+" else exp.Sub)(this=_paren_if(base, *_ARITHMETIC), expression=_paren_if(delta, *_ARITHMETIC))
+    if is_date:
+        return exp.Cast(this=shifted, to=exp.DataType.build("DATE"))
+    return shifted
+
+
+_MICRO = _dt.timedelta(microseconds=1)
 
 
 def lower_boolop(node: a.BoolOp, lw: Lowering) -> exp.Expression:
@@ -237,23 +382,33 @@ def lower_isnull(node: a.IsNull, lw: Lowering) -> exp.Expression:
     return exp.Is(this=_paren_if(lw.lower(node.item), *_BINARY), expression=null)
 
 
+def _each(convert: Callable[[Any], Any] | None, then: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    if convert is None:
+        return then
+    return lambda values: then([convert(v) for v in values])
+
+
 def lower_inlist(node: a.InList, lw: Lowering) -> exp.Expression:
     item = _paren_if(lw.lower(node.item), *_BINARY)
     strategy = lw.dialect.IN_LIST
+    kind = t.expr_type(node.item)
+    convert = None if kind is None else kind.compare_bind(lw.dialect.NAME, "=")
+    _json = _each(convert, _json_array)
+    _list = _each(convert, _as_list)
     test: exp.Expression
     if strategy == "json_each":
-        array = lw.placeholder(_json_array)
+        array = lw.placeholder(_json)
         sub = exp.select(exp.column("value", quoted=True)).from_(
             exp.Table(this=exp.Anonymous(this="json_each", expressions=[array])), copy=False
         )
         test = exp.In(this=item, query=exp.Subquery(this=sub))
     elif strategy == "any":
-        test = exp.EQ(this=item, expression=exp.Any(this=exp.Paren(this=lw.placeholder(_as_list))))
+        test = exp.EQ(this=item, expression=exp.Any(this=exp.Paren(this=lw.placeholder(_list))))
     elif strategy == "unnest":
-        sub = exp.select(exp.Unnest(expressions=[lw.placeholder(_as_list)]))
+        sub = exp.select(exp.Unnest(expressions=[lw.placeholder(_list)]))
         test = exp.In(this=item, query=exp.Subquery(this=sub))
     elif strategy == "member_of":
-        test = exp.JSONArrayContains(this=item, expression=lw.placeholder(_json_array))
+        test = exp.JSONArrayContains(this=item, expression=lw.placeholder(_json))
     else:
         raise UnsupportedError("InList", lw.dialect.NAME, f"unknown strategy {strategy!r}")
     return exp.Not(this=exp.Paren(this=test)) if node.negated else test
@@ -268,14 +423,170 @@ def lower_inquery(node: a.InQuery, lw: Lowering) -> exp.Expression:
 def lower_like(node: a.Like, lw: Lowering) -> exp.Expression:
     item = _paren_if(lw.lower(node.item), *_BINARY)
     pattern = lw.lower(node.pattern)
-    test = (exp.ILike if node.insensitive else exp.Like)(this=item, expression=pattern)
+    test: exp.Expression = (exp.ILike if node.insensitive else exp.Like)(this=item, expression=pattern)
+    if node.escape is not None:
+        test = exp.Escape(this=test, expression=exp.Literal.string(node.escape))
     return exp.Not(this=exp.Paren(this=test)) if node.negated else test
 
 
 def lower_between(node: a.Between, lw: Lowering) -> exp.Expression:
     item = _paren_if(lw.lower(node.item), *_BINARY)
-    test = exp.Between(this=item, low=lw.lower(node.low), high=lw.lower(node.high))
+    kind = t.expr_type(node.item)
+    name = lw.dialect.NAME
+    low = lower_value(node.low, lw, None if kind is None else kind.compare_bind(name, ">="))
+    high = lower_value(node.high, lw, None if kind is None else kind.compare_bind(name, "<="))
+    test = exp.Between(this=item, low=low, high=high)
     return exp.Not(this=exp.Paren(this=test)) if node.negated else test
+
+
+def _sql_path(steps: Any) -> str:
+    parts = ["$"]
+    for step in steps:
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+        else:
+            parts.append('."' + step.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "".join(parts)
+
+
+def _pg_path(steps: Any) -> list[str]:
+    return [str(step) for step in steps]
+
+
+def _path_placeholder(lw: Lowering) -> exp.Expression:
+    return lw.placeholder(_pg_path if lw.dialect.NAME == "postgres" else _sql_path)
+
+
+def lower_json_path(node: a.JsonPath, lw: Lowering) -> exp.Expression:
+    """The JSON value at a path (SQLite: its SQL value; elsewhere JSON)."""
+    item = lw.lower(node.item)
+    path = _path_placeholder(lw)
+    name = lw.dialect.NAME
+    if name == "sqlite":
+        return _fn("json_extract", item, path)
+    # JSON null is SQL NULL, as in SQLite: IS NULL holds for it and for a missing key alike.
+    value = exp.JSONBExtract(this=item, expression=path) if name == "postgres" else _fn(
+        "json_extract", item, path)
+    null = exp.Cast(this=exp.Literal.string("null"),
+                    to=exp.DataType.build("JSONB" if name == "postgres" else "JSON"))
+    return exp.Nullif(this=value, expression=null)
+
+
+def _json_text(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False, default=_json_default)
+
+
+def _json_number(value: Any) -> Any:
+    return float(value) if type(value).__name__ == "Decimal" else value
+
+
+def lower_json_compare(node: a.Compare, lw: Lowering) -> exp.Expression:
+    """``path <op> value``, reading the path as the value's kind on each engine."""
+    path_node: Any = node.left
+    kind = path_node.kind
+    name = lw.dialect.NAME
+    item = lw.lower(path_node.item)
+    path = _path_placeholder(lw)
+    left: exp.Expression
+    value: exp.Expression
+    if name == "postgres":
+        # jsonb compares by type: numbers numerically, strings as text.
+        left = exp.JSONBExtract(this=item, expression=path)
+        value = exp.Cast(this=lower_value(node.right, lw, _json_text), to=exp.DataType.build("JSONB"))
+    elif name == "sqlite":
+        # json_extract gives SQL values: numbers, text, 0/1; objects and arrays as JSON text.
+        # Only a value of the compared kind takes part (the string "3" is not the number 3).
+        left = _fn("json_extract", item, path)
+        if kind != "json":
+            is_kind = exp.In(this=_fn("json_type", item.copy(), path.copy()),
+                             expressions=[exp.Literal.string(t) for t in _SQLITE_JSON_TYPES[kind]])
+            left = exp.Case(ifs=[exp.If(this=is_kind, true=left)])
+        value = lower_value(node.right, lw, _json_text if kind == "json" else
+                            _json_number if kind == "number" else None)
+    elif name == "duckdb":
+        if kind == "json":
+            left = exp.Cast(this=_fn("json_extract", item, path), to=exp.DataType.build("VARCHAR"))
+        else:
+            left = _duck_json_as(item, path, kind)
+        value = lower_value(node.right, lw, _json_text if kind == "json" else
+                            _json_number if kind == "number" else None)
+    else:  # mysql
+        extracted = _fn("JSON_EXTRACT", item, path)
+        if kind == "text":
+            left = _fn("JSON_UNQUOTE", extracted)
+            value = lower_value(node.right, lw, None)
+        elif kind == "number":
+            left = extracted
+            value = lower_value(node.right, lw, _json_number)
+        else:
+            left = extracted
+            value = exp.Cast(this=lower_value(node.right, lw, _json_text), to=exp.DataType.build("JSON"))
+    return _COMPARE[node.op](this=left, expression=value)
+
+
+def json_order_keys(node: a.JsonPath, lw: Lowering) -> list[exp.Expression]:
+    """Sort keys for a JSON path: numbers by value before text, as SQLite's json_extract sorts."""
+    if lw.dialect.NAME != "duckdb":
+        return [lower_json_path(node, lw)]
+    item = lw.lower(node.item)
+    path = _path_placeholder(lw)
+    return [
+        _duck_json_as(item, path, "number"),
+        _duck_json_as(item, path, "integer"),
+        _duck_json_as(item, path, "text"),
+    ]
+
+
+#: SQLite's json_type() names of each kind a compared value can have.
+_SQLITE_JSON_TYPES = {"number": ("integer", "real"), "text": ("text",), "bool": ("true", "false")}
+
+#: DuckDB's json_type() names of each kind a compared value can have.
+_DUCK_JSON_TYPES = {
+    "number": ("BIGINT", "UBIGINT", "DOUBLE"), "integer": ("BIGINT", "UBIGINT"),
+    "text": ("VARCHAR",), "bool": ("BOOLEAN",),
+}
+_DUCK_JSON_CASTS = {"number": "DOUBLE", "integer": "HUGEINT", "bool": "BOOLEAN"}
+
+
+def _duck_json_as(item: exp.Expression, path: exp.Expression, kind: str) -> exp.Expression:
+    """The value at ``path`` as SQL of ``kind`` when the JSON value is of that kind, else NULL
+    (so the string "3" is not the number 3, as in SQLite)."""
+    scalar = _fn("json_extract_string", item.copy(), path.copy())
+    cast = _DUCK_JSON_CASTS.get(kind)
+    value = scalar if cast is None else exp.Cast(this=scalar, to=exp.DataType.build(cast))
+    is_kind = exp.In(this=_fn("json_type", item.copy(), path.copy()),
+                     expressions=[exp.Literal.string(t) for t in _DUCK_JSON_TYPES[kind]])
+    return exp.Case(ifs=[exp.If(this=is_kind, true=value)])
+
+
+_STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M",
+             "second": "%S", "dow": "%w"}
+_MYSQL_PARTS = {"year": "YEAR", "month": "MONTH", "day": "DAY", "hour": "HOUR", "minute": "MINUTE",
+                "second": "SECOND", "dow": "DAYOFWEEK"}
+_INTEGER = exp.DataType.build("INT")
+
+
+def lower_extract(node: a.Extract, lw: Lowering) -> exp.Expression:
+    """A date part as an integer; ``dow`` counts from Sunday = 0 on every engine."""
+    name = lw.dialect.NAME
+    item = lw.lower(node.item)
+    part = node.part
+    if name == "sqlite":
+        return exp.Cast(this=_fn("strftime", exp.Literal.string(_STRFTIME[part]), item), to=_INTEGER)
+    if name == "mysql":
+        value = _fn(_MYSQL_PARTS[part], item)
+        return exp.Sub(this=value, expression=_num(1)) if part == "dow" else value
+    kind = t.expr_type(node.item)
+    if kind is not None and getattr(kind, "aware", None):
+        item = exp.AtTimeZone(this=item, zone=exp.Literal.string("UTC"))
+    field = exp.var("DOW" if part == "dow" else part.upper())
+    extracted: exp.Expression = exp.Extract(this=field, expression=item)
+    if name == "postgres":
+        # PostgreSQL's EXTRACT is numeric, with the fraction of a second.
+        extracted = exp.Floor(this=extracted) if part == "second" else extracted
+        return exp.Cast(this=extracted, to=_INTEGER)
+    return extracted
 
 
 _FUNCS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
@@ -312,19 +623,32 @@ def lower_alias(node: a.Alias, lw: Lowering) -> exp.Expression:
 
 
 def lower_ordering(node: Any, lw: Lowering) -> exp.Expression:
+    orders = lower_orderings(node, lw)
+    if len(orders) != 1:
+        raise CompileError("this sort key takes several ORDER BY terms; use it in order_by()")
+    return orders[0]
+
+
+def lower_orderings(node: Any, lw: Lowering) -> list[exp.Expression]:
+    """The ORDER BY terms of one sort key (a JSON path may need several)."""
     if not isinstance(node, a.Ordering):
         # order_by() keeps a bare expression as is: ascending, database NULL placement.
         node = a.Ordering(node, False, None)
-    item = lw.lower(node.item)
-    if isinstance(item, exp.Alias):
-        item = exp.Column(this=item.args["alias"])
+    if type(node.item) is a.JsonPath and node.item.kind is None:
+        items = json_order_keys(node.item, lw)
+    else:
+        item = lw.lower(node.item)
+        if isinstance(item, exp.Alias):
+            item = exp.Column(this=item.args["alias"])
+        items = [item]
     if node.nulls_last is not None:
         nulls_first = not node.nulls_last
     else:
         # Keep the database's own default placement so no NULLS clause is rendered.
         nulls = lw.dialect.NULLS_ARE
         nulls_first = (not node.desc) if nulls == "small" else node.desc if nulls == "large" else False
-    return exp.Ordered(this=item, desc=True if node.desc else None, nulls_first=nulls_first)
+    return [exp.Ordered(this=item, desc=True if node.desc else None, nulls_first=nulls_first)
+            for item in items]
 
 
 def lower_output(node: a.OutputColumn, lw: Lowering) -> exp.Expression:
@@ -416,7 +740,8 @@ def _lower_plain_select(query: Any, lw: Lowering) -> exp.Select:
             item = o.item if isinstance(o, a.Ordering) else o
             if type(item) is a.OutputColumn:
                 _output_position(item, query, lw)
-        select.set("order", exp.Order(expressions=[lower_ordering(o, lw) for o in s["orders"]]))
+        select.set("order", exp.Order(expressions=[
+            term for o in s["orders"] for term in lower_orderings(o, lw)]))
     _lower_limit(select, s, lw)
     if s["distinct"]:
         select.set("distinct", exp.Distinct())
@@ -486,7 +811,7 @@ def output_names(query: Any) -> list[str | None]:
     columns = s["columns"]
     if columns is None:
         return [c.column for c in s["model"].__aq__.columns]
-    return [c.name if type(c) is a.Alias else c.column if type(c) is a.ColumnRef else None
+    return [c.name if type(c) is a.Alias else c.column if isinstance(c, a.ColumnRef) else None
             for c in columns]
 
 
@@ -585,7 +910,7 @@ def _compound_ordering(node: Any, left: Any, lw: Lowering) -> a.Ordering:
     if not isinstance(node, a.Ordering):
         node = a.Ordering(node, False, None)
     item = node.item
-    if type(item) is a.ColumnRef:
+    if isinstance(item, a.ColumnRef):
         columns = left._s["columns"]
         if columns is None:
             columns = tuple(left._s["model"].__aq__.refs.values())
@@ -647,13 +972,18 @@ def _conjunction(parts: list[exp.Expression]) -> exp.Expression:
 def lower_update(stmt: Any, lw: Lowering) -> exp.Expression:
     info = stmt.model.__aq__
     lw.tables.add(info.table)
+    if not stmt.assignments:
+        raise CompileError(f"update({stmt.model.__name__}) has no values() to set")
+    name = lw.dialect.NAME
     sets = [
-        exp.EQ(this=exp.Column(this=ident(col.column)), expression=lw.lower(value))
+        exp.EQ(this=exp.Column(this=ident(col.column)),
+               expression=lower_value(value, lw, col.type.bind(name)))
         for col, value in stmt.assignments
     ]
     update = exp.Update(this=model_table(info), expressions=sets)
     if stmt.wheres:
         update.set("where", exp.Where(this=_conjunction([lw.lower(w) for w in stmt.wheres])))
+    _lower_returning(update, stmt.returns, lw)
     return update
 
 
@@ -663,14 +993,54 @@ def lower_delete(stmt: Any, lw: Lowering) -> exp.Expression:
     delete = exp.Delete(this=model_table(info))
     if stmt.wheres:
         delete.set("where", exp.Where(this=_conjunction([lw.lower(w) for w in stmt.wheres])))
+    _lower_returning(delete, stmt.returns, lw)
     return delete
+
+
+def _lower_returning(node: exp.Expression, items: tuple[Any, ...], lw: Lowering) -> None:
+    if not items:
+        return
+    if not lw.dialect.RETURNING:
+        raise UnsupportedError(
+            "RETURNING", lw.dialect.NAME,
+            "a write there gives back no rows; select them in a second statement")
+    if not lw.dialect.RETURNING_PARAMS and any(item.params for item in items):
+        raise UnsupportedError(
+            "RETURNING with a bound value", lw.dialect.NAME,
+            "its statements cannot bind parameters there; return the columns instead")
+    node.set("returning", exp.Returning(expressions=[lw.lower(item) for item in items]))
+
+
+def lower_insert_rows(stmt: Any, lw: Lowering) -> exp.Expression:
+    """``insert(Model).values(...)`` / ``.from_select(...)``: values bound from the tree."""
+    info = stmt.model.__aq__
+    lw.tables.add(info.table)
+    source: exp.Expression
+    if stmt.select is not None:
+        source = STATEMENTS["select"](stmt.select, lw)
+    elif stmt.rows:
+        source = exp.Values(expressions=[
+            exp.Tuple(expressions=[lw.lower(value) for value in row]) for row in stmt.rows])
+    else:
+        raise CompileError(f"insert({stmt.model.__name__}) has no values() or from_select()")
+    insert = exp.Insert(
+        this=exp.Schema(this=model_table(info),
+                        expressions=[ident(info.by_name[n].column) for n in stmt.names]),
+        expression=source,
+    )
+    if stmt.conflict is not None:
+        _lower_conflict(insert, stmt.names, stmt.conflict, info, lw.dialect)
+    _lower_returning(insert, stmt.returns, lw)
+    return insert
 
 
 def lower_insert(stmt: Any, lw: Lowering) -> exp.Expression:
     info = stmt.model.__aq__
     lw.tables.add(info.table)
     cols = [info.by_name[n].column for n in stmt.names]
-    values = exp.Tuple(expressions=[lw.placeholder() for _ in cols])
+    name = lw.dialect.NAME
+    values = exp.Tuple(expressions=[lw.placeholder(info.by_name[n].type.bind(name))
+                                    for n in stmt.names])
     insert = exp.Insert(
         this=exp.Schema(this=model_table(info), expressions=[ident(c) for c in cols]),
         expression=exp.Values(expressions=[values]),
@@ -678,39 +1048,49 @@ def lower_insert(stmt: Any, lw: Lowering) -> exp.Expression:
     conflict = stmt.on_conflict
     dialect = lw.dialect
     if conflict is not None:
-        action = conflict[0]
-        if dialect.UPSERT == "on_duplicate_key":
-            updates = () if action == "ignore" else (
-                info.names if action == "replace" else conflict[2])
-            sets = [_excluded_set(info.by_name[n].column, dialect) for n in updates
-                    if n in stmt.names]
-            if sets:
-                insert.set("conflict", exp.OnConflict(
-                    duplicate=True, action=exp.var("UPDATE"), expressions=sets))
-            else:
-                insert.set("ignore", True)
-        elif action == "ignore":
-            insert.set("conflict", exp.OnConflict(action=exp.var("DO NOTHING")))
-        elif action == "replace" and dialect.NAME == "sqlite":
-            insert.set("alternative", "REPLACE")
-        else:
-            targets = (conflict[1] if len(conflict) > 1 else ()) or (
-                (info.pk.name,) if info.pk else ())
-            updates = conflict[2] if action == "update" else tuple(
-                n for n in stmt.names if n not in targets)
-            keys = [ident(info.by_name[n].column) for n in targets]
-            if updates:
-                insert.set("conflict", exp.OnConflict(
-                    conflict_keys=keys, action=exp.var("DO UPDATE"),
-                    expressions=[_excluded_set(info.by_name[n].column, dialect) for n in updates],
-                ))
-            else:
-                # Nothing left to update: every inserted column is a conflict target.
-                insert.set("conflict", exp.OnConflict(conflict_keys=keys,
-                                                      action=exp.var("DO NOTHING")))
-    if stmt.returning and dialect.RETURNING and info.pk is not None:
+        _lower_conflict(insert, stmt.names, conflict, info, dialect)
+    if stmt.returning and info.pk is not None:
+        if not dialect.RETURNING:
+            raise UnsupportedError(
+                "RETURNING", dialect.NAME,
+                "a write there gives back no rows, so no new primary keys either")
         insert.set("returning", exp.Returning(expressions=[exp.Column(this=ident(info.pk.column))]))
     return insert
+
+
+def _lower_conflict(insert: exp.Insert, names: tuple[str, ...], conflict: Any, info: Any,
+                    dialect: Any) -> None:
+    action = conflict[0]
+    targets = (conflict[1] if len(conflict) > 1 else ()) or ((info.pk.name,) if info.pk else ())
+    # An update without update columns updates every inserted column but the conflict targets.
+    chosen = (conflict[2] if len(conflict) > 2 else None) or tuple(
+        n for n in names if n not in targets)
+    if dialect.UPSERT == "on_duplicate_key":
+        updates = () if action == "ignore" else (
+            info.names if action == "replace" else chosen)
+        sets = [_excluded_set(info.by_name[n].column, dialect) for n in updates
+                if n in names]
+        if sets:
+            insert.set("conflict", exp.OnConflict(
+                duplicate=True, action=exp.var("UPDATE"), expressions=sets))
+        else:
+            insert.set("ignore", True)
+    elif action == "ignore":
+        insert.set("conflict", exp.OnConflict(action=exp.var("DO NOTHING")))
+    elif action == "replace" and dialect.NAME == "sqlite":
+        insert.set("alternative", "REPLACE")
+    else:
+        updates = chosen
+        keys = [ident(info.by_name[n].column) for n in targets]
+        if updates:
+            insert.set("conflict", exp.OnConflict(
+                conflict_keys=keys, action=exp.var("DO UPDATE"),
+                expressions=[_excluded_set(info.by_name[n].column, dialect) for n in updates],
+            ))
+        else:
+            # Nothing left to update: every inserted column is a conflict target.
+            insert.set("conflict", exp.OnConflict(conflict_keys=keys,
+                                                  action=exp.var("DO NOTHING")))
 
 
 def _excluded_set(column: str, dialect: Any) -> exp.Expression:
@@ -764,8 +1144,10 @@ def lower_cast(node: x.Cast, lw: Lowering) -> exp.Expression:
         # SQLite and MySQL have no boolean type: a number is true when it is not zero.
         return exp.Paren(this=exp.NEQ(this=number, expression=exp.Literal.number(0)))
     # SQLite's CAST(... AS DATE) would apply numeric affinity ('2024-05-01' -> 2024): its date
-    # functions give the canonical text forms instead.
-    return exp.Anonymous(this="DATE" if node.type == "date" else "DATETIME", expressions=[item])
+    # functions give the stored text forms instead.
+    if node.type == "date":
+        return exp.Anonymous(this="DATE", expressions=[item])
+    return sqlite_stamp(item)
 
 
 def lower_keyword(node: x.Keyword, lw: Lowering) -> exp.Expression:
@@ -816,6 +1198,9 @@ def lower_window(node: a.Window, lw: Lowering) -> exp.Expression:
 
 LOWER: dict[type, Callable[[Any, Lowering], exp.Expression]] = {
     a.ColumnRef: lower_column,
+    a.JsonColumn: lower_column,
+    a.JsonPath: lower_json_path,
+    a.Extract: lower_extract,
     a.Param: lower_param,
     a.BindParam: lower_bind,
     a.Star: lower_star,
@@ -931,14 +1316,15 @@ class Compiler:
         identity = keys is None and order == list(range(lw.slot))
         mapper: Any = None
         names: tuple[str, ...] = ()
+        row_convert = None
         kind = stmt.kind
         if kind == "select":
             from .results import make_mapper
 
-            mapper, names = make_mapper(stmt)
+            mapper, names, row_convert = make_mapper(stmt, dialect.NAME)
         return Compiled(
             text, None if identity else tuple(order), converters, mapper, names,
-            dialect.NAME, kind, frozenset(lw.tables), keys,
+            dialect.NAME, kind, frozenset(lw.tables), keys, row_convert,
         )
 
     def clear(self) -> None:
@@ -955,6 +1341,7 @@ STATEMENTS: dict[str, Callable[[Any, Lowering], exp.Expression]] = {
     "update": lower_update,
     "delete": lower_delete,
     "insert": lower_insert,
+    "insert_rows": lower_insert_rows,
 }
 
 #: The process-wide shape cache.

@@ -15,8 +15,8 @@ from typing import Any
 
 from .errors import RelationError, SchemaError
 
-__all__ = ["ON_DELETE_ACTIONS", "ForeignKey", "TableIndex", "declared_indexes", "expected_indexes",
-           "foreign_keys", "index_name", "on_delete_action"]
+__all__ = ["ON_DELETE_ACTIONS", "ForeignKey", "TableIndex", "creation_order", "declared_indexes",
+           "expected_indexes", "foreign_keys", "index_name", "on_delete_action"]
 
 ON_DELETE_ACTIONS = ("cascade", "set null", "restrict", "no action", "set default")
 """The spellings ``belongs_to(..., on_delete=...)`` accepts."""
@@ -50,6 +50,8 @@ class ForeignKey:
     """The referenced column (the target's primary key or a unique column)."""
     on_delete: str
     """One of :data:`ON_DELETE_ACTIONS`."""
+    target_schema: str | None = None
+    """The referenced table's ``__schema__`` (SQLite keeps a key within one database)."""
 
 
 def index_name(prefix: str, table: str, columns: Sequence[str]) -> str:
@@ -159,4 +161,26 @@ def foreign_keys(model: Any) -> list[ForeignKey]:
         fk = relation.constraint()
         if fk is not None:
             out.append(fk)
+    return out
+
+
+def creation_order(models: Sequence[Any]) -> list[Any]:
+    """``models`` reordered so that a table comes after the tables its foreign keys refer to.
+
+    PostgreSQL and DuckDB refuse a FOREIGN KEY to a table that does not exist yet. Otherwise
+    the given order is kept; a cycle (or a self reference) leaves its models as given.
+    """
+    by_table = {model.__aq__.table: model for model in models}
+    needs = {model: {by_table[fk.table] for fk in foreign_keys(model)
+                     if fk.table in by_table and by_table[fk.table] is not model}
+             for model in models}
+    out: list[Any] = []
+    placed: set[Any] = set()
+    pending = list(models)
+    while pending:
+        ready = [m for m in pending if needs[m] <= placed] or pending[:1]
+        for model in ready:
+            out.append(model)
+            placed.add(model)
+        pending = [m for m in pending if m not in placed]
     return out

@@ -4,21 +4,40 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import apsw
 
 from .ast import Unbound
 from .cache import CacheBackend, CacheManager, CacheStats
+from .commitwatch import read_data_version
 from .compiler import Compiled, compiler
-from .errors import ActiveqError, CompileError, NotFoundError, OperationalError, translate
+from .connections import Link, ThreadState, WriteLock, apply_pragmas, is_memory, serialize_reads
+from .constraints import creation_order
+from .cursor import Cursor
+from .errors import (
+    ActiveqError,
+    ArgumentTypeError,
+    CompileError,
+    MissingParameterError,
+    NotFoundError,
+    OperationalError,
+    ValidationError,
+    translate,
+)
+from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
+from .pragmas import check_pragmas
+from .rawsql import DML, OTHER_WRITE, READ, check_single, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement
-from .values import NO_FORM, stored_form
+from .routing import Routed, route_through_execute
+from .schema import check_before_create, check_bind, check_schema
+from .values import NO_FORM, raise_unbindable, stored_form, unstorable_error
 
 if TYPE_CHECKING:
     from .model import ActiveRecord
@@ -57,7 +76,9 @@ def _convert_binding(cursor: Any, index: int, value: Any) -> Any:
             f"no value for BindParam({value.name!r}): run the query through "
             f"query.compile().execute({value.name}=...)"
         )
-    raise TypeError(f"cannot bind a value of type {type(value).__name__} (parameter {index})")
+    raise ArgumentTypeError(
+        f"cannot bind a value of type {type(value).__name__} (parameter {index}): SQLite stores "
+        "None, int, float, str, bytes, and activeq adds dates, times, decimals, UUIDs and enums")
 
 
 class LoadContext:
@@ -74,31 +95,7 @@ class LoadContext:
         self.instances = instances
 
 
-class Cursor:
-    """What ``db.execute`` returns: rows (iterable, ``fetchall()``), ``rowcount``, columns."""
 
-    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int, description: Any) -> None:
-        self._rows = rows
-        self.rowcount = rowcount
-        """Rows changed by a DML statement (-1 for other statements)."""
-        self.description = description
-        """Column names and declared types of the result."""
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return list(self._rows)
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        return self._rows[0] if self._rows else None
-
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return iter(self._rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
-_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "WITH")
-_DDL = ("CREATE", "DROP", "ALTER")
 
 
 class Database:
@@ -107,6 +104,9 @@ class Database:
     Args:
         path: file name, or ":memory:".
         pragmas: overrides merged onto :func:`recommended_pragmas` (None values remove one).
+            Names must be identifiers, values integers or words from the pragma's own set
+            (``ConfigurationError`` before any connection opens; see
+            :mod:`activeq.pragmas`).
         busy_timeout_ms: how long SQLite waits on a lock before reporting busy.
         statement_cache_size: APSW's prepared-statement cache size.
         record_limit: how many timing records the query log keeps.
@@ -124,14 +124,21 @@ class Database:
         cache: the cache backend (``MemoryCache``, ``RedisCache``); an in-process LRU when
             None.
         cache_ttl: default lifetime in seconds of cached results (None: until invalidated).
-        pool_size: open up to this many reader connections for multi-threaded programs (see
-            :mod:`activeq.pool`); None keeps one connection for everything.
+        pool_size: read on a pool of up to this many connections and write on one shared
+            connection (see :mod:`activeq.pool`); None gives each thread a connection of its
+            own (see :mod:`activeq.connections`).
         pool_timeout: seconds a read waits for a free pooled connection before
             ``PoolTimeoutError``.
-        on_connect: called with every new APSW connection (functions, collations, ...).
+        on_connect: called with every new APSW connection (functions, collations, ...);
+            a subclass may override :meth:`connect` instead.
         retry: how BEGIN, COMMIT and autocommit statements are retried while the database
             is busy (see :class:`activeq.retry.RetryPolicy`); ``RetryPolicy(attempts=1)``
             turns retrying off.
+
+    One ``Database`` may be shared by threads: a transaction belongs to the thread that
+    opened it, and other threads' writes wait for it to end (see :mod:`activeq.connections`).
+    A subclass that overrides :meth:`execute` sees every statement activeq runs, queries and
+    record methods included.
 
     >>> from activeq import Database
     >>> db = Database(':memory:')
@@ -171,36 +178,50 @@ class Database:
         self.statement_cache_size = statement_cache_size
         settings = recommended_pragmas(busy_timeout_ms)
         settings.update(pragmas or {})
-        self.pragmas = {k: v for k, v in settings.items() if v is not None}
+        # Checked before any connection opens: a pragma's value is written into its SQL.
+        self.pragmas = check_pragmas({k: v for k, v in settings.items() if v is not None})
         self.fetch_mode = check_fetch_mode(fetch_mode)
         self.log = QueryLog(record_limit, slow_query_ms, stats=stats, on_slow_query=on_slow_query)
         self.log.attach(self)
-        self._local = threading.local()
-        self._lock = threading.RLock()
-        self._tx_depth = 0
+        self._journal = Journal()
         self.retry = retry if retry is not None else RetryPolicy()
         self.busy_retries = 0
         """How many times a busy statement or transaction was tried again."""
         self._closed = False
         self._find_entries: dict[Any, tuple[Compiled, Any, Any]] = {}
+        self._bound: list[Any] = []
+        """The classes named in bind() calls (models, or bases standing for their subclasses)."""
         self._default_ctx = LoadContext(self, self.fetch_mode)
         self.model_cache = model_cache
         self.on_connect = on_connect
-        self._conn = self._connect()
+        self._writer = WriteLock(busy_timeout_ms)
+        memory = is_memory(path)
+        # One connection for all threads: an in-memory database exists only inside it, and a
+        # pool writes on one connection. Otherwise each thread opens its own.
+        self._share_one = memory or pool_size is not None
+        self._shared: Link | None = None
+        self._links: weakref.WeakSet[Link] = weakref.WeakSet()
+        self._links_lock = threading.Lock()
+        if memory:
+            serialize_reads(self)
+        self._local = threading.local()
+        self._attach_thread(self._local)  # opens this thread's connection
         self._cache = CacheManager(self, cache, ttl=cache_ttl, queries=query_cache,
                                    models=model_cache)
         self._cache_all = query_cache
         if sqlite_counters:
-            self.log.enable_counters(self._conn)
+            self.log.enable_counters(self._thread().conn)
         self.n_plus_one = None if n_plus_one is None else self.detect_n_plus_one(n_plus_one, scoped=False).start()
         self.pool: ConnectionPool[apsw.Connection] | None = None
         if pool_size is not None:
             from .pool import attach_pool
 
             self.pool = attach_pool(self, pool_size, pool_timeout)
+        if type(self).execute is not Database.execute:
+            route_through_execute(self)
 
     # connections ---------------------------------------------------------------------------
-    def _connect(self) -> apsw.Connection:
+    def _open(self) -> apsw.Connection:
         flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE | apsw.SQLITE_OPEN_URI
         try:
             conn = apsw.Connection(self.path, flags=flags, statementcachesize=self.statement_cache_size)
@@ -208,37 +229,140 @@ class Database:
             raise translate(e) from e
         conn.convert_binding = _convert_binding
         conn.set_busy_timeout(self.busy_timeout_ms)
-        for name, value in self.pragmas.items():
-            if name == "journal_mode" and self.path in ("", ":memory:"):
-                continue
-            try:
-                conn.execute(f"PRAGMA {name}={value}").fetchall()
-            except apsw.Error as e:
-                raise translate(e, f"PRAGMA {name}={value}") from e
+        return conn
+
+    def _thread(self) -> ThreadState:
+        """The calling thread's state (see :data:`activeq.connections.ThreadState`),
+        attaching the thread on its first use."""
+        state = self._local
+        if "link" not in state.__dict__:
+            self._attach_thread(state)
+        return state
+
+    def _attach_thread(self, state: ThreadState) -> None:
+        """Give a thread its connection: the shared one, or a new one of its own."""
+        if self._closed:
+            raise ActiveqError("the database is closed")
+        state.depth = 0
+        state.connecting = False
+        state.deadline = 0
+        state.timeout_cut = False
+        link = self._shared
+        if link is not None:
+            state.link, state.conn, state.cursor = link, link.conn, link.conn.cursor()
+            return
+        conn = self._open()
+        link = Link(conn)
+        state.link, state.conn, state.cursor = link, conn, conn.cursor()
+        try:
+            self._prepare(state)
+        except BaseException:
+            del state.link, state.conn, state.cursor
+            conn.close()
+            raise
+        if self._share_one:
+            self._shared = link
+        else:
+            with self._links_lock:
+                self._links.add(link)
+
+    def _prepare(self, state: ThreadState) -> None:
+        state.connecting = True
+        try:
+            self.connect()
+        finally:
+            state.connecting = False
+
+    def _open_connection(self) -> apsw.Connection:
+        """A further connection, prepared like every other (pragmas, :meth:`connect`)."""
+        conn = self._open()
+        state = self._thread()
+        saved = state.link, state.conn, state.cursor
+        state.link, state.conn, state.cursor = Link(conn), conn, conn.cursor()
+        try:
+            self._prepare(state)
+        except BaseException:
+            conn.close()
+            raise
+        finally:
+            state.link, state.conn, state.cursor = saved
+        return conn
+
+    def connect(self) -> None:
+        """Prepare a new connection; runs once for each, in the thread that opened it.
+
+        Applies :attr:`pragmas` (a switch to WAL waits up to ``busy_timeout_ms`` for the lock
+        it needs), then calls ``on_connect``. While it runs, :attr:`connection` and
+        :meth:`execute` use the new connection. Override it to prepare connections your own
+        way, calling ``super().connect()`` first.
+
+        >>> from activeq import Database
+        >>> class Tuned(Database):
+        ...     def connect(self):
+        ...         super().connect()
+        ...         self.execute('PRAGMA cache_size=-2000')
+        >>> Tuned(':memory:').execute('PRAGMA cache_size').fetchall()
+        [(-2000,)]
+        """
+        conn = self._thread().conn
+        apply_pragmas(conn, self.pragmas, is_memory(self.path), self.busy_timeout_ms)
+        if self.log.counters_enabled:
+            self.log.enable_counters(conn)
         if self.on_connect is not None:
             self.on_connect(conn)
-        return conn
 
     @property
     def connection(self) -> apsw.Connection:
-        """The underlying APSW connection."""
+        """The APSW connection of the calling thread.
+
+        Each thread of a file database has its own (the shared one for ``:memory:`` and for
+        the writer of a pool): set up connections in :meth:`connect` or ``on_connect``.
+        """
         if self._closed:
             raise ActiveqError("the database is closed")
-        return self._conn
+        return self._thread().conn
 
-    def _cursor(self) -> apsw.Cursor:
+    def _introspect(self, sql: str, params: Any = (), one_statement: bool = False) -> list[Any]:
+        """Rows of a read run for activeq's own bookkeeping, on a connection this thread may
+        use now (a shared one only under the write lock); not logged. ``one_statement``
+        refuses SQL holding a second statement, as :meth:`execute` does."""
+        state = self._thread()
+        if self._shared is None or state.depth or state.connecting:
+            return _fetch(state.conn.cursor(), sql, params, one_statement)
+        lock = self._writer
+        lock.acquire(state)
         try:
-            return self._local.cursor  # type: ignore[no-any-return]
-        except AttributeError:
-            cur = self._local.cursor = self.connection.cursor()
-            return cur
+            return _fetch(state.conn.cursor(), sql, params, one_statement)
+        finally:
+            lock.release(state)
+
+    def _data_version(self) -> tuple[Link, int] | None:
+        """``PRAGMA data_version`` on this thread's connection, for the commit watch.
+
+        None when that connection is shared and another thread holds it right now.
+        """
+        state = self._thread()
+        if self._shared is None or state.depth or state.connecting:
+            return state.link, read_data_version(state.cursor)
+        lock = self._writer
+        if not lock.try_acquire():
+            return None
+        try:
+            return state.link, read_data_version(state.cursor)
+        finally:
+            lock.release_plain()
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close every connection (idempotent); call it once the threads using it are done."""
         if not self._closed:
             self._closed = True
             self._cache.close()
-            self._conn.close()
+            with self._links_lock:
+                links = list(self._links)
+            if self._shared is not None:
+                links.append(self._shared)
+            for link in links:
+                link.conn.close()
 
     def __enter__(self) -> Database:
         return self
@@ -255,12 +379,11 @@ class Database:
         nothing is bound. (Tables created later are checked by ``create_tables``; models bound
         through a base class are checked by :meth:`check_schema`.)
         """
-        from .schema import check_bind
-
         check_bind(self, models)
         for model in models:
             # A class attribute: subclasses without a binding of their own inherit it.
             type.__setattr__(model, "__database__", self)
+        self._bound.extend(m for m in models if m not in self._bound)
         for model in models:
             for bound in (model, *_subclasses(model)):
                 if "__aq__" in bound.__dict__:
@@ -269,19 +392,18 @@ class Database:
 
     def create_tables(self, *models: type[ActiveRecord], if_not_exists: bool = True) -> None:
         """CREATE TABLE (with unique and foreign key constraints) and CREATE INDEX for each
-        model, in order.
+        model, in order (a table after those its foreign keys refer to).
 
         A table that already exists is compared with its model first: if it differs in more
         than missing plain indexes (which are created), ``SchemaError`` lists the differences
         and nothing is run.
         """
         from .ddl import create_table_statements
-        from .schema import check_before_create
 
         if if_not_exists:
             check_before_create(self, models)
         with self.transaction():
-            for model in models:
+            for model in creation_order(models):
                 for sql in create_table_statements(model, self.dialect, if_not_exists):
                     self.execute(sql)
 
@@ -305,12 +427,10 @@ class Database:
         >>> db.create_tables(Lamp); db.check_schema(Lamp)
         []
         """
-        from .model import ActiveRecord
-        from .schema import check_schema
-
         if not models:
-            models = tuple(m for m in _subclasses(ActiveRecord)
-                           if "__aq__" in m.__dict__ and m.__database__ is self)
+            models = tuple(dict.fromkeys(
+                m for root in self._bound for m in (root, *_subclasses(root))
+                if "__aq__" in m.__dict__ and m.__database__ is self))
         return check_schema(self, models)
 
     def drop_tables(self, *models: type[ActiveRecord], if_exists: bool = True) -> None:
@@ -322,65 +442,207 @@ class Database:
                 self.execute(drop_table_statement(model, self.dialect, if_exists))
 
     # execution -----------------------------------------------------------------------------
-    def execute(self, sql: str | Plan, params: Iterable[Any] | dict[str, Any] = ()) -> Cursor:
-        """Run raw SQL with bound parameters; returns rows, rowcount and the description.
+    def execute(self, sql: str | Plan, params: Iterable[Any] | dict[str, Any] | None = ()) -> Cursor:
+        """Run one raw SQL statement with bound parameters; returns rows, rowcount, description.
+
+        ``params`` is a sequence for ``?`` placeholders or a dict for ``:name`` ones; None
+        means no parameters. SQL holding a second statement is refused with
+        ``MultipleStatementsError`` before anything runs (a trailing ``;`` or comment is
+        fine); :meth:`executescript` runs scripts. ``rowcount`` is the number of rows an
+        INSERT, UPDATE or DELETE changed (also behind ``WITH``), -1 for statements that
+        change no rows. Whether a statement writes is SQLite's own answer, so a read leaves
+        cached results alone.
 
         Given the ``Plan`` that ``query.explain()`` returns, gives back its plan rows, so the
-        result of ``explain()`` can be passed where SQL is expected.
+        result of ``explain()`` can be passed where SQL is expected. A subclass overriding
+        this method receives every statement activeq runs (with its parameters) and passes it
+        on with ``super().execute(sql, params)``.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> _ = db.execute('CREATE TABLE t (x)')
+        >>> db.execute('INSERT INTO t VALUES (:x)', {'x': 1}).rowcount
+        1
+        >>> db.execute('WITH n AS (SELECT x FROM t) SELECT count(*) FROM n;').fetchall()
+        [(1,)]
+        >>> db.execute('SELECT 1; DROP TABLE t')
+        Traceback (most recent call last):
+        ...
+        activeq.errors.MultipleStatementsError: db.execute() runs one statement, and this SQL holds another after 'SELECT 1;': 'DROP TABLE t'; run scripts with db.executescript(sql)
         """
+        if type(sql) is Routed:
+            return sql.run(params)
         if isinstance(sql, Plan):
             return Cursor(list(sql.rows), -1, (("id", None), ("parent", None), ("detail", None)))
-        conn = self.connection
-        if not isinstance(params, (tuple, list, dict)):
+        if self._closed:
+            raise ActiveqError("the database is closed")
+        if params is None:
+            params = ()
+        elif not isinstance(params, (tuple, list, dict)):
             params = tuple(params)
+        state = self._thread()
+        kind = plain_kind(sql)
+        # A plain read of a file runs without the write lock; anything else may write.
+        if state.depth or state.connecting or (kind == READ and self._shared is None):
+            return self._run_raw(state, sql, params, kind, 0)
+        lock = self._writer
+        started = lock.acquire(state)
+        try:
+            return self._run_raw(state, sql, params, kind, started)
+        finally:
+            lock.release(state)
+
+    def _run_raw(self, state: ThreadState, sql: str, params: Any, kind: int | None,
+                 started: int) -> Cursor:
+        conn = state.conn
         t0 = perf_counter_ns()
         cur = conn.cursor()
+        check = None if kind is not None else check_single(cur, sql)
         try:
             description, rows = _run_raw(cur, sql, params)
         except apsw.Error as e:
-            description, rows = retry_statement(self, e, sql, lambda: _run_raw(cur, sql, params))
+            description, rows = retry_statement(self, e, sql, lambda: _run_raw(cur, sql, params),
+                                                started or t0)
+        except (OverflowError, UnicodeEncodeError, KeyError) as e:
+            _raise_raw_binding_error(e, sql, params)
         elapsed = perf_counter_ns() - t0
-        head = sql.lstrip()[:7].upper()
-        is_dml = head.startswith(_DML)
-        rowcount = conn.changes() if is_dml else -1
+        if check is not None:
+            kind = check.kind
+        rowcount = conn.changes() if kind == DML else -1
         self.log.record(sql, ("raw", sql), params, 0, elapsed, len(rows), False)
-        if is_dml:
+        if state.connecting:
+            # Setting up a new connection (connect()): nothing cached can depend on it yet.
+            pass
+        elif kind == DML:
             self._after_write(self._cache.dml_tables(sql))
-        elif head.startswith(_DDL):
+        elif kind == OTHER_WRITE:
             self._after_write(None)
         return Cursor(rows, rowcount, description)
 
+    def executescript(self, sql: str) -> None:
+        """Run every statement of a script, in order (no parameters).
+
+        Statements run one after another as written: a failure stops the script, and what
+        ran before it stays unless the script (or an enclosing ``db.transaction()``) made
+        it one transaction. Busy statements are not retried, since part of the script may
+        already have run. Every cached result is dropped afterwards. The script is one
+        timing record.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> db.executescript('''
+        ...     CREATE TABLE t (x);
+        ...     INSERT INTO t VALUES (1);
+        ...     INSERT INTO t VALUES (2);
+        ... ''')
+        >>> db.execute('SELECT sum(x) FROM t').fetchall()
+        [(3,)]
+        """
+        if not isinstance(sql, str):
+            raise ArgumentTypeError(f"executescript() takes SQL text, not {type(sql).__name__}")
+        if self._closed:
+            raise ActiveqError("the database is closed")
+        state = self._thread()
+        lock = self._writer
+        lock.acquire(state)  # a script may write anything
+        try:
+            t0 = perf_counter_ns()
+            try:
+                for _ in state.conn.cursor().execute(sql):
+                    pass
+            except apsw.Error as e:
+                self._after_write(None)
+                raise translate(e, sql) from e
+            except UnicodeEncodeError as e:
+                _raise_raw_binding_error(e, sql, ())
+            self.log.record(sql, ("script", sql), (), 0, perf_counter_ns() - t0, 0, False)
+            self._after_write(None)
+        finally:
+            lock.release(state)
+
     def _select(self, entry: Compiled, values: Any, shape: Any, compile_ns: int, hit: bool) -> list[Any]:
-        cur = self._cursor()
+        try:
+            cur = self._local.cursor
+        except AttributeError:  # the thread's first statement
+            cur = self._thread().cursor
         t0 = perf_counter_ns()
         try:
             rows = cur.execute(entry.sql, values).fetchall()
         except apsw.Error as e:
-            rows = retry_statement(self, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
+            rows = retry_statement(self, e, entry.sql,
+                                   lambda: cur.execute(entry.sql, values).fetchall(), t0)
+        except (OverflowError, UnicodeEncodeError) as e:
+            raise_unbindable(e, values)
         self.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
         return rows
 
     def _stream(self, entry: Compiled, values: Any, shape: Any, compile_ns: int, hit: bool,
                 batch: int) -> Iterator[list[Any]]:
-        return stream_rows(self, self.connection, entry, values, shape, compile_ns, hit, batch)
+        return stream_rows(self, self._thread().conn, entry, values, shape, compile_ns, hit, batch)
 
     def _write(self, stmt: Any) -> int:
         """Run an UPDATE/DELETE/INSERT statement node; returns the affected row count."""
+        return self._run_write(stmt)[1]
+
+    def _write_rows(self, stmt: Any) -> list[Any]:
+        """Run a write statement with RETURNING; returns the rows it gives back."""
+        return self._run_write(stmt)[0]
+
+    def _run_write(self, stmt: Any) -> tuple[list[Any], int]:
         t0 = perf_counter_ns()
         entry, hit = compiler.compile(stmt, self.dialect)
         values = entry.values(stmt.params)
         compile_ns = perf_counter_ns() - t0
-        conn = self.connection
-        cur = self._cursor()
-        t0 = perf_counter_ns()
         try:
-            cur.execute(entry.sql, values).fetchall()
-        except apsw.Error as e:
-            retry_statement(self, e, entry.sql, lambda: cur.execute(entry.sql, values).fetchall())
-        changed = conn.changes()
-        self.log.record(entry.sql, stmt.key, values, compile_ns, perf_counter_ns() - t0, changed, hit)
-        self._after_write(entry.tables)
-        return changed
+            return self._exec_write(entry.sql, values, stmt.key, compile_ns, hit, entry.tables)
+        except (OverflowError, UnicodeEncodeError) as e:
+            raise_unbindable(e, values)
+
+    def _exec_write(self, sql: str, values: Any, shape: Any, compile_ns: int, hit: bool,
+                    tables: Iterable[str] | None, last_id: bool = False) -> tuple[list[Any], int]:
+        """Run one write statement under the write lock; returns the rows it gave back
+        (RETURNING) and the changed row count, or with ``last_id`` the rowid it inserted."""
+        state = self._local
+        try:
+            held = state.depth  # this thread's transaction already holds the lock
+        except AttributeError:  # the thread's first statement
+            held = self._thread().depth
+        lock = self._writer
+        started = 0
+        if not held:
+            # The lock's fast path inline: every autocommit write takes it.
+            if lock.rlock.acquire(False):
+                if state.deadline:
+                    lock.cut(state, state.deadline)
+            else:
+                started = lock.wait(state)
+        try:
+            cur = state.cursor
+            t0 = perf_counter_ns()
+            try:
+                rows = cur.execute(sql, values).fetchall()
+            except apsw.Error as e:
+                rows = retry_statement(self, e, sql, lambda: cur.execute(sql, values).fetchall(),
+                                       started or t0)
+            conn = state.conn
+            changed = conn.changes()
+            self.log.record(sql, shape, values, compile_ns, perf_counter_ns() - t0, changed, hit)
+            self._after_write(tables)
+            return rows, conn.last_insert_rowid() if last_id else changed
+        finally:
+            if not held:
+                if state.timeout_cut:
+                    lock.restore(state)
+                lock.rlock.release()
+
+    def _run_many(self, sql: str, rows: Any, returning: bool) -> list[Any] | None:
+        """``executemany`` inside this thread's transaction; with ``returning`` the rows the
+        statement gives back."""
+        cur = self._thread().conn.cursor()
+        if returning:
+            return list(cur.executemany(sql, rows))
+        cur.executemany(sql, rows)
+        return None
 
     def _after_write(self, tables: Iterable[str] | None) -> None:
         """Called after every write statement; ``tables`` None means unknown (raw SQL)."""
@@ -395,10 +657,12 @@ class Database:
     # transactions ---------------------------------------------------------------------------
     @contextmanager
     def transaction(self, mode: str = "immediate") -> Iterator[Database]:
-        """A transaction: BEGIN IMMEDIATE by default ('deferred' or 'exclusive' on request).
+        """A transaction of the calling thread: BEGIN IMMEDIATE by default ('deferred' or
+        'exclusive' on request).
 
         Nested blocks become savepoints; an exception rolls back only its own level. BEGIN
-        and COMMIT are retried while the database is busy (``Database(retry=...)``).
+        and COMMIT are retried while the database is busy (``Database(retry=...)``). Other
+        threads' writes wait until the outermost block ends.
 
         >>> from activeq import Database
         >>> db = Database(':memory:')
@@ -416,30 +680,26 @@ class Database:
         """
         if mode not in ("immediate", "deferred", "exclusive"):
             raise ActiveqError(f"unknown transaction mode {mode!r}")
-        with self._lock:
-            depth = self._tx_depth
-            conn = self.connection
-            name = f"aq_sp_{depth}"
-            if depth == 0:
-                self._exec_control(f"BEGIN {mode.upper()}", retry=True)
-            else:
-                self._exec_control(f"SAVEPOINT {name}")
-            self._tx_depth = depth + 1
+        if self._closed:
+            raise ActiveqError("the database is closed")
+        state = self._thread()
+        depth = state.depth
+        if depth:
+            yield from self._savepoint(state, depth)
+            return
+        lock = self._writer
+        started = lock.acquire(state)
+        try:
+            self._exec_control(f"BEGIN {mode.upper()}", retry=True, started=started)
+            state.depth = 1
             try:
                 yield self
             except BaseException:
-                self._tx_depth = depth
-                self._rollback_level(depth, name)
+                state.depth = 0
+                self._rollback_level(0, "")
                 raise
-            self._tx_depth = depth
-            if depth > 0:
-                if conn.get_autocommit():
-                    raise OperationalError(
-                        "the transaction was rolled back by SQLite inside a savepoint; "
-                        "nothing after that point ran in a transaction")
-                self._exec_control(f"RELEASE {name}")
-                return
-            if conn.get_autocommit():
+            state.depth = 0
+            if state.conn.get_autocommit():
                 self._after_rollback()
                 raise OperationalError("the transaction was rolled back by SQLite before COMMIT")
             try:
@@ -447,13 +707,34 @@ class Database:
             except BaseException:
                 # A failed COMMIT leaves the transaction open; end it so the connection
                 # is usable and nothing half-done survives.
-                self._rollback_level(0, name)
+                self._rollback_level(0, "")
                 raise
             self._after_commit()
+        finally:
+            state.depth = 0
+            lock.release(state)
+
+    def _savepoint(self, state: ThreadState, depth: int) -> Iterator[Database]:
+        name = f"aq_sp_{depth}"
+        self._exec_control(f"SAVEPOINT {name}")
+        state.depth = depth + 1
+        try:
+            yield self
+        except BaseException:
+            state.depth = depth
+            self._rollback_level(depth, name)
+            raise
+        state.depth = depth
+        if state.conn.get_autocommit():
+            raise OperationalError(
+                "the transaction was rolled back by SQLite inside a savepoint; "
+                "nothing after that point ran in a transaction")
+        self._exec_control(f"RELEASE {name}")
+        self._journal.release(depth + 1)
 
     def _rollback_level(self, depth: int, name: str) -> None:
         """Undo one level after an exception, never masking that exception."""
-        conn = self.connection
+        conn = self._thread().conn
         try:
             if depth == 0:
                 if not conn.get_autocommit():
@@ -468,6 +749,8 @@ class Database:
         finally:
             if depth == 0:
                 self._after_rollback()
+            else:
+                self._journal.undo(depth + 1)
 
     def atomic(self, fn: Callable[..., Any] | None = None, /, *args: Any,
                mode: str = "immediate", **kwargs: Any) -> Any:
@@ -500,31 +783,54 @@ class Database:
 
         return retrying(self, fn, mode=mode, policy=policy)
 
-    def _exec_control(self, sql: str, retry: bool = False) -> None:
+    def _exec_control(self, sql: str, retry: bool = False, started: int = 0) -> None:
+        """BEGIN, COMMIT, ROLLBACK or a savepoint statement on this thread's connection."""
         t0 = perf_counter_ns()
-        conn = self.connection
+        conn = self._thread().conn
         try:
             conn.execute(sql)
         except apsw.BusyError as e:
             if not retry:
                 raise translate(e, sql) from e
-            retry_busy(self, lambda: conn.execute(sql), sql, e)
+            retry_busy(self, lambda: conn.execute(sql), sql, e, started or t0)
         except apsw.Error as e:
             raise translate(e, sql) from e
         self.log.record(sql, ("tx", sql), (), 0, perf_counter_ns() - t0, 0, False)
 
     def _after_commit(self) -> None:
         """Hook run after the outermost transaction commits."""
+        self._journal.forget()
         self._cache.after_commit()
 
     def _after_rollback(self) -> None:
         """Hook run after the outermost transaction rolls back."""
+        self._journal.undo(1)
         self._cache.after_rollback()
+
+    def _remember(self, record: Any) -> None:
+        """Called before a record is written: inside a transaction, keep what a rollback
+        restores (see :mod:`activeq.journal`)."""
+        depth = self._thread().depth
+        if depth:
+            self._journal.remember(record, depth)
 
     @property
     def in_transaction(self) -> bool:
-        """Whether a transaction is open on the connection."""
-        return not self.connection.get_autocommit()
+        """Whether the calling thread has a transaction open."""
+        state = self._thread()
+        if state.depth:
+            return True
+        if self._shared is None:
+            return not state.conn.get_autocommit()
+        # On a shared connection an open transaction is this thread's only if no other
+        # thread holds the write lock.
+        lock = self._writer
+        if not lock.try_acquire():
+            return False
+        try:
+            return not state.conn.get_autocommit()
+        finally:
+            lock.release_plain()
 
     # query log -----------------------------------------------------------------------------
     @contextmanager
@@ -661,12 +967,23 @@ class Database:
         return found
 
     def _save(self, record: Any) -> int:
+        # Held throughout: the cache learns which row is written (row_write) for this call.
+        state = self._thread()
+        lock = self._writer
+        lock.acquire(state)
+        try:
+            return self._save_locked(record)
+        finally:
+            lock.release(state)
+
+    def _save_locked(self, record: Any) -> int:
         model = type(record)
         info = model.__aq__
         data = record.__dict__
         if getattr(record, "_aq_ctx", None) is None:
             from .batch import insert_one
 
+            self._remember(record)
             # A new row cannot be in the instance cache: nothing to evict for it.
             self._cache.row_write = (record, False)
             try:
@@ -676,9 +993,9 @@ class Database:
         changed = [n for n in record.__pydantic_fields_set__ if n in data and n != info.pk.name]
         if not changed:
             return 0
-        values = {}
-        for name in changed:
-            values[name] = info.adapter(name).validate_python(data[name]) if not _is_expr(data[name]) else data[name]
+        # Validated by update(), as any update is, before anything is written.
+        values = {name: data[name] for name in changed}
+        self._remember(record)
         # Only this row's cached instance is evicted, not the whole table's.
         self._cache.row_write = (record, True)
         try:
@@ -690,11 +1007,18 @@ class Database:
 
     def _delete(self, record: Any) -> int:
         model = type(record)
-        self._cache.row_write = (record, True)
+        state = self._thread()
+        lock = self._writer
+        lock.acquire(state)
         try:
-            count = model.query().where(record._pk_condition()).delete()
+            self._remember(record)
+            self._cache.row_write = (record, True)
+            try:
+                count = model.query().where(record._pk_condition()).delete()
+            finally:
+                self._cache.row_write = None
         finally:
-            self._cache.row_write = None
+            lock.release(state)
         object.__setattr__(record, "_aq_ctx", None)
         return count
 
@@ -712,6 +1036,31 @@ class Database:
 
     def __repr__(self) -> str:
         return f"<Database {self.path!r}>"
+
+
+def _fetch(cur: apsw.Cursor, sql: str, params: Any, one_statement: bool = False) -> list[Any]:
+    if one_statement:
+        check_single(cur, sql)
+    try:
+        return cur.execute(sql, params).fetchall()
+    except apsw.Error as e:
+        raise translate(e, sql) from e
+def _raise_raw_binding_error(error: Exception, sql: str, params: Any) -> NoReturn:
+    """Raise the activeq error for a raw statement the driver could not bind or encode
+    (``error`` itself when it is not about the values or the text)."""
+    if isinstance(error, KeyError):
+        name = error.args[0] if error.args else None
+        if isinstance(params, dict) and name not in params:
+            raise MissingParameterError(
+                f"no value for :{name} (given: {', '.join(map(str, params)) or 'none'})"
+                f"\n  while running: {sql}") from error
+        raise error
+    found = unstorable_error(params, where="cannot bind ")
+    if found is not None:
+        raise found from error
+    if isinstance(error, UnicodeEncodeError):
+        raise ValidationError(f"the SQL text cannot be encoded as UTF-8: {error}") from error
+    raise error
 
 
 def _run_raw(cur: apsw.Cursor, sql: str, params: Any) -> tuple[Any, list[Any]]:
@@ -745,15 +1094,11 @@ def stream_rows(db: Database, conn: apsw.Connection, entry: Compiled, values: An
             t0 = perf_counter_ns()
     except apsw.Error as e:
         raise translate(e, entry.sql) from e
+    except (OverflowError, UnicodeEncodeError) as e:
+        raise_unbindable(e, values)
     finally:
         cur.close()
         db.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)
-
-
-def _is_expr(value: Any) -> bool:
-    from .ast import Expr
-
-    return isinstance(value, Expr)
 
 
 def _subclasses(cls: Any) -> Iterator[Any]:

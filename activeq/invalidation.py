@@ -9,13 +9,9 @@ cache invalidates those too; the map is read from the schema and rebuilt when
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
-
-import apsw
-
-from .errors import translate
 
 __all__ = ["SchemaDependencies", "dml_tables"]
 
@@ -69,35 +65,29 @@ class SchemaDependencies:
     trigger body may write anywhere.
     """
 
-    def __init__(self, connection: apsw.Connection) -> None:
-        self._conn = connection
+    def __init__(self, run: Callable[..., list[Any]]) -> None:
+        self._run = run
+        """Runs a read on a connection the calling thread may use (``Database._introspect``)."""
         self._version: int | None = None
         self._deps: dict[str, frozenset[str] | None] = {}
         self._views: frozenset[str] = frozenset()
 
     def _schema_version(self) -> int:
-        cur = self._conn.cursor()
-        try:
-            rows = cur.execute("PRAGMA schema_version").fetchall()
-        except apsw.Error as e:
-            raise translate(e, "PRAGMA schema_version") from e
-        return int(rows[0][0])  # type: ignore[arg-type]
+        rows = self._run("PRAGMA schema_version")
+        return int(rows[0][0])
 
     def _load(self) -> None:
-        cur = self._conn.cursor()
-        sql = "SELECT type, name, tbl_name FROM sqlite_schema WHERE type IN ('table', 'view', 'trigger')"
-        try:
-            schema: list[Any] = cur.execute(sql).fetchall()
-            children: dict[str, set[str]] = {}
-            for kind, name, _ in schema:
-                if kind != "table":
-                    continue
-                for row in cur.execute("SELECT * FROM pragma_foreign_key_list(?)", (name,)).fetchall():
-                    parent, on_update, on_delete = str(row[2]), row[5], row[6]
-                    if on_update in _ACTIONS or on_delete in _ACTIONS:
-                        children.setdefault(parent, set()).add(name)
-        except apsw.Error as e:
-            raise translate(e, sql) from e
+        run = self._run
+        schema: list[Any] = run(
+            "SELECT type, name, tbl_name FROM sqlite_schema WHERE type IN ('table', 'view', 'trigger')")
+        children: dict[str, set[str]] = {}
+        for kind, name, _ in schema:
+            if kind != "table":
+                continue
+            for row in run("SELECT * FROM pragma_foreign_key_list(?)", (name,)):
+                parent, on_update, on_delete = str(row[2]), row[5], row[6]
+                if on_update in _ACTIONS or on_delete in _ACTIONS:
+                    children.setdefault(parent, set()).add(name)
         triggered = {tbl for kind, _, tbl in schema if kind == "trigger"}
         self._views = frozenset(name for kind, name, _ in schema if kind == "view")
         deps: dict[str, frozenset[str] | None] = {}

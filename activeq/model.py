@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
-import enum
 import itertools
 import re
+import sys
 import types
 import typing
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 
+import annotated_types
 import pydantic
-from pydantic._internal._decorators import PydanticDescriptorProxy
-from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.fields import FieldInfo, ModelPrivateAttr
 from pydantic_core import PydanticUndefined
 
-from .ast import ColumnRef, Compare, Param
+from .ast import ColumnRef, Compare, JsonColumn, Param
 from .columns import ColumnSet
 from .constraints import TableIndex, declared_indexes
+from .ddl import check_column_ddl
+from .dependencies import (
+    ModelMetaclass,
+    PydanticDescriptorProxy,
+    init_private_attributes,
+    set_fields_set,
+    set_private,
+)
 from .errors import ActiveqError, ValidationError
 from .sources import TableAlias
+from .types import INT64_MAX, INT64_MIN, IntType, SQLType, column_type
 
 if TYPE_CHECKING:
     from .database import Database
@@ -89,62 +94,6 @@ def Field(  # noqa: N802 - mirrors pydantic.Field
     return info
 
 
-# Row values come back from SQLite as int/float/str/bytes/None; these turn them into the
-# annotated Python type. Only columns whose type needs it get a converter.
-def _to_bool(v: Any) -> Any:
-    return v if v is None else bool(v)
-
-
-def _to_datetime(v: Any) -> Any:
-    return _dt.datetime.fromisoformat(v) if isinstance(v, str) else v
-
-
-def _to_date(v: Any) -> Any:
-    return _dt.date.fromisoformat(v) if isinstance(v, str) else v
-
-
-def _to_time(v: Any) -> Any:
-    return _dt.time.fromisoformat(v) if isinstance(v, str) else v
-
-
-def _to_decimal(v: Any) -> Any:
-    return v if v is None else decimal.Decimal(str(v))
-
-
-def _to_uuid(v: Any) -> Any:
-    return uuid.UUID(v) if isinstance(v, str) else v
-
-
-def _enum_converter(enum_type: type[enum.Enum]) -> Any:
-    def convert(v: Any) -> Any:
-        return v if v is None else enum_type(v)
-
-    return convert
-
-
-_CONVERTERS: dict[Any, Any] = {
-    bool: _to_bool,
-    _dt.datetime: _to_datetime,
-    _dt.date: _to_date,
-    _dt.time: _to_time,
-    decimal.Decimal: _to_decimal,
-    uuid.UUID: _to_uuid,
-}
-
-_SQL_TYPES: dict[Any, str] = {
-    int: "BIGINT",
-    str: "TEXT",
-    float: "DOUBLE",
-    bool: "BOOLEAN",
-    bytes: "BLOB",
-    _dt.datetime: "TIMESTAMP",
-    _dt.date: "DATE",
-    _dt.time: "TIME",
-    decimal.Decimal: "DECIMAL",
-    uuid.UUID: "TEXT",
-}
-
-
 def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     origin = typing.get_origin(tp)
     if origin is Union or origin is types.UnionType:
@@ -178,25 +127,8 @@ class Column:
     """The field default, or PydanticUndefined."""
     ddl: str | None
     """A ``__mapping__`` override of the column's DDL, verbatim."""
-
-    @property
-    def sql_type(self) -> str:
-        """The portable SQL type name for DDL."""
-        if self.max_length is not None and self.python_type is str:
-            return f"VARCHAR({self.max_length})"
-        if self.primary_key and self.python_type is int:
-            return "INTEGER"
-        if isinstance(self.python_type, type) and issubclass(self.python_type, enum.Enum):
-            return "TEXT"
-        return _SQL_TYPES.get(self.python_type, "TEXT")
-
-    @property
-    def converter(self) -> Any:
-        """Function turning a stored value into the Python type, or None when not needed."""
-        tp = self.python_type
-        if isinstance(tp, type) and issubclass(tp, enum.Enum):
-            return _enum_converter(tp)
-        return _CONVERTERS.get(tp)
+    type: SQLType
+    """The column's SQL type: DDL per dialect, bind and result conversion, operators."""
 
 
 class ModelInfo:
@@ -220,22 +152,25 @@ class ModelInfo:
             raise ActiveqError(f"{model.__name__} declares {len(pks)} primary keys; one is supported")
         self.pk: Column | None = pks[0] if pks else None
         self.names = tuple(c.name for c in columns)
-        self.refs = {c.name: ColumnRef(model, c.name, c.column, table) for c in columns}
+        self.refs = {c.name: (JsonColumn if c.type.json else ColumnRef)(
+            model, c.name, c.column, table, c.type) for c in columns}
         self.relations: dict[str, Any] = {}
         self.indexes: tuple[TableIndex, ...] = ()
         """The indexes and uniques declared by ``__indexes__`` and ``__unique__``."""
-        self._builders: dict[tuple[str, ...], Any] = {}
+        self._builders: dict[Any, Any] = {}
         self._adapters: dict[str, pydantic.TypeAdapter[Any]] = {}
 
-    def builder(self, names: tuple[str, ...]) -> Any:
+    def builder(self, names: tuple[str, ...], dialect: str = "sqlite") -> Any:
         """A generated function ``(rows, ctx) -> [model, ...]`` for rows holding ``names``.
 
-        Rows come from the database and are trusted: no validation, only the per-column type
-        conversions SQLite storage needs. Generated once per selected-column tuple.
+        Rows come from the database and are trusted: no validation, only the result
+        conversions of the columns whose type needs one in ``dialect``. Generated once per
+        selected-column tuple and dialect.
         """
-        fn = self._builders.get(names)
+        key = names if dialect == "sqlite" else (dialect, names)
+        fn = self._builders.get(key)
         if fn is None:
-            fn = self._builders[names] = _make_builder(self, names)
+            fn = self._builders[key] = _make_builder(self, names, dialect)
         return fn
 
     def adapter(self, name: str) -> pydantic.TypeAdapter[Any]:
@@ -250,7 +185,7 @@ class ModelInfo:
         return adapter
 
 
-def _make_builder(info: ModelInfo, names: tuple[str, ...]) -> Any:
+def _make_builder(info: ModelInfo, names: tuple[str, ...], dialect: str) -> Any:
     # Rows from the database skip pydantic: an instance is one allocation plus its __dict__.
     # pydantic's bookkeeping slots are left unset and supplied on first use by
     # ActiveRecord.__getattr__; the load context is set only when it is not the default one.
@@ -263,7 +198,7 @@ def _make_builder(info: ModelInfo, names: tuple[str, ...]) -> Any:
     # dict and assigning it through the __dict__ descriptor.
     fills = []
     for i, name in enumerate(names):
-        conv = info.by_name[name].converter
+        conv = info.by_name[name].type.result(dialect)
         if conv is None:
             fills.append(f"d[{name!r}] = r[{i}]")
         else:
@@ -345,11 +280,14 @@ class ModelMeta(ModelMetaclass):
         if (namespace.get("__module__") != __name__ or name != "ActiveRecord") and not namespace.get(
             "__aq_abstract__"
         ):
-            _install_metadata(cls, plain)
+            # The namespace the class statement ran in: rebuilding the model resolves its
+            # annotations there (a class made in a function or an exec'd block has no module).
+            frame = sys._getframe(1)
+            _install_metadata(cls, plain, {**frame.f_globals, **frame.f_locals})
         return cls
 
 
-def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
+def _install_metadata(cls: Any, plain: dict[str, Any], namespace: dict[str, Any] | None = None) -> None:
     mapping = getattr(cls, "__mapping__", None) or {}
     table = cls.__dict__.get("__table_name__") or _default_table_name(cls.__name__)
     columns = []
@@ -362,13 +300,17 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
         tp, nullable = _unwrap_optional(finfo.annotation)
         column = spec.column or field_name
         ddl = mapping.get(field_name, mapping.get(column))
+        if ddl is not None:
+            ddl = check_column_ddl(f"{cls.__name__}.__mapping__[{field_name!r}]", ddl)
+        sqltype = column_type(finfo.annotation, finfo.metadata, f"{cls.__name__}.{field_name}")
         columns.append(Column(
             name=field_name, column=column, python_type=tp,
             nullable=nullable or finfo.default is None,
             primary_key=spec.primary_key or (ddl is not None and "PRIMARY KEY" in ddl.upper()),
             unique=spec.unique, index=spec.index, max_length=max_length,
-            default=finfo.default, ddl=ddl,
+            default=finfo.default, ddl=ddl, type=sqltype,
         ))
+    _bound_integers(cls, columns, namespace)
     if not any(c.primary_key for c in columns) and "id" in cls.model_fields:
         columns = [
             Column(**{**{f: getattr(c, f) for f in Column.__slots__}, "primary_key": True})
@@ -385,6 +327,29 @@ def _install_metadata(cls: Any, plain: dict[str, Any]) -> None:
             value.attach(cls, attr)
     _MODELS[f"{cls.__module__}.{cls.__name__}"] = cls
     _MODELS[cls.__name__] = cls
+
+
+_INT64 = annotated_types.Interval(ge=INT64_MIN, le=INT64_MAX)
+
+
+def _bound_integers(cls: Any, columns: list[Column], namespace: dict[str, Any] | None) -> None:
+    """Integer columns hold 64 bits: bound their validation so a larger int is refused.
+
+    The bounds join the fields' own constraints and the model is rebuilt once, so every path
+    that validates (constructor, save, insert_many, update_many, update) refuses an int beyond
+    64 bits with a ValidationError naming the field, before anything is written.
+    """
+    if not getattr(cls, "__pydantic_complete__", False):
+        return  # a model with unresolved forward references is bounded by pydantic later, not here
+    changed = False
+    for column in columns:
+        if isinstance(column.type, IntType):
+            metadata = cls.model_fields[column.name].metadata
+            if _INT64 not in metadata:
+                metadata.append(_INT64)
+                changed = True
+    if changed:
+        cls.model_rebuild(force=True, _types_namespace=namespace)
 
 
 _MODELS: dict[str, Any] = {}
@@ -457,18 +422,11 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
             private = type(self).__private_attributes__
             if not private:
                 return None
-            # Rows built without __init__ get their PrivateAttr defaults on first use.
-            values: dict[str, Any] = {}
-            for key, attr in private.items():
-                default = attr.get_default(
-                    call_default_factory=True,
-                    validated_data={**self.__dict__, **values}
-                    if attr.default_factory_takes_validated_data else None,
-                )
-                if default is not PydanticUndefined:
-                    values[key] = default
-            _SET_PRIVATE(self, values)
-            return values
+            # Rows built without __init__ get their PrivateAttr defaults on first use, filled
+            # by pydantic's own initialiser (it fills the slot only while it holds None).
+            _SET_PRIVATE(self, None)
+            init_private_attributes(self, None)
+            return self.__pydantic_private__
         if name == "__pydantic_extra__":
             return None
         return super().__getattr__(name)  # type: ignore[misc]
@@ -638,16 +596,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
 
 
 def _wrap_validation(model: type, error: pydantic.ValidationError, index: int | None = None) -> ValidationError:
-    details = error.errors()
-    loc = details[0].get("loc", ()) if details else ()
-    field = str(loc[0]) if loc else None
-    where = f"row {index}: " if index is not None else ""
-    detail = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ())) or '(row)'}: {e.get('msg')}" for e in error.errors()
-    )
-    return ValidationError(
-        f"{where}invalid {model.__name__}: {detail}", index=index, field=field, pydantic_error=error
-    )
+    return ValidationError.from_pydantic(model.__name__, error, index=index)
 
 
 def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
@@ -663,5 +612,5 @@ def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
 
 
 _SET_CTX = ActiveRecord.__dict__["_aq_ctx"].__set__
-_SET_FIELDS = pydantic.BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_PRIVATE = pydantic.BaseModel.__dict__["__pydantic_private__"].__set__
+_SET_FIELDS = set_fields_set
+_SET_PRIVATE = set_private

@@ -20,6 +20,7 @@ from typing import Any
 
 import apsw
 
+from .errors import ConfigurationError
 from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
 
 __all__ = [
@@ -223,7 +224,7 @@ class QueryLog:
     @slow_query_ms.setter
     def slow_query_ms(self, value: float | None) -> None:
         if value is not None and (not isinstance(value, (int, float)) or value < 0):
-            raise ValueError(f"slow_query_ms must be a non-negative number or None, not {value!r}")
+            raise ConfigurationError(f"slow_query_ms must be a non-negative number or None, not {value!r}")
         self._slow_ms = value
         # One int-to-int comparison per statement; "off" is a threshold nothing reaches
         # (an int, since comparing an int with float('inf') costs twice as much).
@@ -685,18 +686,13 @@ def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
         params: its values (the plan of a statement with placeholders needs them bound).
         analyze: also run the statement, reporting its time and row count.
         record: run the EXPLAIN through ``db.execute`` (so it is logged like any statement);
-            False uses the connection directly, for plans taken while recording.
+            False runs it unlogged, for plans taken while recording.
     """
-    from .errors import translate
-
     text = f"EXPLAIN QUERY PLAN {sql}"
     if record:
         raw = db.execute(text, params).fetchall()
     else:
-        try:
-            raw = db.connection.cursor().execute(text, params).fetchall()
-        except apsw.Error as e:
-            raise translate(e, text) from e
+        raw = db._introspect(text, params, one_statement=True)
     scans, indexes, sorts, autos = _parse_plan(raw)
     rows = [(r[0], r[1], r[-1]) for r in raw]
     elapsed = count = None

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from .errors import ActiveqError
+from .errors import ActiveqError, ConfigurationError
 
 __all__ = ["MODES", "NPlusOne", "NPlusOneDetector", "NPlusOneError", "NPlusOneWarning"]
 
@@ -119,9 +119,9 @@ class NPlusOneDetector:
     def __init__(self, db: Any, mode: str = "warn", threshold: int = 2, *,
                  scoped: bool = True) -> None:
         if mode not in MODES:
-            raise ValueError(f"unknown N+1 mode {mode!r}; expected one of {', '.join(MODES)}")
+            raise ConfigurationError(f"unknown N+1 mode {mode!r}; expected one of {', '.join(MODES)}")
         if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
-            raise ValueError(f"threshold must be a positive integer, not {threshold!r}")
+            raise ConfigurationError(f"threshold must be a positive integer, not {threshold!r}")
         self.db = db
         self.mode = mode
         self.threshold = threshold

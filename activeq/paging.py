@@ -241,19 +241,34 @@ def cursor_page(query: Query[M], size: int = 20, after: str | None = None,
     return CursorPage(items, encode_cursor(key, key.values(items[-1])))
 
 
-def _plain(value: Any) -> Any:
-    """A key value in the form it is stored in (what a comparison binds)."""
+def _plain(column: ColumnRef, value: Any) -> Any:
+    """A key value in its column's stored form (SQLite's), which JSON can carry."""
+    bind = column.type.bind("sqlite")
+    if bind is not None and value is not None:
+        value = bind(value)
     form = stored_form(value)
     if form is not NO_FORM:
         return form
-    if isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise CompileError(f"cannot put a {type(value).__name__} key value in a cursor")
 
 
+def _restored(column: ColumnRef, value: Any) -> Any:
+    """A key value read from a cursor, back in its column's Python type."""
+    result = column.type.result("sqlite")
+    if result is None or value is None:
+        return value
+    try:
+        return result(value)
+    except (ValueError, TypeError, ArithmeticError):
+        raise ValidationError("malformed cursor", field="after") from None
+
+
 def encode_cursor(key: _Key, values: tuple[Any, ...]) -> str:
     """An opaque, URL-safe cursor for the position after a row with these key values."""
-    payload = json.dumps({"k": key.signature, "v": [_plain(v) for v in values]},
+    payload = json.dumps({"k": key.signature,
+                          "v": [_plain(c, v) for c, v in zip(key.columns, values)]},
                          separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
@@ -272,4 +287,4 @@ def decode_cursor(cursor: str, key: _Key) -> tuple[Any, ...]:
         raise ValidationError(
             f"this cursor was made for another ordering ({made_for}, not "
             f"{', '.join(key.signature)})", field="after")
-    return tuple(values)
+    return tuple(_restored(c, v) for c, v in zip(key.columns, values))

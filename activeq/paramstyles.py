@@ -25,7 +25,7 @@ from .ast import Unbound
 from .errors import CompileError
 from .values import NO_FORM, stored_form
 
-__all__ = ["PARAMSTYLES", "equality_pattern", "inline_values", "place_markers"]
+__all__ = ["PARAMSTYLES", "equality_pattern", "inline_values", "place_markers", "same_values"]
 
 SLOT = re.compile(r"__aqp(\d+)__")
 
@@ -99,6 +99,12 @@ def equality_pattern(params: tuple[Any, ...]) -> tuple[int, ...]:
         else:
             out.append(i)
     return tuple(out)
+
+
+def same_values(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Whether two runs of values are equal value by value, types included."""
+    return len(a) == len(b) and all(
+        type(x) is type(y) and _same(x, y) for x, y in zip(a, b))
 
 
 def _same(a: Any, b: Any) -> bool:

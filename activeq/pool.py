@@ -21,7 +21,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import apsw
 
+from .connections import is_memory
+from .database import stream_rows
 from .errors import ActiveqError, translate
+from .values import raise_unbindable
 
 if TYPE_CHECKING:
     from .database import Database
@@ -328,21 +331,21 @@ class ConnectionPool(Generic[T]):
 # Database integration --------------------------------------------------------------------
 
 def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.Connection]:
-    """Give ``db`` a pool of reader connections; its own connection becomes the writer.
+    """Give ``db`` a pool of reader connections; its shared connection becomes the writer.
 
     Reads outside a transaction run on a pooled connection (read-only: ``query_only``);
-    reads inside the current thread's transaction, and every write, use the writer, one
-    thread at a time. Only this instance changes (its methods are replaced by pooled ones),
-    so databases without a pool keep the plain single-connection path.
+    reads inside the current thread's transaction, and every write, use the writer under the
+    database's write lock. Only this instance's read methods change, so databases without a
+    pool keep the plain path.
     """
-    if db.path in ("", ":memory:") or "mode=memory" in db.path:
+    if is_memory(db.path):
         raise ActiveqError(
             "a connection pool needs a database file: an in-memory database is private to "
             "one connection"
         )
 
     def open_reader() -> apsw.Connection:
-        conn = db._connect()
+        conn = db._open_connection()
         try:
             conn.execute("PRAGMA query_only=ON")
         except apsw.Error as e:
@@ -354,7 +357,6 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
         open_reader, size, timeout, close=lambda conn: conn.close()
     )
     held = pool.held
-    owned = db._lock._is_owned  # type: ignore[attr-defined]  # the transaction lock's owner test
     cls = type(db)
     plain_select = cls._select
     plain_stream = cls._stream
@@ -366,6 +368,8 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
             rows = conn.execute(entry.sql, values).fetchall()
         except apsw.Error as e:
             raise translate(e, entry.sql) from e
+        except (OverflowError, UnicodeEncodeError) as e:
+            raise_unbindable(e, values)
         db.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
         return rows
 
@@ -373,7 +377,7 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
         conn = getattr(held, "conn", None)
         if conn is not None:
             return run_select(conn, entry, values, shape, compile_ns, hit)
-        if owned():
+        if db._thread().depth:  # inside this thread's transaction: see its own writes
             return plain_select(db, entry, values, shape, compile_ns, hit)
         conn = pool.acquire()
         try:
@@ -384,32 +388,17 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
     def _stream(entry: Any, values: Any, shape: Any, compile_ns: int, hit: bool,
                 batch: int) -> Iterator[list[Any]]:
         conn: apsw.Connection | None = getattr(held, "conn", None)
-        if conn is None and owned():
+        if conn is None and db._thread().depth:
             yield from plain_stream(db, entry, values, shape, compile_ns, hit, batch)
             return
         borrowed = conn is None
         if conn is None:
             conn = pool.acquire()
         try:
-            from .database import stream_rows
-
             yield from stream_rows(db, conn, entry, values, shape, compile_ns, hit, batch)
         finally:
             if borrowed:
                 pool.release(conn)
-
-    def serialized(name: str) -> Callable[..., Any]:
-        plain = getattr(cls, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            # One writer connection shared by threads: a write waits while another thread's
-            # transaction is open instead of landing inside it.
-            with db._lock:
-                return plain(db, *args, **kwargs)
-
-        call.__name__ = name
-        call.__doc__ = plain.__doc__
-        return call
 
     plain_close = cls.close
 
@@ -419,9 +408,6 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
 
     db._select = _select  # type: ignore[method-assign]
     db._stream = _stream  # type: ignore[method-assign]
-    for name in ("_write", "execute", "_save", "_delete"):
-        setattr(db, name, serialized(name))
+
     db.close = close  # type: ignore[method-assign]
     return pool
-
-

@@ -14,11 +14,15 @@ from operator import itemgetter
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
+import pydantic
+
 from .ast import (
     Alias,
+    BindParam,
     ColumnRef,
     Expr,
     Func,
+    Node,
     Ordering,
     OutputColumn,
     Param,
@@ -28,9 +32,18 @@ from .ast import (
     as_expr,
 )
 from .compiler import Compiled, compiler, render_sql, to_sqlglot
-from .errors import ActiveqError, CompileError, MultipleResultsError, NotFoundError, ValidationError
-from .paramstyles import equality_pattern
+from .errors import (
+    ActiveqError,
+    CompileError,
+    MultipleResultsError,
+    NotFoundError,
+    UnknownColumnError,
+    ValidationError,
+)
+from .paramstyles import same_values
 from .sources import CTE, FromItem, SetOperation, Subquery, TableAlias, output_columns
+from .statements import returning_columns, rows_of
+from .values import nan_error, unstorable_error
 
 if TYPE_CHECKING:
     from .database import Database
@@ -54,6 +67,8 @@ _EMPTY: dict[str, Any] = {
     "count_wrap": False,
     "includes": (),
     "options": {},
+    # RETURNING items for update() and delete(); no part of a SELECT.
+    "returning": (),
     # The parts most queries never use (an Extra), or None.
     "extra": None,
     # Whether the query has the common shape: the model's own table and whole row, with
@@ -99,6 +114,76 @@ class Extra(NamedTuple):
 
 # The FROM item classes, for an exact type test on the path every join key takes.
 _FROM_ITEMS = frozenset((TableAlias, Subquery, CTE))
+
+
+def _sharing_signature(query: Query[Any]) -> tuple[tuple[int, ...], ...]:
+    """For each expression with values that occurs more than once in the statement, which of
+    its occurrences hold values equal to an earlier one's: the compiler lets those share
+    placeholders, so this is part of the shape (other equal values are not)."""
+    found: dict[Any, list[tuple[Any, ...]]] = {}
+
+    # A node's values are its children's (and its own), so a part without values has no
+    # expression with values anywhere inside it: it is not entered.
+    def visit(items: Any) -> None:
+        for item in items:
+            if isinstance(item, Node):
+                if item[1]:
+                    if type(item) not in _LONE_VALUES:
+                        found.setdefault(item[0], []).append(item[1])
+                    visit(item[2:])
+            elif type(item) is tuple:
+                visit(item)
+            elif isinstance(item, Query) and item.params:
+                q = item._s
+                if q["columns"]:
+                    visit(q["columns"])
+                for _, target, on in q["joins"]:
+                    visit((target, on))
+                for part in ("wheres", "groups", "havings", "orders"):
+                    if q[part]:
+                        visit(q[part])
+                if q["extra"] is not None:
+                    visit((q["extra"].source, q["extra"].compound))
+
+    visit((query,))
+    signature = []
+    for occurrences in found.values():
+        if len(occurrences) > 1:
+            signature.append(tuple(
+                next(j for j in range(i + 1) if same_values(occurrences[j], values))
+                for i, values in enumerate(occurrences)))
+    return tuple(signature)
+
+
+_LONE_VALUES = (Param, BindParam)
+
+
+def _groups_within(query: Query[Any]) -> bool:
+    """Whether ``query`` or a query it reads from (derived table, CTE, set member) groups by
+    an expression holding values, or by a position or name of its select list.
+
+    Only there must an expression render as its grouped twin does: grouping by columns and
+    value-free expressions, every expression with values may keep placeholders of its own.
+    """
+    s = query._s
+    for group in s["groups"]:
+        if group[1] or type(group) is OutputColumn:
+            return True
+    extra = s["extra"]
+    if extra is None and not s["joins"]:
+        return False
+    items = [target for _, target, _ in s["joins"] if isinstance(target, FromItem)]
+    if extra is not None:
+        if extra.source is not None:
+            items.append(extra.source)
+        if extra.compound is not None and (
+                _groups_within(extra.compound.left) or _groups_within(extra.compound.right)):
+            return True
+    for item in items:
+        select = getattr(item, "select", None)
+        if select is not None and _groups_within(select):
+            return True
+    return False
 
 
 class Query(Generic[M]):
@@ -203,15 +288,17 @@ class Query(Generic[M]):
             s["distinct"],
             s["count_wrap"],
         )
-        if s["groups"]:
-            # Which values are equal decides which repeated expressions share placeholders.
-            key = s["_key"] = (*key, equality_pattern(self.params))
+        if _groups_within(self):
+            # Which repeated expressions hold equal values decides which share placeholders.
+            key = s["_key"] = (*key, _sharing_signature(self))
         return key
 
     @property
     def shares_values(self) -> bool:
-        """Whether a value repeated in equal expressions is rendered once (grouped queries)."""
-        return bool(self._s["groups"])
+        """Whether a value repeated in equal expressions is rendered once: when the query, or a
+        derived table, CTE or set-operation member in it, groups by an expression holding
+        values or by a select-list position or name."""
+        return _groups_within(self)
 
     @property
     def params(self) -> tuple[Any, ...]:
@@ -561,7 +648,7 @@ class Query(Generic[M]):
                             return found  # type: ignore[no-any-return]
             known = list(columns if isinstance(columns, dict) else columns._columns)
             owner = model.__name__ if extra is None or extra.source is None else extra.source.name
-            raise CompileError(f"{owner} has no column {name!r}{_did_you_mean(name, known)}")
+            raise UnknownColumnError(f"{owner} has no column {name!r}{_did_you_mean(name, known)}")
         return ref  # type: ignore[no-any-return]
 
     def _selected(self, name: str) -> Expr | None:
@@ -580,7 +667,7 @@ class Query(Generic[M]):
             if type(item) is Alias and item.name == name:
                 return OutputColumn(name)
         for item in columns:
-            if type(item) is ColumnRef and item.name == name:
+            if isinstance(item, ColumnRef) and item.name == name:
                 return item
         return None
 
@@ -604,7 +691,7 @@ class Query(Generic[M]):
             owner = str(e).partition(" has no column ")[0]
             names = [*aliases, *(self._s["model"].__aq__.refs if owner == self.model.__name__
                                  else ())]
-            raise CompileError(
+            raise UnknownColumnError(
                 f"{owner} has no column {name!r}{_did_you_mean(name, names)}") from None
 
     def _grouping(self, item: Any) -> Expr:
@@ -756,14 +843,26 @@ class Query(Generic[M]):
     def __iter__(self) -> Iterator[M]:
         return self.iter()
 
+    def _at_most(self, n: int) -> Query[M]:
+        # A terminal that needs at most n rows keeps a smaller limit of the caller's (and the
+        # offset, which _with leaves alone).
+        limit = self._s["limit"]
+        if limit is not None and limit.value <= n:
+            return self
+        return self._with("limit", _tnew(Param, ("?", (n,), n)))
+
     def first(self) -> M | None:
         """The first result, or None (adds LIMIT 1)."""
-        results = self._replace(limit=Param(1)).all()
+        results = self._at_most(1).all()
         return results[0] if results else None
 
     def one(self) -> M:
-        """Exactly one result; NotFoundError when none, MultipleResultsError when more."""
-        results = self._replace(limit=Param(2)).all()
+        """Exactly one result; NotFoundError when none, MultipleResultsError when more.
+
+        A ``limit()`` of 1 (or 0) and an ``offset()`` on the query are kept: ``one()`` asks
+        whether the rows the query describes are exactly one.
+        """
+        results = self._at_most(2).all()
         if not results:
             raise NotFoundError(f"no {self.model.__name__} matches the query")
         if len(results) > 1:
@@ -772,7 +871,7 @@ class Query(Generic[M]):
 
     def one_or_none(self) -> M | None:
         """One result or None; MultipleResultsError when more."""
-        results = self._replace(limit=Param(2)).all()
+        results = self._at_most(2).all()
         if len(results) > 1:
             raise MultipleResultsError(f"more than one {self.model.__name__} matches the query")
         return results[0] if results else None
@@ -795,36 +894,46 @@ class Query(Generic[M]):
     def exists(self) -> bool:
         """Whether at least one row matches."""
         if self._s["extra"] is not None:
-            return bool(self._run(self._replace(limit=Param(1)))[0])
+            return bool(self._run(self._at_most(1))[0])
         info = self.model.__aq__  # type: ignore[attr-defined]
         col = info.refs[info.pk.name] if info.pk else info.refs[info.names[0]]
-        rows, _, _ = self._run(self._replace(columns=(col,), orders=(), limit=Param(1)))
+        rows, _, _ = self._run(self._at_most(1)._replace(columns=(col,), orders=()))
         return bool(rows)
 
     def scalar(self) -> Any:
-        """The first column of the first row, or None."""
-        rows, _, _ = self._run(self._replace(limit=Param(1)))
-        return rows[0][0] if rows else None
+        """The first column of the first row (in its Python type), or None."""
+        rows, entry, _ = self._run(self._at_most(1))
+        return entry.convert_rows(rows)[0][0] if rows else None
 
     def pluck(self, *columns: Any) -> list[Any]:
         """Values of one column (a flat list) or of several (a list of tuples)."""
         if not columns:
             raise CompileError("pluck() needs at least one column")
-        rows, _, _ = self._run(self.select(*columns))
+        rows, entry, _ = self._run(self.select(*columns))
+        rows = entry.convert_rows(rows)
         if len(columns) == 1:
             return [r[0] for r in rows]
         return rows
 
     def tuples(self) -> list[tuple[Any, ...]]:
-        """Raw rows as tuples: no models, no validation, no type conversion."""
-        return self._without_gc(lambda: self._run()[0])
+        """Rows as tuples: no models, no validation; values in their columns' Python types."""
+
+        def fetch() -> list[tuple[Any, ...]]:
+            rows, entry, _ = self._run()
+            convert = entry.row_convert
+            return rows if convert is None else convert(rows)  # type: ignore[no-any-return]
+
+        return self._without_gc(fetch)
 
     def dicts(self) -> list[dict[str, Any]]:
-        """Raw rows as dicts keyed by attribute name or alias."""
+        """Rows as dicts keyed by attribute name or alias (values converted as in tuples())."""
 
         def fetch() -> list[dict[str, Any]]:
             rows, entry, _ = self._run()
             names = entry.names
+            convert = entry.row_convert
+            if convert is not None:
+                rows = convert(rows)
             return [dict(zip(names, r)) for r in rows]
 
         return self._without_gc(fetch)
@@ -892,12 +1001,38 @@ class Query(Generic[M]):
         unless ``all_rows=True``.
         """
         stmt = Update.build(self, {**(values or {}), **kw}, all_rows)
+        if stmt.returns:
+            return rows_of(stmt.returns, self._database()._write_rows(stmt))  # type: ignore[return-value]
         return self._database()._write(stmt)
 
     def delete(self, *, all_rows: bool = False) -> int:
-        """DELETE the matching rows in one statement; returns the number of rows deleted."""
+        """DELETE the matching rows in one statement; returns the number of rows deleted.
+
+        After ``returning(...)``, returns the deleted rows' values as ``Row``s instead.
+        """
         stmt = Delete.build(self, all_rows)
+        if stmt.returns:
+            return rows_of(stmt.returns, self._database()._write_rows(stmt))  # type: ignore[return-value]
         return self._database()._write(stmt)
+
+    def returning(self, *columns: Any) -> Query[M]:
+        """Make ``update()`` and ``delete()`` give back these columns of each row they change
+        (every field without arguments) as ``Row``s instead of a count.
+
+        RETURNING is not available on MySQL: rendering it there raises UnsupportedError.
+
+        >>> from activeq import ActiveRecord, Database, Field
+        >>> class Jar(ActiveRecord):
+        ...     __table_name__ = 'jars'
+        ...     id: int = Field(primary_key=True)
+        ...     beans: int
+        >>> db = Database(':memory:'); db.bind(Jar); db.create_tables(Jar)
+        >>> _ = Jar.create(beans=3)
+        >>> rows = Jar.query().where(Jar.c.id == 1).returning('id', 'beans').update({'beans': 4})
+        >>> [(r.id, r.beans) for r in rows]
+        [(1, 4)]
+        """
+        return self._with("returning", returning_columns(self._s["model"], columns))
 
     def __repr__(self) -> str:
         try:
@@ -953,23 +1088,26 @@ class _Statement:
 
 
 class Update(_Statement):
-    """``UPDATE table SET ... WHERE ...`` built from a query."""
+    """``UPDATE table SET ... WHERE ... [RETURNING ...]`` built from a query."""
 
-    __slots__ = ("assignments",)
+    __slots__ = ("assignments", "returns")
 
     def __init__(self, model: Any, assignments: tuple[tuple[Any, Expr], ...],
-                 wheres: tuple[Expr, ...]) -> None:
+                 wheres: tuple[Expr, ...], returns: tuple[Expr, ...] = ()) -> None:
         self.model = model
         self.assignments = assignments
         self.wheres = wheres
+        self.returns = returns
         self.kind = "update"
         self.key = (("update", model.__aq__.token, tuple((c.name, e.key) for c, e in assignments),
-                           tuple(w.key for w in wheres)))
+                           tuple(w.key for w in wheres), tuple(r.key for r in returns)))
         params: tuple[Any, ...] = ()
         for _, e in assignments:
             params += e.params
         for w in wheres:
             params += w.params
+        for r in returns:
+            params += r.params
         self.params = params
 
     @classmethod
@@ -995,26 +1133,36 @@ class Update(_Statement):
             if not isinstance(value, Expr):
                 try:
                     value = info.adapter(name).validate_python(value)
-                except Exception as e:  # pydantic.ValidationError
-                    raise ValidationError(f"invalid value for {model.__name__}.{name}: {e}",
-                                          field=name, pydantic_error=e) from e
+                except pydantic.ValidationError as e:
+                    raise ValidationError.from_pydantic(model.__name__, e, field=name) from e
+                # Refused here, with the field named, rather than by the driver while binding.
+                bad = unstorable_error((value,), (name,), where=f"invalid {model.__name__}: ")
+                if bad is not None:
+                    raise bad
+                if isinstance(value, float) and value != value:
+                    raise nan_error(model, name)
             assignments.append((info.by_name[name], as_expr(value)))
-        return cls(model, tuple(assignments), s["wheres"])
+        return cls(model, tuple(assignments), s["wheres"], s["returning"])
 
 
 class Delete(_Statement):
-    """``DELETE FROM table WHERE ...`` built from a query."""
+    """``DELETE FROM table WHERE ... [RETURNING ...]`` built from a query."""
 
-    __slots__ = ()
+    __slots__ = ("returns",)
 
-    def __init__(self, model: Any, wheres: tuple[Expr, ...]) -> None:
+    def __init__(self, model: Any, wheres: tuple[Expr, ...],
+                 returns: tuple[Expr, ...] = ()) -> None:
         self.model = model
         self.wheres = wheres
+        self.returns = returns
         self.kind = "delete"
-        self.key = ("delete", model.__aq__.token, tuple(w.key for w in wheres))
+        self.key = ("delete", model.__aq__.token, tuple(w.key for w in wheres),
+                    tuple(r.key for r in returns))
         params: tuple[Any, ...] = ()
         for w in wheres:
             params += w.params
+        for r in returns:
+            params += r.params
         self.params = params
 
     @classmethod
@@ -1026,7 +1174,7 @@ class Delete(_Statement):
                 f"delete() without where() would remove every row of {s['model'].__aq__.table}; "
                 "pass all_rows=True to mean it"
             )
-        return cls(s["model"], s["wheres"])
+        return cls(s["model"], s["wheres"], s["returning"])
 
 
 def _check_plain_write(query: Query[Any], what: str) -> None:

@@ -271,7 +271,7 @@ class BelongsTo(Relation):
         self._ready()
         target = self.target_model().__aq__
         return ForeignKey(self.owner.__aq__.by_name[self._fk].column, target.table,
-                          target.by_name[self._target_key].column, self.on_delete)
+                          target.by_name[self._target_key].column, self.on_delete, target.schema)
 
     @property
     def parent_attr(self) -> str:

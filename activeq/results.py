@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .ast import Alias, ColumnRef
+from .ast import Alias, ColumnRef, JsonColumn
+from .sources import output_types
+from .types import expr_type, row_converter
+
+_COLUMNS = (ColumnRef, JsonColumn)
 
 __all__ = ["Row", "make_mapper"]
 
@@ -86,39 +90,45 @@ def result_names(query: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def make_mapper(query: Any) -> tuple[Any, tuple[str, ...]]:
-    """``(rows, ctx) -> results`` for a select, and the result column names."""
+def make_mapper(query: Any, dialect: str = "sqlite") -> tuple[Any, tuple[str, ...], Any]:
+    """For a select: ``(rows, ctx) -> results``, the result column names, and the converter
+    of raw rows to Python values (None when the driver's values already are)."""
     s = query._s
     model = s["model"]
     info = model.__aq__
     names = result_names(query)
     extra = s["extra"]
     if extra is not None and extra.compound is not None:
-        return _flat_mapper(names), names
+        convert = row_converter(output_types(extra.compound.left), dialect)
+        return _flat_mapper(names, convert), names, convert
     columns = s["columns"]
     if columns is None:
-        return info.builder(info.names), names
+        convert = row_converter([c.type for c in info.columns], dialect)
+        return info.builder(info.names, dialect), names, convert
+    convert = row_converter([expr_type(c) for c in columns], dialect)
     table = info.table if extra is None or extra.source is None else extra.source.name
-    if all(type(c) is ColumnRef and c.model is model and c.table == table for c in columns) and len(
+    if all(type(c) in _COLUMNS and c.model is model and c.table == table for c in columns) and len(
         {c.name for c in columns}
     ) == len(columns):
-        return info.builder(tuple(c.name for c in columns)), names
-    return _row_mapper(columns, names), names
+        return info.builder(tuple(c.name for c in columns), dialect), names, convert
+    return _row_mapper(columns, names, dialect, convert), names, convert
 
 
-def _flat_mapper(names: tuple[str, ...]) -> Any:
+def _flat_mapper(names: tuple[str, ...], convert: Any) -> Any:
     def map_rows(rows: list[tuple[Any, ...]], ctx: Any) -> list[Row]:
-        return [Row(r, dict(zip(names, r))) for r in rows]
+        values = rows if convert is None else convert(rows)
+        return [Row(r, dict(zip(names, r))) for r in values]
 
     return map_rows
 
 
-def _row_mapper(columns: tuple[Any, ...], names: tuple[str, ...]) -> Any:
+def _row_mapper(columns: tuple[Any, ...], names: tuple[str, ...], dialect: str,
+                convert: Any) -> Any:
     # Group model columns by namespace (the model, or its alias): each gets a partial-instance
     # builder over its positions. Columns of derived tables are plain attributes.
     groups: dict[str, tuple[Any, list[tuple[int, str]]]] = {}
     for i, item in enumerate(columns):
-        if type(item) is ColumnRef and item.model is not None:
+        if type(item) in _COLUMNS and item.model is not None:
             space = _namespace(item)
             assert space is not None
             groups.setdefault(space, (item.model, []))[1].append((i, item.name))
@@ -128,17 +138,17 @@ def _row_mapper(columns: tuple[Any, ...], names: tuple[str, ...]) -> Any:
         if len(unique) != len(positions):
             positions = list({n: (i, n) for i, n in positions}.values())
         idx = tuple(i for i, _ in positions)
-        builders.append((space, idx, model.__aq__.builder(tuple(n for _, n in positions))))
+        builders.append((space, idx, model.__aq__.builder(tuple(n for _, n in positions), dialect)))
     flat = []
     counts: dict[str, int] = {}
     for item in columns:
-        if type(item) is ColumnRef:
+        if type(item) in _COLUMNS:
             counts[item.name] = counts.get(item.name, 0) + 1
     namespace_names = {name for name, _, _ in builders}
     for i, (item, name) in enumerate(zip(columns, names)):
         if isinstance(item, Alias):
             flat.append((name, i))
-        elif type(item) is ColumnRef:
+        elif type(item) in _COLUMNS:
             if counts[item.name] == 1 and item.name not in namespace_names:
                 flat.append((item.name, i))
             elif item.model is None:
@@ -148,11 +158,12 @@ def _row_mapper(columns: tuple[Any, ...], names: tuple[str, ...]) -> Any:
 
     def map_rows(rows: list[tuple[Any, ...]], ctx: Any) -> list[Row]:
         out = []
-        for r in rows:
+        values = rows if convert is None else convert(rows)
+        for r, v in zip(rows, values):
             attrs = {name: build([tuple(r[i] for i in idx)], ctx)[0] for name, idx, build in builders}
             for name, i in flat:
-                attrs[name] = r[i]
-            out.append(Row(r, attrs))
+                attrs[name] = v[i]
+            out.append(Row(v, attrs))
         return out
 
     return map_rows

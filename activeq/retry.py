@@ -2,10 +2,15 @@
 
 SQLite's own busy handler already waits ``busy_timeout_ms`` for a lock; what reaches activeq as
 SQLITE_BUSY has outlasted that wait, or was reported without waiting (a WAL snapshot that went
-stale, a recovery in progress). Three kinds of statement are safe to run again as they are:
-BEGIN, COMMIT (the transaction stays open when COMMIT is busy) and a statement in autocommit
-mode (it failed whole). A statement in the middle of a transaction is not: re-running it alone
-would break the transaction's atomicity, so only the whole transaction function is retried
+stale, a recovery in progress). Retries never stack on that wait: every try of one statement or
+transaction shares one budget (by default the busy timeout itself), no try lets SQLite wait
+past it, and no new try starts once it is spent. ``BusyError`` thus comes
+when the lock wait the caller asked for is over, not a multiple of it later.
+
+Three kinds of statement are safe to run again as they are: BEGIN, COMMIT (the transaction
+stays open when COMMIT is busy) and a statement in autocommit mode (it failed whole). A
+statement in the middle of a transaction is not: re-running it alone would break the
+transaction's atomicity, so only the whole transaction function is retried
 (:func:`run_atomic`, behind ``db.atomic(fn)`` and ``@db.retrying``).
 """
 
@@ -17,11 +22,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import apsw
 
-from .errors import BusyError, translate
+from .errors import BusyError, ConfigurationError, translate
 
 if TYPE_CHECKING:
     from .database import Database
@@ -53,25 +59,28 @@ class RetryPolicy:
     """The first wait, in seconds."""
     max_delay: float = 0.5
     """The longest single wait, in seconds."""
-    budget: float | None = 60.0
-    """Seconds after the first try past which no new try starts (None: attempts only)."""
+    budget: float | None = None
+    """Seconds from the first try within which every try, SQLite's own waiting included,
+    must end. None: the database's ``busy_timeout_ms``."""
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts must be at least 1")
+            raise ConfigurationError("RetryPolicy.attempts must be at least 1")
         if self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError("RetryPolicy delays must not be negative")
+            raise ConfigurationError("RetryPolicy delays must not be negative")
+        if self.budget is not None and self.budget < 0:
+            raise ConfigurationError("RetryPolicy.budget must not be negative")
 
     def delay(self, attempt: int) -> float:
         """The wait after failed try number ``attempt`` (1-based), jitter included."""
         cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         return cap / 2 + _random.random() * cap / 2
 
-    def allows(self, attempt: int, started: float) -> bool:
-        """Whether another try may follow failed try number ``attempt``."""
-        if attempt >= self.attempts:
-            return False
-        return self.budget is None or time.monotonic() - started < self.budget
+    def budget_ns(self, busy_timeout_ms: int) -> int:
+        """The budget in nanoseconds for a database with this busy timeout."""
+        if self.budget is None:
+            return busy_timeout_ms * 1_000_000
+        return int(self.budget * 1e9)
 
 
 def is_busy(error: BaseException) -> bool:
@@ -82,10 +91,10 @@ def is_busy(error: BaseException) -> bool:
     return isinstance(error, BusyError) and error.result_code == apsw.SQLITE_BUSY
 
 
-def _exhausted(error: BaseException, sql: str | None, attempts: int, started: float,
+def _exhausted(error: BaseException, sql: str | None, attempts: int, started: int,
                what: str) -> BusyError:
-    elapsed = time.monotonic() - started
-    detail = f"{what} still busy after {attempts} attempt{'s' if attempts != 1 else ''} " \
+    elapsed = (perf_counter_ns() - started) / 1e9
+    detail = f"{what} busy after {attempts} attempt{'s' if attempts != 1 else ''} " \
              f"over {elapsed:.2f} s"
     if isinstance(error, apsw.Error):
         base = translate(error, sql)
@@ -100,74 +109,98 @@ def _exhausted(error: BaseException, sql: str | None, attempts: int, started: fl
     return busy
 
 
-def retry_busy(db: Database, run: Callable[[], T], sql: str, first: apsw.Error | None = None) -> T:
+def retry_busy(db: Database, run: Callable[[], T], sql: str, first: apsw.Error | None,
+               started: int) -> T:
     """Run ``run()`` until it stops raising SQLITE_BUSY or the database's policy gives up.
 
-    ``first`` is the busy error of a try already made by the caller. Other errors are
+    ``first`` is the busy error of a try already made by the caller; ``started`` is the
+    ``perf_counter_ns()`` at which the caller began (its lock wait included). Each try lets
+    SQLite's busy handler wait its usual time, but no longer than what is left of the budget. Other errors are
     translated and raised at once.
     """
     policy = db.retry
-    started = time.monotonic()
+    state = db._thread()
+    deadline = state.deadline or started + policy.budget_ns(db.busy_timeout_ms)
+    conn = state.conn
     attempt = 0
     error: apsw.Error | None = first
     if first is not None:
         attempt = 1
-    while True:
-        if error is not None:
-            if not policy.allows(attempt, started):
-                raise _exhausted(error, sql, attempt, started, "the database stayed") from error
-            db.busy_retries += 1
-            wait = policy.delay(attempt)
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("busy on try %d of %s; waiting %.1f ms", attempt, sql, wait * 1e3)
-            time.sleep(wait)
-        attempt += 1
-        try:
-            return run()
-        except apsw.BusyError as e:
-            error = e
-        except apsw.Error as e:
-            raise translate(e, sql) from e
+    cut = False
+    try:
+        while True:
+            if error is not None:
+                left = deadline - perf_counter_ns()
+                if attempt >= policy.attempts or left <= 0:
+                    raise _exhausted(error, sql, attempt, started, "the database stayed") from error
+                db.busy_retries += 1
+                wait = min(policy.delay(attempt), left / 1e9)
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("busy on try %d of %s; waiting %.1f ms", attempt, sql, wait * 1e3)
+                time.sleep(wait)
+                left_ms = (deadline - perf_counter_ns()) // 1_000_000
+                if left_ms < db.busy_timeout_ms:
+                    conn.set_busy_timeout(max(0, left_ms))
+                    cut = True
+            attempt += 1
+            try:
+                return run()
+            except apsw.BusyError as e:
+                error = e
+            except apsw.Error as e:
+                raise translate(e, sql) from e
+    finally:
+        if cut:
+            conn.set_busy_timeout(db.busy_timeout_ms)
 
 
-def retry_statement(db: Database, error: apsw.Error, sql: str, run: Callable[[], T]) -> T:
+def retry_statement(db: Database, error: apsw.Error, sql: str, run: Callable[[], T],
+                    started: int) -> T:
     """From an ``except apsw.Error`` branch: re-run an autocommit statement that was busy.
 
     Raises the translated error when it is not SQLITE_BUSY, or when a transaction is open
     (the statement cannot be retried alone there).
     """
-    if not isinstance(error, apsw.BusyError) or not db.connection.get_autocommit():
+    if not isinstance(error, apsw.BusyError) or not db._thread().conn.get_autocommit():
         raise translate(error, sql) from error
-    return retry_busy(db, run, sql, error)
+    return retry_busy(db, run, sql, error, started)
 
 
 def run_atomic(db: Database, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any],
                mode: str = "immediate", policy: RetryPolicy | None = None) -> T:
     """Call ``fn(*args, **kwargs)`` inside a transaction, running it again whole when busy.
 
+    Every try, with its lock waits and BEGIN and COMMIT retries, keeps within one budget.
     Inside an enclosing transaction ``fn`` runs once in a savepoint: only the outermost
     transaction can be retried, so busy errors travel up to it.
     """
-    if db._tx_depth > 0:
+    state = db._thread()
+    if state.depth:
         with db.transaction(mode):
             return fn(*args, **kwargs)
     policy = policy or db.retry
-    started = time.monotonic()
+    started = perf_counter_ns()
+    outer = state.deadline
+    deadline = outer or started + policy.budget_ns(db.busy_timeout_ms)
+    state.deadline = deadline
     attempt = 0
-    while True:
-        attempt += 1
-        try:
-            with db.transaction(mode):
-                return fn(*args, **kwargs)
-        except BusyError as e:
-            # A BusyError that already carries several attempts spent the budget on BEGIN
-            # or COMMIT; trying again here would multiply that budget.
-            if not is_busy(e) or e.attempts > 1:
-                raise
-            if not policy.allows(attempt, started):
-                raise _exhausted(e, None, attempt, started, "the transaction stayed") from e
-            db.busy_retries += 1
-            time.sleep(policy.delay(attempt))
+    try:
+        while True:
+            attempt += 1
+            try:
+                with db.transaction(mode):
+                    return fn(*args, **kwargs)
+            except BusyError as e:
+                if not is_busy(e):
+                    raise
+                if attempt >= policy.attempts or perf_counter_ns() >= deadline:
+                    if attempt == 1:
+                        raise
+                    raise _exhausted(e, None, attempt, started, "the transaction stayed") from e
+                db.busy_retries += 1
+                time.sleep(max(0.0, min(policy.delay(attempt), (deadline - perf_counter_ns()) / 1e9)))
+    finally:
+        state.deadline = outer
 
 
 def retrying(db: Database, fn: Callable[..., T] | None = None, *, mode: str = "immediate",

@@ -2,10 +2,9 @@
 
 The expected side is the model's own DDL (``activeq.ddl``), so a ``__mapping__`` override or a
 type's per-dialect name is expected exactly as it would be created. The live side is read from
-the database catalog (SQLite: ``pragma_table_info``, ``pragma_index_list``/``pragma_index_info``
-and ``pragma_foreign_key_list``, with the table name bound as a parameter, never spliced into
-SQL). Each difference is a small frozen record with a readable ``str()`` and, where one
-exists, the DDL that removes it.
+the database's catalog (``activeq.catalog``: SQLite, PostgreSQL and DuckDB, the table name
+bound as a parameter, never spliced into SQL). Each difference is a small frozen record with a
+readable ``str()`` and, where one exists, the DDL that removes it.
 
 >>> from activeq import ActiveRecord, Database, Field
 >>> class Plant(ActiveRecord):
@@ -22,13 +21,15 @@ plants: column "nickname" (Plant.nickname) is missing; add it with: ALTER TABLE 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import exp
 
+from .catalog import Fetch, LiveColumn, LiveTable, Reader
+from .catalog import reader as catalog_reader
 from .constraints import ForeignKey, TableIndex, expected_indexes, foreign_keys
 from .ddl import (
     add_column_statement,
@@ -54,6 +55,7 @@ __all__ = [
     "check_before_create",
     "check_bind",
     "check_schema",
+    "differences",
 ]
 
 
@@ -65,7 +67,7 @@ class SchemaDifference:
     """One way a model's table differs from what ``create_tables`` would create."""
 
     table: str
-    """The table's name."""
+    """The table's name (``schema.table`` for a model with ``__schema__``)."""
     model: str
     """The model's class name."""
 
@@ -201,87 +203,16 @@ class MissingForeignKey(SchemaDifference):
     """The action of the table's foreign key on these columns, or None when it has none."""
     clause: str
     """The FOREIGN KEY clause ``create_tables`` would emit."""
+    note: str = ""
+    """How the database lets a foreign key be changed, when it restricts that."""
 
     def __str__(self) -> str:
         if self.actual_on_delete is None:
             found = "the table has no such foreign key"
         else:
             found = f"the table's foreign key has ON DELETE {self.actual_on_delete.upper()}"
-        return (f"{self.table}: {self.model} declares {self.clause}, but {found} "
-                "(SQLite changes foreign keys only by rebuilding the table)")
-
-
-# --- reading the live table ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _LiveColumn:
-    name: str
-    type: str
-    notnull: bool
-    has_default: bool
-    pk: int
-    """Position in the primary key (1-based), 0 when not part of it."""
-
-
-@dataclass(frozen=True)
-class _LiveTable:
-    columns: dict[str, _LiveColumn]
-    """By case-folded name (SQLite's identifiers are case-insensitive)."""
-    indexes: list[tuple[tuple[str, ...], bool]]
-    """(case-folded columns, unique) of every full (non-partial) index, the primary key's too."""
-    foreign_keys: list[tuple[str, str, str | None, str]]
-    """(case-folded column, case-folded table, referenced column or None, on_delete)."""
-
-
-_COLUMNS_SQL = 'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)'
-_INDEXES_SQL = (
-    'SELECT il.name, il."unique", il.partial, ii.name FROM pragma_index_list(?) AS il, '
-    "pragma_index_info(il.name) AS ii ORDER BY il.seq, ii.seqno"
-)
-_FOREIGN_KEYS_SQL = 'SELECT id, "table", "from", "to", on_delete FROM pragma_foreign_key_list(?)'
-
-
-def _sqlite_columns(db: Database, table: str) -> dict[str, _LiveColumn]:
-    rows = db.execute(_COLUMNS_SQL, (table,)).fetchall()
-    return {
-        str(name).casefold(): _LiveColumn(str(name), str(type_ or ""), bool(notnull),
-                                          default is not None, int(pk))
-        for name, type_, notnull, default, pk in rows
-    }
-
-
-def _sqlite_table(db: Database, table: str) -> _LiveTable | None:
-    columns = _sqlite_columns(db, table)
-    if not columns:
-        return None
-    grouped: dict[str, tuple[list[str], bool, bool]] = {}
-    for name, unique, partial, column in db.execute(_INDEXES_SQL, (table,)).fetchall():
-        entry = grouped.setdefault(str(name), ([], bool(unique), bool(partial)))
-        # An expression column has no name: such an index never matches a column list.
-        entry[0].append(str(column).casefold() if column is not None else "\0")
-    indexes = [(tuple(cols), unique) for cols, unique, partial in grouped.values() if not partial]
-    pk = tuple(key for key, col in sorted(columns.items(), key=lambda item: item[1].pk) if col.pk)
-    if pk:
-        indexes.append((pk, True))
-    foreign = [
-        (str(column).casefold(), str(target).casefold(), None if to is None else str(to),
-         str(action).lower())
-        for _, target, column, to, action in db.execute(_FOREIGN_KEYS_SQL, (table,)).fetchall()
-    ]
-    return _LiveTable(columns, indexes, foreign)
-
-
-# Per dialect: (read the columns only, read the whole table); None when the table is absent.
-_READERS = {"sqlite": (_sqlite_columns, _sqlite_table)}
-
-
-def _read(db: Database, table: str) -> _LiveTable | None:
-    readers = _READERS.get(db.dialect)
-    if readers is None:
-        raise UnsupportedError("check_schema", db.dialect,
-                               "reading the live schema is implemented for sqlite")
-    return readers[1](db, table)
+        text = f"{self.table}: {self.model} declares {self.clause}, but {found}"
+        return f"{text} ({self.note})" if self.note else text
 
 
 # --- what the model expects ------------------------------------------------------------------
@@ -297,8 +228,8 @@ class _ExpectedColumn:
     unique: bool
 
 
-def _expected_column(column: Any, dialect: str) -> _ExpectedColumn:
-    definition = column_definition(column, dialect)
+def _expected_column(column: Any, info: Any, dialect: str) -> _ExpectedColumn:
+    definition = column_definition(column, dialect, info)
     if isinstance(definition.args.get("kind"), exp.Var):
         # A __mapping__ override kept verbatim: read it the way the other dialects do.
         try:
@@ -319,32 +250,10 @@ def _expected_column(column: Any, dialect: str) -> _ExpectedColumn:
     )
 
 
-def _sqlite_affinity(declared: str) -> str:
-    """SQLite's type affinity for a declared type (its rules, in order, from datatype3.html).
-
-    INTEGER and NUMERIC affinity store every value alike (they differ only in CAST), so
-    both read as NUMERIC here.
-    """
-    name = declared.upper()
-    if "INT" in name:
-        return "NUMERIC"
-    if "CHAR" in name or "CLOB" in name or "TEXT" in name:
-        return "TEXT"
-    if "BLOB" in name or not name.strip():
-        return "BLOB"
-    if "REAL" in name or "FLOA" in name or "DOUB" in name:
-        return "REAL"
-    return "NUMERIC"
-
-
-def _same_type(expected: str, actual: str, dialect: str) -> bool:
-    if dialect == "sqlite":
-        return _sqlite_affinity(expected) == _sqlite_affinity(actual)
-    return "".join(expected.upper().split()) == "".join(actual.upper().split())
-
-
 def _add_column_note(expected: _ExpectedColumn, dialect: str) -> str:
     if dialect != "sqlite":
+        if expected.notnull and not expected.has_default:
+            return "a NOT NULL column without a DEFAULT can only be added while the table is empty"
         return ""
     if expected.pk:
         return "SQLite cannot add a PRIMARY KEY column: rebuild the table"
@@ -360,98 +269,109 @@ def _add_column_note(expected: _ExpectedColumn, dialect: str) -> str:
 # --- comparing ----------------------------------------------------------------------------------
 
 
-def _missing_columns(model: Any, live: dict[str, _LiveColumn], dialect: str) -> list[SchemaDifference]:
+def _missing_columns(model: Any, live: dict[str, LiveColumn], fold: Callable[[str], str],
+                     dialect: str) -> list[SchemaDifference]:
     info = model.__aq__
     out: list[SchemaDifference] = []
     for column in info.columns:
-        if column.column.casefold() not in live:
-            note = _add_column_note(_expected_column(column, dialect), dialect)
-            out.append(MissingColumn(info.table, model.__name__, column.column, column.name,
+        if fold(column.column) not in live:
+            note = _add_column_note(_expected_column(column, info, dialect), dialect)
+            out.append(MissingColumn(_label(info), model.__name__, column.column, column.name,
                                      add_column_statement(model, column.name, dialect), note))
     return out
 
 
-def _compare(model: Any, live: _LiveTable, dialect: str) -> list[SchemaDifference]:
+def _compare(model: Any, live: LiveTable, reader: Reader, dialect: str) -> list[SchemaDifference]:
     info = model.__aq__
     name = model.__name__
-    out = _missing_columns(model, live.columns, dialect)
-    mapped = {c.column.casefold() for c in info.columns}
+    table = _label(info)
+    fold = reader.fold
+    out = _missing_columns(model, live.columns, fold, dialect)
     for column in info.columns:
-        found = live.columns.get(column.column.casefold())
+        found = live.columns.get(fold(column.column))
         if found is None:
             continue
-        expected = _expected_column(column, dialect)
-        if expected.type is not None and not _same_type(expected.type, found.type, dialect):
-            out.append(TypeMismatch(info.table, name, found.name, column.name, expected.type,
+        expected = _expected_column(column, info, dialect)
+        if expected.type is not None and not reader.same_type(expected.type, found.type):
+            out.append(TypeMismatch(table, name, found.name, column.name, expected.type,
                                     found.type))
         if (expected.notnull is not None and not expected.pk and not found.pk
                 and expected.notnull != found.notnull):
-            out.append(NullabilityMismatch(info.table, name, found.name, column.name,
+            out.append(NullabilityMismatch(table, name, found.name, column.name,
                                            not expected.notnull))
+    mapped = {fold(c.column) for c in info.columns}
     for key, found in live.columns.items():
         if key not in mapped and found.notnull and not found.has_default and not found.pk:
-            out.append(ExtraColumn(info.table, name, found.name, found.type))
-    out.extend(_missing_indexes(model, live, dialect))
-    out.extend(_missing_foreign_keys(model, live, dialect))
+            out.append(ExtraColumn(table, name, found.name, found.type))
+    out.extend(
+        MissingIndex(table, name, index.columns, index.unique,
+                     create_index_statement(info.table, index, dialect, if_not_exists=False,
+                                            schema=info.schema))
+        for index in expected_indexes(info) if not _has_index(live, index, fold)
+    )
+    for fk in foreign_keys(model):
+        actual = _live_action(live, fk, fold)
+        if actual is None or not reader.same_action(actual, fk.on_delete):
+            out.append(MissingForeignKey(
+                table, name, fk.column, f"{fk.table}.{fk.target_column}", fk.on_delete,
+                actual, foreign_key_sql(fk, dialect), _FOREIGN_KEY_NOTES.get(dialect, "")))
     return out
 
 
-def _has_index(live: _LiveTable, index: TableIndex) -> bool:
-    wanted = tuple(c.casefold() for c in index.columns)
-    for columns, unique in live.indexes:
+_FOREIGN_KEY_NOTES = {
+    "sqlite": "SQLite changes foreign keys only by rebuilding the table",
+    "duckdb": "DuckDB takes foreign keys only when the table is created",
+}
+
+
+def _has_index(live: LiveTable, index: TableIndex, fold: Callable[[str], str]) -> bool:
+    wanted = tuple(fold(c) for c in index.columns)
+    for found in live.indexes:
         if index.unique:
             # Uniqueness over a set of columns does not depend on their order in the index.
-            if unique and sorted(columns) == sorted(wanted):
+            if found.unique and sorted(found.columns) == sorted(wanted):
                 return True
-        elif columns == wanted:
+        elif found.columns == wanted:
             return True
     return False
 
 
-def _missing_indexes(model: Any, live: _LiveTable, dialect: str) -> list[SchemaDifference]:
-    info = model.__aq__
-    return [
-        MissingIndex(info.table, model.__name__, index.columns, index.unique,
-                     create_index_statement(info.table, index, dialect, if_not_exists=False))
-        for index in expected_indexes(info) if not _has_index(live, index)
-    ]
-
-
-def _missing_foreign_keys(model: Any, live: _LiveTable, dialect: str) -> list[SchemaDifference]:
-    info = model.__aq__
-    out: list[SchemaDifference] = []
-    for fk in foreign_keys(model):
-        actual = _live_action(live, fk)
-        if actual != fk.on_delete:
-            out.append(MissingForeignKey(
-                info.table, model.__name__, fk.column, f"{fk.table}.{fk.target_column}",
-                fk.on_delete, actual, foreign_key_sql(fk, dialect)))
-    return out
-
-
-def _live_action(live: _LiveTable, fk: ForeignKey) -> str | None:
-    for column, table, target, action in live.foreign_keys:
-        if (column == fk.column.casefold() and table == fk.table.casefold()
-                and (target is None or target.casefold() == fk.target_column.casefold())):
-            return action
+def _live_action(live: LiveTable, fk: ForeignKey, fold: Callable[[str], str]) -> str | None:
+    for found in live.foreign_keys:
+        if (found.column == fold(fk.column) and found.table == fold(fk.table)
+                and found.target_column in (None, fold(fk.target_column))):
+            return found.on_delete
     return None
 
 
 # --- entry points --------------------------------------------------------------------------------
 
 
-def check_schema(db: Database, models: Iterable[Any]) -> list[SchemaDifference]:
-    """Every difference between the models and their tables in ``db``, model by model."""
+def differences(fetch: Fetch, dialect: str, models: Iterable[Any]) -> list[SchemaDifference]:
+    """Every difference between the models and their tables, model by model.
+
+    Args:
+        fetch: runs one catalog query, ``fetch(sql, params) -> rows``, on the database.
+        dialect: the database's dialect: 'sqlite', 'postgres' or 'duckdb'.
+        models: model classes.
+    """
+    reader = _reader(dialect)
     out: list[SchemaDifference] = []
     for model in models:
         _require_model(model)
-        live = _read(db, model.__aq__.table)
+        info = model.__aq__
+        live = reader.read(fetch, info.table, info.schema)
         if live is None:
-            statements = tuple(create_table_statements(model, db.dialect, if_not_exists=False))
-            out.append(MissingTable(model.__aq__.table, model.__name__, statements))
+            statements = tuple(create_table_statements(model, dialect, if_not_exists=False))
+            out.append(MissingTable(_label(info), model.__name__, statements))
         else:
-            out.extend(_compare(model, live, db.dialect))
+            out.extend(_compare(model, live, reader, dialect))
     return out
+
+
+def check_schema(db: Database, models: Iterable[Any]) -> list[SchemaDifference]:
+    """:func:`differences` on a ``Database``."""
+    return differences(_fetcher(db), db.dialect, models)
 
 
 def check_bind(db: Database, models: Sequence[Any]) -> None:
@@ -459,16 +379,18 @@ def check_bind(db: Database, models: Sequence[Any]) -> None:
 
     One catalog read per model; a table that does not exist yet is left to ``create_tables``.
     """
-    readers = _READERS.get(db.dialect)
-    if readers is None:
+    reader = catalog_reader(db.dialect)
+    if reader is None:
         return
+    fetch = _fetcher(db)
     missing: list[SchemaDifference] = []
     for model in models:
         if "__aq__" not in model.__dict__:
             continue
-        live = readers[0](db, model.__aq__.table)
-        if live:
-            missing.extend(_missing_columns(model, live, db.dialect))
+        columns = reader.columns(fetch, model.__aq__.table, model.__aq__.schema)
+        if columns:
+            live = {reader.fold(c.name): c for c in columns}
+            missing.extend(_missing_columns(model, live, reader.fold, db.dialect))
     if missing:
         raise SchemaError(_message("the database's tables lack columns the models map", missing),
                           missing)
@@ -479,7 +401,7 @@ def check_before_create(db: Database, models: Sequence[Any]) -> None:
 
     Missing tables and plain indexes are not differences here: ``create_tables`` creates them.
     """
-    if db.dialect not in _READERS:
+    if catalog_reader(db.dialect) is None:
         return
     found = [
         d for d in check_schema(db, models)
@@ -491,8 +413,27 @@ def check_before_create(db: Database, models: Sequence[Any]) -> None:
                      found), found)
 
 
-def _message(head: str, differences: Sequence[SchemaDifference]) -> str:
-    return head + ":\n" + "\n".join(f"  - {d}" for d in differences)
+def _label(info: Any) -> str:
+    return info.table if info.schema is None else f"{info.schema}.{info.table}"
+
+
+def _fetcher(db: Database) -> Fetch:
+    def fetch(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        return db.execute(sql, tuple(params)).fetchall()
+
+    return fetch
+
+
+def _reader(dialect: str) -> Reader:
+    reader = catalog_reader(dialect)
+    if reader is None:
+        raise UnsupportedError("check_schema", dialect,
+                               "the live schema is read on sqlite, postgres and duckdb")
+    return reader
+
+
+def _message(head: str, found: Sequence[SchemaDifference]) -> str:
+    return head + ":\n" + "\n".join(f"  - {d}" for d in found)
 
 
 def _require_model(model: Any) -> None:

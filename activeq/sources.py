@@ -16,9 +16,10 @@ import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .ast import Alias, ColumnRef, Node
+from .ast import Alias, ColumnRef, JsonColumn, Node
 from .columns import ColumnSet
 from .errors import CompileError
+from .types import ANY, SQLType, expr_type
 
 if TYPE_CHECKING:
     from .query import Query
@@ -110,8 +111,8 @@ class TableAlias(FromItem):
         key = ("alias", info.token, name)
 
         def columns() -> ColumnSet:
-            return ColumnSet(name, {
-                col.name: ColumnRef(model, col.name, col.column, name) for col in info.columns})
+            return ColumnSet(name, {col.name: (JsonColumn if col.type.json else ColumnRef)(
+                model, col.name, col.column, name, col.type) for col in info.columns})
 
         return _tnew(cls, (key, (), model, name, _shape_number(key, columns)[1]))
 
@@ -225,12 +226,24 @@ def _NO_COLUMNS() -> ColumnSet:  # noqa: N802 - a constant's factory
     return ColumnSet("set operation", {})
 
 
+def output_types(query: Query[Any]) -> list[SQLType]:
+    """The SQL type of each column a query selects (``ANY`` where it has none)."""
+    s = query._s
+    extra = s["extra"]
+    if extra is not None and extra.compound is not None:
+        return output_types(extra.compound.left)
+    columns = s["columns"]
+    if columns is None:
+        return [col.type for col in s["model"].__aq__.columns]
+    return [expr_type(item) or ANY for item in columns]
+
+
 def _column_set(select: Query[Any], name: str, what: str) -> ColumnSet:
     refs: dict[str, ColumnRef] = {}
-    for attr, column in output_columns(select):
+    for (attr, column), sqltype in zip(output_columns(select), output_types(select)):
         if attr in refs:
             raise CompileError(
                 f"{what} {name!r} would have two columns named {attr!r}: "
                 "rename one with .as_('other')")
-        refs[attr] = ColumnRef(None, attr, column, name)
+        refs[attr] = (JsonColumn if sqltype.json else ColumnRef)(None, attr, column, name, sqltype)
     return ColumnSet(name, refs)

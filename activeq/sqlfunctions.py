@@ -25,7 +25,7 @@ from sqlglot.dialects.dialect import Dialect
 from .errors import CompileError, UnsupportedError
 from .expressions import DATE_DIFF_UNITS
 
-__all__ = ["NEEDS_ORDER", "PORTABLE", "WINDOW_ONLY", "build_function"]
+__all__ = ["NEEDS_ORDER", "PORTABLE", "WINDOW_ONLY", "build_function", "sqlite_stamp"]
 
 Builder = Callable[[list[exp.Expression], str], exp.Expression]
 
@@ -60,15 +60,18 @@ def _arity(name: str, args: list[exp.Expression], low: int, high: int) -> None:
 
 # --- dates and times ---------------------------------------------------------------------------
 
-_SQLITE_TRUNC = {
-    "year": ("DATETIME", ("start of year",)),
-    "month": ("DATETIME", ("start of month",)),
-    "day": ("DATETIME", ("start of day",)),
+# SQLite keeps datetimes as fixed-width text with microseconds (see types.DateTimeType): each
+# truncation is written in that form, so it compares and sorts with stored values.
+_SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.000000"
+_SQLITE_TRUNC: dict[str, tuple[str, tuple[str, ...]]] = {
+    "year": (_SQLITE_STAMP, ("start of year",)),
+    "month": (_SQLITE_STAMP, ("start of month",)),
+    "day": (_SQLITE_STAMP, ("start of day",)),
     # weekday 1 moves forward to the next Monday, so step back six days first: ISO weeks.
-    "week": ("DATETIME", ("start of day", "-6 days", "weekday 1")),
-    "hour": ("STRFTIME", "%Y-%m-%d %H:00:00"),
-    "minute": ("STRFTIME", "%Y-%m-%d %H:%M:00"),
-    "second": ("STRFTIME", "%Y-%m-%d %H:%M:%S"),
+    "week": (_SQLITE_STAMP, ("start of day", "-6 days", "weekday 1")),
+    "hour": ("%Y-%m-%d %H:00:00.000000", ()),
+    "minute": ("%Y-%m-%d %H:%M:00.000000", ()),
+    "second": (_SQLITE_STAMP, ()),
 }
 _MYSQL_TRUNC = {
     "year": "%Y-01-01 00:00:00",
@@ -93,11 +96,9 @@ def date_trunc(args: list[exp.Expression], dialect: str) -> exp.Expression:
                            expression=exp.Literal.number(3))
             shift = exp.DPipe(this=exp.DPipe(this=_str("-"), expression=exp.Paren(this=back)),
                               expression=_str(" months"))
-            return _anon("DATETIME", value, _str("start of month"), shift)
-        fn, spec = _SQLITE_TRUNC[unit]
-        if fn == "STRFTIME":
-            return _anon("STRFTIME", _str(spec), value)  # type: ignore[arg-type]
-        return _anon("DATETIME", value, *[_str(m) for m in spec])
+            return _anon("STRFTIME", _str(_SQLITE_STAMP), value, _str("start of month"), shift)
+        fmt, modifiers = _SQLITE_TRUNC[unit]
+        return _anon("STRFTIME", _str(fmt), value, *[_str(m) for m in modifiers])
     if dialect == "mysql" and unit in _MYSQL_TRUNC:
         return _cast(_anon("DATE_FORMAT", value, _str(_MYSQL_TRUNC[unit])), "DATETIME", dialect)
     raise UnsupportedError(f"date_trunc('{unit}')", dialect)
@@ -150,7 +151,15 @@ def strftime(args: list[exp.Expression], dialect: str) -> exp.Expression:
 
 def current_timestamp(args: list[exp.Expression], dialect: str) -> exp.Expression:
     _arity("CURRENT_TIMESTAMP", args, 0, 0)
+    if dialect == "sqlite":
+        return sqlite_stamp(_str("now"))
     return exp.CurrentTimestamp()
+
+
+def sqlite_stamp(value: exp.Expression) -> exp.Expression:
+    """``value`` as SQLite's stored datetime text (milliseconds are all SQLite keeps)."""
+    return exp.Paren(this=exp.DPipe(this=_anon("STRFTIME", _str("%Y-%m-%d %H:%M:%f"), value),
+                                    expression=_str("000")))
 
 
 def current_date(args: list[exp.Expression], dialect: str) -> exp.Expression:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .errors import ConfigurationError
 from .monitor import QueryTracker
 
 __all__ = ["assert_max_queries", "assert_queries", "count_queries"]
@@ -71,7 +72,7 @@ def assert_max_queries(db: Any, n: int, *, ignore_transactions: bool = False
 
 def _check_count(n: int) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"the query count must be a non-negative integer, not {n!r}")
+        raise ConfigurationError(f"the query count must be a non-negative integer, not {n!r}")
 
 
 def _message(head: str, tracker: QueryTracker) -> str:

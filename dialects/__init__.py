@@ -10,6 +10,7 @@ Each module defines:
 * ``IN_LIST``: how a list bound as one parameter is tested for membership.
 * ``OFFSET_WITHOUT_LIMIT``: the LIMIT literal a dialect needs before a bare OFFSET, or None.
 * ``RETURNING``: whether ``INSERT ... RETURNING`` is available.
+* ``RETURNING_PARAMS``: whether a RETURNING clause may hold bound values.
 * ``UPSERT``: ``"on_conflict"`` (SQLite, PostgreSQL, DuckDB) or ``"on_duplicate_key"`` (MySQL).
 * ``DISTINCT_ON``: whether ``SELECT DISTINCT ON`` is rendered.
 * ``FOR_UPDATE``: ``"render"``, ``"noop"`` or None (refused).
@@ -21,15 +22,20 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from ..errors import UnknownDialectError
+
 NAMES = ("sqlite", "postgres", "mysql", "duckdb")
 _ALIASES = {"postgresql": "postgres", "sqlite3": "sqlite"}
 
 
 def get(name: str) -> ModuleType:
-    """The dialect module for ``name`` (``'sqlite'``, ``'postgres'``, ``'mysql'``, ``'duckdb'``)."""
-    key = _ALIASES.get(name, name)
-    if key not in NAMES:
-        from activeq.errors import UnsupportedError
+    """The dialect module for ``name``: ``'sqlite'``, ``'postgres'``, ``'mysql'``, ``'duckdb'``.
 
-        raise UnsupportedError("dialect", name, f"known dialects: {', '.join(NAMES)}")
+    Names are case-insensitive (``'SQLite'``, ``'PostgreSQL'``); an unknown one raises
+    ``UnknownDialectError`` listing the known ones.
+    """
+    key = name.lower() if isinstance(name, str) else name
+    key = _ALIASES.get(key, key)
+    if key not in NAMES:
+        raise UnknownDialectError(name, NAMES)
     return importlib.import_module(f"activeq.dialects.{key}")

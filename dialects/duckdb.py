@@ -10,6 +10,8 @@ the value once, so the engine sees the same expression twice."""
 IN_LIST = "unnest"
 """A list is bound as one LIST value: ``col IN (SELECT UNNEST(?))``."""
 OFFSET_WITHOUT_LIMIT = None
+RETURNING_PARAMS = False
+"""Whether values may be bound inside a RETURNING clause."""
 RETURNING = True
 UPSERT = "on_conflict"
 NULLS_ARE = "last"

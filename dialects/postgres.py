@@ -10,6 +10,7 @@ the value once, so the engine sees the same expression twice."""
 IN_LIST = "any"
 """A list is bound as one array: ``col = ANY(%s)``; psycopg adapts Python lists to arrays."""
 OFFSET_WITHOUT_LIMIT = None
+RETURNING_PARAMS = True
 RETURNING = True
 UPSERT = "on_conflict"
 NULLS_ARE = "large"

@@ -111,7 +111,7 @@ def main(path: str) -> None:
           f"{'share %':>7s}  tier")
     for row in rows:
         # Rows carry the select list's names: row.month, row.rank, row.spent, row.tier, ...
-        print(f"{row.month[:7]:8s} {row.rank:2d}  {row.name:10s} {row.orders:6d} "
+        print(f"{row.month:%Y-%m}  {row.rank:2d}  {row.name:10s} {row.orders:6d} "
               f"{row.spent:9.2f} {row.share:7.2f}  {row['tier']}")
     db.close()
 

@@ -6,12 +6,13 @@ Models are plain module-level classes so every test file can import them; the ``
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from activeq import ActiveRecord, Field, belongs_to, has_many
 from activeq.compiler import compiler
 
-__all__ = ["Order", "Reserved", "User", "assert_sql", "render"]
+__all__ = ["Doc", "Order", "Reserved", "User", "assert_sql", "render"]
 
 
 class User(ActiveRecord):
@@ -42,6 +43,15 @@ class Reserved(ActiveRecord):
     id: int = Field(primary_key=True)
     group: str
     select: int = 0
+
+
+class Doc(ActiveRecord):
+    """A JSON document with a timestamp: JSON paths, date arithmetic and date parts."""
+
+    __table_name__ = "docs"
+    id: int = Field(primary_key=True)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    created_at: dt.datetime = dt.datetime(2024, 1, 1)
 
 
 def render(stmt: Any, dialect: str) -> tuple[str, list[Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import Order, User
 
-from activeq import BindParam, case, cast, exists, func, text
+from activeq import BindParam, case, cast, delete, exists, func, insert, text, update
 from activeq import ast as a
 from activeq import sources as src
 
@@ -233,6 +233,41 @@ def test_operators_build_new_nodes():
     col = U.age
     cmp = col > 1
     combined = cmp & (col < 5)
-    assert cmp.key == ("cmp", ">", ("col", "users", "age"), "?")
+    assert cmp.key == ("cmp", ">", ("col", "users", "age", "int"), "?")
     assert combined is not cmp
     assert User.c.age is col  # column references are shared, never copied or changed
+
+
+# --- statements as values ------------------------------------------------------------------------
+
+STATEMENT_DERIVATIONS = {
+    "insert.values": lambda: (insert(User).values(name="a", email="a@x"), lambda s: s.values(name="b", email="b@x")),
+    "insert.values_rows": lambda: (insert(User).values(name="a", email="a@x"), lambda s: s.values([{"name": "c", "email": "c@x"}])),
+    "insert.from_select": lambda: (insert(User).values(name="a", email="a@x"), lambda s: s.from_select(("name", "email"), User.query().select(U.name, U.email))),
+    "insert.on_conflict": lambda: (insert(User).values(name="a", email="a@x"), lambda s: s.on_conflict("ignore")),
+    "insert.returning": lambda: (insert(User).values(name="a", email="a@x"), lambda s: s.returning("id")),
+    "update.values": lambda: (update(User).where(U.id == 1).values(name="a"), lambda s: s.values(age=3)),
+    "update.where": lambda: (update(User).where(U.id == 1).values(name="a"), lambda s: s.where(U.age > 2)),
+    "update.returning": lambda: (update(User).where(U.id == 1).values(name="a"), lambda s: s.returning()),
+    "delete.where": lambda: (delete(User).where(U.id == 1), lambda s: s.where(name="x")),
+    "delete.returning": lambda: (delete(User).where(U.id == 1), lambda s: s.returning("id", "name")),
+}
+
+
+@pytest.mark.parametrize("name", list(STATEMENT_DERIVATIONS))
+def test_statement_builder_methods_leave_the_original_unchanged(name):
+    original, derive = STATEMENT_DERIVATIONS[name]()
+    before = (original.to_sql(), original.to_sql("postgres"), original.key, original.params)
+    derived = derive(original)
+    assert derived is not original and type(derived) is type(original)
+    assert (original.to_sql(), original.to_sql("postgres"), original.key, original.params) == before
+    assert derived.to_sql() != original.to_sql()
+    assert derive(original).to_sql() == derived.to_sql()
+
+
+def test_query_returning_leaves_the_query_unchanged():
+    original = base()
+    before = snapshot(original)
+    derived = original.returning("id")
+    assert snapshot(original) == before
+    assert derived._s["returning"] == (U.id,) and original._s["returning"] == ()

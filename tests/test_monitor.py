@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
-import time
+import sys
 
 import pytest
 from helpers import Order, User
@@ -248,50 +248,83 @@ def test_log_line_has_duration_and_truncated_params(db, caplog):
 
 
 # slow queries ------------------------------------------------------------------------------
-def _sleepy(tmp_path, **kw) -> Database:
+class VirtualClock:
+    """Stands for ``perf_counter_ns`` in activeq's modules: time moves only when a statement
+    calls ``sleep_ms()``. Which statements count as slow then depends on what they do, not on
+    how busy the machine is (a loaded machine made a plain COMMIT take over 30 ms)."""
+
+    def __init__(self) -> None:
+        self.now = 0
+
+    def __call__(self) -> int:
+        return self.now
+
+    def sleep_ms(self, ms: float) -> float:
+        self.now += int(ms * 1_000_000)
+        return ms
+
+
+@pytest.fixture
+def clock(monkeypatch) -> VirtualClock:
+    virtual = VirtualClock()
+    patched = [name for name, module in list(sys.modules.items())
+               if name.split(".")[0] == "activeq" and hasattr(module, "perf_counter_ns")]
+    for name in patched:
+        monkeypatch.setattr(sys.modules[name], "perf_counter_ns", virtual)
+    assert "activeq.database" in patched  # where statements are timed
+    return virtual
+
+
+def _sleepy(tmp_path, clock: VirtualClock, **kw) -> Database:
     db = Database(str(tmp_path / "slow.db"), **kw)
     db.bind(User, Order)
     db.create_tables(User, Order)
-    # A function that takes at least the given time: a statement known to be slow.
-    db.connection.create_scalar_function("sleep_ms", lambda ms: time.sleep(ms / 1000) or ms)
+    # A function whose statement takes exactly the given (virtual) time.
+    db.connection.create_scalar_function("sleep_ms", clock.sleep_ms)
     return db
 
 
-def test_slow_queries_respect_the_threshold_and_keep_the_plan(tmp_path):
+def test_slow_queries_respect_the_threshold_and_keep_the_plan(tmp_path, clock):
     seen: list[SlowQuery] = []
-    db = _sleepy(tmp_path, slow_query_ms=20, on_slow_query=seen.append)
+    db = _sleepy(tmp_path, clock, slow_query_ms=20, on_slow_query=seen.append)
     _users(5)
     db.execute("SELECT sleep_ms(0)")
-    rows = db.execute('SELECT id FROM users WHERE sleep_ms(?) > 0 AND age = ?', (25, 3))
-    assert rows.fetchall() == [(4,)]
+    db.execute("SELECT sleep_ms(19.9)")
+    rows = db.execute("SELECT id, sleep_ms(?) FROM users WHERE age = ?", (25, 3))
+    assert rows.fetchall() == [(4, 25)]
     (slow,) = db.slow_queries()
     assert seen == [slow]
-    assert slow.sql == "SELECT id FROM users WHERE sleep_ms(?) > 0 AND age = ?"
+    assert slow.sql == "SELECT id, sleep_ms(?) FROM users WHERE age = ?"
     assert slow.params == (25, 3)
-    assert slow.duration_ms >= 20
+    assert slow.duration_ms == 25
     assert slow.rows == 1
     assert slow.plan is not None and slow.plan.full_scans == ["users"]
-    assert db.slow_queries(threshold_ms=10_000) == []
+    assert db.slow_queries(threshold_ms=25.001) == []
     report = db.slow_query_report()
     assert report.startswith("Slow Query Report (1 queries):\n1. ")
-    assert "SELECT id FROM users WHERE sleep_ms(?) > 0 AND age = ?" in report
+    assert "SELECT id, sleep_ms(?) FROM users WHERE age = ?" in report
     assert "plan: SCAN users" in report
     db.close()
 
 
-def test_slow_queries_sorted_by_duration_and_searchable_below_threshold(tmp_path):
-    db = _sleepy(tmp_path, slow_query_ms=30)
+def test_slow_queries_sorted_by_duration_and_searchable_below_threshold(tmp_path, clock):
+    db = _sleepy(tmp_path, clock, slow_query_ms=30)
     db.execute("SELECT sleep_ms(35)")
     db.execute("SELECT sleep_ms(70)")
     db.execute("SELECT sleep_ms(12)")
-    assert [q.sql for q in db.slow_queries()] == ["SELECT sleep_ms(70)", "SELECT sleep_ms(35)"]
+    with db.transaction():  # BEGIN and COMMIT are recorded too, and take no time here
+        db.execute("SELECT sleep_ms(31)")
+    assert [(q.sql, q.duration_ms) for q in db.slow_queries()] == [
+        ("SELECT sleep_ms(70)", 70), ("SELECT sleep_ms(35)", 35), ("SELECT sleep_ms(31)", 31)]
     # Below the configured threshold the recent records are searched too.
     found = [q.sql for q in db.slow_queries(threshold_ms=10)]
-    assert found == ["SELECT sleep_ms(70)", "SELECT sleep_ms(35)", "SELECT sleep_ms(12)"]
+    assert found == ["SELECT sleep_ms(70)", "SELECT sleep_ms(35)", "SELECT sleep_ms(31)",
+                     "SELECT sleep_ms(12)"]
     assert db.slow_query_report(limit=1).count("\n1. ") == 1
+    assert "\n2. " not in db.slow_query_report(limit=1)
     db.log.slow_query_ms = None
     db.execute("SELECT sleep_ms(40)")
-    assert len(db.slow_queries()) == 2
+    assert len(db.slow_queries()) == 3
     with pytest.raises(ValueError, match="slow_query_ms"):
         db.log.slow_query_ms = -1
     db.close()

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import apsw
+import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
 import activeq
+from activeq import ActiveqError, RedisCache, dependencies
 
 
 def _run(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -30,3 +40,137 @@ def test_public_api_is_sorted_and_importable() -> None:
     assert activeq.__all__ == sorted(activeq.__all__)
     for name in activeq.__all__:
         assert hasattr(activeq, name), name
+
+
+# dependency ranges ---------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+RUNTIME = {"apsw": dependencies.APSW_RANGE, "pydantic": dependencies.PYDANTIC_RANGE,
+           "sqlglot": dependencies.SQLGLOT_RANGE}
+
+
+def _declared() -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {re.match(r"[\w.-]+", r).group(): r for r in project["dependencies"]}  # type: ignore[union-attr]
+
+
+def _spell(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
+
+
+def test_declared_ranges_are_the_ranges_checked_at_import() -> None:
+    declared = _declared()
+    assert set(declared) == set(RUNTIME)
+    for name, (lowest, below) in RUNTIME.items():
+        spec = SpecifierSet(declared[name][len(name):])
+        assert {(s.operator, s.version) for s in spec} == (
+            {(">=", _spell(lowest))} | ({("<", _spell(below))} if below else set())), name
+
+
+def test_apsw_lower_bound_is_where_connection_binding_starts() -> None:
+    # apsw 3.45-3.50 have no Connection.convert_binding, which Database() sets on every
+    # connection: those releases crashed in Database() while the metadata allowed them.
+    assert Version(_spell(dependencies.APSW_RANGE[0])) >= Version("3.51.0.0")
+    assert hasattr(apsw.Connection, "convert_binding")
+
+
+def test_installed_versions_satisfy_the_installed_metadata() -> None:
+    requires = [Requirement(r) for r in importlib.metadata.requires("activeq") or []]
+    runtime = [r for r in requires if r.marker is None]
+    assert sorted(r.name for r in runtime) == sorted(RUNTIME)
+    for req in runtime:
+        installed = importlib.metadata.version(req.name)
+        assert req.specifier.contains(installed, prereleases=True), (req, installed)
+        assert str(req.specifier) == str(SpecifierSet(_declared()[req.name][len(req.name):]))
+
+
+@pytest.mark.parametrize(("name", "version", "message"), [
+    ("apsw", "3.50.4.0", "activeq needs apsw>=3.51.0.0 (found 3.50.4.0); "
+                         "upgrade it with: pip install -U 'apsw>=3.51.0.0'"),
+    ("apsw", "3.45.0.0", "activeq needs apsw>=3.51.0.0 (found 3.45.0.0)"),
+    ("pydantic", "2.5.3", "activeq needs pydantic>=2.6,<3 (found 2.5.3)"),
+    ("pydantic", "3.0.0", "activeq needs pydantic>=2.6,<3 (found 3.0.0), the versions it is "
+                          "tested with; install one with: pip install 'pydantic>=2.6,<3'"),
+    ("sqlglot", "27.29.0", "activeq needs sqlglot>=28.0.0,<31 (found 27.29.0)"),
+    ("sqlglot", "31.0.0", "activeq needs sqlglot>=28.0.0,<31 (found 31.0.0)"),
+])
+def test_versions_outside_a_range_are_refused(name: str, version: str, message: str) -> None:
+    with pytest.raises(dependencies.UnsupportedDependencyError) as info:
+        dependencies.check_version(name, version, *RUNTIME[name])
+    assert str(info.value).startswith(message)
+    assert isinstance(info.value, ImportError)
+
+
+@pytest.mark.parametrize(("name", "version"), [
+    ("apsw", "3.51.0.0"), ("apsw", "3.54.1.0"), ("pydantic", "2.6.0"), ("pydantic", "2.14.4"),
+    ("sqlglot", "28.0.0"), ("sqlglot", "30.30.0"), ("sqlglot", "30.31.0.dev4"),
+])
+def test_versions_inside_a_range_are_accepted(name: str, version: str) -> None:
+    dependencies.check_version(name, version, *RUNTIME[name])
+
+
+@pytest.mark.parametrize(("patch", "message"), [
+    ("import apsw; apsw.apsw_version = lambda: '3.50.4.0'",
+     "activeq needs apsw>=3.51.0.0 (found 3.50.4.0)"),
+    ("import pydantic; pydantic.VERSION = '2.5.0'", "activeq needs pydantic>=2.6,<3 (found 2.5.0)"),
+    ("import sqlglot; sqlglot.__version__ = '27.0.0'",
+     "activeq needs sqlglot>=28.0.0,<31 (found 27.0.0)"),
+])
+def test_import_refuses_an_unsupported_dependency(tmp_path: Path, patch: str, message: str) -> None:
+    proc = _run(f"{patch}\nimport activeq", tmp_path)
+    assert proc.returncode == 1
+    assert f"activeq.dependencies.UnsupportedDependencyError: {message}" in proc.stderr
+
+
+def test_pydantic_internals_are_imported_only_behind_the_version_check() -> None:
+    package = Path(activeq.__file__).parent
+    users = sorted(p.name for p in package.glob("*.py") if "pydantic._internal" in p.read_text())
+    assert users == ["dependencies.py"]
+
+
+def test_lowest_requirements_pin_every_runtime_dependency_at_its_lower_bound() -> None:
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "lowest_requirements.py")],
+                          capture_output=True, text=True, check=True)
+    pins = dict(line.split("==") for line in proc.stdout.split())
+    assert pins == {name: _spell(lowest) for name, (lowest, _) in RUNTIME.items()}
+    makefile = (ROOT / "Makefile").read_text()
+    target = makefile[makefile.index("\ntest-deps-min:"):].split("\n\n")[0]
+    assert "tools/lowest_requirements.py > $(VENV_MIN)/lowest.txt" in target
+    assert "pip install -q -c $(VENV_MIN)/lowest.txt -e '.[dev]'" in target
+    assert "$(VENV_MIN)/bin/python -m pytest tests" in target
+
+
+def test_a_dependency_without_a_lower_bound_is_refused() -> None:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from lowest_requirements import lowest_requirements
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    assert lowest_requirements(["apsw>=3.51.0.0", "sqlglot>=28.0.0,<31"]) == [
+        "apsw==3.51.0.0", "sqlglot==28.0.0"]
+    with pytest.raises(ValueError, match="'redis<6' declares no lower bound"):
+        lowest_requirements(["redis<6"])
+
+
+# license and extras ---------------------------------------------------------------------------
+def test_license_file_matches_the_metadata() -> None:
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License\n\nCopyright (c) ")
+    assert "the activeq authors" in text.splitlines()[2]
+    assert "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND" in text
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"
+    meta = importlib.metadata.metadata("activeq")
+    assert meta["License-Expression"] == "MIT"
+    assert meta.get_all("License-File") == ["LICENSE"]
+
+
+def test_redis_extra_installs_the_client_redis_cache_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    requires = [Requirement(r) for r in importlib.metadata.requires("activeq") or []]
+    redis_extra = [r for r in requires if r.marker is not None
+                   and r.marker.evaluate({"extra": "redis"})
+                   and not r.marker.evaluate({"extra": ""})]
+    assert [(r.name, str(r.specifier)) for r in redis_extra] == [("redis", ">=5")]
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if the client were not installed
+    with pytest.raises(ActiveqError) as info:
+        RedisCache()
+    assert str(info.value) == "RedisCache needs the 'redis' package: pip install 'activeq[redis]'"

@@ -4,6 +4,8 @@ an older version of a model (or another program) would have left them."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from activeq import (
@@ -68,7 +70,7 @@ def test_check_schema_reads_the_catalog_in_a_few_queries(db):
     with db.track_queries() as t:
         db.check_schema(Client)
     assert len(t) == 3
-    assert all("pragma_" in q.sql and q.params == ("clients",) for q in t.queries)
+    assert all("pragma_" in q.sql and q.params == ("clients", None) for q in t.queries)
 
 
 def test_missing_table(db):
@@ -154,6 +156,7 @@ def test_bind_through_a_base_class_does_not_check_every_model(db):
 
     db.bind(Base)
     assert Wide.__database__ is db
+    assert [d.model for d in db.check_schema()] == ["Wide"]  # what is bound to db, via Base
     assert [str(d) for d in db.check_schema(Wide)] == [
         'clients: column "extra" (Wide.extra) is missing; add it with: '
         'ALTER TABLE "clients" ADD COLUMN "extra" TEXT NOT NULL (SQLite adds a NOT NULL column '
@@ -190,6 +193,23 @@ def test_type_mismatch_compares_by_what_sqlite_stores(db):
     ]
     assert str(differences[1]) == (
         'clients: column "age" is declared REAL, but Client.age is stored as INTEGER')
+
+
+def test_a_decimal_column_of_another_representation_is_a_type_mismatch(db):
+    class Price(ActiveRecord):
+        __table_name__ = "prices"
+        id: int = Field(primary_key=True)
+        amount: Decimal = Field(max_digits=12, decimal_places=2)
+        flag: bool = False
+
+    # A table from before decimals were scaled integers: its values are REALs.
+    db.execute("CREATE TABLE prices (id INTEGER PRIMARY KEY, amount DECIMAL(12, 2) NOT NULL, "
+               "flag BOOLEAN NOT NULL DEFAULT 0)")
+    assert [str(d) for d in db.check_schema(Price)] == [
+        'prices: column "amount" is declared DECIMAL(12, 2), but Price.amount is stored as INTEGER'
+    ]
+    with pytest.raises(SchemaError, match='column "amount" is declared DECIMAL'):
+        db.create_tables(Price)
 
 
 def test_untyped_column_is_a_type_mismatch(db):
@@ -257,7 +277,8 @@ def test_missing_or_different_foreign_key(db):
     (difference,) = db.check_schema(Visit)
     assert difference == MissingForeignKey(
         "visits", "Visit", "client_id", "clients.id", "cascade", None,
-        'FOREIGN KEY ("client_id") REFERENCES "clients" ("id") ON DELETE CASCADE')
+        'FOREIGN KEY ("client_id") REFERENCES "clients" ("id") ON DELETE CASCADE',
+        "SQLite changes foreign keys only by rebuilding the table")
     assert str(difference) == (
         'visits: Visit declares FOREIGN KEY ("client_id") REFERENCES "clients" ("id") ON DELETE '
         "CASCADE, but the table has no such foreign key (SQLite changes foreign keys only by "
@@ -278,7 +299,7 @@ def test_create_tables_on_a_table_of_another_shape_says_so_and_runs_nothing(db):
     assert str(err.value) == (
         "create_tables found existing tables whose shape differs from their models:\n"
         '  - clients: column "email" (Client.email) is missing; add it with: ALTER TABLE "clients" '
-        'ADD COLUMN "email" TEXT(100) NOT NULL UNIQUE (SQLite cannot add a UNIQUE column: add it '
+        'ADD COLUMN "email" VARCHAR(100) NOT NULL UNIQUE (SQLite cannot add a UNIQUE column: add it '
         "without UNIQUE, then create a unique index on it)\n"
         '  - clients: column "status" (Client.status) is missing; add it with: ALTER TABLE '
         '"clients" ADD COLUMN "status" TEXT NOT NULL DEFAULT \'new\'\n'
@@ -372,7 +393,9 @@ def test_check_schema_resolves_relations_and_reports_bad_ones(db):
     Dangling.__aq__.relations.clear()
 
 
-def test_other_dialects_say_they_cannot_read_the_schema_yet(db, monkeypatch):
-    monkeypatch.setattr(db, "dialect", "postgres")
-    with pytest.raises(UnsupportedError, match="check_schema is not supported by the postgres"):
+def test_mysql_has_no_catalog_reader(db, monkeypatch):
+    monkeypatch.setattr(db, "dialect", "mysql")
+    with pytest.raises(UnsupportedError) as err:
         db.check_schema(Client)
+    assert str(err.value) == ("check_schema is not supported by the mysql dialect: the live "
+                              "schema is read on sqlite, postgres and duckdb")

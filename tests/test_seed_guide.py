@@ -6,12 +6,15 @@ and then runs the guide's code unchanged.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Optional
 
+import apsw
 import pytest
 
 from activeq import ActiveQuery, ActiveRecord, BindParam, Database, Field
@@ -417,3 +420,160 @@ def test_batch_operations(backend: Database) -> None:
     for user in inactive_users:
         user.delete()
     assert User.query().count() == 998
+
+
+class GuideNote(ActiveRecord):
+    __table_name__ = "notes"
+
+    id: int = Field(primary_key=True)
+    text: str
+
+
+def test_connection_pooling(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The guide's import line, mapped to activeq's names.
+    from activeq import Database as SQLiteBackend
+    from activeq.errors import BusyError as DatabaseLockedError
+
+    class OptimizedSQLiteBackend(SQLiteBackend):
+        """SQLite backend with optimized settings."""
+
+        def connect(self):
+            super().connect()
+
+            # Optimizations
+            self.execute("PRAGMA journal_mode=WAL")
+            self.execute("PRAGMA synchronous=NORMAL")
+            self.execute("PRAGMA cache_size=-64000")
+            self.execute("PRAGMA temp_store=MEMORY")
+            self.execute("PRAGMA mmap_size=268435456")  # 256MB
+
+            # Enable foreign keys
+            self.execute("PRAGMA foreign_keys=ON")
+
+        def execute(self, sql: str, params=None):
+            """Execute with retry on lock."""
+            max_retries = 5
+            for attempt in range(max_retries):
+                try:
+                    return super().execute(sql, params)
+                except DatabaseLockedError:
+                    if attempt == max_retries - 1:
+                        raise
+                    import time
+                    time.sleep(0.01 * (2 ** attempt))  # Exponential backoff
+
+    path = str(tmp_path / "optimized.db")
+    # Settings of our own, which the guide's connect() replaces on every new connection; no
+    # lock wait inside SQLite, so the guide's execute() does the retrying.
+    backend = OptimizedSQLiteBackend(path, busy_timeout_ms=0, pragmas={
+        "synchronous": "full", "cache_size": -1000, "temp_store": "default", "foreign_keys": "off"})
+    settings = ["synchronous", "cache_size", "temp_store", "foreign_keys", "journal_mode"]
+
+    def current() -> list[Any]:
+        return [backend.execute(f"PRAGMA {name}").fetchall()[0][0] for name in settings]
+
+    assert current() == [1, -64000, 2, 1, "wal"]
+    in_thread: list[Any] = []
+    thread = threading.Thread(target=lambda: in_thread.append(current()))
+    thread.start()
+    thread.join(30)
+    assert in_thread == [[1, -64000, 2, 1, "wal"]]  # the new thread's own connection too
+
+    backend.bind(GuideNote)
+    backend.create_tables(GuideNote)
+    other = apsw.Connection(path)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer holds the lock
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if other.in_transaction:
+            other.execute("ROLLBACK")  # the lock is released during the backoff
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    note = GuideNote.create(text="kept")  # create() goes through the retrying execute()
+    assert slept == [0.01]
+    assert GuideNote.find_by_id(note.id).text == "kept"
+    other.close()
+    backend.close()
+
+
+def test_query_logging(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from activeq import Database as SQLiteBackend  # the guide's import line, mapped
+
+    class QueryLogger:
+        """Query logging middleware."""
+
+        def __init__(self):
+            self.logger = logging.getLogger('queries')
+            self.logger.setLevel(logging.DEBUG)
+
+            handler = logging.StreamHandler()
+            handler.setFormatter(
+                logging.Formatter('%(asctime)s - %(message)s')
+            )
+            self.logger.addHandler(handler)
+
+        def log_query(self, sql: str, params: tuple, duration: float):
+            """Log query execution."""
+            self.logger.debug(
+                f"Query ({duration*1000:.2f}ms): {sql} | Params: {params}"
+            )
+
+    # Integrate with backend
+    class LoggedSQLiteBackend(SQLiteBackend):
+        """SQLite backend with query logging."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.logger = QueryLogger()
+
+        def execute(self, sql: str, params=None):
+            start = time.perf_counter()
+            result = super().execute(sql, params)
+            duration = time.perf_counter() - start
+
+            self.logger.log_query(sql, params, duration)
+            return result
+
+    backend = LoggedSQLiteBackend(str(tmp_path / "logged.db"))
+    try:
+        backend.bind(GuideNote)
+        with caplog.at_level(logging.DEBUG, logger="queries"):
+            backend.create_tables(GuideNote)
+            note = GuideNote.create(text="a")
+            found = GuideNote.find_by_id(note.id)
+            rows = GuideNote.query().where(GuideNote.c.text == "a").all()
+            changed = GuideNote.query().where(GuideNote.c.id == note.id).update({"text": "b"})
+            GuideNote.insert_many([{"text": "c"}, {"text": "d"}])
+            streamed = [n.text for n in GuideNote.query().order_by(GuideNote.c.id).iter()]
+            raw = backend.execute("SELECT count(*) FROM notes").fetchall()
+        logged = [r.getMessage().split("): ", 1)[1] for r in caplog.records if r.name == "queries"]
+        assert (found.text, [n.id for n in rows], changed, streamed, raw) == \
+            ("a", [1], 1, ["b", "c", "d"], [(3,)])
+        select = 'SELECT "notes"."id", "notes"."text" FROM "notes"'
+        insert = 'INSERT INTO "notes" ("text") VALUES (?)'
+        setup = logged[:logged.index(f"{insert} | Params: ['a']")]
+        # create_tables() reads the catalog first, then creates the table in a transaction.
+        assert [m.partition(' ("')[0] for m in setup if not m.startswith("SELECT")] == [
+            "BEGIN IMMEDIATE | Params: ()", 'CREATE TABLE IF NOT EXISTS "notes"',
+            "COMMIT | Params: ()"]
+        assert logged[len(setup):] == [
+            f"{insert} | Params: ['a']",
+            f'{select} WHERE "notes"."id" = ? | Params: (1,)',
+            f'{select} WHERE "notes"."text" = ? | Params: (\'a\',)',
+            'UPDATE "notes" SET "text" = ? WHERE "notes"."id" = ? | Params: (\'b\', 1)',
+            "BEGIN IMMEDIATE | Params: ()",
+            f"{insert} | Params: ('c',)",
+            f"{insert} | Params: ('d',)",
+            "COMMIT | Params: ()",
+            f'{select} ORDER BY "notes"."id" | Params: ()',
+            "SELECT count(*) FROM notes | Params: None",
+        ]
+    finally:
+        logging.getLogger("queries").handlers.clear()
+        backend.close()
+    # Without an override nothing is routed: the plain paths stay in place.
+    plain = Database(str(tmp_path / "plain.db"))
+    assert not {"_select", "_exec_write", "_exec_control"} & set(plain.__dict__)
+    plain.close()

@@ -90,8 +90,10 @@ def test_failed_commit_leaves_the_connection_usable(tmp_path):
 # lock handling --------------------------------------------------------------------------------
 def _locked_db(tmp_path, attempts: int) -> tuple[Database, apsw.Connection]:
     path = str(tmp_path / "busy.db")
+    # No wait inside SQLite: the retry policy does the waiting, within its own budget.
     db = Database(path, busy_timeout_ms=0,
-                  retry=RetryPolicy(attempts=attempts, base_delay=0.001, max_delay=0.002))
+                  retry=RetryPolicy(attempts=attempts, base_delay=0.001, max_delay=0.002,
+                                    budget=30))
     db.bind(User)
     db.create_tables(User)
     _add("a")
@@ -105,7 +107,7 @@ def test_busy_begin_is_retried_then_reported_with_attempts(tmp_path):
     with pytest.raises(BusyError) as info, db.transaction():
         pass
     assert info.value.attempts == 4
-    assert "still busy after 4 attempts" in str(info.value)
+    assert "stayed busy after 4 attempts" in str(info.value)
     assert "BEGIN IMMEDIATE" in str(info.value)
     assert db.busy_retries == 3
     # WAL readers are not blocked by the writer
@@ -122,7 +124,7 @@ def test_busy_autocommit_statement_is_retried(tmp_path):
     assert 'UPDATE "users"' in str(info.value)
 
     # The lock goes away while retrying: the statement then succeeds.
-    db.retry = RetryPolicy(attempts=200, base_delay=0.002, max_delay=0.01)
+    db.retry = RetryPolicy(attempts=200, base_delay=0.002, max_delay=0.01, budget=30)
     release = threading.Timer(0.05, lambda: other.execute("ROLLBACK"))
     release.start()
     before = db.busy_retries
@@ -131,6 +133,45 @@ def test_busy_autocommit_statement_is_retried(tmp_path):
     assert db.busy_retries > before
     assert User.find_one(name="a").age == 2
     db.close()
+
+
+@pytest.mark.parametrize("what", ["statement", "transaction", "atomic"])
+def test_busy_error_comes_once_the_busy_timeout_is_over(tmp_path, what):
+    path = str(tmp_path / "timeout.db")
+    db = Database(path, busy_timeout_ms=250)
+    db.execute("CREATE TABLE t (x)")
+    other = apsw.Connection(path)
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock throughout
+    runs = {
+        "statement": lambda: db.execute("INSERT INTO t VALUES (1)"),
+        "transaction": lambda: db.transaction().__enter__(),
+        "atomic": lambda: db.atomic(lambda: db.execute("INSERT INTO t VALUES (1)")),
+    }
+    started = time.perf_counter()
+    with pytest.raises(BusyError) as info:
+        runs[what]()
+    elapsed = time.perf_counter() - started
+    # SQLite's busy handler waited the timeout once; nothing was tried again on top of it.
+    assert info.value.attempts == 1
+    assert db.busy_retries == 0
+    assert "stayed busy after 1 attempt" in str(info.value)
+    assert "database is locked" in str(info.value)
+    assert elapsed >= 0.25
+    # Generous for a loaded machine; retries stacked on the handler took about ten times it.
+    assert elapsed < 5 * 0.25
+    assert not db.in_transaction
+    other.execute("ROLLBACK")
+    assert db.execute("INSERT INTO t VALUES (2)").rowcount == 1
+    other.close()
+    db.close()
+
+
+def test_retry_budget_defaults_to_the_busy_timeout():
+    assert RetryPolicy().budget is None
+    assert RetryPolicy().budget_ns(250) == 250_000_000
+    assert RetryPolicy(budget=2.5).budget_ns(250) == 2_500_000_000
+    with pytest.raises(ValueError, match="budget must not be negative"):
+        RetryPolicy(budget=-1)
 
 
 def test_statement_inside_a_transaction_is_not_retried_but_atomic_retries_the_whole(tmp_path):

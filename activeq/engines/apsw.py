@@ -20,6 +20,7 @@ import apsw
 
 from ..ast import Unbound
 from ..errors import (
+    ArgumentTypeError,
     BusyError,
     CompileError,
     DatabaseError,
@@ -27,6 +28,8 @@ from ..errors import (
     LockedError,
     OperationalError,
 )
+from ..pragmas import check_pragmas, pragma_statement
+from ..rawsql import DML, check_single, plain_kind
 from ..values import NO_FORM, stored_form
 from .base import (
     CommitWatch,
@@ -128,7 +131,7 @@ def convert_binding(cursor: Any, index: int, value: Any) -> Any:
             f"no value for BindParam({value.name!r}): run the query through "
             f"query.compile().execute({value.name}=...)"
         )
-    raise TypeError(f"cannot bind a value of type {type(value).__name__} (parameter {index})")
+    raise ArgumentTypeError(f"cannot bind a value of type {type(value).__name__} (parameter {index})")
 
 
 _MODES = {
@@ -136,7 +139,6 @@ _MODES = {
     "immediate": "BEGIN IMMEDIATE",
     "exclusive": "BEGIN EXCLUSIVE",
 }
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "WITH")
 
 
 class ApswConnection(Connection):
@@ -156,6 +158,9 @@ class ApswConnection(Connection):
 
     def execute(self, sql: str, params: Params = ()) -> Result:
         cur = self.raw.cursor()
+        # One statement only; whether it writes rows is SQLite's answer (see activeq.rawsql).
+        kind = plain_kind(sql)
+        check = None if kind is not None else check_single(cur, sql)
         try:
             cur.execute(sql, params)
             try:
@@ -166,7 +171,7 @@ class ApswConnection(Connection):
         except apsw.Error as e:
             raise translate(e, sql) from e
         rowcount = -1
-        if sql.lstrip()[:7].upper().startswith(_WRITES):
+        if (kind if check is None else check.kind) == DML:
             rowcount = self._changes = self.raw.changes()
         return Result(rows, description, rowcount)
 
@@ -248,8 +253,10 @@ class ApswConnection(Connection):
 
     def explain(self, sql: str, params: Params = ()) -> PlanData:
         text = f"EXPLAIN QUERY PLAN {sql}"
+        cur = self.raw.cursor()
+        check_single(cur, text)
         try:
-            raw = self.raw.cursor().execute(text, params).fetchall()
+            raw = cur.execute(text, params).fetchall()
         except apsw.Error as e:
             raise translate(e, text) from e
         return sqlite_plan(raw)
@@ -328,7 +335,8 @@ class ApswEngine(Engine):
         self.statement_cache_size = statement_cache_size
         settings = recommended_pragmas(busy_timeout_ms)
         settings.update(pragmas or {})
-        self.pragmas = {k: v for k, v in settings.items() if v is not None}
+        # Checked before any connection opens: a pragma's value is written into its SQL.
+        self.pragmas = check_pragmas({k: v for k, v in settings.items() if v is not None})
         self.on_connect = on_connect
         self._spare: ApswConnection | None = None
 
@@ -351,7 +359,7 @@ class ApswEngine(Engine):
         for name, value in self.pragmas.items():
             if name == "journal_mode" and self.path in _MEMORY:
                 continue
-            sql = f"PRAGMA {name}={value}"
+            sql = pragma_statement(name, value)
             try:
                 raw.execute(sql).fetchall()
             except apsw.Error as e:

@@ -33,6 +33,7 @@ from ..errors import (
     BusyError,
     DatabaseError,
     IntegrityError,
+    MultipleStatementsError,
     OperationalError,
     SerializationError,
     UnsupportedError,
@@ -130,9 +131,14 @@ def _commits_for(path: str) -> _Commits:
 
 @lru_cache(maxsize=1024)
 def _statement_types(sql: str) -> frozenset[str]:
-    """The DuckDB statement types in ``sql`` (parsed once per text)."""
+    """The type of the one DuckDB statement in ``sql``; a second one is refused before
+    anything runs (``MultipleStatementsError``), as SQLite's ``execute`` does."""
     with _parser_lock:
         statements = _parser().extract_statements(sql)
+    if len(statements) > 1:
+        raise MultipleStatementsError(
+            f"execute() runs one statement, and this SQL holds {len(statements)}: "
+            f"{sql[:60]!r}; run them one at a time")
     return frozenset(s.type.name for s in statements)
 
 
@@ -180,6 +186,7 @@ class DuckdbConnection(Connection):
 
     def execute(self, sql: str, params: Params = ()) -> Result:
         raw = self.raw
+        kinds = _kinds(sql)
         try:
             raw.execute(sql, params or None)
             counted = raw.rowcount
@@ -188,7 +195,6 @@ class DuckdbConnection(Connection):
             description = raw.description
         except duckdb.Error as e:
             raise translate(e, sql) from e
-        kinds = _kinds(sql)
         if counted >= 0 or not kinds & _RETURNS_ROWS:
             description = None  # the count column of a write or DDL statement
         rowcount = counted

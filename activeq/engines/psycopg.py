@@ -34,12 +34,17 @@ import psycopg
 import psycopg_pool
 from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from sqlglot import Dialect
+from sqlglot.errors import SqlglotError
+from sqlglot.tokens import TokenType
 
 from ..errors import (
     ActiveqError,
     BusyError,
+    CompileError,
     DatabaseError,
     IntegrityError,
+    MultipleStatementsError,
     OperationalError,
     SerializationError,
 )
@@ -131,6 +136,44 @@ def translate(error: BaseException, sql: str | None = None) -> DatabaseError:
     if sql is not None:
         text = f"{text}\n  while running: {sql}"
     return error_class(state)(text, sqlstate=state)
+
+
+_POSTGRES = Dialect.get_or_raise("postgres")
+
+
+def one_statement(sql: str, params: Params) -> tuple[str, Params | None]:
+    """``sql`` and its parameters after checking the text holds one statement.
+
+    With parameters psycopg uses the extended protocol, where the server refuses a second
+    statement itself. Without, it sends the text through the simple query protocol, which
+    runs every statement in it: then the text is read with sqlglot's PostgreSQL tokenizer
+    (dollar quotes, comments, strings) and a statement after a ``;`` is refused.
+    """
+    if params:
+        return sql, params
+    try:
+        tokens = _POSTGRES.tokenize(sql)
+    except SqlglotError as e:
+        raise CompileError(f"cannot read this SQL to check it is one statement: {e}") from None
+    ended = False
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            ended = True
+        elif ended:
+            raise MultipleStatementsError(
+                f"execute() runs one statement, and this SQL holds another: {sql[:60]!r}; "
+                "run them one at a time")
+    return sql, None
+
+
+def raw_error(error: BaseException, sql: str) -> ActiveqError:
+    """``translate`` for a raw statement: the server's refusal of a second statement is a
+    ``MultipleStatementsError``."""
+    if getattr(error, "sqlstate", None) == "42601" and "multiple commands" in str(error):
+        return MultipleStatementsError(
+            f"execute() runs one statement, and this SQL holds more: {sql[:60]!r}; run them "
+            "one at a time")
+    return translate(error, sql)
 
 
 class _Target:
@@ -313,10 +356,10 @@ class PsycopgConnection(Connection):
     def execute(self, sql: str, params: Params = ()) -> Result:
         cur = self._cursor
         try:
-            cur.execute(sql, params or None)
+            cur.execute(*one_statement(sql, params))
             rows = cur.fetchall() if _has_rows(cur) else []
         except psycopg.Error as e:
-            raise translate(e, sql) from e
+            raise raw_error(e, sql) from e
         rowcount = _rowcount(cur)
         if rowcount >= 0:
             self._changes = rowcount
@@ -424,9 +467,9 @@ class PsycopgConnection(Connection):
     def explain(self, sql: str, params: Params = ()) -> PlanData:
         text = f"EXPLAIN (FORMAT JSON) {sql}"
         try:
-            document = self._cursor.execute(text, params or None).fetchall()[0][0]
+            document = self._cursor.execute(*one_statement(text, params)).fetchall()[0][0]
         except psycopg.Error as e:
-            raise translate(e, text) from e
+            raise raw_error(e, text) from e
         return postgres_plan(document)
 
     def watch_commits(self, tables: Iterable[str] = ()) -> PostgresCommitWatch:
@@ -560,10 +603,10 @@ class AsyncPsycopgConnection(AsyncConnection):
     async def execute(self, sql: str, params: Params = ()) -> Result:
         cur = self._cursor
         try:
-            await cur.execute(sql, params or None)
+            await cur.execute(*one_statement(sql, params))
             rows = await cur.fetchall() if _has_rows(cur) else []
         except psycopg.Error as e:
-            raise translate(e, sql) from e
+            raise raw_error(e, sql) from e
         rowcount = _rowcount(cur)
         if rowcount >= 0:
             self._changes = rowcount
@@ -695,10 +738,10 @@ class AsyncPsycopgConnection(AsyncConnection):
     async def explain(self, sql: str, params: Params = ()) -> PlanData:
         text = f"EXPLAIN (FORMAT JSON) {sql}"
         try:
-            await self._cursor.execute(text, params or None)
+            await self._cursor.execute(*one_statement(text, params))
             document = (await self._cursor.fetchall())[0][0]
         except psycopg.Error as e:
-            raise translate(e, text) from e
+            raise raw_error(e, text) from e
         return postgres_plan(document)
 
     async def watch_commits(self, tables: Iterable[str] = ()) -> PostgresCommitWatch:
