@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from operator import itemgetter, length_hint
+from operator import itemgetter, length_hint, ne
 from time import perf_counter_ns
 from typing import Any
 
@@ -55,7 +55,8 @@ def insert_one(db: Any, record: Any) -> int:
     t0 = perf_counter_ns()
     entry, hit = compiler.compile(stmt, db.dialect)
     plain = [validated.__dict__[n] for n in names]
-    refuse_nan(model, names, plain)
+    if any(map(ne, plain, plain)):  # only NaN differs from itself: a C pass, no call, clears a row
+        refuse_nan(model, names, plain)
     values = entry.values(plain)
     compile_ns = perf_counter_ns() - t0
     try:

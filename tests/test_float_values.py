@@ -119,3 +119,7 @@ def test_infinities_round_trip_through_every_write(rdb):
     assert Reading.query().where(Reading.c.value < -1e308).pluck("id") == [3]
     assert Reading.query().order_by(Reading.c.value, Reading.c.id).pluck("id") == [3, 1, 2, 4]
     assert math.isinf(Reading.query().where(Reading.c.id == 1).first().spare)
+    # +inf and -inf in one column of a batch (their sum is NaN) are still both written.
+    assert Reading.insert_many([{"value": INF, "spare": 1.0}, {"value": -INF, "spare": 2.0}],
+                               returning=True) == [5, 6]
+    assert _stored(rdb)[-2:] == [(5, INF, 1.0), (6, -INF, 2.0)]
