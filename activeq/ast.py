@@ -124,6 +124,9 @@ class Expr(Node):
             if other is None:
                 return IsNull(self, False)
             return _compare_value("=", self, other)
+        if isinstance(other, Expr):
+            return _tnew(Compare, (("cmp", "=", self[0], other[0]), self[1] + other[1], "=", self,
+                                   other))
         return Compare("=", self, as_expr(other))
 
     def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
@@ -131,26 +134,41 @@ class Expr(Node):
             if other is None:
                 return IsNull(self, True)
             return _compare_value("<>", self, other)
+        if isinstance(other, Expr):
+            return _tnew(Compare, (("cmp", "<>", self[0], other[0]), self[1] + other[1], "<>", self,
+                                   other))
         return Compare("<>", self, as_expr(other))
 
     def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
         if type(other) in _PLAIN:
             return _compare_value("<", self, other)
+        if isinstance(other, Expr):
+            return _tnew(Compare, (("cmp", "<", self[0], other[0]), self[1] + other[1], "<", self,
+                                   other))
         return Compare("<", self, as_expr(other))
 
     def __le__(self, other: Any) -> Expr:  # type: ignore[override]
         if type(other) in _PLAIN:
             return _compare_value("<=", self, other)
+        if isinstance(other, Expr):
+            return _tnew(Compare, (("cmp", "<=", self[0], other[0]), self[1] + other[1], "<=", self,
+                                   other))
         return Compare("<=", self, as_expr(other))
 
     def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
         if type(other) in _PLAIN:
             return _compare_value(">", self, other)
+        if isinstance(other, Expr):
+            return _tnew(Compare, (("cmp", ">", self[0], other[0]), self[1] + other[1], ">", self,
+                                   other))
         return Compare(">", self, as_expr(other))
 
     def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
         if type(other) in _PLAIN:
             return _compare_value(">=", self, other)
+        if isinstance(other, Expr):
+            return _tnew(Compare, (("cmp", ">=", self[0], other[0]), self[1] + other[1], ">=", self,
+                                   other))
         return Compare(">=", self, as_expr(other))
 
     # boolean algebra ---------------------------------------------------------------------
@@ -267,15 +285,18 @@ class Expr(Node):
     # naming and ordering -----------------------------------------------------------------
     def as_(self, name: str) -> Alias:
         """Name this expression in a select list: ``func.count().as_('n')``."""
+        if type(name) is str and name:
+            # The node Alias() would build, without the frames of its construction.
+            return _tnew(Alias, (("as", name, self[0]), self[1], self, name))  # type: ignore[no-any-return]
         return Alias(self, name)
 
     def asc(self) -> Ordering:
         """Ascending order for ``order_by``."""
-        return Ordering(self, False, None)
+        return _tnew(Ordering, (("ord", False, None, self[0]), self[1], self, False, None))  # type: ignore[no-any-return]
 
     def desc(self) -> Ordering:
         """Descending order for ``order_by``."""
-        return Ordering(self, True, None)
+        return _tnew(Ordering, (("ord", True, None, self[0]), self[1], self, True, None))  # type: ignore[no-any-return]
 
 
 LIKE_ESCAPE = "!"
@@ -436,7 +457,11 @@ class ColumnRef(Expr):
 
 
 def _checked(op: str, column: ColumnRef, other: Any) -> Expr:
-    if isinstance(other, Expr) or (getattr(other, "kind", None) == "select" and hasattr(other, "_s")):
+    if isinstance(other, Expr):
+        # Two expressions (a join condition): the node Compare() would build, without its frame.
+        return _tnew(Compare, (("cmp", op, column[0], other[0]), column[1] + other[1], op,  # type: ignore[no-any-return]
+                               column, other))
+    if getattr(other, "kind", None) == "select" and hasattr(other, "_s"):
         return Compare(op, column, as_expr(other))
     if other is None:
         return _compare_value(op, column, None)

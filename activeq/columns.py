@@ -64,7 +64,10 @@ class ColumnSet:
 
 def function_call(name: str, args: tuple[Any, ...], distinct: bool = False) -> Func:
     """``name(args)`` as a node; the name must be an identifier, optionally dotted."""
-    upper = check_function_name(name).upper()
+    return _function_node(name, check_function_name(name).upper(), args, distinct)
+
+
+def _function_node(name: str, upper: str, args: tuple[Any, ...], distinct: bool) -> Func:
     if upper == "COUNT" and not args:
         return Func("COUNT", (Star(),), distinct)
     words = KEYWORD_ARGS.get(upper)
@@ -103,22 +106,37 @@ class _FunctionFactory:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        check_function_name(name)
-
-        def call(*args: Any, distinct: bool = False) -> Func:
-            return function_call(name, args, distinct)
+        upper = check_function_name(name).upper()
+        if upper == "COUNT" or upper in KEYWORD_ARGS:
+            def call(*args: Any, distinct: bool = False) -> Func:
+                return _function_node(name, upper, args, distinct)
+        else:
+            def call(*args: Any, distinct: bool = False) -> Func:
+                # No argument or one expression (the usual calls): the node Func() would
+                # build, without its frame.
+                if not args:
+                    return _tnew(Func, (("fn", upper, distinct), (), upper, args, distinct))
+                if len(args) == 1 and isinstance(args[0], Expr):
+                    arg = args[0]
+                    return _tnew(Func, (("fn", upper, distinct, arg[0]), arg[1], upper, args,
+                                        distinct))
+                return _function_node(name, upper, args, distinct)
 
         call.__name__ = name
+        # Kept as an instance attribute: the next ``func.<name>`` skips __getattr__.
+        self.__dict__[name] = call
         return call
 
     def count(self, *args: Any, distinct: bool = False) -> Func:
         """``COUNT(*)`` without arguments, ``COUNT(expr)`` or ``COUNT(DISTINCT expr)``."""
         if not args:
-            return Func("COUNT", (Star(),))
+            return _COUNT_STAR
         return Func("COUNT", tuple(as_expr(a) for a in args), distinct)
 
 
 func = _FunctionFactory()
+_COUNT_STAR = Func("COUNT", (Star(),))
+_tnew = tuple.__new__
 
 
 def exists(query: Any) -> Expr:

@@ -122,7 +122,7 @@ class Lowering:
         self.seen: dict[Any, int] = {}
         self.alias: dict[int, int] = {}
         self.ctes: dict[str, tuple[Any, exp.CTE]] = {}
-        """name -> (the CTE node's key, its rendered definition)"""
+        """name -> (the CTE's shape: recursive flag and query key, its rendered definition)"""
         self.defining: set[str] = set()
         """Names of the CTEs whose definitions are being lowered (a recursive one reads itself)."""
         self.recursive = False
@@ -946,7 +946,7 @@ def lower_cte(node: src.CTE, lw: Lowering) -> exp.Expression:
         # The recursive step reading the CTE being defined.
         lw.skip(node)
     elif name in lw.ctes:
-        if lw.ctes[name][0] != node.key:
+        if lw.ctes[name][0] != (node.recursive, node.select.key):
             raise CompileError(
                 f"WITH: two different CTEs are named {name!r} in one statement "
                 f"({lw.dialect.NAME} dialect); rename one")
@@ -957,7 +957,8 @@ def lower_cte(node: src.CTE, lw: Lowering) -> exp.Expression:
         lw.defining.discard(name)
         if node.recursive:
             lw.recursive = True
-        lw.ctes[name] = (node.key, exp.CTE(this=body, alias=exp.TableAlias(this=ident(name))))
+        lw.ctes[name] = ((node.recursive, node.select.key),
+                         exp.CTE(this=body, alias=exp.TableAlias(this=ident(name))))
     return exp.Table(this=ident(name))
 
 

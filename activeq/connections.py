@@ -37,7 +37,11 @@ __all__ = ["Link", "ThreadState", "WriteLock", "apply_pragmas", "is_memory", "se
 
 
 def is_memory(path: str) -> bool:
-    """Whether ``path`` names an in-memory database (private to one connection)."""
+    """Whether ``path`` names an in-memory database (private to one connection).
+
+    >>> is_memory(":memory:"), is_memory("file:x?mode=memory"), is_memory("app.db")
+    (True, True, False)
+    """
     return path in ("", ":memory:") or "mode=memory" in path
 
 

@@ -41,7 +41,7 @@ from .errors import (
     ValidationError,
 )
 from .paramstyles import same_values
-from .sources import CTE, FromItem, SetOperation, Subquery, output_columns
+from .sources import CTE, FromItem, SetOperation, Subquery, TableAlias, output_columns
 from .statements import returning_columns, rows_of
 from .values import nan_error, unstorable_error
 
@@ -112,34 +112,40 @@ class Extra(NamedTuple):
         )
 
 
+# The FROM item classes, for an exact type test on the path every join key takes.
+_FROM_ITEMS = frozenset((TableAlias, Subquery, CTE))
+
+
 def _sharing_signature(query: Query[Any]) -> tuple[tuple[int, ...], ...]:
     """For each expression with values that occurs more than once in the statement, which of
     its occurrences hold values equal to an earlier one's: the compiler lets those share
     placeholders, so this is part of the shape (other equal values are not)."""
     found: dict[Any, list[tuple[Any, ...]]] = {}
 
-    def visit(item: Any) -> None:
-        if isinstance(item, Node):
-            if item[1] and type(item) not in _LONE_VALUES:
-                found.setdefault(item[0], []).append(item[1])
-            for part in item[2:]:
-                visit(part)
-        elif type(item) is tuple:
-            for part in item:
-                visit(part)
-        elif isinstance(item, Query):
-            q = item._s
-            visit(q["columns"] or ())
-            for _, target, on in q["joins"]:
-                visit(target)
-                visit(on)
-            for part in ("wheres", "groups", "havings", "orders"):
-                visit(q[part])
-            if q["extra"] is not None:
-                visit(q["extra"].source)
-                visit(q["extra"].compound)
+    # A node's values are its children's (and its own), so a part without values has no
+    # expression with values anywhere inside it: it is not entered.
+    def visit(items: Any) -> None:
+        for item in items:
+            if isinstance(item, Node):
+                if item[1]:
+                    if type(item) not in _LONE_VALUES:
+                        found.setdefault(item[0], []).append(item[1])
+                    visit(item[2:])
+            elif type(item) is tuple:
+                visit(item)
+            elif isinstance(item, Query) and item.params:
+                q = item._s
+                if q["columns"]:
+                    visit(q["columns"])
+                for _, target, on in q["joins"]:
+                    visit((target, on))
+                for part in ("wheres", "groups", "havings", "orders"):
+                    if q[part]:
+                        visit(q[part])
+                if q["extra"] is not None:
+                    visit((q["extra"].source, q["extra"].compound))
 
-    visit(query)
+    visit((query,))
     signature = []
     for occurrences in found.values():
         if len(occurrences) > 1:
@@ -153,10 +159,16 @@ _LONE_VALUES = (Param, BindParam)
 
 
 def _groups_within(query: Query[Any]) -> bool:
-    """Whether ``query`` or a query it reads from (derived table, CTE, set member) groups."""
+    """Whether ``query`` or a query it reads from (derived table, CTE, set member) groups by
+    an expression holding values, or by a position or name of its select list.
+
+    Only there must an expression render as its grouped twin does: grouping by columns and
+    value-free expressions, every expression with values may keep placeholders of its own.
+    """
     s = query._s
-    if s["groups"]:
-        return True
+    for group in s["groups"]:
+        if group[1] or type(group) is OutputColumn:
+            return True
     extra = s["extra"]
     if extra is None and not s["joins"]:
         return False
@@ -172,11 +184,6 @@ def _groups_within(query: Query[Any]) -> bool:
         if select is not None and _groups_within(select):
             return True
     return False
-
-
-def _target_token(target: Any) -> Any:
-    """What stands for a join target in shape keys: a model's token or a FROM item's key."""
-    return target.key if isinstance(target, FromItem) else target.__aq__.token
 
 
 class Query(Generic[M]):
@@ -213,6 +220,19 @@ class Query(Generic[M]):
                 state["columns"] is None and not state["joins"] and not state["groups"]
                 and not state["havings"] and state["extra"] is None
             )
+        q = _new(type(self))
+        _SET_STATE(q, state)
+        return q
+
+    def _with_shape(self, part: str, value: Any) -> Query[M]:
+        # _with for a part that decides the common shape (see _SHAPE_PARTS).
+        state = self._s.copy()
+        state[part] = value
+        state["_key"] = state["_params"] = None
+        state["common"] = not value and (
+            state["columns"] is None and not state["joins"] and not state["groups"]
+            and not state["havings"] and state["extra"] is None
+        )
         q = _new(type(self))
         _SET_STATE(q, state)
         return q
@@ -257,7 +277,8 @@ class Query(Generic[M]):
             "select",
             s["token"],
             None if columns is None else tuple(map(_KEY, columns)),
-            tuple([(k, _target_token(t), None if on is None else on.key) for k, t, on in joins]),
+            tuple([(k, t[0] if type(t) in _FROM_ITEMS else t.__aq__.token,
+                     None if on is None else on[0]) for k, t, on in joins]),
             tuple(map(_KEY, s["wheres"])),
             tuple(map(_KEY, s["groups"])),
             tuple(map(_KEY, s["havings"])),
@@ -275,7 +296,8 @@ class Query(Generic[M]):
     @property
     def shares_values(self) -> bool:
         """Whether a value repeated in equal expressions is rendered once: when the query, or a
-        derived table, CTE or set-operation member in it, has a GROUP BY."""
+        derived table, CTE or set-operation member in it, groups by an expression holding
+        values or by a select-list position or name."""
         return _groups_within(self)
 
     @property
@@ -338,11 +360,15 @@ class Query(Generic[M]):
             if extra is not None and extra.source is not None:
                 return self._replace(columns=tuple(extra.source.c))
             return self._replace(columns=None)
-        return self._replace(columns=tuple(self._column(c) for c in columns))
+        if all([isinstance(c, Expr) for c in columns]):
+            return self._with_shape("columns", columns)
+        return self._with_shape("columns", tuple([self._column(c) for c in columns]))
 
     def where(self, *conditions: Any, **equals: Any) -> Query[M]:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
         if len(conditions) == 1 and not equals and isinstance(conditions[0], Expr):
+            return self._with("wheres", self._s["wheres"] + conditions)
+        if conditions and not equals and all([isinstance(c, Expr) for c in conditions]):
             return self._with("wheres", self._s["wheres"] + conditions)
         conds = tuple([self._condition(c) for c in conditions])
         if equals:
@@ -390,11 +416,12 @@ class Query(Generic[M]):
         A string names a column or alias of the select list, else a field of the model; an
         int is a 1-based position in the select list.
         """
-        return self._replace(groups=tuple(self._grouping(c) for c in columns))
+        return self._with_shape("groups", tuple([self._grouping(c) for c in columns]))
 
     def having(self, *conditions: Any) -> Query[M]:
         """Conditions on groups, ANDed with any already present."""
-        return self._replace(havings=self._s["havings"] + tuple(self._condition(c) for c in conditions))
+        return self._with_shape(
+            "havings", self._s["havings"] + tuple([self._condition(c) for c in conditions]))
 
     def join(self, target: Any, on: Any = None) -> Query[M]:
         """INNER JOIN a model's table, an alias, a subquery or a CTE on a condition.
@@ -410,9 +437,11 @@ class Query(Generic[M]):
     def cross_join(self, target: Any) -> Query[M]:
         """CROSS JOIN: every row paired with every row of ``target`` (model or FROM item)."""
         _check_join_target("cross_join", target)
-        return self._replace(joins=self._s["joins"] + (("cross", target, None),))
+        return self._with_shape("joins", self._s["joins"] + (("cross", target, None),))
 
     def _join(self, kind: str, target: Any, on: Any) -> Query[M]:
+        if type(target) in _FROM_ITEMS and isinstance(on, Expr):
+            return self._with_shape("joins", self._s["joins"] + ((kind, target, on),))
         _check_join_target("join", target)
         if on is None:
             if isinstance(target, FromItem):
@@ -420,15 +449,19 @@ class Query(Generic[M]):
                     f"join() of {target!r} needs its condition: no relation reaches an alias, "
                     "a subquery or a CTE")
             on = _infer_join(self.model, target)
-        return self._replace(joins=self._s["joins"] + ((kind, target, self._condition(on)),))
+        return self._with_shape("joins", self._s["joins"] + ((kind, target, self._condition(on)),))
 
     # FROM items, set operations and rare clauses -------------------------------------------
     def _over(self, source: FromItem, model: Any, columns: tuple[Expr, ...]) -> Query[Any]:
         # A new query of this class selecting ``columns`` from ``source``; ``model`` binds it
         # to a database.
-        extra = Extra(source=source)
-        state = {**_EMPTY, "model": model, "columns": columns, "extra": extra, "common": False,
-                 "token": (model.__aq__.token, extra.key)}
+        extra = _tnew(Extra, (source, None, (), None))
+        state = _EMPTY.copy()
+        state["model"] = model
+        state["columns"] = columns
+        state["extra"] = extra
+        state["common"] = False
+        state["token"] = (model.__aq__.token, (source[0], None, (), None))
         q = _new(type(self))
         _SET_STATE(q, state)
         return q

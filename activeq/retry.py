@@ -77,7 +77,11 @@ class RetryPolicy:
         return cap / 2 + _random.random() * cap / 2
 
     def budget_ns(self, busy_timeout_ms: int) -> int:
-        """The budget in nanoseconds for a database with this busy timeout."""
+        """The budget in nanoseconds for a database with this busy timeout.
+
+        >>> RetryPolicy().budget_ns(250), RetryPolicy(budget=1.5).budget_ns(250)
+        (250000000, 1500000000)
+        """
         if self.budget is None:
             return busy_timeout_ms * 1_000_000
         return int(self.budget * 1e9)

@@ -12,6 +12,8 @@ query or model the item was made from, so an async model gives async queries.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .ast import Alias, ColumnRef, JsonColumn, Node
@@ -33,6 +35,27 @@ __all__ = [
 ]
 
 _tnew = tuple.__new__
+
+
+# A derived table's columns depend on its shape only, and a query that builds the same derived
+# table on every call (the usual way) finds them here instead of rebuilding each reference.
+# The shape itself is stood for by a number: an enclosing query's key then holds that number,
+# not the whole nested shape, and hashing it on every compile-cache lookup stays cheap. Numbers
+# are never reused, so forgetting the table (past its bound) costs a cache miss, never a wrong
+# statement.
+_SHAPES: dict[Any, tuple[int, ColumnSet]] = {}
+_SHAPES_MAX = 4096
+_numbers = itertools.count(1)
+
+
+def _shape_number(shape: Any, columns: Callable[[], ColumnSet]) -> tuple[int, ColumnSet]:
+    found = _SHAPES.get(shape)
+    if found is None:
+        found = (next(_numbers), columns())
+        if len(_SHAPES) >= _SHAPES_MAX:
+            _SHAPES.clear()
+        _SHAPES[shape] = found
+    return found
 
 
 def _check_name(what: str, name: Any) -> str:
@@ -85,13 +108,18 @@ class TableAlias(FromItem):
     def __new__(cls, model: Any, name: str):  # type: ignore[no-untyped-def]
         _check_name("alias()", name)
         info = model.__aq__
-        refs = {col.name: (JsonColumn if col.type.json else ColumnRef)(
-            model, col.name, col.column, name, col.type) for col in info.columns}
-        return _tnew(cls, (("alias", info.token, name), (), model, name, ColumnSet(name, refs)))
+        key = ("alias", info.token, name)
+
+        def columns() -> ColumnSet:
+            return ColumnSet(name, {col.name: (JsonColumn if col.type.json else ColumnRef)(
+                model, col.name, col.column, name, col.type) for col in info.columns})
+
+        return _tnew(cls, (key, (), model, name, _shape_number(key, columns)[1]))
 
     def query(self) -> Query[Any]:
         """A query over the aliased table; its results are instances of the model."""
-        return self.model.query()._over(self, self.model, tuple(self.c))  # type: ignore[no-any-return]
+        return self.model.query()._over(  # type: ignore[no-any-return]
+            self, self.model, tuple(self.c._columns.values()))
 
 
 class _Derived(FromItem):
@@ -102,7 +130,7 @@ class _Derived(FromItem):
 
     def query(self) -> Query[Any]:
         """A query over this item's columns; its results are ``Row``s."""
-        return self.select._over(self, self.select._s["model"], tuple(self.c))
+        return self.select._over(self, self.select._s["model"], tuple(self.c._columns.values()))
 
 
 class Subquery(_Derived):
@@ -117,8 +145,9 @@ class Subquery(_Derived):
 
     def __new__(cls, select: Query[Any], name: str):  # type: ignore[no-untyped-def]
         _check_name("subquery()", name)
-        c = _column_set(select, name, "subquery")
-        return _tnew(cls, (("subquery", name, select.key), select.params, select, name, c))
+        number, c = _shape_number(("subquery", name, select.key),
+                                  lambda: _column_set(select, name, "subquery"))
+        return _tnew(cls, (("subquery", number), select.params, select, name, c))
 
 
 class CTE(_Derived):
@@ -135,9 +164,10 @@ class CTE(_Derived):
 
     def __new__(cls, select: Query[Any], name: str, recursive: bool = False):  # type: ignore[no-untyped-def]
         _check_name("cte()", name)
-        c = _column_set(select, name, "cte")
-        return _tnew(cls, (("cte", name, bool(recursive), select.key), select.params, select, name,
-                           c, bool(recursive)))
+        recursive = bool(recursive)
+        number, c = _shape_number(("cte", name, recursive, select.key),
+                                  lambda: _column_set(select, name, "cte"))
+        return _tnew(cls, (("cte", number), select.params, select, name, c, recursive))
 
     def union_all(self, step: Query[Any]) -> CTE:
         """This CTE with ``UNION ALL step`` added to its definition (the recursive step)."""
@@ -158,8 +188,8 @@ class SetOperation(Node):
     right: Query[Any]
 
     def __new__(cls, op: str, left: Query[Any], right: Query[Any]):  # type: ignore[no-untyped-def]
-        return _tnew(cls, (("setop", op, left.key, right.key), left.params + right.params, op, left,
-                           right))
+        number = _shape_number(("setop", op, left.key, right.key), _NO_COLUMNS)[0]
+        return _tnew(cls, (("setop", number), left.params + right.params, op, left, right))
 
 
 #: Every node class of this module; the compiler has one handler per entry.
@@ -190,6 +220,10 @@ def output_columns(query: Query[Any]) -> list[tuple[str, str]]:
                 f"column {i + 1} of the query ({type(item).__name__}) has no name: "
                 "name it with .as_('name') to use the query as a table")
     return out
+
+
+def _NO_COLUMNS() -> ColumnSet:  # noqa: N802 - a constant's factory
+    return ColumnSet("set operation", {})
 
 
 def output_types(query: Query[Any]) -> list[SQLType]:

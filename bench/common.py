@@ -189,6 +189,11 @@ class Data:
         self.cache_params = [(s, 30 + k) for k, s in enumerate(USER_STATUSES * 2)]
         half = max(1, sizes.async_reads // 2)
         self.async_ids = [rng.randint(1, sizes.users) for _ in range(half)]
+        # W12: (order status, top ranks, user status) per report query.
+        self.report_params = [
+            (rng.choice(ORDER_STATUSES), rng.randint(5, 40), rng.choice(USER_STATUSES))
+            for _ in range(max(1, sizes.renders // 10))
+        ]
 
         self._by_status: dict[str, list[tuple]] = {}
         for u in self.users:

@@ -43,6 +43,8 @@ WORKLOADS = {
     "W09": "Every order in keyset chunks (`chunks(size)` / `WHERE id > ? ORDER BY id LIMIT ?`).",
     "W10": "The W04 query served by activeq's result cache (`cache(ttl=300)`), against raw APSW "
     "executing it; the peers have no result cache.",
+    "W12": "Build a report query (three CTEs, a window, five joins) and render SQL + "
+    "parameters from a cached shape without executing it (raw APSW: the constant string).",
     "W11": "A user by id plus that user's orders for many users with `asyncio.gather` "
     "(raw APSW: the same reads sequentially; raw_apsw_aio: APSW's async connection).",
 }

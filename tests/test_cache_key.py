@@ -611,6 +611,23 @@ def test_node_without_handler_raises_unsupported_error_naming_node_and_dialect()
     assert str(info.value).startswith("Spaceship is not supported by the postgres dialect")
 
 
+def test_forgotten_from_item_shapes_cost_a_miss_never_a_wrong_statement():
+    def big():
+        return Order.query().select(O.user_id).where(O.total > 5).cte("big")
+
+    first = big()
+    src._SHAPES.clear()  # as when the table of known shapes overflows
+    second = big()
+    assert first.key != second.key  # a new number: the compile cache misses once
+    assert first.c.user_id.key == second.c.user_id.key
+    # Both stand for one definition: a statement using both defines it once.
+    q = first.query().where(first.c.user_id.is_in(second.query()))
+    assert q.to_sql() == (
+        'WITH "big" AS (SELECT "orders"."user_id" FROM "orders" WHERE "orders"."total" > ?) '
+        'SELECT "big"."user_id" FROM "big" WHERE "big"."user_id" IN (SELECT "big"."user_id" '
+        'FROM "big")', [5])
+
+
 def test_equal_values_in_unrelated_expressions_leave_a_grouped_shape_alone():
     def build(where_age, having_count):
         return (

@@ -155,6 +155,52 @@ class Activeq:
             for s, n in params
         ]
 
+    def render_report(self, params: list[tuple[str, int, str]]) -> list:
+        from activeq import func
+
+        User, Order = self.User, self.Order
+        u, o = User.c, Order.c
+        peer = User.alias("peer")
+        out = []
+        for order_status, top, user_status in params:
+            spend = (
+                Order.query()
+                .select(o.user_id, func.sum(o.total).as_("spent"), func.count().as_("n"))
+                .where(o.status == order_status)
+                .group_by(o.user_id)
+                .cte("spend")
+            )
+            ranked = (
+                spend.query()
+                .select(
+                    spend.c.user_id,
+                    spend.c.spent,
+                    func.rank().over(order_by=spend.c.spent.desc()).as_("rnk"),
+                )
+                .cte("ranked")
+            )
+            recent = (
+                Order.query()
+                .select(o.user_id, func.max(o.created_at).as_("last_at"))
+                .group_by(o.user_id)
+                .cte("recent")
+            )
+            out.append(
+                User.query()
+                .join(ranked, ranked.c.user_id == u.id)
+                .join(recent, recent.c.user_id == u.id)
+                .join(spend, spend.c.user_id == u.id)
+                .join(Order, (o.user_id == u.id) & (o.created_at == recent.c.last_at))
+                .left_join(peer, (peer.c.age == u.age) & (peer.c.id == u.id + 1))
+                .select(u.id, u.name, ranked.c.spent, ranked.c.rnk, recent.c.last_at, spend.c.n,
+                        o.id.as_("order_id"), peer.c.name.as_("peer"))
+                .where(ranked.c.rnk <= top, u.status == user_status)
+                .order_by(ranked.c.rnk, u.id, o.id)
+                .limit(LIMIT)
+                .to_sql()
+            )
+        return out
+
     def keyset(self, size: int) -> list:
         return [(ch[0].id, ch[-1].id, len(ch)) for ch in self.Order.query().chunks(size)]
 

@@ -38,6 +38,19 @@ ORDERS_OF = f"SELECT {ORDER_COLS} FROM orders WHERE user_id = ?"
 UPDATE_STATUS = "UPDATE users SET status = ? WHERE status = ?"
 DELETE_ORDERS = "DELETE FROM orders WHERE status = ?"
 KEYSET = f"SELECT {ORDER_COLS} FROM orders WHERE id > ? ORDER BY id LIMIT ?"
+# W12: three CTEs, a window and five joins.
+REPORT = (
+    "WITH spend AS (SELECT user_id, SUM(total) AS spent, COUNT(*) AS n FROM orders "
+    "WHERE status = ? GROUP BY user_id), "
+    "ranked AS (SELECT user_id, spent, RANK() OVER (ORDER BY spent DESC) AS rnk FROM spend), "
+    "recent AS (SELECT user_id, MAX(created_at) AS last_at FROM orders GROUP BY user_id) "
+    "SELECT u.id, u.name, r.spent, r.rnk, rc.last_at, s.n, o.id AS order_id, p.name AS peer "
+    "FROM users u JOIN ranked r ON r.user_id = u.id JOIN recent rc ON rc.user_id = u.id "
+    "JOIN spend s ON s.user_id = u.id "
+    "JOIN orders o ON o.user_id = u.id AND o.created_at = rc.last_at "
+    "LEFT JOIN users p ON p.age = u.age AND p.id = u.id + 1 "
+    f"WHERE r.rnk <= ? AND u.status = ? ORDER BY r.rnk, u.id, o.id LIMIT {LIMIT}"
+)
 
 
 def connect(path: str) -> apsw.Connection:
@@ -122,6 +135,10 @@ class RawApsw:
     # W08: the hand-written query needs no building; this is the constant floor.
     def render(self, params: list[tuple[str, int]]) -> list:
         return [(FILTERED, p) for p in params]
+
+    # W12: the same, for the report query.
+    def render_report(self, params: list[tuple[str, int, str]]) -> list:
+        return [(REPORT, p) for p in params]
 
     # W09
     def keyset(self, size: int) -> list:

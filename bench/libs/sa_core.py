@@ -13,6 +13,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     update,
@@ -144,6 +145,45 @@ class SACore:
             )
             for s, n in params
         ]
+
+    def render_report(self, params: list[tuple[str, int, str]]) -> list:
+        u, o = users.c, orders.c
+        out = []
+        for order_status, top, user_status in params:
+            spend = (
+                select(o.user_id, func.sum(o.total).label("spent"), func.count().label("n"))
+                .where(o.status == order_status)
+                .group_by(o.user_id)
+                .cte("spend")
+            )
+            ranked = select(
+                spend.c.user_id,
+                spend.c.spent,
+                func.rank().over(order_by=spend.c.spent.desc()).label("rnk"),
+            ).cte("ranked")
+            recent = (
+                select(o.user_id, func.max(o.created_at).label("last_at"))
+                .group_by(o.user_id)
+                .cte("recent")
+            )
+            peer = users.alias("peer")
+            joined = (
+                users.join(ranked, ranked.c.user_id == u.id)
+                .join(recent, recent.c.user_id == u.id)
+                .join(spend, spend.c.user_id == u.id)
+                .join(orders, (o.user_id == u.id) & (o.created_at == recent.c.last_at))
+                .outerjoin(peer, (peer.c.age == u.age) & (peer.c.id == u.id + 1))
+            )
+            stmt = (
+                select(u.id, u.name, ranked.c.spent, ranked.c.rnk, recent.c.last_at, spend.c.n,
+                       o.id.label("order_id"), peer.c.name.label("peer"))
+                .select_from(joined)
+                .where(ranked.c.rnk <= top, u.status == user_status)
+                .order_by(ranked.c.rnk, u.id, o.id)
+                .limit(LIMIT)
+            )
+            out.append(compiled_pair(stmt))
+        return out
 
     def keyset(self, size: int) -> list:
         out = []
