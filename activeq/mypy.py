@@ -22,7 +22,7 @@ from collections.abc import Callable
 from functools import partial
 
 from mypy.errorcodes import ATTR_DEFINED
-from mypy.nodes import AssignmentStmt, CallExpr, NameExpr, RefExpr, TypeInfo, Var
+from mypy.nodes import AssignmentStmt, CallExpr, MemberExpr, NameExpr, TypeInfo, Var
 from mypy.plugin import AttributeContext, ClassDefContext, Plugin
 from mypy.types import AnyType, Instance, Type, TypeOfAny, get_proper_type
 
@@ -57,7 +57,7 @@ def _record_relations(ctx: ClassDefContext) -> None:
     for stmt in ctx.cls.defs.body:
         if isinstance(stmt, AssignmentStmt) and isinstance(stmt.rvalue, CallExpr):
             callee = stmt.rvalue.callee
-            if isinstance(callee, RefExpr) and callee.name in _RELATIONS:
+            if isinstance(callee, (NameExpr, MemberExpr)) and callee.name in _RELATIONS:
                 names += [lv.name for lv in stmt.lvalues if isinstance(lv, NameExpr)]
     if names:
         ctx.cls.info.metadata[_KEY] = {"relations": names}
