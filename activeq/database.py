@@ -30,6 +30,7 @@ from .errors import (
     ValidationError,
     translate,
 )
+from .filemoved import check_not_moved
 from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
 from .pragmas import check_pragmas
@@ -196,6 +197,8 @@ class Database:
         self.on_connect = on_connect
         self._writer = WriteLock(busy_timeout_ms)
         memory = is_memory(path)
+        # A database without a file cannot be deleted under its connections.
+        self._has_file = not memory
         # One connection for all threads: an in-memory database exists only inside it, and a
         # pool writes on one connection. Otherwise each thread opens its own.
         self._share_one = memory or pool_size is not None
@@ -488,6 +491,8 @@ class Database:
         lock = self._writer
         started = lock.acquire(state)
         try:
+            if self._has_file and kind != READ and state.conn.get_autocommit():
+                check_not_moved(state.conn, "this statement")
             return self._run_raw(state, sql, params, kind, started)
         finally:
             lock.release(state)
@@ -546,6 +551,8 @@ class Database:
         lock = self._writer
         lock.acquire(state)  # a script may write anything
         try:
+            if self._has_file and state.conn.get_autocommit():
+                check_not_moved(state.conn, "this script")
             t0 = perf_counter_ns()
             try:
                 for _ in state.conn.cursor().execute(sql):
@@ -617,6 +624,8 @@ class Database:
             else:
                 started = lock.wait(state)
         try:
+            if not held and self._has_file:
+                check_not_moved(state.conn, "this write")
             cur = state.cursor
             t0 = perf_counter_ns()
             try:
@@ -703,6 +712,8 @@ class Database:
                 self._after_rollback()
                 raise OperationalError("the transaction was rolled back by SQLite before COMMIT")
             try:
+                if self._has_file:
+                    check_not_moved(state.conn, "the transaction")
                 self._exec_control("COMMIT", retry=True)
             except BaseException:
                 # A failed COMMIT leaves the transaction open; end it so the connection
