@@ -865,6 +865,19 @@ class LiteralType(SQLType):
 _PLAIN_JSON = (dict, list, Any, typing.Any)
 
 
+def _positional_json(data: Any) -> str:
+    """Canonical JSON of ``data`` with floats of 1e16 and more written positionally (``1.0e16``
+    as ``10000000000000000.0``)."""
+    if isinstance(data, float) and math.isfinite(data) and abs(data) >= 1e16:
+        return f"{data:.1f}"
+    if isinstance(data, dict):
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _positional_json(v)
+                              for k, v in sorted(data.items())) + "}"
+    if isinstance(data, list):
+        return "[" + ",".join(map(_positional_json, data)) + "]"
+    return json.dumps(data, ensure_ascii=False, allow_nan=False)
+
+
 class JSONType(SQLType):
     """``dict``, ``list``, TypedDict, pydantic models and other structures, as JSON.
 
@@ -900,8 +913,17 @@ class JSONType(SQLType):
         except (ValueError, TypeError, PydanticSerializationError) as e:
             raise ValidationError(f"cannot store {value!r} as JSON: {e}") from e
 
+    def _dumps_jsonb(self, value: Any) -> Any:
+        # JSONB keeps numbers as NUMERIC and prints 1e16 back as 10000000000000000, an int:
+        # whole floats written with an exponent go in positional form with a ".0" scale, which
+        # JSONB keeps, so they come back as the same floats. Only such text takes the slow path.
+        text = self.dumps(value)
+        if text is None or "e+" not in text:
+            return text
+        return _positional_json(self.adapter.dump_python(value, mode="json"))
+
     def _bind(self, dialect: str) -> Converter | None:
-        return self.dumps
+        return self._dumps_jsonb if dialect == "postgres" else self.dumps
 
     def _result(self, dialect: str) -> Converter | None:
         loads = json.loads

@@ -91,6 +91,9 @@ class EngineModels:
     def raw(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self.conn.execute(sql).rows]
 
+    def run(self, sql: str) -> None:
+        self.conn.execute(sql)
+
 
 class DatabaseModels:
     """The same calls through ``Database`` and the model API (SQLite)."""
@@ -124,6 +127,9 @@ class DatabaseModels:
 
     def raw(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self.db.execute(sql).fetchall()]
+
+    def run(self, sql: str) -> None:
+        self.db.execute(sql)
 
 
 ENGINES = ["sqlite", "duckdb", "postgres"]

@@ -148,6 +148,41 @@ def test_sqlite_round_trip_of_every_type_and_its_stored_form(tmp_path: Any) -> N
                     -86399999999, str(uid), 2, '{"a":{"x":"y"},"b":[1,2.5,null]}')]
 
 
+def test_postgres_runs_the_golden_ddl_and_round_trips_every_type(request: pytest.FixtureRequest,
+                                                                  tmp_path: Any) -> None:
+    with models_on("postgres", request, tmp_path) as pg:
+        pg.create_tables(Every)
+        columns = dict(pg.raw(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'every'"))
+        assert {n: columns[n] for n in ("id", "ok", "price", "stamp", "seen", "took", "uid", "meta")} == {
+            "id": "bigint", "ok": "boolean", "price": "numeric", "stamp": "timestamp with time zone",
+            "seen": "timestamp without time zone", "took": "interval", "uid": "uuid", "meta": "jsonb"}
+        assert pg.raw("SELECT is_identity, column_default FROM information_schema.columns "
+                      "WHERE table_name = 'every' AND column_name IN ('id', 'ok') ORDER BY column_name") == [
+            ("YES", None), ("NO", "true")]
+        # Defaults come from the table: TRUE for the bool, the identity for the key.
+        pg.run('INSERT INTO "every" ("meta") VALUES (\'{}\')')
+        assert pg.raw('SELECT "id", "ok", "price", "tone", "mood" FROM "every"') == [
+            (1, True, Decimal("1.50"), 1, "calm")]
+        pg.run('INSERT INTO "every" ("id", "meta") VALUES (9223372036854775807, \'{}\')')
+        uid = uuid.UUID("12345678-1234-5678-1234-567812345678")
+        values = dict(
+            count=-(2**63), ok=False, ratio=float("-inf"), price=Decimal("-9999999999.99"), name="Zoë",
+            body="_%", blob=b"\x00\xff", day=dt.date(1, 1, 1), at=dt.time(23, 59, 59, 999999),
+            seen=dt.datetime(9999, 12, 31, 23, 59, 59, 999999),
+            stamp=dt.datetime(2024, 3, 1, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+            took=dt.timedelta(days=-1, microseconds=1), uid=uid, tone=Tone.HIGH, mood=Mood.ANGRY,
+            kind="b", meta={"b": [1, 2.5, None], "a": {"x": "y"}}, pin=Pin(lat=1.5, lon=-2.25))
+        made = pg.create(Every, **values)
+        (got,) = pg.all(Every.query().where(Every.c.id == made))
+        assert {n: getattr(got, n) for n in values} == values
+        assert type(got.tone) is Tone and type(got.pin) is Pin and got.stamp.tzinfo == dt.UTC
+        assert pg.count(Every.query().where(Every.c.uid == uid)) == 1
+        assert pg.count(Every.query().where(Every.c.uid == str(uid))) == 1
+        assert pg.raw(f'SELECT "uid" = \'{uid}\'::uuid, "stamp" FROM "every" WHERE "id" = {made}') == [
+            (True, dt.datetime(2024, 2, 29, 20, tzinfo=dt.UTC))]
+
+
 # --- bound comparison values take the column's stored form -------------------------------------
 
 def test_compared_values_are_bound_in_the_column_form_per_dialect() -> None:
