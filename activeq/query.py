@@ -68,8 +68,6 @@ _EMPTY: dict[str, Any] = {
     "count_wrap": False,
     "includes": (),
     "options": {},
-    # RETURNING items for update() and delete(); no part of a SELECT.
-    "returning": (),
     # The parts most queries never use (an Extra), or None.
     "extra": None,
     # Whether the query has the common shape: the model's own table and whole row, with
@@ -102,6 +100,9 @@ class Extra(NamedTuple):
     """DISTINCT ON expressions (PostgreSQL)."""
     lock: tuple[bool, bool] | None = None
     """FOR UPDATE as ``(skip_locked, nowait)``, or None."""
+    returning: tuple[Expr, ...] = ()
+    """RETURNING items for ``update()`` and ``delete()``. A SELECT refuses them: being in the
+    shape, they cannot hide behind the rendering of the same query without them."""
 
     @property
     def key(self) -> Any:
@@ -110,6 +111,7 @@ class Extra(NamedTuple):
             None if self.compound is None else self.compound.key,
             tuple(map(_KEY, self.distinct_on)),
             self.lock,
+            tuple(map(_KEY, self.returning)),
         )
 
 
@@ -464,13 +466,13 @@ class Query(Generic[M]):
     def _over(self, source: FromItem, model: Any, columns: tuple[Expr, ...]) -> Query[Any]:
         # A new query of this class selecting ``columns`` from ``source``; ``model`` binds it
         # to a database.
-        extra = _tnew(Extra, (source, None, (), None))
+        extra = _tnew(Extra, (source, None, (), None, ()))
         state = _EMPTY.copy()
         state["model"] = model
         state["columns"] = columns
         state["extra"] = extra
         state["common"] = False
-        state["token"] = (model.__aq__.token, (source[0], None, (), None))
+        state["token"] = (model.__aq__.token, (source[0], None, (), None, ()))
         q = _new(type(self))
         _SET_STATE(q, state)
         return q
@@ -1041,7 +1043,7 @@ class Query(Generic[M]):
         >>> [(r.id, r.beans) for r in rows]
         [(1, 4)]
         """
-        return self._with("returning", returning_columns(self._s["model"], columns))
+        return self._with_extra(returning=returning_columns(self._s["model"], columns))
 
     def __repr__(self) -> str:
         try:
@@ -1151,7 +1153,7 @@ class Update(_Statement):
                 if isinstance(value, float) and value != value:
                     raise nan_error(model, name)
             assignments.append((info.by_name[name], as_expr(value)))
-        return cls(model, tuple(assignments), s["wheres"], s["returning"])
+        return cls(model, tuple(assignments), s["wheres"], _returning(query))
 
 
 class Delete(_Statement):
@@ -1183,12 +1185,19 @@ class Delete(_Statement):
                 f"delete() without where() would remove every row of {s['model'].__aq__.table}; "
                 "pass all_rows=True to mean it"
             )
-        return cls(s["model"], s["wheres"], s["returning"])
+        return cls(s["model"], s["wheres"], _returning(query))
+
+
+def _returning(query: Query[Any]) -> tuple[Expr, ...]:
+    extra = query._s["extra"]
+    return () if extra is None else extra.returning  # type: ignore[no-any-return]
 
 
 def _check_plain_write(query: Query[Any], what: str) -> None:
     s = query._s
-    if s["extra"] is not None:
+    extra = s["extra"]
+    if extra is not None and (extra.source is not None or extra.compound is not None
+                              or extra.distinct_on or extra.lock is not None):
         raise CompileError(
             f"{what}() writes the model's own table: it cannot use an alias, a subquery, a "
             "CTE, a set operation, distinct_on() or for_update(); filter with where()")
