@@ -43,6 +43,7 @@ from .values import NO_FORM, raise_unbindable, stored_form, unstorable_error
 if TYPE_CHECKING:
     from .model import ActiveRecord
     from .pool import ConnectionPool
+    from .table import Table
 
 __all__ = ["Database", "LoadContext", "Cursor", "recommended_pragmas"]
 
@@ -374,7 +375,7 @@ class Database:
         self.close()
 
     # models --------------------------------------------------------------------------------
-    def bind(self, *models: type[ActiveRecord]) -> None:
+    def bind(self, *models: type[ActiveRecord] | Table) -> None:
         """Make these models (or, with ``ActiveRecord``, every model) use this database.
 
         A model named here whose table already exists is checked against it: a missing
@@ -384,8 +385,11 @@ class Database:
         """
         check_bind(self, models)
         for model in models:
-            # A class attribute: subclasses without a binding of their own inherit it.
-            type.__setattr__(model, "__database__", self)
+            if isinstance(model, type):
+                # A class attribute: subclasses without a binding of their own inherit it.
+                type.__setattr__(model, "__database__", self)
+            else:  # a Table
+                object.__setattr__(model, "__database__", self)
         self._bound.extend(m for m in models if m not in self._bound)
         for model in models:
             for bound in (model, *_subclasses(model)):
@@ -393,7 +397,7 @@ class Database:
                     for rel in bound.__aq__.relations.values():
                         rel.check()
 
-    def create_tables(self, *models: type[ActiveRecord], if_not_exists: bool = True) -> None:
+    def create_tables(self, *models: type[ActiveRecord] | Table, if_not_exists: bool = True) -> None:
         """CREATE TABLE (with unique and foreign key constraints) and CREATE INDEX for each
         model, in order (a table after those its foreign keys refer to).
 
@@ -410,7 +414,7 @@ class Database:
                 for sql in create_table_statements(model, self.dialect, if_not_exists):
                     self.execute(sql)
 
-    def check_schema(self, *models: type[ActiveRecord]) -> list[Any]:
+    def check_schema(self, *models: type[ActiveRecord] | Table) -> list[Any]:
         """How the tables of these models (none given: every model bound to this database)
         differ from what ``create_tables`` would create.
 
@@ -436,7 +440,7 @@ class Database:
                 if "__aq__" in m.__dict__ and m.__database__ is self))
         return check_schema(self, models)
 
-    def drop_tables(self, *models: type[ActiveRecord], if_exists: bool = True) -> None:
+    def drop_tables(self, *models: type[ActiveRecord] | Table, if_exists: bool = True) -> None:
         """DROP TABLE for each model."""
         from .ddl import drop_table_statement
 
@@ -1113,6 +1117,9 @@ def stream_rows(db: Database, conn: apsw.Connection, entry: Compiled, values: An
 
 
 def _subclasses(cls: Any) -> Iterator[Any]:
+    if not isinstance(cls, type):  # a Table
+        return
+    sub: type
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)

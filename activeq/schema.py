@@ -437,5 +437,6 @@ def _message(head: str, found: Sequence[SchemaDifference]) -> str:
 
 
 def _require_model(model: Any) -> None:
-    if not isinstance(model, type) or "__aq__" not in getattr(model, "__dict__", {}):
-        raise SchemaError(f"check_schema takes model classes mapped to tables, not {model!r}")
+    if "__aq__" not in getattr(model, "__dict__", {}):
+        raise SchemaError(
+            f"check_schema takes model classes and Tables mapped to tables, not {model!r}")
