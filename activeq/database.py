@@ -193,6 +193,8 @@ class Database:
         self.on_connect = on_connect
         self._writer = WriteLock(busy_timeout_ms)
         memory = self._engine.private_memory
+        # A database without a file cannot be deleted under its connections.
+        self._has_file = not memory and self._engine.connection_class.watches_file
         # One connection for all threads: an in-memory database exists only inside it, and a
         # pool writes on one connection. Otherwise each thread opens its own.
         self._share_one = memory or pool_size is not None
@@ -490,6 +492,8 @@ class Database:
         lock = self._writer
         started = lock.acquire(state)
         try:
+            if self._has_file and kind != READ and not state.conn.in_transaction:
+                state.conn.check_not_moved("this statement")
             return self._run_raw(state, sql, params, kind, started)
         finally:
             lock.release(state)
@@ -544,6 +548,8 @@ class Database:
         lock = self._writer
         lock.acquire(state)  # a script may write anything
         try:
+            if self._has_file and not state.conn.in_transaction:
+                state.conn.check_not_moved("this script")
             t0 = perf_counter_ns()
             try:
                 state.conn.executescript(sql)
@@ -614,6 +620,8 @@ class Database:
             else:
                 started = lock.wait(state)
         try:
+            if not held and self._has_file:
+                state.conn.check_not_moved("this write")
             cur = state.cursor
             t0 = perf_counter_ns()
             try:
@@ -701,6 +709,8 @@ class Database:
                 raise OperationalError(
                     f"the transaction was rolled back by {state.conn.product} before COMMIT")
             try:
+                if self._has_file:
+                    state.conn.check_not_moved("the transaction")
                 self._exec_control("COMMIT", retry=True)
             except BaseException:
                 # A failed COMMIT leaves the transaction open; end it so the connection

@@ -15,8 +15,9 @@ Stored forms are chosen so that SQL equality and ordering agree with Python's. O
 type                   stored as
 =====================  ==============================================================
 ``Decimal(p, s)``      INTEGER, the value times 10**s (p <= 18); exact, and sums exactly
-``datetime``           fixed-width ISO text ``YYYY-MM-DD HH:MM:SS.ffffff``; an aware value is
-                       converted to UTC and keeps a ``+00:00`` suffix
+``datetime``           fixed-width ISO text ``YYYY-MM-DD HH:MM:SS.ffffff``; an aware value of
+                       a plain ``datetime`` field is stored as its UTC time, one of an
+                       ``AwareDatetime`` field also keeps a ``+00:00`` suffix
 ``date`` / ``time``    fixed-width ISO text (``time`` with microseconds)
 ``timedelta``          INTEGER microseconds
 ``UUID``               canonical lower-case text (its order is the UUIDs' order)
@@ -510,12 +511,21 @@ def _iso_time(value: Any) -> Any:
     return value if value is None else value.isoformat("microseconds")
 
 
-def _iso_datetime(value: Any) -> Any:
+def _iso_aware(value: Any) -> Any:
     # Fixed width, so text order is time order; aware values as UTC with a +00:00 suffix.
     if value is None:
         return None
     if value.tzinfo is not None and value.utcoffset() is not None:
         return value.astimezone(_UTC).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")
+
+
+def _iso_naive(value: Any) -> Any:
+    # A plain datetime column holds naive text: an aware value is written as its UTC time.
+    if value is None:
+        return None
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        value = value.astimezone(_UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
 
 
@@ -539,8 +549,13 @@ def _read_time(value: Any) -> Any:
     return _dt.time.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _read_datetime(value: Any) -> Any:
-    return _dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+def _read_naive(value: Any) -> Any:
+    if isinstance(value, str):
+        value = _dt.datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is not None:
+        # Text another writer left with an offset: the same instant, as UTC time.
+        return value.astimezone(_UTC).replace(tzinfo=None)
+    return value
 
 
 def _read_aware(value: Any) -> Any:
@@ -620,10 +635,14 @@ class TimeType(SQLType):
 class DateTimeType(SQLType):
     """A timestamp: naive, aware (``pydantic.AwareDatetime``), or either (plain ``datetime``).
 
-    Aware values are stored in UTC, so SQL compares them by instant; they come back aware, in
-    UTC. On SQLite a plain ``datetime`` field keeps each value's awareness (the stored text
-    says it); on DuckDB and PostgreSQL a plain field is TIMESTAMP, where aware values are
-    stored as their UTC time and come back naive: annotate ``AwareDatetime`` for TIMESTAMPTZ.
+    An ``AwareDatetime`` field is TIMESTAMPTZ (on SQLite, UTC text with a ``+00:00`` suffix):
+    values are stored in UTC, compared by instant, and come back aware, in UTC.
+
+    A plain ``datetime`` field is TIMESTAMP, a column without a time zone, on every engine.
+    Naive values round-trip as they are. An aware value given to it is stored as its UTC
+    time, so SQL compares and sorts by instant, and comes back naive (that UTC time), the same
+    on SQLite, DuckDB and PostgreSQL: a TIMESTAMP column cannot say which rows were aware.
+    Annotate ``AwareDatetime`` to get aware values back.
     """
 
     name = "datetime"
@@ -643,7 +662,7 @@ class DateTimeType(SQLType):
 
     def _bind(self, dialect: str) -> Converter | None:
         if dialect == "sqlite":
-            return _iso_datetime
+            return _iso_aware if self.aware else _iso_naive
         if self.aware and dialect in ("postgres", "duckdb"):
             return None
         return _utc_naive
@@ -652,7 +671,7 @@ class DateTimeType(SQLType):
         if self.aware:
             return _read_aware
         if dialect == "sqlite":
-            return _read_datetime
+            return _read_naive
         return None
 
     def check(self, value: Any, column: Any) -> Any:
@@ -846,6 +865,19 @@ class LiteralType(SQLType):
 _PLAIN_JSON = (dict, list, Any, typing.Any)
 
 
+def _positional_json(data: Any) -> str:
+    """Canonical JSON of ``data`` with floats of 1e16 and more written positionally (``1.0e16``
+    as ``10000000000000000.0``)."""
+    if isinstance(data, float) and math.isfinite(data) and abs(data) >= 1e16:
+        return f"{data:.1f}"
+    if isinstance(data, dict):
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _positional_json(v)
+                              for k, v in sorted(data.items())) + "}"
+    if isinstance(data, list):
+        return "[" + ",".join(map(_positional_json, data)) + "]"
+    return json.dumps(data, ensure_ascii=False, allow_nan=False)
+
+
 class JSONType(SQLType):
     """``dict``, ``list``, TypedDict, pydantic models and other structures, as JSON.
 
@@ -881,8 +913,17 @@ class JSONType(SQLType):
         except (ValueError, TypeError, PydanticSerializationError) as e:
             raise ValidationError(f"cannot store {value!r} as JSON: {e}") from e
 
+    def _dumps_jsonb(self, value: Any) -> Any:
+        # JSONB keeps numbers as NUMERIC and prints 1e16 back as 10000000000000000, an int:
+        # whole floats written with an exponent go in positional form with a ".0" scale, which
+        # JSONB keeps, so they come back as the same floats. Only such text takes the slow path.
+        text = self.dumps(value)
+        if text is None or "e+" not in text:
+            return text
+        return _positional_json(self.adapter.dump_python(value, mode="json"))
+
     def _bind(self, dialect: str) -> Converter | None:
-        return self.dumps
+        return self._dumps_jsonb if dialect == "postgres" else self.dumps
 
     def _result(self, dialect: str) -> Converter | None:
         loads = json.loads
@@ -1173,6 +1214,11 @@ def _subquery_type(node: Any) -> SQLType | None:
 
 
 def _cast_type(node: x.Cast) -> SQLType | None:
+    if node.type == "decimal":
+        # An exact decimal stays one, with its scale (on SQLite the cast keeps it scaled).
+        item_type = expr_type(node.item)
+        if isinstance(item_type, DecimalType):
+            return item_type
     return _CAST_TARGETS.get(node.type)
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import duckdb
 import pydantic
 import pytest
+from engine_models import ENGINES, models_on
 from helpers import User
 
 from activeq import (
@@ -147,6 +148,41 @@ def test_sqlite_round_trip_of_every_type_and_its_stored_form(tmp_path: Any) -> N
                     -86399999999, str(uid), 2, '{"a":{"x":"y"},"b":[1,2.5,null]}')]
 
 
+def test_postgres_runs_the_golden_ddl_and_round_trips_every_type(request: pytest.FixtureRequest,
+                                                                  tmp_path: Any) -> None:
+    with models_on("postgres", request, tmp_path) as pg:
+        pg.create_tables(Every)
+        columns = dict(pg.raw(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'every'"))
+        assert {n: columns[n] for n in ("id", "ok", "price", "stamp", "seen", "took", "uid", "meta")} == {
+            "id": "bigint", "ok": "boolean", "price": "numeric", "stamp": "timestamp with time zone",
+            "seen": "timestamp without time zone", "took": "interval", "uid": "uuid", "meta": "jsonb"}
+        assert pg.raw("SELECT is_identity, column_default FROM information_schema.columns "
+                      "WHERE table_name = 'every' AND column_name IN ('id', 'ok') ORDER BY column_name") == [
+            ("YES", None), ("NO", "true")]
+        # Defaults come from the table: TRUE for the bool, the identity for the key.
+        pg.run('INSERT INTO "every" ("meta") VALUES (\'{}\')')
+        assert pg.raw('SELECT "id", "ok", "price", "tone", "mood" FROM "every"') == [
+            (1, True, Decimal("1.50"), 1, "calm")]
+        pg.run('INSERT INTO "every" ("id", "meta") VALUES (9223372036854775807, \'{}\')')
+        uid = uuid.UUID("12345678-1234-5678-1234-567812345678")
+        values = dict(
+            count=-(2**63), ok=False, ratio=float("-inf"), price=Decimal("-9999999999.99"), name="Zoë",
+            body="_%", blob=b"\x00\xff", day=dt.date(1, 1, 1), at=dt.time(23, 59, 59, 999999),
+            seen=dt.datetime(9999, 12, 31, 23, 59, 59, 999999),
+            stamp=dt.datetime(2024, 3, 1, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+            took=dt.timedelta(days=-1, microseconds=1), uid=uid, tone=Tone.HIGH, mood=Mood.ANGRY,
+            kind="b", meta={"b": [1, 2.5, None], "a": {"x": "y"}}, pin=Pin(lat=1.5, lon=-2.25))
+        made = pg.create(Every, **values)
+        (got,) = pg.all(Every.query().where(Every.c.id == made))
+        assert {n: getattr(got, n) for n in values} == values
+        assert type(got.tone) is Tone and type(got.pin) is Pin and got.stamp.tzinfo == dt.UTC
+        assert pg.count(Every.query().where(Every.c.uid == uid)) == 1
+        assert pg.count(Every.query().where(Every.c.uid == str(uid))) == 1
+        assert pg.raw(f'SELECT "uid" = \'{uid}\'::uuid, "stamp" FROM "every" WHERE "id" = {made}') == [
+            (True, dt.datetime(2024, 2, 29, 20, tzinfo=dt.UTC))]
+
+
 # --- bound comparison values take the column's stored form -------------------------------------
 
 def test_compared_values_are_bound_in_the_column_form_per_dialect() -> None:
@@ -196,14 +232,59 @@ def test_aware_datetimes_compare_by_instant(tmp_path: Any) -> None:
     assert Every.query().where(Every.c.stamp < dt.datetime(2024, 1, 1, 3, 30, tzinfo=minus5)).count() == 1
 
 
-def test_plain_datetime_given_aware_values_stores_utc_and_keeps_awareness(tmp_path: Any) -> None:
-    db = Database(str(tmp_path / "plain.db"))
-    db.bind(Every)
-    db.create_tables(Every)
-    aware = dt.datetime(2024, 6, 1, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=-3)))
-    made = Every.create(seen=aware)
-    assert db.execute('SELECT "seen" FROM "every"').fetchall() == [("2024-06-02 02:00:00.000000+00:00",)]
-    assert Every.find_by_id(made.id).seen == aware
+class Stamped(ActiveRecord):
+    __table_name__ = "stamped"
+    id: int = Field(primary_key=True)
+    at: dt.datetime | None = None
+
+
+@pytest.fixture(params=ENGINES)
+def models(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
+    with models_on(request.param, request, tmp_path) as found:
+        found.create_tables(Stamped)
+        yield found
+
+
+def _instant(value: dt.datetime) -> dt.datetime:
+    """The UTC time of an aware value; a naive one as it is (a plain column takes it as UTC)."""
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def test_plain_datetime_stores_aware_values_in_utc_and_reads_them_back_naive_on_every_engine(models: Any) -> None:
+    minus3 = dt.timezone(dt.timedelta(hours=-3))
+    plus530 = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    if models.dialect == "postgres":
+        models.conn.execute("SET TIME ZONE 'Asia/Tokyo'")  # the session's zone takes no part
+    # 23:00-03:00 is 02:00 UTC the next day; 01:30+05:30 is 20:00 UTC the day before.
+    aware = [dt.datetime(2024, 6, 1, 23, 0, 0, 7, tzinfo=minus3),
+             dt.datetime(2024, 6, 2, 1, 30, tzinfo=plus530),
+             dt.datetime(2024, 6, 1, 21, 0, tzinfo=dt.UTC)]
+    naive = [dt.datetime(2024, 6, 2, 2, 0, 0, 7), dt.datetime(2024, 6, 1, 20, 59)]
+    first = models.create(Stamped, at=aware[0])
+    models.insert_many(Stamped, [{"at": v} for v in aware[1:]])
+    models.insert_many(Stamped, [{"at": v} for v in naive])
+    written = aware + naive
+    stored = [r[0] for r in models.raw('SELECT "at" FROM "stamped" ORDER BY "id"')]
+    utc = [_instant(v) for v in written]
+    if models.dialect == "sqlite":
+        assert stored == [v.isoformat(" ", "microseconds") for v in utc]
+    else:
+        assert stored == utc
+    got = [s.at for s in models.all(Stamped.query().order_by(Stamped.c.id))]
+    assert got == utc and all(v.tzinfo is None for v in got)
+    assert models.tuples(Stamped.query().select(Stamped.c.at).order_by(Stamped.c.id)) == [(v,) for v in utc]
+    by_time = models.all(Stamped.query().order_by(Stamped.c.at, Stamped.c.id))
+    assert [s.at for s in by_time] == sorted(utc)
+    for probe in written:
+        for op, cond in (("==", Stamped.c.at == probe), ("<", Stamped.c.at < probe),
+                         (">=", Stamped.c.at >= probe)):
+            want = sum(1 for v in utc if {"==": v == _instant(probe), "<": v < _instant(probe),
+                                          ">=": v >= _instant(probe)}[op])
+            assert models.count(Stamped.query().where(cond)) == want, (op, probe)
+    assert models.update(Stamped.query().where(Stamped.c.id == first),
+                         {"at": dt.datetime(2030, 1, 1, tzinfo=plus530)}) == 1
+    (row,) = models.all(Stamped.query().where(Stamped.c.id == first))
+    assert row.at == dt.datetime(2029, 12, 31, 18, 30)
 
 
 # --- expression result types ----------------------------------------------------------------------

@@ -45,6 +45,7 @@ from .base import (
     quote_identifier,
     transaction_sql,
 )
+from .filemoved import check_not_moved
 
 __all__ = ["ApswConnection", "ApswEngine", "SqliteCommitWatch", "apply_pragmas",
            "recommended_pragmas", "sqlite_path", "translate"]
@@ -197,6 +198,7 @@ class ApswConnection(Connection):
     dialect = "sqlite"
     paramstyle = "qmark"
     has_last_id = True
+    watches_file = True
     driver_errors = (apsw.Error,)
     _modes = _MODES
 
@@ -214,6 +216,9 @@ class ApswConnection(Connection):
         self.last_changes = raw.changes  # type: ignore[method-assign]
         self.total_changes = raw.total_changes  # type: ignore[method-assign]
         self.set_busy_timeout = raw.set_busy_timeout  # type: ignore[method-assign]
+
+    def check_not_moved(self, doing: str) -> None:
+        check_not_moved(self.raw, doing)
 
     def configure(self) -> None:
         engine = self._engine

@@ -180,6 +180,14 @@ class Connection(ABC):
         """How long the driver itself waits on a lock held by another connection (SQLite's busy
         handler); engines whose server queues lock requests ignore it."""
 
+    watches_file: ClassVar[bool] = False
+    """Whether the database is a file that can be deleted or replaced under an open
+    connection, so that writes are checked first (:meth:`check_not_moved`)."""
+
+    def check_not_moved(self, doing: str) -> None:  # noqa: B027 (optional hook)
+        """Raise ``OperationalError`` when the database file was deleted, renamed or replaced
+        while open, before ``doing`` (a write that would be lost with the connection)."""
+
     def configure(self) -> None:  # noqa: B027 (optional hook)
         """Apply the engine's per-connection settings (SQLite's pragmas) to a connection
         opened with ``Engine.connect(configure=False)``."""
