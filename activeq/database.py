@@ -42,7 +42,7 @@ from .monitor import Plan, QueryLog, Timing
 from .rawsql import READ, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement
 from .routing import Routed, route_through_execute
-from .schema import check_before_create, check_bind, check_schema
+from .schema import check_before_create, check_bind, check_schema, schema_fetcher
 from .values import raise_unbindable, unstorable_error
 
 if TYPE_CHECKING:
@@ -414,6 +414,55 @@ class Database:
             for model in creation_order(models):
                 for sql in create_table_statements(model, self.dialect, if_not_exists):
                     self.execute(sql)
+
+    def reflect(self, name: str, schema: str | None = None) -> Table:
+        """The table ``name`` (in ``schema``) as a ``Table`` bound to this database: its
+        columns with their types, primary key, indexes and foreign keys, read from the
+        catalog (see :mod:`activeq.reflection`).
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> _ = db.execute('CREATE TABLE pets (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL)')
+        >>> pets = db.reflect('pets')
+        >>> pets.columns
+        (Column('id', int, primary_key=True), Column('name', str, max_length=20))
+        >>> pets.query().where(pets.c.name == 'Rex').to_sql()[0]
+        'SELECT "pets"."id", "pets"."name" FROM "pets" WHERE "pets"."name" = ?'
+        """
+        from .reflection import reflect_table
+
+        table = reflect_table(schema_fetcher(self), self.dialect, name, schema)
+        self.bind(table)
+        return table
+
+    def reflect_models(self, schema: str | None = None,
+                       tables: Iterable[str] | None = None) -> dict[str, type[ActiveRecord]]:
+        """A model class for each table (of ``schema``, or only ``tables``), bound to this
+        database, by table name; foreign keys become ``belongs_to`` and ``has_many``
+        relations. The classes are those of the source ``python -m activeq reflect URL``
+        prints.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> db.executescript('''
+        ...     CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+        ...     CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
+        ...                         author_id INTEGER NOT NULL REFERENCES authors (id));
+        ...     INSERT INTO authors VALUES (1, 'Le Guin');
+        ...     INSERT INTO books VALUES (1, 'The Dispossessed', 1);
+        ... ''')
+        >>> models = db.reflect_models()
+        >>> Book = models['books']
+        >>> Book.query().includes('author').first().author.name
+        'Le Guin'
+        """
+        from .reflection import build_models, reflect_table, table_names
+
+        fetch = schema_fetcher(self)
+        names = table_names(fetch, self.dialect, schema) if tables is None else list(tables)
+        models = build_models([reflect_table(fetch, self.dialect, n, schema) for n in names])
+        self.bind(*models.values())
+        return models
 
     def check_schema(self, *models: type[ActiveRecord] | Table) -> list[Any]:
         """How the tables of these models (none given: every model bound to this database)

@@ -119,6 +119,8 @@ class Column:
             parts.append(f"default={self.default!r}")
         if self.foreign_key is not None:
             parts.append(f"foreign_key={_reference_text(self.foreign_key)!r}")
+            if self.on_delete != "no action":
+                parts.append(f"on_delete={self.on_delete!r}")
         parts.extend(f"{k}={v!r}" for k, v in self.options.items())
         return f"Column({', '.join(parts)})"
 
