@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python tools/typing_path.py
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -50,9 +51,15 @@ bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only --benchmark-json=bench/.results.json $(BENCH_ARGS)
 	$(BIN)/python bench/report.py bench/.results.json
 
+# tests/typing holds user code checked as a user's project would be: mypy --strict (with the
+# activeq.mypy plugin) and pyright in strict mode, against the installed activeq. The pytest run
+# also checks that the lines of its errors_*.py files are reported, and nothing else.
 lint: $(STAMP)
 	$(BIN)/ruff check activeq dialects tests bench examples tools
 	$(BIN)/mypy activeq
+	cd tests/typing && ../../$(BIN)/mypy --config-file mypy.ini check_*.py
+	cd tests/typing && ../../$(BIN)/pyright --pythonpath ../../$(BIN)/python check_*.py
+	$(BIN)/python -m pytest -q tests/test_typing.py
 
 examples: $(STAMP)
 	for f in examples/*.py; do $(BIN)/python $$f || exit 1; done

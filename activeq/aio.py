@@ -19,13 +19,17 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from queue import SimpleQueue
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from .database import Database
 from .errors import ActiveqError, ArgumentTypeError, CompileError
 from .model import ActiveRecord
 from .pool import PoolStats
 from .query import _SET_STATE, CompiledQuery, Query
+from .results import Row
+
+if TYPE_CHECKING:
+    from .ast import ColumnRef
 
 __all__ = ["AsyncActiveRecord", "AsyncCompiledQuery", "AsyncDatabase", "AsyncQuery",
            "AsyncTransaction"]
@@ -451,6 +455,24 @@ class AsyncQuery(Query[M]):
     """
 
     __slots__ = ()
+
+    if TYPE_CHECKING:
+        # The builders are Query's; only their result types name the async class.
+        @overload
+        def select(self, *columns: str | ColumnRef[Any, M]) -> Self: ...
+
+        @overload
+        def select(self, *columns: Any) -> AsyncQuery[Row]: ...
+
+        def select(self, *columns: Any) -> Any: ...
+
+        def union(self, other: Query[Any]) -> AsyncQuery[Row]: ...
+
+        def union_all(self, other: Query[Any]) -> AsyncQuery[Row]: ...
+
+        def intersect(self, other: Query[Any]) -> AsyncQuery[Row]: ...
+
+        def except_(self, other: Query[Any]) -> AsyncQuery[Row]: ...
 
     def _db(self) -> AsyncDatabase:
         return _async_db(self._s["model"])

@@ -8,15 +8,16 @@ import sys
 import types
 import typing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union, dataclass_transform
 
 import annotated_types
 import pydantic
-from pydantic.fields import FieldInfo, ModelPrivateAttr
+from pydantic.fields import Field as PydanticField
+from pydantic.fields import FieldInfo, ModelPrivateAttr, PrivateAttr
 from pydantic_core import PydanticUndefined
 
 from .ast import ColumnRef, Compare, JsonColumn, Param
-from .columns import ColumnSet
+from .columns import ColumnSet, ModelColumns
 from .constraints import TableIndex, declared_indexes
 from .ddl import check_column_ddl
 from .dependencies import (
@@ -253,11 +254,21 @@ def _is_plain_attribute(name: str, value: Any, annotations: dict[str, Any]) -> b
     return not isinstance(value, (FieldInfo, PydanticDescriptorProxy, ModelPrivateAttr))
 
 
+# Type checkers apply dataclass_transform only to the class that carries it, not to a subclass
+# of pydantic's metaclass: repeated here, it makes them check model constructors as pydantic's
+# own models are checked. activeq's Field is left out on purpose: a primary key declared with
+# Field(primary_key=True) has a default (None) that no argument of the call shows.
+@dataclass_transform(kw_only_default=True, field_specifiers=(PydanticField, PrivateAttr))
 class ModelMeta(ModelMetaclass):
     """Adds table metadata, ``Model.c`` and plain class attributes to pydantic models."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
         annotations = namespace.get("__annotations__", {})
+        for attr, value in namespace.items():
+            # ``orders: list["Order"] = has_many(...)``: the annotation types the attribute for
+            # type checkers; the relation is no column, so pydantic must not see a field.
+            if attr in annotations and getattr(value, "is_relation", False) is True:
+                del annotations[attr]
         plain = {}
         for attr in list(namespace):
             value = namespace[attr]
@@ -398,7 +409,8 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
     """Composite indexes, one tuple of field names each: ``(("status", "created_at"),)``."""
     __unique__: ClassVar[tuple[tuple[str, ...], ...]] = ()
     """Composite unique constraints, one tuple of field names each: ``(("user_id", "sku"),)``."""
-    c: ClassVar[ColumnSet]
+    c: ClassVar[ModelColumns]
+    """The model's columns: ``User.c.email`` (a ``ColumnSet``, typed ``ColumnSet[User]``)."""
 
     model_config = pydantic.ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 

@@ -401,8 +401,14 @@ def _join_table_model(table: str, fk: str, other: str) -> Any:
 
 
 def has_many(target: Any, foreign_key: str | None = None, *, owner_key: str | None = None,
-             order_by: Any = None) -> HasMany:
+             order_by: Any = None) -> Any:
     """Declare a one-to-many relation: ``user.orders`` is a list of ``Order``.
+
+    Annotate the attribute to type it for mypy and pyright:
+    ``orders: list["Order"] = has_many("Order", foreign_key="user_id")``. The annotation is
+    not a column; the declaration works the same without it. (The declaration is typed
+    ``Any`` so that the annotation is the attribute's type; the same holds for ``has_one``,
+    ``belongs_to`` and ``many_to_many``.)
 
     Args:
         target: the target model, or its class name (a forward reference).
@@ -416,7 +422,7 @@ def has_many(target: Any, foreign_key: str | None = None, *, owner_key: str | No
     ...     __table_name__ = 'authors'
     ...     id: int = Field(primary_key=True)
     ...     name: str
-    ...     books = has_many('Book', foreign_key='author_id')
+    ...     books: list['Book'] = has_many('Book', foreign_key='author_id')
     >>> class Book(ActiveRecord):
     ...     __table_name__ = 'books'
     ...     id: int = Field(primary_key=True)
@@ -431,7 +437,7 @@ def has_many(target: Any, foreign_key: str | None = None, *, owner_key: str | No
 
 
 def has_one(target: Any, foreign_key: str | None = None, *, owner_key: str | None = None,
-            order_by: Any = None) -> HasOne:
+            order_by: Any = None) -> Any:
     """Declare a one-to-one relation held by the target: ``user.profile`` is one or None.
 
     Args:
@@ -444,8 +450,11 @@ def has_one(target: Any, foreign_key: str | None = None, *, owner_key: str | Non
 
 
 def belongs_to(target: Any, foreign_key: str | None = None, *,
-               target_key: str | None = None, on_delete: str | None = None) -> BelongsTo:
+               target_key: str | None = None, on_delete: str | None = None) -> Any:
     """Declare the owning side of a foreign key: ``order.user`` is a ``User`` or None.
+
+    Typed with an annotation that is not a column:
+    ``user: "User | None" = belongs_to("User", foreign_key="user_id")``.
 
     Args:
         target: the target model, or its class name.
@@ -467,7 +476,7 @@ def belongs_to(target: Any, foreign_key: str | None = None, *,
     ...     __table_name__ = 'jars'
     ...     id: int = Field(primary_key=True)
     ...     shelf_id: int
-    ...     shelf = belongs_to('Shelf', foreign_key='shelf_id', on_delete='cascade')
+    ...     shelf: 'Shelf | None' = belongs_to('Shelf', foreign_key='shelf_id', on_delete='cascade')
     >>> db = Database(':memory:'); db.bind(Shelf, Jar); db.create_tables(Shelf, Jar)
     >>> shelf = Shelf.create(label='top'); _ = Jar.create(shelf_id=shelf.id)
     >>> shelf.delete(), Jar.query().count()
@@ -478,7 +487,7 @@ def belongs_to(target: Any, foreign_key: str | None = None, *,
 
 def many_to_many(target: Any, through: Any = None, foreign_key: str | None = None,
                  other_key: str | None = None, *, owner_key: str | None = None,
-                 target_key: str | None = None, order_by: Any = None) -> ManyToMany:
+                 target_key: str | None = None, order_by: Any = None) -> Any:
     """Declare a many-to-many relation through a join table: ``book.categories``.
 
     Args:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .ast import Alias, ColumnRef, JsonColumn
 from .sources import output_types
@@ -52,6 +52,10 @@ class Row:
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
+
+    if TYPE_CHECKING:
+        # Attributes are the row's columns, set per row: type checkers take any name.
+        def __getattr__(self, name: str) -> Any: ...
 
     def _asdict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}

@@ -23,6 +23,7 @@ from .types import ANY, SQLType, expr_type
 
 if TYPE_CHECKING:
     from .query import Query
+    from .results import Row
 
 __all__ = [
     "CTE",
@@ -73,7 +74,7 @@ class FromItem(Node):
 
     __slots__ = ()
     name: str
-    c: ColumnSet
+    c: ColumnSet[FromItem]
 
     def query(self) -> Query[Any]:
         """A query selecting every column of this item (narrow it with ``select``)."""
@@ -128,7 +129,7 @@ class _Derived(FromItem):
     __slots__ = ()
     select: Query[Any]
 
-    def query(self) -> Query[Any]:
+    def query(self) -> Query[Row]:
         """A query over this item's columns; its results are ``Row``s."""
         return self.select._over(self, self.select._s["model"], tuple(self.c._columns.values()))
 

@@ -1250,6 +1250,11 @@ def _subquery_type(node: Any) -> SQLType | None:
 
 
 def _cast_type(node: x.Cast) -> SQLType | None:
+    if node.type == "decimal":
+        # An exact decimal stays one, with its scale (on SQLite the cast keeps it scaled).
+        item_type = expr_type(node.item)
+        if isinstance(item_type, DecimalType):
+            return item_type
     return _CAST_TARGETS.get(node.type)
 
 

@@ -270,4 +270,5 @@ def test_query_returning_leaves_the_query_unchanged():
     before = snapshot(original)
     derived = original.returning("id")
     assert snapshot(original) == before
-    assert derived._s["returning"] == (U.id,) and original._s["returning"] == ()
+    assert derived._s["extra"].returning == (U.id,) and original._s["extra"] is None
+    assert derived.key != original.key
