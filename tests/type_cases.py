@@ -59,7 +59,7 @@ MINUS_2359 = dt.timezone(-dt.timedelta(hours=23, minutes=59))
 
 def texts(nul: bool, max_size: int) -> Any:
     """Text; without NUL for PostgreSQL, which stores none."""
-    return st.text(max_size=max_size) if nul else st.text(st.characters(exclude_characters="\x00"),
+    return st.text(max_size=max_size) if nul else st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
                                                            max_size=max_size)
 
 
