@@ -663,6 +663,14 @@ class AsyncActiveRecord(ActiveRecord):
         return _async_db(cls)._write(functools.partial(base.__func__, cls, rows, *args, **kwargs))
 
     @classmethod
+    def _run_write(cls, run: Callable[[], Any]) -> Any:
+        # A statement's execute() runs on the writer, inside the task's transaction if one
+        # is open, and is awaited like every other write.
+        if _in_worker():
+            return run()
+        return _async_db(cls)._write(run)
+
+    @classmethod
     def transaction(cls, mode: str = "immediate") -> Any:
         """``async with Model.transaction():`` on the model's AsyncDatabase."""
         if _in_worker():

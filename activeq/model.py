@@ -7,6 +7,7 @@ import re
 import sys
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union, dataclass_transform
 
@@ -475,6 +476,13 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
                 "or db.bind(ActiveRecord)"
             )
         return db
+
+    @classmethod
+    def _run_write(cls, run: Callable[[], Any]) -> Any:
+        # How a write statement built outside a query (activeq.insert/update/delete) runs:
+        # here at once; an async model hands it to its database's writer and returns an
+        # awaitable.
+        return run()
 
     @classmethod
     def find_by_id(cls: type[M], id: Any) -> M | None:

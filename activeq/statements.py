@@ -108,6 +108,9 @@ class _Writable:
         return to_sqlglot(self, dialect)
 
     def _run(self) -> Any:
+        return self.model._run_write(self._run_here)
+
+    def _run_here(self) -> Any:
         db = self.model.database()
         if self.returns:
             return rows_of(self.returns, db._write_rows(self))
@@ -252,7 +255,8 @@ class InsertStatement(_Frozen):
         return self._replace(returns=returning_columns(self.model, columns))  # type: ignore[no-any-return]
 
     def execute(self) -> Any:
-        """Run on the model's database: the inserted row count, or the returned ``Row``s."""
+        """Run on the model's database: the inserted row count, or the returned ``Row``s
+        (on an ``AsyncActiveRecord``, an awaitable of them, run on the writer)."""
         if not self.rows and self.select is None:
             raise CompileError(f"insert({self.model.__name__}) has no values() or from_select()")
         return self._run()
@@ -340,7 +344,8 @@ class UpdateStatement(_Frozen):
         return self._replace(returns=returning_columns(self.model, columns))  # type: ignore[no-any-return]
 
     def execute(self, *, all_rows: bool = False) -> Any:
-        """Run on the model's database: the changed row count, or the returned ``Row``s.
+        """Run on the model's database: the changed row count, or the returned ``Row``s
+        (on an ``AsyncActiveRecord``, an awaitable of them, run on the writer).
 
         Refused without a where clause unless ``all_rows=True``.
         """
@@ -390,7 +395,8 @@ class DeleteStatement(_Frozen):
         return self._replace(returns=returning_columns(self.model, columns))  # type: ignore[no-any-return]
 
     def execute(self, *, all_rows: bool = False) -> Any:
-        """Run on the model's database: the deleted row count, or the returned ``Row``s.
+        """Run on the model's database: the deleted row count, or the returned ``Row``s
+        (on an ``AsyncActiveRecord``, an awaitable of them, run on the writer).
 
         Refused without a where clause unless ``all_rows=True``.
         """

@@ -174,3 +174,53 @@ def test_redis_extra_installs_the_client_redis_cache_needs(monkeypatch: pytest.M
     with pytest.raises(ActiveqError) as info:
         RedisCache()
     assert str(info.value) == "RedisCache needs the 'redis' package: pip install 'activeq[redis]'"
+
+
+# metadata, changelog and the API reference --------------------------------------------------
+def _project() -> dict[str, object]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]  # type: ignore[no-any-return]
+
+
+def test_version_is_one_in_the_package_the_metadata_and_the_changelog() -> None:
+    declared = _project()["version"]
+    assert activeq.__version__ == declared
+    assert importlib.metadata.version("activeq") == declared
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert f"## [{declared}]" in changelog
+    assert changelog.index("## [Unreleased]") < changelog.index(f"## [{declared}]")
+
+
+def test_classifiers_and_urls_describe_the_package() -> None:
+    project = _project()
+    classifiers = project["classifiers"]
+    assert isinstance(classifiers, list)
+    assert "Typing :: Typed" in classifiers
+    assert "Framework :: Pydantic :: 2" in classifiers
+    # Every Python version classified is one requires-python allows, and 3.11 (the lowest) is.
+    allowed = SpecifierSet(str(project["requires-python"]))
+    versions = [c.rsplit(" ", 1)[1] for c in classifiers
+                if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+    assert "3.11" in versions and all(Version(v) in allowed for v in versions)
+    urls = project["urls"]
+    assert isinstance(urls, dict) and {"Homepage", "Documentation", "Changelog"} <= set(urls)
+    assert all(str(u).startswith("https://") for u in urls.values())
+    installed = importlib.metadata.metadata("activeq")
+    assert "Typing :: Typed" in (installed.get_all("Classifier") or [])
+
+
+def test_make_docs_builds_a_reference_of_every_public_name(tmp_path: Path) -> None:
+    # The command `make docs` runs, into a temporary folder.
+    makefile = (ROOT / "Makefile").read_text()
+    command = re.search(r"^docs:.*\n(?:\t.*\n)*?\t\$\(BIN\)/pdoc (.*)$", makefile, re.M)
+    assert command, "make docs runs no pdoc"
+    args = command.group(1).split()
+    assert args[:2] == ["-o", "site"]
+    run = subprocess.run([str(Path(sys.executable).parent / "pdoc"), "-o", str(tmp_path), *args[2:]],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    page = (tmp_path / "activeq.html").read_text()
+    for name in activeq.__all__:
+        assert f'id="{name}"' in page, name
+    # Docstrings made it in, not only names.
+    assert "Declare a one-to-many relation" in page
+    assert (tmp_path / "activeq" / "mypy.html").exists()
