@@ -87,11 +87,11 @@ def test_installed_versions_satisfy_the_installed_metadata() -> None:
     ("apsw", "3.50.4.0", "activeq needs apsw>=3.51.0.0 (found 3.50.4.0); "
                          "upgrade it with: pip install -U 'apsw>=3.51.0.0'"),
     ("apsw", "3.45.0.0", "activeq needs apsw>=3.51.0.0 (found 3.45.0.0)"),
-    ("pydantic", "2.5.3", "activeq needs pydantic>=2.6,<3 (found 2.5.3)"),
-    ("pydantic", "3.0.0", "activeq needs pydantic>=2.6,<3 (found 3.0.0), the versions it is "
-                          "tested with; install one with: pip install 'pydantic>=2.6,<3'"),
-    ("sqlglot", "27.29.0", "activeq needs sqlglot>=28.0.0,<31 (found 27.29.0)"),
-    ("sqlglot", "31.0.0", "activeq needs sqlglot>=28.0.0,<31 (found 31.0.0)"),
+    ("pydantic", "2.7.4", "activeq needs pydantic>=2.8,<3 (found 2.7.4)"),
+    ("pydantic", "3.0.0", "activeq needs pydantic>=2.8,<3 (found 3.0.0), the versions it is "
+                          "tested with; install one with: pip install 'pydantic>=2.8,<3'"),
+    ("sqlglot", "30.18.0", "activeq needs sqlglot>=30.19.0,<31 (found 30.18.0)"),
+    ("sqlglot", "31.0.0", "activeq needs sqlglot>=30.19.0,<31 (found 31.0.0)"),
 ])
 def test_versions_outside_a_range_are_refused(name: str, version: str, message: str) -> None:
     with pytest.raises(dependencies.UnsupportedDependencyError) as info:
@@ -101,8 +101,8 @@ def test_versions_outside_a_range_are_refused(name: str, version: str, message: 
 
 
 @pytest.mark.parametrize(("name", "version"), [
-    ("apsw", "3.51.0.0"), ("apsw", "3.54.1.0"), ("pydantic", "2.6.0"), ("pydantic", "2.14.4"),
-    ("sqlglot", "28.0.0"), ("sqlglot", "30.30.0"), ("sqlglot", "30.31.0.dev4"),
+    ("apsw", "3.51.0.0"), ("apsw", "3.54.1.0"), ("pydantic", "2.8.0"), ("pydantic", "2.14.4"),
+    ("sqlglot", "30.19.0"), ("sqlglot", "30.30.0"), ("sqlglot", "30.31.0.dev4"),
 ])
 def test_versions_inside_a_range_are_accepted(name: str, version: str) -> None:
     dependencies.check_version(name, version, *RUNTIME[name])
@@ -111,9 +111,9 @@ def test_versions_inside_a_range_are_accepted(name: str, version: str) -> None:
 @pytest.mark.parametrize(("patch", "message"), [
     ("import apsw; apsw.apsw_version = lambda: '3.50.4.0'",
      "activeq needs apsw>=3.51.0.0 (found 3.50.4.0)"),
-    ("import pydantic; pydantic.VERSION = '2.5.0'", "activeq needs pydantic>=2.6,<3 (found 2.5.0)"),
+    ("import pydantic; pydantic.VERSION = '2.5.0'", "activeq needs pydantic>=2.8,<3 (found 2.5.0)"),
     ("import sqlglot; sqlglot.__version__ = '27.0.0'",
-     "activeq needs sqlglot>=28.0.0,<31 (found 27.0.0)"),
+     "activeq needs sqlglot>=30.19.0,<31 (found 27.0.0)"),
 ])
 def test_import_refuses_an_unsupported_dependency(tmp_path: Path, patch: str, message: str) -> None:
     proc = _run(f"{patch}\nimport activeq", tmp_path)
