@@ -43,7 +43,19 @@ _ANY = "\x00any"  # bumped by every write: values cached with tables=None depend
 
 @dataclass(frozen=True, slots=True)
 class CacheStats:
-    """Counters of one Database's caches (query results, instances, relations, functions)."""
+    """Counters of one Database's caches (query results, instances, relations, functions).
+
+    >>> from activeq import ActiveRecord, Database, Field
+    >>> class Leaf(ActiveRecord):
+    ...     __table_name__ = 'leaves'
+    ...     id: int = Field(primary_key=True)
+    >>> db = Database(':memory:'); db.bind(Leaf); db.create_tables(Leaf)
+    >>> q = Leaf.query().cache(ttl=60)
+    >>> _ = q.all(); _ = q.all()
+    >>> stats = db.cache_stats()
+    >>> stats.hits, stats.misses
+    (1, 1)
+    """
 
     hits: int
     """Lookups answered from the cache."""

@@ -40,6 +40,11 @@ class PoolTimeoutError(ActiveqError, TimeoutError):
     Attributes:
         timeout: the seconds waited.
         size: the pool's size.
+
+    >>> from activeq import ActiveqError, PoolTimeoutError
+    >>> error = PoolTimeoutError(timeout=5.0, size=4, in_use=4)
+    >>> isinstance(error, TimeoutError) and isinstance(error, ActiveqError), error.size
+    (True, 4)
     """
 
     def __init__(self, timeout: float, size: int, in_use: int) -> None:
@@ -53,7 +58,18 @@ class PoolTimeoutError(ActiveqError, TimeoutError):
 
 @dataclass(frozen=True, slots=True)
 class PoolStats:
-    """A snapshot of a pool's counters."""
+    """A snapshot of a pool's counters.
+
+    >>> import asyncio, os, tempfile
+    >>> from activeq import AsyncDatabase
+    >>> async def main():
+    ...     db = AsyncDatabase(os.path.join(tempfile.mkdtemp(), 'pool.db'), pool_size=2)
+    ...     stats = db.pool_stats()
+    ...     await db.close()
+    ...     return stats.size
+    >>> asyncio.run(main())
+    2
+    """
 
     size: int
     """The most connections the pool opens."""
