@@ -416,7 +416,7 @@ class AsyncTransaction:
         try:
             return bool(self._cm.__exit__(et, e, tb))
         finally:
-            if not self._nested and not sync.connection.get_autocommit():
+            if not self._nested and sync._thread().conn.in_transaction:
                 # A failed COMMIT leaves the transaction open; nothing may stay open after
                 # the block.
                 sync._exec_control("ROLLBACK")

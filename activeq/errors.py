@@ -1,10 +1,9 @@
-"""The exception hierarchy: one root, typed leaves, driver errors mapped by result code."""
+"""The exception hierarchy: one root, typed leaves; each engine maps its driver's errors onto
+them (see ``translate`` in each module of :mod:`activeq.engines`)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import apsw
 
 __all__ = [
     "ActiveqError",
@@ -31,7 +30,6 @@ __all__ = [
     "UnsupportedError",
     "ValidationError",
     "ValueOutOfRangeError",
-    "translate",
 ]
 
 
@@ -500,24 +498,3 @@ class SerializationError(OperationalError):
     """
 
     attempts: int = 1
-
-
-_BY_CODE: dict[int, type[DatabaseError]] = {
-    apsw.SQLITE_CONSTRAINT: IntegrityError,
-    apsw.SQLITE_BUSY: BusyError,
-    apsw.SQLITE_LOCKED: LockedError,
-}
-
-
-def translate(error: apsw.Error, sql: str | None = None) -> DatabaseError:
-    """Map an APSW exception to the activeq class for its SQLite result code.
-
-    The caller raises the result ``from`` the original so nothing is lost.
-    """
-    code = getattr(error, "result", None)
-    extended = getattr(error, "extendedresult", None)
-    cls = _BY_CODE.get(code, OperationalError) if code is not None else OperationalError
-    text = str(error)
-    if sql is not None:
-        text = f"{text}\n  while running: {sql}"
-    return cls(text, result_code=code, extended_code=extended)
