@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from .engines import Connection
 from .errors import ConfigurationError
 from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
