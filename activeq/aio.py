@@ -416,7 +416,7 @@ class AsyncTransaction:
         try:
             return bool(self._cm.__exit__(et, e, tb))
         finally:
-            if not self._nested and not sync.connection.get_autocommit():
+            if not self._nested and sync._thread().conn.in_transaction:
                 # A failed COMMIT leaves the transaction open; nothing may stay open after
                 # the block.
                 sync._exec_control("ROLLBACK")
@@ -622,6 +622,22 @@ class AsyncActiveRecord(ActiveRecord):
     builds an :class:`AsyncQuery`; ``find_by_id``, ``find_one``, ``find_all``, ``create``,
     ``insert_many``, ``save``, ``delete`` and ``refresh`` return awaitables. Relations load
     eagerly with ``includes()``; reading an unloaded one raises ``RelationNotLoadedError``.
+
+    >>> import asyncio
+    >>> from activeq import AsyncActiveRecord, AsyncDatabase, Field
+    >>> class Owl(AsyncActiveRecord):
+    ...     __table_name__ = 'owls'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    >>> async def main():
+    ...     db = AsyncDatabase(':memory:'); db.bind(Owl); await db.create_tables(Owl)
+    ...     hoot = await Owl.create(name='Hoot')
+    ...     found = await Owl.find_by_id(hoot.id)
+    ...     names = [o.name for o in await Owl.query().order_by(Owl.c.id).all()]
+    ...     await db.close()
+    ...     return found.name, names
+    >>> asyncio.run(main())
+    ('Hoot', ['Hoot'])
     """
 
     __aq_abstract__ = True

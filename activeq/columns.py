@@ -156,5 +156,18 @@ _tnew = tuple.__new__
 
 
 def exists(query: Any) -> Expr:
-    """``EXISTS (query)`` as a predicate."""
+    """``EXISTS (query)`` as a predicate.
+
+    >>> from activeq import ActiveRecord, Field, exists
+    >>> class Fan(ActiveRecord):
+    ...     __table_name__ = 'fans'
+    ...     id: int = Field(primary_key=True)
+    >>> class Like(ActiveRecord):
+    ...     __table_name__ = 'likes'
+    ...     id: int = Field(primary_key=True)
+    ...     fan_id: int
+    >>> q = Fan.query().where(exists(Like.query().where(Like.c.fan_id == Fan.c.id)))
+    >>> q.sql()
+    'SELECT "fans"."id" FROM "fans" WHERE EXISTS(SELECT "likes"."id", "likes"."fan_id" FROM "likes" WHERE "likes"."fan_id" = "fans"."id")'
+    """
     return Exists(query)

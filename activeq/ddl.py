@@ -254,6 +254,6 @@ def _foreign_key(fk: ForeignKey, dialect: Any) -> exp.ForeignKey:
 def drop_table_statement(model: Any, dialect_name: str = "sqlite", if_exists: bool = True) -> str:
     """DROP TABLE for the model's table."""
     dialect = get_dialect(dialect_name)
-    return exp.Drop(tables=[model_table(model.__aq__)], kind="TABLE", exists=if_exists).sql(
-        dialect=dialect.SQLGLOT
-    )
+    # Spelled out: sqlglot's Drop node moved its table between arguments across releases.
+    table = model_table(model.__aq__).sql(dialect=dialect.SQLGLOT)
+    return f"DROP TABLE IF EXISTS {table}" if if_exists else f"DROP TABLE {table}"

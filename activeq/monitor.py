@@ -75,7 +75,19 @@ class StatementCounters:
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """One statement run by a Database."""
+    """One statement run by a Database.
+
+    >>> from activeq import ActiveRecord, Database, Field
+    >>> class Vase(ActiveRecord):
+    ...     __table_name__ = 'vases'
+    ...     id: int = Field(primary_key=True)
+    >>> db = Database(':memory:'); db.bind(Vase); db.create_tables(Vase)
+    >>> with db.track_queries() as t:
+    ...     _ = Vase.find_by_id(1)
+    >>> timing = t.queries[0]
+    >>> timing.sql, timing.params, timing.rows
+    ('SELECT "vases"."id" FROM "vases" WHERE "vases"."id" = ?', (1,), 0)
+    """
 
     sql: str
     """The SQL text as sent to SQLite."""
@@ -589,6 +601,16 @@ class Plan:
         params: the values bound when it was explained.
         sorts: what needs a temporary sort ("ORDER BY", "GROUP BY", "DISTINCT").
         automatic_indexes: tables SQLite builds a transient index for on every run.
+
+    >>> from activeq import ActiveRecord, Database, Field
+    >>> class Book(ActiveRecord):
+    ...     __table_name__ = 'plan_books'
+    ...     id: int = Field(primary_key=True)
+    ...     title: str
+    >>> db = Database(':memory:'); db.bind(Book); db.create_tables(Book)
+    >>> plan = Book.query().where(Book.c.title == 'x').explain()
+    >>> plan.full_scans
+    ['plan_books']
     """
 
     sql: str

@@ -1230,6 +1230,19 @@ class CompiledQuery(Generic[M]):
     """A query compiled once with ``BindParam`` placeholders, executed many times.
 
     ``execute(**values)`` returns the list of results, ``first(**values)`` one or None.
+
+    >>> from activeq import ActiveRecord, BindParam, Database, Field
+    >>> class Seat(ActiveRecord):
+    ...     __table_name__ = 'seats'
+    ...     id: int = Field(primary_key=True)
+    ...     row: str
+    >>> db = Database(':memory:'); db.bind(Seat); db.create_tables(Seat)
+    >>> _ = Seat.create(row='A')
+    >>> in_row = Seat.query().where(Seat.c.row == BindParam('row')).compile()
+    >>> in_row.parameters
+    frozenset({'row'})
+    >>> [s.id for s in in_row.execute(row='A')], in_row.execute(row='B')
+    ([1], [])
     """
 
     def __init__(self, query: Query[M], dialect: str | None) -> None:

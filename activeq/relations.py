@@ -445,6 +445,22 @@ def has_one(target: Any, foreign_key: str | None = None, *, owner_key: str | Non
         foreign_key: the target's column referring to the owner (default ``<owner>_id``).
         owner_key: the owner's column it refers to (default the owner's primary key).
         order_by: which row wins when several match (the first in this order).
+
+    >>> from activeq import ActiveRecord, Database, Field, has_one
+    >>> class Person(ActiveRecord):
+    ...     __table_name__ = 'persons'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    ...     passport: 'Passport | None' = has_one('Passport', foreign_key='person_id')
+    >>> class Passport(ActiveRecord):
+    ...     __table_name__ = 'passports'
+    ...     id: int = Field(primary_key=True)
+    ...     person_id: int
+    ...     number: str
+    >>> db = Database(':memory:'); db.bind(Person, Passport); db.create_tables(Person, Passport)
+    >>> ann = Person.create(name='Ann'); _ = Passport.create(person_id=ann.id, number='X1')
+    >>> Person.query().includes('passport').first().passport.number
+    'X1'
     """
     return HasOne(target, foreign_key=foreign_key, owner_key=owner_key, order_by=order_by)
 
@@ -499,6 +515,23 @@ def many_to_many(target: Any, through: Any = None, foreign_key: str | None = Non
         owner_key: the owner's column ``foreign_key`` refers to (default its primary key).
         target_key: the target's column ``other_key`` refers to (default its primary key).
         order_by: default ordering of the loaded list.
+
+    >>> from activeq import ActiveRecord, Database, Field, many_to_many
+    >>> class Post(ActiveRecord):
+    ...     __table_name__ = 'posts'
+    ...     id: int = Field(primary_key=True)
+    ...     title: str
+    ...     tags: list['Tag'] = many_to_many('Tag', through='post_tags', foreign_key='post_id', other_key='tag_id')
+    >>> class Tag(ActiveRecord):
+    ...     __table_name__ = 'tags'
+    ...     id: int = Field(primary_key=True)
+    ...     label: str
+    >>> db = Database(':memory:'); db.bind(Post, Tag); db.create_tables(Post, Tag)
+    >>> _ = db.execute('CREATE TABLE post_tags (post_id INTEGER, tag_id INTEGER)')
+    >>> post = Post.create(title='Hi'); tag = Tag.create(label='sql')
+    >>> _ = db.execute('INSERT INTO post_tags VALUES (?, ?)', (post.id, tag.id))
+    >>> [t.label for t in Post.query().includes('tags').first().tags]
+    ['sql']
     """
     return ManyToMany(target, through=through, foreign_key=foreign_key, other_key=other_key,
                       owner_key=owner_key, target_key=target_key, order_by=order_by)

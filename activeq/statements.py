@@ -408,19 +408,45 @@ class DeleteStatement(_Frozen):
 
 
 def insert(model: Any) -> InsertStatement:
-    """An INSERT into ``model``'s table; add ``values()`` or ``from_select()``."""
+    """An INSERT into ``model``'s table; add ``values()`` or ``from_select()``.
+
+    >>> from activeq import ActiveRecord, Field, insert
+    >>> class Cat(ActiveRecord):
+    ...     __table_name__ = 'cats'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    >>> insert(Cat).values(name='Tom').to_sql('postgres')
+    ('INSERT INTO "cats" ("name") VALUES (%s)', ['Tom'])
+    """
     _info(model, "insert")
     return _new(InsertStatement, model=model, names=(), rows=(), select=None, conflict=None,  # type: ignore[no-any-return]
                 returns=())
 
 
 def update(model: Any) -> UpdateStatement:
-    """An UPDATE of ``model``'s table; add ``values()`` and ``where()``."""
+    """An UPDATE of ``model``'s table; add ``values()`` and ``where()``.
+
+    >>> from activeq import ActiveRecord, Field, update
+    >>> class Dog(ActiveRecord):
+    ...     __table_name__ = 'dogs'
+    ...     id: int = Field(primary_key=True)
+    ...     age: int = 0
+    >>> update(Dog).where(Dog.c.id == 1).values(age=Dog.c.age + 1).to_sql()
+    ('UPDATE "dogs" SET "age" = "dogs"."age" + ? WHERE "dogs"."id" = ?', [1, 1])
+    """
     _info(model, "update")
     return _new(UpdateStatement, model=model, assignments=(), wheres=(), returns=())  # type: ignore[no-any-return]
 
 
 def delete(model: Any) -> DeleteStatement:
-    """A DELETE from ``model``'s table; add ``where()``."""
+    """A DELETE from ``model``'s table; add ``where()``.
+
+    >>> from activeq import ActiveRecord, Field, delete
+    >>> class Ant(ActiveRecord):
+    ...     __table_name__ = 'ants'
+    ...     id: int = Field(primary_key=True)
+    >>> delete(Ant).where(Ant.c.id > 10).to_sql()
+    ('DELETE FROM "ants" WHERE "ants"."id" > ?', [10])
+    """
     _info(model, "delete")
     return _new(DeleteStatement, model=model, wheres=(), returns=())  # type: ignore[no-any-return]
