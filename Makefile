@@ -62,6 +62,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check activeq dialects tests bench examples tools
 	$(BIN)/mypy activeq
+	$(BIN)/lint-imports
 	cd tests/typing && ../../$(BIN)/mypy --config-file mypy.ini check_*.py
 	cd tests/typing && ../../$(BIN)/pyright --pythonpath ../../$(BIN)/python $$(ls check_*.py | grep -v '_mypy\.py$$')
 	$(BIN)/python -m pytest -q tests/test_typing.py

@@ -318,10 +318,15 @@ def like_literal(text: str) -> str:
 def _match(item: Expr, text: Any, before: str, after: str, name: str) -> Expr:
     if not isinstance(text, str):
         raise ValidationError(f"{name}() takes a str, not {type(text).__name__}: {text!r}")
-    sqltype: Any = getattr(item, "type", None)
-    if not getattr(sqltype, "text", True):
-        raise ValidationError(f"{name}() needs a text column; {item!r} is {sqltype.name}")
+    _need_text(item, f"{name}()")
     return Like(item, Param(before + like_literal(text) + after), False, False, LIKE_ESCAPE)
+
+
+def _need_text(item: Expr, what: str) -> None:
+    sqltype: Any = getattr(item, "type", None)
+    if not getattr(sqltype, "textual", True):
+        raise ValidationError(f"{what} needs a text column; {item!r} is {sqltype.name}",
+                              field=getattr(item, "name", None))
 
 
 def _in(item: Expr, values: Any, negated: bool) -> Expr:
@@ -433,6 +438,30 @@ class ColumnRef(Expr, Generic[T, O]):
         check = self.type.check
         return [v if type(v) in accepts or v is None else check(v, self) for v in values]
 
+    # LIKE compares text: a column of another type is refused (its stored form differs per
+    # engine, and PostgreSQL has no LIKE for it).
+    def like(self, pattern: Any) -> Expr:
+        """``self LIKE pattern`` (case sensitivity follows the database); text columns only."""
+        _need_text(self, "like()")
+        return Like(self, as_expr(pattern), False, False)
+
+    def not_like(self, pattern: Any) -> Expr:
+        """``self NOT LIKE pattern``; text columns only."""
+        _need_text(self, "not_like()")
+        return Like(self, as_expr(pattern), False, True)
+
+    def ilike(self, pattern: Any) -> Expr:
+        """Case-insensitive LIKE; text columns only."""
+        _need_text(self, "ilike()")
+        return Like(self, as_expr(pattern), True, False)
+
+    def __neg__(self) -> Expr:
+        if not self.type.signed:
+            raise ValidationError(f"{self.model.__name__}.{self.name} ({self.type.name}) takes no "
+                                  "unary minus: only numbers and timedeltas have one",
+                                  field=self.name)
+        return Arith("-", Param(0), self)
+
     # arithmetic: the column's type says which operands it takes --------------------------
     def __add__(self, other: Any) -> Expr:
         return Arith("+", self, as_expr(self.type.arith_operand("+", other, self)))
@@ -489,6 +518,34 @@ class JsonColumn(ColumnRef[T, O]):
         if type(key) is int or type(key) is slice:
             return tuple.__getitem__(self, key)  # the node's own fields
         return JsonPath(self, _path_steps(key), None)
+
+    # Whole documents compare for equality only: their order differs between engines (text
+    # on SQLite, JSONB's own order on PostgreSQL). A path compares and sorts by value.
+    def _unordered(self, op: str) -> Any:
+        raise ValidationError(
+            f"{self.model.__name__}.{self.name} is JSON: documents have no order to compare with "
+            f"{op}; compare a value inside, such as {self.model.__name__}.c.{self.name}[\"key\"]",
+            field=self.name)
+
+    def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._unordered("<")  # type: ignore[no-any-return]
+
+    def __le__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._unordered("<=")  # type: ignore[no-any-return]
+
+    def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._unordered(">")  # type: ignore[no-any-return]
+
+    def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._unordered(">=")  # type: ignore[no-any-return]
+
+    def between(self, low: Any, high: Any) -> Expr:
+        """Refused: JSON documents have no order (compare a path)."""
+        return self._unordered("between()")  # type: ignore[no-any-return]
+
+    def not_between(self, low: Any, high: Any) -> Expr:
+        """Refused: JSON documents have no order (compare a path)."""
+        return self._unordered("not_between()")  # type: ignore[no-any-return]
 
     def at(self, index: int) -> JsonPath:
         """The element at ``index`` of a JSON array."""

@@ -97,6 +97,10 @@ def _json_array(values: Any) -> str:
     return json.dumps(list(values), default=_json_default, ensure_ascii=False)
 
 
+def _hex_array(values: Any) -> str:
+    return json.dumps([None if v is None else bytes(v).hex() for v in values])
+
+
 def _as_list(values: Any) -> list[Any]:
     return list(values)
 
@@ -398,8 +402,13 @@ def lower_inlist(node: a.InList, lw: Lowering) -> exp.Expression:
     _list = _each(convert, _as_list)
     test: exp.Expression
     if strategy == "json_each":
+        value: exp.Expression = exp.column("value", quoted=True)
+        if isinstance(kind, t.BytesType):
+            # JSON holds no bytes: the list goes as hex text, turned back into blobs in SQL.
+            _json = _each(convert, _hex_array)
+            value = _fn("unhex", value)
         array = lw.placeholder(_json)
-        sub = exp.select(exp.column("value", quoted=True)).from_(
+        sub = exp.select(value).from_(
             exp.Table(this=exp.Anonymous(this="json_each", expressions=[array])), copy=False
         )
         test = exp.In(this=item, query=exp.Subquery(this=sub))

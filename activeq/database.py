@@ -213,7 +213,7 @@ class Database:
                                    models=model_cache)
         self._cache_all = query_cache
         if sqlite_counters:
-            self.log.enable_counters(self._thread().conn.raw)
+            self.log.enable_counters(self._thread().conn)
         self.n_plus_one = None if n_plus_one is None else self.detect_n_plus_one(n_plus_one, scoped=False).start()
         self.pool: ConnectionPool[Connection] | None = None
         if pool_size is not None:
@@ -304,7 +304,7 @@ class Database:
         conn = self._thread().conn
         conn.configure()
         if self.log.counters_enabled:
-            self.log.enable_counters(conn.raw)
+            self.log.enable_counters(conn)
         if self.on_connect is not None:
             self.on_connect(conn.raw)
 

@@ -18,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import apsw
-
+from .engines import Connection
 from .errors import ConfigurationError
 from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
 
@@ -263,15 +262,13 @@ class QueryLog:
         """Give the log its database (for query plans of slow statements)."""
         self._db = weakref.ref(db)
 
-    def enable_counters(self, connection: apsw.Connection, on: bool = True) -> None:
-        """Attach SQLite's per-statement counters to every record (via the profile trace).
+    def enable_counters(self, connection: Connection, on: bool = True) -> None:
+        """Attach SQLite's per-statement counters to every record (via the engine
+        connection's profile trace, :meth:`activeq.engines.Connection.profile`).
 
         Costs a Python callback per statement (about 2 µs), hence off unless asked for.
         """
-        if on:
-            connection.trace_v2(apsw.SQLITE_TRACE_PROFILE, self._on_profile, id=self)
-        else:
-            connection.trace_v2(0, None, id=self)
+        connection.profile(self._on_profile if on else None, self)
         self._counters = on
         self._status = None
         self._select_record()

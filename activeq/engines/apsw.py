@@ -13,7 +13,7 @@ from __future__ import annotations
 import mmap
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from time import perf_counter_ns
 from typing import Any
@@ -216,6 +216,12 @@ class ApswConnection(Connection):
         self.last_changes = raw.changes  # type: ignore[method-assign]
         self.total_changes = raw.total_changes  # type: ignore[method-assign]
         self.set_busy_timeout = raw.set_busy_timeout  # type: ignore[method-assign]
+
+    def profile(self, callback: Callable[[dict[str, Any]], Any] | None, owner: object) -> None:
+        if callback is None:
+            self.raw.trace_v2(0, None, id=owner)
+        else:
+            self.raw.trace_v2(apsw.SQLITE_TRACE_PROFILE, callback, id=owner)
 
     def check_not_moved(self, doing: str) -> None:
         check_not_moved(self.raw, doing)

@@ -188,6 +188,12 @@ class Connection(ABC):
         """Raise ``OperationalError`` when the database file was deleted, renamed or replaced
         while open, before ``doing`` (a write that would be lost with the connection)."""
 
+    def profile(self, callback: Callable[[dict[str, Any]], Any] | None, owner: object) -> None:
+        """Call ``callback`` with the driver's statistics event after every statement (SQLite's
+        profile trace with its ``stmt_status`` counters); None stops the calls ``owner`` asked
+        for. Engines without per-statement counters refuse with ``UnsupportedError``."""
+        raise UnsupportedError("per-statement counters", self.dialect)
+
     def configure(self) -> None:  # noqa: B027 (optional hook)
         """Apply the engine's per-connection settings (SQLite's pragmas) to a connection
         opened with ``Engine.connect(configure=False)``."""
