@@ -32,12 +32,15 @@ class ColumnSet(Generic[O]):
     """
 
     _columns: dict[str, ColumnRef[Any, O]]
+    _all: tuple[ColumnRef[Any, O], ...]
     _model_name: str
 
     def __init__(self, model_name: str, columns: dict[str, ColumnRef[Any, Any]]) -> None:
         self.__dict__.update(columns)
         self.__dict__["_model_name"] = model_name
         self.__dict__["_columns"] = columns
+        # Every column in order, built once: a query over a derived table selects them all.
+        self.__dict__["_all"] = tuple(columns.values())
 
     def __getattr__(self, name: str) -> ColumnRef[Any, O]:
         if name.startswith("__"):

@@ -175,18 +175,19 @@ def _groups_within(query: Query[Any]) -> bool:
     extra = s["extra"]
     if extra is None and not s["joins"]:
         return False
-    items = [target for _, target, _ in s["joins"] if isinstance(target, FromItem)]
-    if extra is not None:
-        if extra.source is not None:
-            items.append(extra.source)
-        if extra.compound is not None and (
-                _groups_within(extra.compound.left) or _groups_within(extra.compound.right)):
+    # Derived tables, CTEs and set operations know it of their queries (see sources).
+    for _, target, _ in s["joins"]:
+        if type(target) in _DERIVED and target.groups:
             return True
-    for item in items:
-        select = getattr(item, "select", None)
-        if select is not None and _groups_within(select):
+    if extra is not None:
+        if extra.source is not None and type(extra.source) in _DERIVED and extra.source.groups:
+            return True
+        if extra.compound is not None and extra.compound.groups:
             return True
     return False
+
+
+_DERIVED = frozenset((Subquery, CTE))
 
 
 class Query(Generic[M]):

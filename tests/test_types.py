@@ -254,7 +254,7 @@ def test_plain_datetime_stores_aware_values_in_utc_and_reads_them_back_naive_on_
     minus3 = dt.timezone(dt.timedelta(hours=-3))
     plus530 = dt.timezone(dt.timedelta(hours=5, minutes=30))
     if models.dialect == "postgres":
-        models.conn.execute("SET TIME ZONE 'Asia/Tokyo'")  # the session's zone takes no part
+        models.run("SET TIME ZONE 'Asia/Tokyo'")  # the session's zone takes no part
     # 23:00-03:00 is 02:00 UTC the next day; 01:30+05:30 is 20:00 UTC the day before.
     aware = [dt.datetime(2024, 6, 1, 23, 0, 0, 7, tzinfo=minus3),
              dt.datetime(2024, 6, 2, 1, 30, tzinfo=plus530),

@@ -2,10 +2,9 @@
 
 For each type a model with one column of it is written through ``create``, ``insert_many`` and
 ``update``, read back as models and as tuples, filtered with ``==``, ``<`` and ``>=`` and sorted
-with ``order_by``: random values from Hypothesis, and first each type's edge values. SQLite runs
-through ``Database`` on a real file; DuckDB (in-process, a real file) and PostgreSQL (a real
-server) run activeq's own DDL and statements on their engines, with its bind and result
-conversions (``tests/engine_models.py``).
+with ``order_by``: random values from Hypothesis, and first each type's edge values. Each run
+goes through ``Database`` and the model API on a SQLite file, a DuckDB file (in-process) and a
+real PostgreSQL server (``tests/engine_models.py``).
 
 PostgreSQL stores no NUL character in text or JSON strings; its runs draw text without it, and
 ``test_postgres_refuses_nul_in_text_with_a_typed_error`` pins that difference.
@@ -50,9 +49,8 @@ def test_round_trip_and_order(case: Case, kind: str, request: pytest.FixtureRequ
             read = [case.read(v) for v in values]
             assert [r.v for r in m.all(model.query().order_by(pk))] == read
             assert m.tuples(model.query().select(col).order_by(pk)) == [(v,) for v in read]
-            if kind == "sqlite":
-                assert model.find_by_id(first).v == read[0]
-                assert [d["v"] for d in model.query().order_by(pk).dicts()] == read
+            assert model.find_by_id(first).v == read[0]
+            assert [d["v"] for d in model.query().order_by(pk).dicts()] == read
             for value in values:
                 assert m.count(model.query().where(col == value)) == values.count(value), value
             if case.orderable:
@@ -66,11 +64,10 @@ def test_round_trip_and_order(case: Case, kind: str, request: pytest.FixtureRequ
             assert m.update(model.query().where(pk == first), {"v": new}) == 1
             (found,) = m.all(model.query().where(pk == first))
             assert found.v == case.read(new)
-            if kind == "sqlite":
-                record = model.find_by_id(first)
-                record.v = values[0]
-                record.save()
-                assert model.find_by_id(first).v == read[0]
+            record = model.find_by_id(first)
+            record.v = values[0]
+            record.save()
+            assert model.find_by_id(first).v == read[0]
 
         run = SETTINGS(given(values=st.lists(strategy, min_size=1, max_size=6), new=strategy)(check))
         run = example(values=case.edges, new=case.edges[0])(run)
