@@ -24,7 +24,7 @@ from .compiler import Compiled, compiler
 from .connections import Link, ThreadState, WriteLock, serialize_reads
 from .constraints import creation_order
 from .cursor import Cursor
-from .engines import Connection, Engine, dialect_of, open_engine
+from .engines import Connection, Engine, PlanData, dialect_of, open_engine
 from .errors import (
     ActiveqError,
     ArgumentTypeError,
@@ -337,6 +337,18 @@ class Database:
         lock.acquire(state)
         try:
             return _fetch(state.conn, sql, params, one_statement)
+        finally:
+            lock.release(state)
+
+    def _plan_data(self, sql: str, params: Any = ()) -> PlanData:
+        """The engine's plan of ``sql`` as data (not logged), run like :meth:`_introspect`."""
+        state = self._thread()
+        if self._shared is None or state.depth or state.connecting:
+            return state.conn.explain(sql, params)
+        lock = self._writer
+        lock.acquire(state)
+        try:
+            return state.conn.explain(sql, params)
         finally:
             lock.release(state)
 
@@ -736,8 +748,10 @@ class Database:
         >>> db.execute('SELECT x FROM t').fetchall()
         [(1,)]
         """
-        if mode not in ("immediate", "deferred", "exclusive"):
-            raise ActiveqError(f"unknown transaction mode {mode!r}")
+        if mode not in self._engine.connection_class._modes:
+            # PostgreSQL adds its isolation levels ("repeatable read", "serializable", ...).
+            known = ", ".join(repr(m) for m in self._engine.connection_class._modes)
+            raise ActiveqError(f"unknown transaction mode {mode!r} (use one of {known})")
         if self._closed:
             raise ActiveqError("the database is closed")
         state = self._thread()
