@@ -1034,8 +1034,11 @@ def lower_insert_rows(stmt: Any, lw: Lowering) -> exp.Expression:
     if stmt.select is not None:
         source = STATEMENTS["select"](stmt.select, lw)
     elif stmt.rows:
+        # Each value is bound through its column's type, as a record's save binds it.
+        binds = [info.by_name[n].type.bind(lw.dialect.NAME) for n in stmt.names]
         source = exp.Values(expressions=[
-            exp.Tuple(expressions=[lw.lower(value) for value in row]) for row in stmt.rows])
+            exp.Tuple(expressions=[lower_value(value, lw, bind) for value, bind in zip(row, binds)])
+            for row in stmt.rows])
     else:
         raise CompileError(f"insert({stmt.model.__name__}) has no values() or from_select()")
     insert = exp.Insert(

@@ -42,12 +42,13 @@ from .monitor import Plan, QueryLog, Timing
 from .rawsql import READ, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement
 from .routing import Routed, route_through_execute
-from .schema import check_before_create, check_bind, check_schema
+from .schema import check_before_create, check_bind, check_schema, schema_fetcher
 from .values import raise_unbindable, unstorable_error
 
 if TYPE_CHECKING:
     from .model import ActiveRecord
     from .pool import ConnectionPool
+    from .table import Table
 
 __all__ = ["Database", "LoadContext", "Cursor"]
 
@@ -375,7 +376,7 @@ class Database:
         self.close()
 
     # models --------------------------------------------------------------------------------
-    def bind(self, *models: type[ActiveRecord]) -> None:
+    def bind(self, *models: type[ActiveRecord] | Table) -> None:
         """Make these models (or, with ``ActiveRecord``, every model) use this database.
 
         A model named here whose table already exists is checked against it: a missing
@@ -385,8 +386,11 @@ class Database:
         """
         check_bind(self, models)
         for model in models:
-            # A class attribute: subclasses without a binding of their own inherit it.
-            type.__setattr__(model, "__database__", self)
+            if isinstance(model, type):
+                # A class attribute: subclasses without a binding of their own inherit it.
+                type.__setattr__(model, "__database__", self)
+            else:  # a Table
+                object.__setattr__(model, "__database__", self)
         self._bound.extend(m for m in models if m not in self._bound)
         for model in models:
             for bound in (model, *_subclasses(model)):
@@ -394,7 +398,7 @@ class Database:
                     for rel in bound.__aq__.relations.values():
                         rel.check()
 
-    def create_tables(self, *models: type[ActiveRecord], if_not_exists: bool = True) -> None:
+    def create_tables(self, *models: type[ActiveRecord] | Table, if_not_exists: bool = True) -> None:
         """CREATE TABLE (with unique and foreign key constraints) and CREATE INDEX for each
         model, in order (a table after those its foreign keys refer to).
 
@@ -411,7 +415,56 @@ class Database:
                 for sql in create_table_statements(model, self.dialect, if_not_exists):
                     self.execute(sql)
 
-    def check_schema(self, *models: type[ActiveRecord]) -> list[Any]:
+    def reflect(self, name: str, schema: str | None = None) -> Table:
+        """The table ``name`` (in ``schema``) as a ``Table`` bound to this database: its
+        columns with their types, primary key, indexes and foreign keys, read from the
+        catalog (see :mod:`activeq.reflection`).
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> _ = db.execute('CREATE TABLE pets (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL)')
+        >>> pets = db.reflect('pets')
+        >>> pets.columns
+        (Column('id', int, primary_key=True), Column('name', str, max_length=20))
+        >>> pets.query().where(pets.c.name == 'Rex').to_sql()[0]
+        'SELECT "pets"."id", "pets"."name" FROM "pets" WHERE "pets"."name" = ?'
+        """
+        from .reflection import reflect_table
+
+        table = reflect_table(schema_fetcher(self), self.dialect, name, schema)
+        self.bind(table)
+        return table
+
+    def reflect_models(self, schema: str | None = None,
+                       tables: Iterable[str] | None = None) -> dict[str, type[ActiveRecord]]:
+        """A model class for each table (of ``schema``, or only ``tables``), bound to this
+        database, by table name; foreign keys become ``belongs_to`` and ``has_many``
+        relations. The classes are those of the source ``python -m activeq reflect URL``
+        prints.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> db.executescript('''
+        ...     CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+        ...     CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
+        ...                         author_id INTEGER NOT NULL REFERENCES authors (id));
+        ...     INSERT INTO authors VALUES (1, 'Le Guin');
+        ...     INSERT INTO books VALUES (1, 'The Dispossessed', 1);
+        ... ''')
+        >>> models = db.reflect_models()
+        >>> Book = models['books']
+        >>> Book.query().includes('author').first().author.name
+        'Le Guin'
+        """
+        from .reflection import build_models, reflect_table, table_names
+
+        fetch = schema_fetcher(self)
+        names = table_names(fetch, self.dialect, schema) if tables is None else list(tables)
+        models = build_models([reflect_table(fetch, self.dialect, n, schema) for n in names])
+        self.bind(*models.values())
+        return models
+
+    def check_schema(self, *models: type[ActiveRecord] | Table) -> list[Any]:
         """How the tables of these models (none given: every model bound to this database)
         differ from what ``create_tables`` would create.
 
@@ -437,7 +490,7 @@ class Database:
                 if "__aq__" in m.__dict__ and m.__database__ is self))
         return check_schema(self, models)
 
-    def drop_tables(self, *models: type[ActiveRecord], if_exists: bool = True) -> None:
+    def drop_tables(self, *models: type[ActiveRecord] | Table, if_exists: bool = True) -> None:
         """DROP TABLE for each model."""
         from .ddl import drop_table_statement
 
@@ -1100,6 +1153,9 @@ def stream_rows(db: Database, conn: Connection, entry: Compiled, values: Any, sh
 
 
 def _subclasses(cls: Any) -> Iterator[Any]:
+    if not isinstance(cls, type):  # a Table
+        return
+    sub: type
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)

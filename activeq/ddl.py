@@ -166,6 +166,8 @@ def create_table_statements(model: Any, dialect_name: str = "sqlite",
     dialect = get_dialect(dialect_name)
     info = model.__aq__
     definitions: list[exp.Expression] = [_column_def(c, dialect, info) for c in info.columns]
+    if info.composite_key:
+        definitions.append(exp.PrimaryKey(expressions=[ident(c) for c in info.composite_key]))
     definitions.extend(_foreign_key(fk, dialect) for fk in foreign_keys(model))
     definitions.extend(
         exp.UniqueColumnConstraint(this=exp.Schema(expressions=[ident(c) for c in index.columns]))

@@ -19,7 +19,7 @@ from pydantic_core import PydanticUndefined
 
 from .ast import ColumnRef, Compare, JsonColumn, Param
 from .columns import ColumnSet, ModelColumns
-from .constraints import TableIndex, declared_indexes
+from .constraints import ForeignKey, TableIndex, declared_indexes
 from .ddl import check_column_ddl
 from .dependencies import (
     ModelMetaclass,
@@ -159,6 +159,10 @@ class ModelInfo:
         self.relations: dict[str, Any] = {}
         self.indexes: tuple[TableIndex, ...] = ()
         """The indexes and uniques declared by ``__indexes__`` and ``__unique__``."""
+        self.foreign_keys: tuple[ForeignKey, ...] = ()
+        """Foreign keys declared with the columns (a ``Table``'s), besides the relations'."""
+        self.composite_key: tuple[str, ...] = ()
+        """The columns of a primary key over several columns (a ``Table``'s), else empty."""
         self._builders: dict[Any, Any] = {}
         self._adapters: dict[str, pydantic.TypeAdapter[Any]] = {}
 
@@ -624,7 +628,7 @@ def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
 
     parts = []
     for name in unknown:
-        close = difflib.get_close_matches(name, list(model.model_fields), n=1)
+        close = difflib.get_close_matches(name, list(model.__aq__.names), n=1)
         parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     return ValidationError(
         f"{model.__name__} has no field {', '.join(parts)}", field=unknown[0]
