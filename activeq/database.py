@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -53,6 +53,25 @@ if TYPE_CHECKING:
 __all__ = ["Database", "LoadContext", "Cursor"]
 
 logger = logging.getLogger("activeq")
+
+
+TRANSACTION_MODES = ("immediate", "deferred", "exclusive")
+"""The modes ``Database.transaction`` (and ``atomic``, ``retrying``) accept."""
+
+
+def check_transaction_mode(mode: str, allowed: Collection[str] = TRANSACTION_MODES) -> None:
+    """Refuse a transaction mode that is not one of ``allowed`` (:data:`TRANSACTION_MODES`;
+    PostgreSQL adds its isolation levels such as ``'repeatable read'``).
+
+    >>> check_transaction_mode('lazy')
+    Traceback (most recent call last):
+    ...
+    activeq.errors.ConfigurationError: unknown transaction mode 'lazy': use 'immediate', 'deferred' or 'exclusive'
+    """
+    if mode not in allowed:
+        names = [repr(m) for m in allowed]
+        raise ConfigurationError(
+            f"unknown transaction mode {mode!r}: use {', '.join(names[:-1])} or {names[-1]}")
 
 
 class LoadContext:
@@ -748,10 +767,7 @@ class Database:
         >>> db.execute('SELECT x FROM t').fetchall()
         [(1,)]
         """
-        if mode not in self._engine.connection_class._modes:
-            # PostgreSQL adds its isolation levels ("repeatable read", "serializable", ...).
-            known = ", ".join(repr(m) for m in self._engine.connection_class._modes)
-            raise ActiveqError(f"unknown transaction mode {mode!r} (use one of {known})")
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         if self._closed:
             raise ActiveqError("the database is closed")
         state = self._thread()
@@ -849,6 +865,7 @@ class Database:
         """
         if fn is None:
             return self.transaction(mode)
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         from .retry import run_atomic
 
         return run_atomic(self, fn, args, kwargs, mode)
@@ -861,6 +878,7 @@ class Database:
         """
         from .retry import retrying
 
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         return retrying(self, fn, mode=mode, policy=policy)
 
     def _exec_control(self, sql: str, retry: bool = False, started: int = 0) -> None:
