@@ -523,11 +523,16 @@ class Database:
         return check_schema(self, models)
 
     def drop_tables(self, *models: type[ActiveRecord] | Table, if_exists: bool = True) -> None:
-        """DROP TABLE for each model."""
+        """DROP TABLE for each model, a table before the tables its foreign keys refer to.
+
+        (PostgreSQL and DuckDB refuse to drop a table another one still refers to, SQLite a
+        referred row that is still referred to.) Models unrelated by foreign keys keep the
+        given order.
+        """
         from .ddl import drop_table_statement
 
         with self.transaction():
-            for model in models:
+            for model in reversed(creation_order(models[::-1])):
                 self.execute(drop_table_statement(model, self.dialect, if_exists))
 
     # execution -----------------------------------------------------------------------------
