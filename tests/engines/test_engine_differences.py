@@ -1,0 +1,81 @@
+"""Each native difference listed in docs/engine-differences.md, asserted on every engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from activeq import ActiveRecord, Database, Field
+from activeq.errors import OperationalError
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "engine-differences.md"
+
+
+class Pair(ActiveRecord):
+    __table_name__ = "pairs"
+    id: int = Field(primary_key=True)
+    x: int
+    y: int
+    s: str
+
+
+@pytest.fixture
+def pairs(database: Database) -> Database:
+    database.bind(Pair)
+    database.create_tables(Pair)
+    Pair.create(x=7, y=0, s="Ébc")
+    Pair.create(x=-7, y=2, s="abc")
+    return database
+
+
+def test_integer_division_and_modulo_agree(pairs: Database) -> None:
+    row = Pair.query().where(Pair.c.y == 2)
+    assert row.pluck(Pair.c.x / Pair.c.y) == [-3.5]
+    assert row.pluck(Pair.c.x % Pair.c.y) == [-1]
+
+
+def test_division_by_zero(pairs: Database) -> None:
+    zero = Pair.query().where(Pair.c.y == 0)
+    if pairs.dialect == "sqlite":
+        assert zero.pluck(Pair.c.x / Pair.c.y) == [None]
+    elif pairs.dialect == "duckdb":
+        assert zero.pluck(Pair.c.x / Pair.c.y) == [float("inf")]
+    else:
+        with pytest.raises(OperationalError, match="division by zero"):
+            zero.pluck(Pair.c.x / Pair.c.y)
+
+
+def test_integer_modulo_by_zero(pairs: Database) -> None:
+    zero = Pair.query().where(Pair.c.y == 0)
+    if pairs.dialect == "sqlite":
+        assert zero.pluck(Pair.c.x % Pair.c.y) == [None]
+    else:
+        with pytest.raises(OperationalError, match="(?i)division by zero"):
+            zero.pluck(Pair.c.x % Pair.c.y)
+
+
+def test_like_case_sensitivity(pairs: Database) -> None:
+    expected = 1 if pairs.dialect == "sqlite" else 0
+    assert Pair.query().where(Pair.c.s.like("A%")).count() == expected
+    assert Pair.query().where(Pair.c.s.like("a%")).count() == 1
+
+
+def test_ilike_folds_non_ascii_case_except_on_sqlite(pairs: Database) -> None:
+    expected = 0 if pairs.dialect == "sqlite" else 1
+    assert Pair.query().where(Pair.c.s.ilike("é%")).count() == expected
+    assert Pair.query().where(Pair.c.s.ilike("A%")).count() == 1
+
+
+def test_the_table_lists_exactly_these_cases() -> None:
+    rows = [line for line in DOC.read_text().splitlines() if line.startswith("| `")]
+    assert [r.split("|")[1].strip() for r in rows] == [
+        "`c.x / c.y` with `y = 0`",
+        "`c.x % c.y` with `y = 0` (integers)",
+        '`c.s.like("A%")` against `"abc"`',
+        '`c.s.ilike("é%")` against `"Ébc"`',
+    ]
+
+
+def test_readme_links_the_table() -> None:
+    assert "docs/engine-differences.md" in (DOC.parents[1] / "README.md").read_text()
