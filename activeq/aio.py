@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
-from .database import Database
+from .database import Database, check_transaction_mode
 from .errors import ActiveqError, ArgumentTypeError, CompileError
 from .model import ActiveRecord
 from .pool import PoolStats
@@ -357,6 +357,7 @@ class AsyncTransaction:
     """What ``AsyncDatabase.transaction()`` returns: an async context manager."""
 
     def __init__(self, db: AsyncDatabase, mode: str) -> None:
+        check_transaction_mode(mode)
         self.db = db
         self.mode = mode
         self._cm: Any = None

@@ -55,6 +55,23 @@ __all__ = ["Database", "LoadContext", "Cursor"]
 logger = logging.getLogger("activeq")
 
 
+TRANSACTION_MODES = ("immediate", "deferred", "exclusive")
+"""The modes ``Database.transaction`` (and ``atomic``, ``retrying``) accept."""
+
+
+def check_transaction_mode(mode: str) -> None:
+    """Refuse a transaction mode that is not one of :data:`TRANSACTION_MODES`.
+
+    >>> check_transaction_mode('lazy')
+    Traceback (most recent call last):
+    ...
+    activeq.errors.ConfigurationError: unknown transaction mode 'lazy': use 'immediate', 'deferred' or 'exclusive'
+    """
+    if mode not in TRANSACTION_MODES:
+        raise ConfigurationError(
+            f"unknown transaction mode {mode!r}: use 'immediate', 'deferred' or 'exclusive'")
+
+
 class LoadContext:
     """Shared by the instances one query returned: their database and fetch mode.
 
@@ -734,8 +751,7 @@ class Database:
         >>> db.execute('SELECT x FROM t').fetchall()
         [(1,)]
         """
-        if mode not in ("immediate", "deferred", "exclusive"):
-            raise ActiveqError(f"unknown transaction mode {mode!r}")
+        check_transaction_mode(mode)
         if self._closed:
             raise ActiveqError("the database is closed")
         state = self._thread()
@@ -833,6 +849,7 @@ class Database:
         """
         if fn is None:
             return self.transaction(mode)
+        check_transaction_mode(mode)
         from .retry import run_atomic
 
         return run_atomic(self, fn, args, kwargs, mode)
@@ -845,6 +862,7 @@ class Database:
         """
         from .retry import retrying
 
+        check_transaction_mode(mode)
         return retrying(self, fn, mode=mode, policy=policy)
 
     def _exec_control(self, sql: str, retry: bool = False, started: int = 0) -> None:
