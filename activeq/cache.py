@@ -476,7 +476,7 @@ class CacheManager:
         if self._deps is None:
             from .invalidation import SchemaDependencies
 
-            self._deps = SchemaDependencies(self.db._introspect)
+            self._deps = SchemaDependencies(self.db._introspect, self.db.dialect)
         return self._deps.expand(tables)  # type: ignore[no-any-return]
 
     def dml_tables(self, sql: str) -> frozenset[str] | None:

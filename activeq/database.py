@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -24,7 +24,7 @@ from .compiler import Compiled, compiler
 from .connections import Link, ThreadState, WriteLock, serialize_reads, stream_rows
 from .constraints import creation_order
 from .cursor import Cursor
-from .engines import Connection, Engine, dialect_of, open_engine
+from .engines import Connection, Engine, PlanData, dialect_of, open_engine
 from .errors import (
     ActiveqError,
     ArgumentTypeError,
@@ -59,17 +59,19 @@ TRANSACTION_MODES = ("immediate", "deferred", "exclusive")
 """The modes ``Database.transaction`` (and ``atomic``, ``retrying``) accept."""
 
 
-def check_transaction_mode(mode: str) -> None:
-    """Refuse a transaction mode that is not one of :data:`TRANSACTION_MODES`.
+def check_transaction_mode(mode: str, allowed: Collection[str] = TRANSACTION_MODES) -> None:
+    """Refuse a transaction mode that is not one of ``allowed`` (:data:`TRANSACTION_MODES`;
+    PostgreSQL adds its isolation levels such as ``'repeatable read'``).
 
     >>> check_transaction_mode('lazy')
     Traceback (most recent call last):
     ...
     activeq.errors.ConfigurationError: unknown transaction mode 'lazy': use 'immediate', 'deferred' or 'exclusive'
     """
-    if mode not in TRANSACTION_MODES:
+    if mode not in allowed:
+        names = [repr(m) for m in allowed]
         raise ConfigurationError(
-            f"unknown transaction mode {mode!r}: use 'immediate', 'deferred' or 'exclusive'")
+            f"unknown transaction mode {mode!r}: use {', '.join(names[:-1])} or {names[-1]}")
 
 
 class LoadContext:
@@ -352,6 +354,18 @@ class Database:
         lock.acquire(state)
         try:
             return _fetch(state.conn, sql, params, one_statement)
+        finally:
+            lock.release(state)
+
+    def _plan_data(self, sql: str, params: Any = ()) -> PlanData:
+        """The engine's plan of ``sql`` as data (not logged), run like :meth:`_introspect`."""
+        state = self._thread()
+        if self._shared is None or state.depth or state.connecting:
+            return state.conn.explain(sql, params)
+        lock = self._writer
+        lock.acquire(state)
+        try:
+            return state.conn.explain(sql, params)
         finally:
             lock.release(state)
 
@@ -751,7 +765,7 @@ class Database:
         >>> db.execute('SELECT x FROM t').fetchall()
         [(1,)]
         """
-        check_transaction_mode(mode)
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         if self._closed:
             raise ActiveqError("the database is closed")
         state = self._thread()
@@ -849,7 +863,7 @@ class Database:
         """
         if fn is None:
             return self.transaction(mode)
-        check_transaction_mode(mode)
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         from .retry import run_atomic
 
         return run_atomic(self, fn, args, kwargs, mode)
@@ -862,7 +876,7 @@ class Database:
         """
         from .retry import retrying
 
-        check_transaction_mode(mode)
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         return retrying(self, fn, mode=mode, policy=policy)
 
     def _exec_control(self, sql: str, retry: bool = False, started: int = 0) -> None:
