@@ -69,7 +69,8 @@ def check_transaction_mode(mode: str, allowed: Collection[str] = TRANSACTION_MOD
     activeq.errors.ConfigurationError: unknown transaction mode 'lazy': use 'deferred', 'immediate' or 'exclusive'
     """
     if mode not in allowed:
-        names = [repr(m) for m in allowed]
+        ordered = [m for m in TRANSACTION_MODES if m in allowed]
+        names = [repr(m) for m in ordered + [m for m in allowed if m not in ordered]]
         raise ConfigurationError(
             f"unknown transaction mode {mode!r}: use {', '.join(names[:-1])} or {names[-1]}")
 
