@@ -7,6 +7,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from itertools import islice
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -31,6 +32,7 @@ from .errors import (
     translate,
 )
 from .filemoved import check_not_moved
+from .finders import forget_finders, make_finder, register_finder
 from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
 from .pragmas import check_pragmas
@@ -359,6 +361,7 @@ class Database:
         """Close every connection (idempotent); call it once the threads using it are done."""
         if not self._closed:
             self._closed = True
+            forget_finders()
             self._cache.close()
             with self._links_lock:
                 links = list(self._links)
@@ -386,6 +389,7 @@ class Database:
         for model in models:
             # A class attribute: subclasses without a binding of their own inherit it.
             type.__setattr__(model, "__database__", self)
+        forget_finders()
         self._bound.extend(m for m in models if m not in self._bound)
         for model in models:
             for bound in (model, *_subclasses(model)):
@@ -915,12 +919,14 @@ class Database:
         for model in models:
             self._cache.enable(model, max_entries)
             self._find_entries.pop(model, None)
+        forget_finders()
 
     def disable_cache(self, *models: type[ActiveRecord]) -> None:
         """Stop caching instances of these models."""
         for model in models:
             self._cache.disable(model)
             self._find_entries.pop(model, None)
+        forget_finders()
 
     def cached(self, ttl: float | None = None, tables: Iterable[Any] | None = None) -> Any:
         """Decorator caching a function's results until a write touches one of ``tables``.
@@ -965,6 +971,21 @@ class Database:
         if not rows:
             return None
         return entry.mapper(rows, self._default_ctx)[0]
+
+    def _finder(self, model: Any) -> Callable[[Any], Any]:
+        """``model``'s ``find_by_id`` on this database, kept in ``FINDERS`` for the next call."""
+        found = self._find_entries.get(model)
+        if found is None:
+            found = self._prepare_find(model)
+        entry, key, cached = found
+        # Reads replaced on this instance (an overridden execute, a pool, a shared in-memory
+        # connection) and instance caches keep the general path, so they see every read.
+        if cached is None and "_select" not in self.__dict__ and type(self)._select is Database._select:
+            find = make_finder(self, model, entry, key)
+        else:
+            find = partial(self._find_by_id, model)
+        register_finder(self, model, find)
+        return find
 
     def _prepare_find(self, model: Any) -> tuple[Compiled, Any, Any]:
         info = model.__aq__

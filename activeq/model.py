@@ -27,6 +27,7 @@ from .dependencies import (
     set_private,
 )
 from .errors import ActiveqError, ValidationError
+from .finders import FINDERS, fill_source
 from .sources import TableAlias
 from .types import INT64_MAX, INT64_MIN, IntType, SQLType, column_type
 
@@ -196,15 +197,7 @@ def _make_builder(info: ModelInfo, names: tuple[str, ...], dialect: str) -> Any:
     }
     # The instance's own (lazily created) __dict__ filled key by key is faster than building a
     # dict and assigning it through the __dict__ descriptor.
-    fills = []
-    for i, name in enumerate(names):
-        conv = info.by_name[name].type.result(dialect)
-        if conv is None:
-            fills.append(f"d[{name!r}] = r[{i}]")
-        else:
-            env[f"c{i}"] = conv
-            fills.append(f"d[{name!r}] = c{i}(r[{i}])")
-    fill = "; ".join(fills) or "pass"
+    fill = fill_source(info, names, dialect, env)
     src = f"""
 def build_all(rows, ctx):
     out = []
@@ -467,7 +460,11 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
     @classmethod
     def find_by_id(cls: type[M], id: Any) -> M | None:
         """The row with this primary key, or None."""
-        return cls.database()._find_by_id(cls, id)  # type: ignore[return-value]
+        # The model's finder (see activeq.finders), found without reading class attributes.
+        find = FINDERS.get(cls)
+        if find is None:
+            find = cls.database()._finder(cls)
+        return find(id)  # type: ignore[no-any-return]
 
     @classmethod
     def find_one(cls: type[M], *conditions: Any, **equals: Any) -> M | None:
