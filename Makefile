@@ -5,18 +5,24 @@ STAMP := $(VENV)/.installed
 
 VENV_MIN := .venv-min
 
-.PHONY: install demo test test-deps-min bench lint examples clean redis-server postgresql
+.PHONY: install demo docs test test-deps-min bench lint examples clean redis-server postgresql
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python tools/typing_path.py
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py
+
+# The API reference, built from the docstrings into site/ (open site/index.html).
+docs: $(STAMP)
+	rm -rf site
+	$(BIN)/pdoc -o site --docformat google activeq activeq.ast activeq.columns activeq.mypy
 
 test: $(STAMP) redis-server postgresql
 	$(BIN)/python -m pytest tests
@@ -50,12 +56,19 @@ bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only --benchmark-json=bench/.results.json $(BENCH_ARGS)
 	$(BIN)/python bench/report.py bench/.results.json
 
+# tests/typing holds user code checked as a user's project would be: mypy --strict (with the
+# activeq.mypy plugin) and pyright in strict mode, against the installed activeq. The pytest run
+# also checks that the lines of its errors_*.py files are reported, and nothing else.
 lint: $(STAMP)
 	$(BIN)/ruff check activeq dialects tests bench examples tools
 	$(BIN)/mypy activeq
+	$(BIN)/lint-imports
+	cd tests/typing && ../../$(BIN)/mypy --config-file mypy.ini check_*.py
+	cd tests/typing && ../../$(BIN)/pyright --pythonpath ../../$(BIN)/python $$(ls check_*.py | grep -v '_mypy\.py$$')
+	$(BIN)/python -m pytest -q tests/test_typing.py
 
 examples: $(STAMP)
 	for f in examples/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(VENV_MIN) build *.egg-info .pytest_cache .benchmarks
+	rm -rf $(VENV) $(VENV_MIN) build site *.egg-info .pytest_cache .benchmarks

@@ -53,6 +53,7 @@ from .relations import belongs_to, has_many, has_one, many_to_many
 from .results import Row
 from .retry import RetryPolicy
 from .statements import DeleteStatement, InsertStatement, UpdateStatement, delete, insert, update
+from .table import Column, Table
 
 ActiveQuery = Query
 """The query class, under the name the ActiveRecord guides use in type hints."""
@@ -69,6 +70,7 @@ __all__ = [
     "BindParam",
     "BusyError",
     "CacheStats",
+    "Column",
     "ColumnTypeError",
     "CompileError",
     "CompiledQuery",
@@ -100,6 +102,7 @@ __all__ = [
     "Row",
     "SchemaError",
     "SerializationError",
+    "Table",
     "Timing",
     "UnknownColumnError",
     "UnknownDialectError",

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import apsw
 import sqlglot
 from sqlglot import exp
 
+from .errors import DatabaseError
 from .monitor import Plan, explain_plan
 
 __all__ = ["IndexSuggestion", "advise_statement", "suggest_indexes"]
@@ -67,12 +67,8 @@ def suggest_indexes(db: Any) -> list[IndexSuggestion]:
             continue
         try:
             found = advise_statement(db, acc.sql, acc.params)
-        except apsw.Error:
+        except DatabaseError:
             continue  # a statement on a table dropped since: nothing to advise
-        except Exception as e:  # translated driver errors
-            if type(e).__module__.startswith("activeq"):
-                continue
-            raise
         for s in found:
             key = (s.table, s.columns)
             into = merged.setdefault(key, IndexSuggestion(s.table, s.columns, s.sql))

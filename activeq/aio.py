@@ -19,13 +19,17 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from queue import SimpleQueue
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
-from .database import Database
+from .database import Database, check_transaction_mode
 from .errors import ActiveqError, ArgumentTypeError, CompileError
 from .model import ActiveRecord
 from .pool import PoolStats
 from .query import _SET_STATE, CompiledQuery, Query
+from .results import Row
+
+if TYPE_CHECKING:
+    from .ast import ColumnRef
 
 __all__ = ["AsyncActiveRecord", "AsyncCompiledQuery", "AsyncDatabase", "AsyncQuery",
            "AsyncTransaction"]
@@ -353,6 +357,7 @@ class AsyncTransaction:
     """What ``AsyncDatabase.transaction()`` returns: an async context manager."""
 
     def __init__(self, db: AsyncDatabase, mode: str) -> None:
+        check_transaction_mode(mode)
         self.db = db
         self.mode = mode
         self._cm: Any = None
@@ -412,7 +417,7 @@ class AsyncTransaction:
         try:
             return bool(self._cm.__exit__(et, e, tb))
         finally:
-            if not self._nested and not sync.connection.get_autocommit():
+            if not self._nested and sync._thread().conn.in_transaction:
                 # A failed COMMIT leaves the transaction open; nothing may stay open after
                 # the block.
                 sync._exec_control("ROLLBACK")
@@ -451,6 +456,24 @@ class AsyncQuery(Query[M]):
     """
 
     __slots__ = ()
+
+    if TYPE_CHECKING:
+        # The builders are Query's; only their result types name the async class.
+        @overload
+        def select(self, *columns: str | ColumnRef[Any, M]) -> Self: ...
+
+        @overload
+        def select(self, *columns: Any) -> AsyncQuery[Row]: ...
+
+        def select(self, *columns: Any) -> Any: ...
+
+        def union(self, other: Query[Any]) -> AsyncQuery[Row]: ...
+
+        def union_all(self, other: Query[Any]) -> AsyncQuery[Row]: ...
+
+        def intersect(self, other: Query[Any]) -> AsyncQuery[Row]: ...
+
+        def except_(self, other: Query[Any]) -> AsyncQuery[Row]: ...
 
     def _db(self) -> AsyncDatabase:
         return _async_db(self._s["model"])
@@ -600,6 +623,22 @@ class AsyncActiveRecord(ActiveRecord):
     builds an :class:`AsyncQuery`; ``find_by_id``, ``find_one``, ``find_all``, ``create``,
     ``insert_many``, ``save``, ``delete`` and ``refresh`` return awaitables. Relations load
     eagerly with ``includes()``; reading an unloaded one raises ``RelationNotLoadedError``.
+
+    >>> import asyncio
+    >>> from activeq import AsyncActiveRecord, AsyncDatabase, Field
+    >>> class Owl(AsyncActiveRecord):
+    ...     __table_name__ = 'owls'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    >>> async def main():
+    ...     db = AsyncDatabase(':memory:'); db.bind(Owl); await db.create_tables(Owl)
+    ...     hoot = await Owl.create(name='Hoot')
+    ...     found = await Owl.find_by_id(hoot.id)
+    ...     names = [o.name for o in await Owl.query().order_by(Owl.c.id).all()]
+    ...     await db.close()
+    ...     return found.name, names
+    >>> asyncio.run(main())
+    ('Hoot', ['Hoot'])
     """
 
     __aq_abstract__ = True
@@ -639,6 +678,14 @@ class AsyncActiveRecord(ActiveRecord):
         if _in_worker():
             return base.__func__(cls, rows, *args, **kwargs)
         return _async_db(cls)._write(functools.partial(base.__func__, cls, rows, *args, **kwargs))
+
+    @classmethod
+    def _run_write(cls, run: Callable[[], Any]) -> Any:
+        # A statement's execute() runs on the writer, inside the task's transaction if one
+        # is open, and is awaited like every other write.
+        if _in_worker():
+            return run()
+        return _async_db(cls)._write(run)
 
     @classmethod
     def transaction(cls, mode: str = "immediate") -> Any:

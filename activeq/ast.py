@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
+
+from typing_extensions import TypeVar
 
 from .errors import ArgumentTypeError, CompileError, InvalidNameError, ValidationError
 
@@ -59,6 +61,11 @@ except ImportError:  # pragma: no cover
         return property(itemgetter(index), doc=doc)
 
 _tnew = tuple.__new__
+
+T = TypeVar("T", default=Any)
+"""The Python type of a column's values (``ColumnRef[int]``)."""
+O = TypeVar("O", default=Any)  # noqa: E741
+"""What a column belongs to: its model class, or the alias, subquery or CTE that holds it."""
 
 
 class Node(tuple):  # type: ignore[type-arg]
@@ -311,10 +318,15 @@ def like_literal(text: str) -> str:
 def _match(item: Expr, text: Any, before: str, after: str, name: str) -> Expr:
     if not isinstance(text, str):
         raise ValidationError(f"{name}() takes a str, not {type(text).__name__}: {text!r}")
-    sqltype: Any = getattr(item, "type", None)
-    if not getattr(sqltype, "text", True):
-        raise ValidationError(f"{name}() needs a text column; {item!r} is {sqltype.name}")
+    _need_text(item, f"{name}()")
     return Like(item, Param(before + like_literal(text) + after), False, False, LIKE_ESCAPE)
+
+
+def _need_text(item: Expr, what: str) -> None:
+    sqltype: Any = getattr(item, "type", None)
+    if not getattr(sqltype, "textual", True):
+        raise ValidationError(f"{what} needs a text column; {item!r} is {sqltype.name}",
+                              field=getattr(item, "name", None))
 
 
 def _in(item: Expr, values: Any, negated: bool) -> Expr:
@@ -329,12 +341,17 @@ def _in(item: Expr, values: Any, negated: bool) -> Expr:
     return InList(item, tuple(values), negated)
 
 
-class ColumnRef(Expr):
+class ColumnRef(Expr, Generic[T, O]):
     """A column of a model's table: ``User.c.email``. One instance per model column.
 
     ``type`` is the column's SQL type (see ``activeq.types``): comparisons check their value
     against it when built (values of the types in ``accepts`` pass unchecked), and arithmetic
     asks it which operands it takes.
+
+    For type checkers a column is ``ColumnRef[T, O]``: ``T`` the type of its values, ``O``
+    what it belongs to (the model class, for ``User.c.age``). With the ``activeq.mypy``
+    plugin, ``User.c.age`` is ``ColumnRef[int, User]``, so ``User.c.age > "x"`` and
+    ``User.c.agee`` are reported; without it ``T`` is ``Any``.
     """
 
     __slots__ = ()
@@ -355,55 +372,55 @@ class ColumnRef(Expr):
 
     # Comparisons check the value against the column's type; values of a type the column
     # accepts as is take the same path as Expr's (one set lookup, no call).
-    def __eq__(self, other: Any) -> Expr:  # type: ignore[override]
+    def __eq__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
         if type(other) in self.accepts:
             return _compare_value("=", self, other)
         if other is None:
             return IsNull(self, False)
         return _checked("=", self, other)
 
-    def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
+    def __ne__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
         if type(other) in self.accepts:
             return _compare_value("<>", self, other)
         if other is None:
             return IsNull(self, True)
         return _checked("<>", self, other)
 
-    def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
+    def __lt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if type(other) in self.accepts:
             return _compare_value("<", self, other)
         return _checked("<", self, other)
 
-    def __le__(self, other: Any) -> Expr:  # type: ignore[override]
+    def __le__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if type(other) in self.accepts:
             return _compare_value("<=", self, other)
         return _checked("<=", self, other)
 
-    def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
+    def __gt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if type(other) in self.accepts:
             return _compare_value(">", self, other)
         return _checked(">", self, other)
 
-    def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
+    def __ge__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if type(other) in self.accepts:
             return _compare_value(">=", self, other)
         return _checked(">=", self, other)
 
     __hash__ = object.__hash__
 
-    def is_in(self, values: Iterable[Any] | Query) -> Expr:
+    def is_in(self, values: Iterable[T] | Query[Any]) -> Expr:
         """``self IN (values)``; each value is checked against the column's type."""
         return _in(self, self._values(values), False)
 
-    def not_in(self, values: Iterable[Any] | Query) -> Expr:
+    def not_in(self, values: Iterable[T] | Query[Any]) -> Expr:
         """``self NOT IN (values)``; each value is checked against the column's type."""
         return _in(self, self._values(values), True)
 
-    def between(self, low: Any, high: Any) -> Expr:
+    def between(self, low: T | Expr, high: T | Expr) -> Expr:
         """``self BETWEEN low AND high`` (both ends included, checked like comparisons)."""
         return Between(self, self._operand(low), self._operand(high), False)
 
-    def not_between(self, low: Any, high: Any) -> Expr:
+    def not_between(self, low: T | Expr, high: T | Expr) -> Expr:
         """``self NOT BETWEEN low AND high``."""
         return Between(self, self._operand(low), self._operand(high), True)
 
@@ -420,6 +437,30 @@ class ColumnRef(Expr):
         accepts = self.accepts
         check = self.type.check
         return [v if type(v) in accepts or v is None else check(v, self) for v in values]
+
+    # LIKE compares text: a column of another type is refused (its stored form differs per
+    # engine, and PostgreSQL has no LIKE for it).
+    def like(self, pattern: Any) -> Expr:
+        """``self LIKE pattern`` (case sensitivity follows the database); text columns only."""
+        _need_text(self, "like()")
+        return Like(self, as_expr(pattern), False, False)
+
+    def not_like(self, pattern: Any) -> Expr:
+        """``self NOT LIKE pattern``; text columns only."""
+        _need_text(self, "not_like()")
+        return Like(self, as_expr(pattern), False, True)
+
+    def ilike(self, pattern: Any) -> Expr:
+        """Case-insensitive LIKE; text columns only."""
+        _need_text(self, "ilike()")
+        return Like(self, as_expr(pattern), True, False)
+
+    def __neg__(self) -> Expr:
+        if not self.type.signed:
+            raise ValidationError(f"{self.model.__name__}.{self.name} ({self.type.name}) takes no "
+                                  "unary minus: only numbers and timedeltas have one",
+                                  field=self.name)
+        return Arith("-", Param(0), self)
 
     # arithmetic: the column's type says which operands it takes --------------------------
     def __add__(self, other: Any) -> Expr:
@@ -468,7 +509,7 @@ def _checked(op: str, column: ColumnRef, other: Any) -> Expr:
     return _compare_value(op, column, column.type.check(other, column))
 
 
-class JsonColumn(ColumnRef):
+class JsonColumn(ColumnRef[T, O]):
     """A JSON column: ``Doc.c.meta["a"]["b"]`` is the value at that path (see ``JsonPath``)."""
 
     __slots__ = ()
@@ -477,6 +518,34 @@ class JsonColumn(ColumnRef):
         if type(key) is int or type(key) is slice:
             return tuple.__getitem__(self, key)  # the node's own fields
         return JsonPath(self, _path_steps(key), None)
+
+    # Whole documents compare for equality only: their order differs between engines (text
+    # on SQLite, JSONB's own order on PostgreSQL). A path compares and sorts by value.
+    def _unordered(self, op: str) -> Any:
+        raise ValidationError(
+            f"{self.model.__name__}.{self.name} is JSON: documents have no order to compare with "
+            f"{op}; compare a value inside, such as {self.model.__name__}.c.{self.name}[\"key\"]",
+            field=self.name)
+
+    def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._unordered("<")  # type: ignore[no-any-return]
+
+    def __le__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._unordered("<=")  # type: ignore[no-any-return]
+
+    def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._unordered(">")  # type: ignore[no-any-return]
+
+    def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
+        return self._unordered(">=")  # type: ignore[no-any-return]
+
+    def between(self, low: Any, high: Any) -> Expr:
+        """Refused: JSON documents have no order (compare a path)."""
+        return self._unordered("between()")  # type: ignore[no-any-return]
+
+    def not_between(self, low: Any, high: Any) -> Expr:
+        """Refused: JSON documents have no order (compare a path)."""
+        return self._unordered("not_between()")  # type: ignore[no-any-return]
 
     def at(self, index: int) -> JsonPath:
         """The element at ``index`` of a JSON array."""

@@ -14,14 +14,13 @@ from operator import itemgetter, length_hint, ne
 from time import perf_counter_ns
 from typing import Any
 
-import apsw
 import pydantic
 from pydantic_core import SchemaValidator
 from pydantic_core import core_schema as cs
 
 from .ast import Compare, Param
 from .compiler import compiler
-from .errors import CompileError, ValidationError, translate
+from .errors import CompileError, DatabaseError, ValidationError
 from .query import Insert, Update
 from .types import FloatType
 from .values import raise_unbindable, raise_unbindable_row, refuse_nan, refuse_nan_in_rows
@@ -51,7 +50,10 @@ def insert_one(db: Any, record: Any) -> int:
         from .model import _wrap_validation
 
         raise _wrap_validation(model, e) from e
-    stmt = Insert(model, names)
+    new_key = pk is not None and data.get(pk.name) is None
+    # Without a last-insert id (PostgreSQL, DuckDB) the new key comes back through RETURNING.
+    returning = new_key and not db.has_last_id
+    stmt = Insert(model, names, None, returning)
     t0 = perf_counter_ns()
     entry, hit = compiler.compile(stmt, db.dialect)
     plain = [validated.__dict__[n] for n in names]
@@ -60,12 +62,12 @@ def insert_one(db: Any, record: Any) -> int:
     values = entry.values(plain)
     compile_ns = perf_counter_ns() - t0
     try:
-        rowid = db._exec_write(entry.sql, values, stmt.key, compile_ns, hit, entry.tables,
-                               True)[1]
+        rows, rowid = db._exec_write(entry.sql, values, stmt.key, compile_ns, hit, entry.tables,
+                                     not returning)
     except (OverflowError, UnicodeEncodeError) as e:
         raise_unbindable(e, values, names=names, where=f"invalid {model.__name__}: ")
-    if pk is not None and data.get(pk.name) is None:
-        data[pk.name] = rowid
+    if new_key:
+        data[pk.name] = rows[0][0] if returning else rowid
     record.__pydantic_fields_set__.clear()
     object.__setattr__(record, "_aq_ctx", db._default_ctx)
     return 1
@@ -331,7 +333,7 @@ def insert_many(
         and any(r.__dict__.get(pk) is None for _, r in records)
     )
     ids: list[Any] | None = [] if want_ids else None
-    conn = db.connection
+    conn = db._thread().conn
     done = 0
     changed = 0
     tables: frozenset[str] = frozenset()
@@ -351,14 +353,17 @@ def insert_many(
                 returned = db._run_many(entry.sql, values, ids is not None)
                 if ids is not None:
                     ids.extend([r[0] for r in returned])
-            except apsw.Error as e:
-                index = done + conn.total_changes() - before if on_conflict is None else None
-                raise _row_db_error(e, entry.sql, index) from e
+            except DatabaseError as e:
+                after = conn.total_changes()
+                index = None
+                if on_conflict is None and before is not None and after is not None:
+                    index = done + after - before
+                raise _row_db_error(e, index) from e.__cause__
             except (OverflowError, UnicodeEncodeError) as e:
                 # The transaction rolls back: no row of the batch stays written.
                 raise_unbindable_row(e, values, names, where=f"invalid {model.__name__}: ",
                                      positions=range(done, done + len(values)))
-            count = conn.total_changes() - before
+            count = conn.changes()
             # The log keeps one sample row: holding every chunk's values would pin them.
             db.log.record(entry.sql, stmt.key, values[:1], compile_ns, perf_counter_ns() - t0,
                           count, hit)
@@ -396,12 +401,11 @@ def _conflict(mode: str | None, targets: tuple[str, ...], updates: tuple[str, ..
     return ("update", targets, chosen)
 
 
-def _row_db_error(error: apsw.Error, sql: str, index: int | None) -> Exception:
-    err = translate(error, sql)
+def _row_db_error(err: DatabaseError, index: int | None) -> Exception:
     if index is None:
         return err
     named = type(err)(f"row {index}: {err}", result_code=err.result_code,
-                      extended_code=err.extended_code)
+                      extended_code=err.extended_code, sqlstate=err.sqlstate)
     named.index = index  # type: ignore[attr-defined]
     return named
 
@@ -491,7 +495,7 @@ def update_many(
                       (Compare("=", info.refs[pk], Param(None)),))
         batches.append((stmt, keyed, positions, list(map(_getter(keyed), dicts))))
 
-    conn = db.connection
+    conn = db._thread().conn
     changed = 0
     done = 0
     with db.transaction():
@@ -501,20 +505,19 @@ def update_many(
                 values = [entry.values(row) for row in values]
             for start in range(0, len(values), chunk_size):
                 part = values[start:start + chunk_size]
-                before = conn.total_changes()
                 t0 = perf_counter_ns()
                 # The driver takes rows from this iterator one at a time, each just before
                 # running it: what is left after a failure tells which row failed.
                 rows = iter(part)
                 try:
                     db._run_many(entry.sql, rows, False)
-                except apsw.Error as e:
+                except DatabaseError as e:
                     failed = start + len(part) - length_hint(rows) - 1
-                    raise _row_db_error(e, entry.sql, positions[failed]) from e
+                    raise _row_db_error(e, positions[failed]) from e.__cause__
                 except (OverflowError, UnicodeEncodeError) as e:
                     raise_unbindable_row(e, part, keyed, where=f"invalid {model.__name__}: ",
                                          positions=positions[start:start + len(part)])
-                count = conn.total_changes() - before
+                count = conn.changes()
                 db.log.record(entry.sql, stmt.key, part[:1], 0, perf_counter_ns() - t0, count, hit)
                 changed += count
                 done += len(part)

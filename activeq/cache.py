@@ -43,7 +43,19 @@ _ANY = "\x00any"  # bumped by every write: values cached with tables=None depend
 
 @dataclass(frozen=True, slots=True)
 class CacheStats:
-    """Counters of one Database's caches (query results, instances, relations, functions)."""
+    """Counters of one Database's caches (query results, instances, relations, functions).
+
+    >>> from activeq import ActiveRecord, Database, Field
+    >>> class Leaf(ActiveRecord):
+    ...     __table_name__ = 'leaves'
+    ...     id: int = Field(primary_key=True)
+    >>> db = Database(':memory:'); db.bind(Leaf); db.create_tables(Leaf)
+    >>> q = Leaf.query().cache(ttl=60)
+    >>> _ = q.all(); _ = q.all()
+    >>> stats = db.cache_stats()
+    >>> stats.hits, stats.misses
+    (1, 1)
+    """
 
     hits: int
     """Lookups answered from the cache."""
@@ -378,7 +390,7 @@ class CacheManager:
         self._backend = backend
         self._namespace = _namespace(db.path)
         # A private in-memory database has no other connections to watch.
-        self._watch_commits = db.path not in ("", ":memory:")
+        self._watch_commits = db.dialect == "sqlite" and db.path not in ("", ":memory:")
         self._watch: Any = None
         self._model_caches: dict[Any, ModelCache] = {}
         self._deps: Any = None
@@ -440,7 +452,7 @@ class CacheManager:
         elif self.closed:
             raise ActiveqError("the database is closed")
         if self.pending and self._owner == threading.get_ident() \
-                and self.db.connection.get_autocommit():
+                and not self.db._thread().conn.in_transaction:
             # The transaction ended without our hooks (raw COMMIT/ROLLBACK): assume it committed.
             self._settle(True)
         return True
@@ -464,7 +476,7 @@ class CacheManager:
         if self._deps is None:
             from .invalidation import SchemaDependencies
 
-            self._deps = SchemaDependencies(self.db._introspect)
+            self._deps = SchemaDependencies(self.db._introspect, self.db.dialect)
         return self._deps.expand(tables)  # type: ignore[no-any-return]
 
     def dml_tables(self, sql: str) -> frozenset[str] | None:
@@ -494,7 +506,7 @@ class CacheManager:
         for cache in self._model_caches.values():
             if cache.table != own and (expanded is None or cache.table in expanded):
                 cache.clear()
-        if not self.db.connection.get_autocommit():
+        if self.db._thread().conn.in_transaction:
             self.pending = True
             self._owner = threading.get_ident()
             if expanded is None:

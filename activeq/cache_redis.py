@@ -36,6 +36,11 @@ class RedisCache(CacheBackend):
 
     Values are pickled: cached function results must be picklable, and models are stored
     by class name and rebuilt on load.
+
+    >>> from activeq import RedisCache
+    >>> cache = RedisCache(url='redis://127.0.0.1:6379/0', prefix='shop', ttl=300)
+    >>> cache.prefix, cache.ttl
+    ('shop', 300)
     """
 
     shared = True

@@ -1,8 +1,10 @@
-"""Command line: ``python -m activeq explain DB_PATH "SQL"`` and ``python -m activeq stats FILE``.
+"""Command line: ``python -m activeq explain DB_PATH "SQL"``, ``python -m activeq stats FILE``
+and ``python -m activeq reflect URL``.
 
 ``explain`` prints the query plan of a statement on an existing database file and the indexes
 that would remove its full scans and sorts; ``stats`` prints a file written by
-``db.stats_dump(path)`` as a table.
+``db.stats_dump(path)`` as a table; ``reflect`` prints a Python module declaring one model per
+table of a database (SQLite file or URL, ``postgresql://...``, ``duckdb:///...``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="print a statistics dump written by db.stats_dump()")
     stats.add_argument("file", help="the JSON file")
     stats.add_argument("-n", "--limit", type=int, default=None, help="show only the top N shapes")
+    reflect = sub.add_parser("reflect", help="print model classes for a database's tables")
+    reflect.add_argument("url", help="a SQLite file, sqlite:///, postgresql:// or duckdb:/// URL")
+    reflect.add_argument("--schema", default=None, help="the schema to read (default: the default one)")
+    reflect.add_argument("-t", "--table", action="append", default=None, metavar="NAME",
+                         help="reflect only this table (repeatable)")
     return parser
 
 
@@ -40,6 +47,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         if args.command == "explain":
             return _explain(args, out)
+        if args.command == "reflect":
+            return _reflect(args, out)
         return _stats(args, out)
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -75,6 +84,28 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
                 print(f"  {s.sql};  -- removes: {', '.join(s.reasons)}", file=out)
         else:
             print("Index advice: none (no full scan or sort an index would remove)", file=out)
+    finally:
+        db.close()
+    return 0
+
+
+def _reflect(args: argparse.Namespace, out: TextIO) -> int:
+    from .database import Database
+    from .reflection import model_source, reflect_table, table_names
+    from .schema import schema_fetcher
+
+    url = args.url
+    if "://" not in url and url != ":memory:" and not os.path.isfile(url):
+        print(f"error: no database file at {url}", file=sys.stderr)
+        return 1
+    # Reading the catalog only: a SQLite file keeps its journal mode.
+    sqlite = "://" not in url or url.startswith("sqlite:")
+    db = Database(url, stats=False, pragmas={"journal_mode": None} if sqlite else None)
+    try:
+        fetch = schema_fetcher(db)
+        names = args.table or table_names(fetch, db.dialect, args.schema)
+        tables = [reflect_table(fetch, db.dialect, name, args.schema) for name in names]
+        out.write(model_source(tables))
     finally:
         db.close()
     return 0

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
-from .ast import ColumnRef, Exists, Expr, Func, Star, as_expr, check_function_name
+from .ast import ColumnRef, Exists, Expr, Func, O, Star, as_expr, check_function_name
 from .errors import CompileError, UnknownColumnError
 from .expressions import KEYWORD_ARGS, Keyword
 
-__all__ = ["ColumnSet", "exists", "func"]
+__all__ = ["ColumnSet", "ModelColumns", "exists", "func"]
+
+_Owner = TypeVar("_Owner")
 
 
-class ColumnSet:
+class ColumnSet(Generic[O]):
     """The ``Model.c`` namespace: one prebuilt ``ColumnRef`` per field, no allocation per access.
+
+    For type checkers ``User.c`` is ``ColumnSet[User]`` and each column a
+    ``ColumnRef[Any, User]``; the ``activeq.mypy`` plugin gives each its field's type and
+    reports names that are no column.
 
     >>> from activeq import ActiveRecord, Field
     >>> class Item(ActiveRecord):
@@ -25,15 +31,18 @@ class ColumnSet:
     ColumnRef(items.title)
     """
 
-    _columns: dict[str, ColumnRef]
+    _columns: dict[str, ColumnRef[Any, O]]
+    _all: tuple[ColumnRef[Any, O], ...]
     _model_name: str
 
-    def __init__(self, model_name: str, columns: dict[str, ColumnRef]) -> None:
+    def __init__(self, model_name: str, columns: dict[str, ColumnRef[Any, Any]]) -> None:
         self.__dict__.update(columns)
         self.__dict__["_model_name"] = model_name
         self.__dict__["_columns"] = columns
+        # Every column in order, built once: a query over a derived table selects them all.
+        self.__dict__["_all"] = tuple(columns.values())
 
-    def __getattr__(self, name: str) -> ColumnRef:
+    def __getattr__(self, name: str) -> ColumnRef[Any, O]:
         if name.startswith("__"):
             raise AttributeError(name)
         close = difflib.get_close_matches(name, list(self._columns), n=3)
@@ -43,7 +52,7 @@ class ColumnSet:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("model columns are fixed when the class is defined")
 
-    def __iter__(self) -> Iterator[ColumnRef]:
+    def __iter__(self) -> Iterator[ColumnRef[Any, O]]:
         return iter(self._columns.values())
 
     def __len__(self) -> int:
@@ -52,7 +61,7 @@ class ColumnSet:
     def __contains__(self, name: object) -> bool:
         return name in self._columns
 
-    def __getitem__(self, name: str) -> ColumnRef:
+    def __getitem__(self, name: str) -> ColumnRef[Any, O]:
         try:
             return self._columns[name]
         except KeyError:
@@ -60,6 +69,13 @@ class ColumnSet:
 
     def __repr__(self) -> str:
         return f"<columns of {self._model_name}: {', '.join(self._columns)}>"
+
+
+class ModelColumns(Protocol):
+    """How type checkers see ``Model.c``: on a model class ``User``, ``User.c`` is a
+    ``ColumnSet[User]`` (at run time each model class holds its ``ColumnSet`` itself)."""
+
+    def __get__(self, instance: object, owner: type[_Owner], /) -> ColumnSet[_Owner]: ...
 
 
 def function_call(name: str, args: tuple[Any, ...], distinct: bool = False) -> Func:
@@ -140,5 +156,18 @@ _tnew = tuple.__new__
 
 
 def exists(query: Any) -> Expr:
-    """``EXISTS (query)`` as a predicate."""
+    """``EXISTS (query)`` as a predicate.
+
+    >>> from activeq import ActiveRecord, Field, exists
+    >>> class Fan(ActiveRecord):
+    ...     __table_name__ = 'fans'
+    ...     id: int = Field(primary_key=True)
+    >>> class Like(ActiveRecord):
+    ...     __table_name__ = 'likes'
+    ...     id: int = Field(primary_key=True)
+    ...     fan_id: int
+    >>> q = Fan.query().where(exists(Like.query().where(Like.c.fan_id == Fan.c.id)))
+    >>> q.sql()
+    'SELECT "fans"."id" FROM "fans" WHERE EXISTS(SELECT "likes"."id", "likes"."fan_id" FROM "likes" WHERE "likes"."fan_id" = "fans"."id")'
+    """
     return Exists(query)

@@ -25,12 +25,9 @@ import mmap
 import os
 from typing import TYPE_CHECKING, Any
 
-import apsw
-
-from .errors import translate
-
 if TYPE_CHECKING:
     from .database import Database
+    from .engines import Connection
 
 __all__ = ["CommitWatch", "read_data_version"]
 
@@ -38,16 +35,10 @@ _DATA_VERSION = "PRAGMA data_version"
 _HEADER = 48  # one copy of the wal-index header: change counter, frame count, salts, checksum
 
 
-def read_data_version(cursor: apsw.Cursor) -> int:
-    """``PRAGMA data_version`` on the cursor's connection."""
-    version = 0
-    try:
-        # Iterate to the end: a statement left mid-result would hold a read transaction.
-        for (version,) in cursor.execute(_DATA_VERSION):  # noqa: B007
-            pass
-    except apsw.Error as e:
-        raise translate(e, _DATA_VERSION) from e
-    return version
+def read_data_version(conn: Connection) -> int:
+    """``PRAGMA data_version`` on a SQLite engine connection (read whole: a statement left
+    mid-result would hold a read transaction)."""
+    return int(conn.fetch(_DATA_VERSION)[0][0])
 
 
 class CommitWatch:

@@ -13,6 +13,7 @@ import itertools
 import json
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from sqlglot import exp
@@ -94,6 +95,10 @@ def _json_default(value: Any) -> Any:
 
 def _json_array(values: Any) -> str:
     return json.dumps(list(values), default=_json_default, ensure_ascii=False)
+
+
+def _hex_array(values: Any) -> str:
+    return json.dumps([None if v is None else bytes(v).hex() for v in values])
 
 
 def _as_list(values: Any) -> list[Any]:
@@ -397,8 +402,13 @@ def lower_inlist(node: a.InList, lw: Lowering) -> exp.Expression:
     _list = _each(convert, _as_list)
     test: exp.Expression
     if strategy == "json_each":
+        value: exp.Expression = exp.column("value", quoted=True)
+        if isinstance(kind, t.BytesType):
+            # JSON holds no bytes: the list goes as hex text, turned back into blobs in SQL.
+            _json = _each(convert, _hex_array)
+            value = _fn("unhex", value)
         array = lw.placeholder(_json)
-        sub = exp.select(exp.column("value", quoted=True)).from_(
+        sub = exp.select(value).from_(
             exp.Table(this=exp.Anonymous(this="json_each", expressions=[array])), copy=False
         )
         test = exp.In(this=item, query=exp.Subquery(this=sub))
@@ -670,6 +680,11 @@ def lower_select(query: Any, lw: Lowering) -> exp.Expression:
     """Lower a Query; children are visited in the order ``Query.params`` lists their values."""
     s = query._s
     extra = s["extra"]
+    if extra is not None and extra.returning:
+        raise CompileError(
+            f"returning() gives rows of update() and delete() only; a SELECT of "
+            f"{s['model'].__name__} cannot use it (on {lw.dialect.NAME}): choose its columns "
+            "with select()")
     if extra is not None and extra.compound is not None:
         tree = lower_compound(query, lw)
     else:
@@ -1019,8 +1034,11 @@ def lower_insert_rows(stmt: Any, lw: Lowering) -> exp.Expression:
     if stmt.select is not None:
         source = STATEMENTS["select"](stmt.select, lw)
     elif stmt.rows:
+        # Each value is bound through its column's type, as a record's save binds it.
+        binds = [info.by_name[n].type.bind(lw.dialect.NAME) for n in stmt.names]
         source = exp.Values(expressions=[
-            exp.Tuple(expressions=[lw.lower(value) for value in row]) for row in stmt.rows])
+            exp.Tuple(expressions=[lower_value(value, lw, bind) for value, bind in zip(row, binds)])
+            for row in stmt.rows])
     else:
         raise CompileError(f"insert({stmt.model.__name__}) has no values() or from_select()")
     insert = exp.Insert(
@@ -1125,16 +1143,36 @@ _CAST_TYPES: dict[str, dict[str, str | None]] = {
 }
 
 
+_FRACTIONAL = (float, Decimal)
+
+
 def lower_cast(node: x.Cast, lw: Lowering) -> exp.Expression:
+    """``cast()`` gives what Python's ``int()``, ``float()``, ``str()`` and ``bool()`` give on
+    every engine: a fraction is truncated toward zero, any non-zero number is true, and an
+    exact decimal stored scaled on SQLite is unscaled first."""
     item = lw.lower(node.item)
     name = lw.dialect.NAME
-    type_sql = _CAST_TYPES[name][node.type]
+    target = node.type
+    item_type = t.expr_type(node.item)
+    fractional = getattr(item_type, "python_type", None) in _FRACTIONAL
+    if fractional and target == "bool":
+        # Casting to an integer first would make 0.4 false (or, rounding, 0.6 true).
+        return exp.Paren(this=exp.NEQ(this=item, expression=exp.Literal.number(0)))
+    if name == "sqlite" and isinstance(item_type, t.DecimalType) and item_type.places:
+        scaled = _cast_scaled(item, target, item_type.places)
+        if scaled is not None:
+            return scaled
+    elif target == "int" and fractional and name != "sqlite":
+        # SQLite truncates a fraction toward zero, as int() does; the others round
+        # (PostgreSQL even to even): truncating first gives the same integer everywhere.
+        item = exp.Trunc(this=item)
+    type_sql = _CAST_TYPES[name][target]
     if type_sql is not None:
         # SQLite's type names are spelled as written: sqlglot would map NUMERIC to REAL there.
         to = (exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=type_sql) if name == "sqlite"
               else exp.DataType.build(type_sql, dialect=lw.dialect.SQLGLOT))
         return exp.Cast(this=item, to=to)
-    if node.type == "bool":
+    if target == "bool":
         number = exp.Cast(this=item, to=exp.DataType.build(
             "INT" if name == "postgres" else _CAST_TYPES[name]["int"] or "INTEGER",
             dialect=lw.dialect.SQLGLOT))
@@ -1145,9 +1183,34 @@ def lower_cast(node: x.Cast, lw: Lowering) -> exp.Expression:
         return exp.Paren(this=exp.NEQ(this=number, expression=exp.Literal.number(0)))
     # SQLite's CAST(... AS DATE) would apply numeric affinity ('2024-05-01' -> 2024): its date
     # functions give the stored text forms instead.
-    if node.type == "date":
+    if target == "date":
         return exp.Anonymous(this="DATE", expressions=[item])
     return sqlite_stamp(item)
+
+
+def _cast_scaled(item: exp.Expression, target: str, places: int) -> exp.Expression | None:
+    # An exact decimal on SQLite is an INTEGER holding value * 10**places.
+    unit = exp.Literal.number(10 ** places)
+    if target == "int":
+        # Integer division truncates toward zero, as int() does.
+        return exp.Cast(this=exp.Div(this=item, expression=unit, typed=True),
+                        to=exp.DataType(this=exp.DataType.Type.USERDEFINED, kind="INTEGER"))
+    if target == "float":
+        return exp.Div(this=exp.Cast(this=item, to=exp.DataType(
+            this=exp.DataType.Type.USERDEFINED, kind="REAL")), expression=unit, typed=True)
+    if target == "decimal":
+        # Already exact: the result type unscales it (see types._cast_type).
+        return item
+    if target == "str":
+        # The digits with every decimal place, as PostgreSQL and DuckDB print the decimal.
+        sign = exp.Case(ifs=[exp.If(this=exp.LT(this=item.copy(), expression=exp.Literal.number(0)),
+                                    true=exp.Literal.string("-"))],
+                        default=exp.Literal.string(""))
+        return exp.Anonymous(this="PRINTF", expressions=[
+            exp.Literal.string(f"%s%d.%0{places}d"), sign,
+            exp.Div(this=exp.Abs(this=item.copy()), expression=unit, typed=True),
+            exp.Mod(this=exp.Abs(this=item), expression=unit.copy())])
+    return None
 
 
 def lower_keyword(node: x.Keyword, lw: Lowering) -> exp.Expression:

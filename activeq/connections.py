@@ -20,20 +20,17 @@ polling SQLite's busy handler. Time spent waiting for the lock counts against
 from __future__ import annotations
 
 import threading
-import time
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
-import apsw
-
-from .errors import BusyError, translate
-from .pragmas import pragma_statement
+from .engines import Connection
+from .errors import BusyError
 from .retry import retry_statement
 
 if TYPE_CHECKING:
     from .database import Database
 
-__all__ = ["Link", "ThreadState", "WriteLock", "apply_pragmas", "is_memory", "serialize_reads"]
+__all__ = ["Link", "ThreadState", "WriteLock", "is_memory", "serialize_reads"]
 
 
 def is_memory(path: str) -> bool:
@@ -50,7 +47,7 @@ class Link:
 
     __slots__ = ("conn", "seen", "__weakref__")
 
-    def __init__(self, conn: apsw.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.seen: int | None = None
         """None until the commit watch first reads it (then any value counts as a change)."""
@@ -59,8 +56,8 @@ class Link:
 ThreadState = threading.local
 """A thread's state in a Database (``Database._thread()``), set when the thread first uses it:
 
-* ``conn``, ``cursor``, ``link``: the connection its statements run on, a reusable cursor on
-  it, and its :class:`Link`;
+* ``conn``, ``cursor``, ``link``: the engine connection its statements run on, that
+  connection's ``reader`` (the driver's fastest statement runner), and its :class:`Link`;
 * ``depth``: open transaction levels of this thread (0: autocommit);
 * ``connecting``: True while ``Database.connect()`` prepares a new connection of this thread;
 * ``deadline``: ``perf_counter_ns()`` past which no lock wait or retry may go (0: none beyond
@@ -119,8 +116,7 @@ class WriteLock:
             busy = BusyError(
                 f"the database stayed busy: another thread of this process held its write lock "
                 f"for {(perf_counter_ns() - started) / 1e6:.0f} ms (busy_timeout_ms is "
-                f"{self.timeout_ms})",
-                result_code=apsw.SQLITE_BUSY, extended_code=apsw.SQLITE_BUSY)
+                f"{self.timeout_ms})")
             raise busy
         self.cut(state, deadline)
         return started
@@ -133,42 +129,6 @@ class WriteLock:
             state.timeout_cut = True
 
 
-def apply_pragmas(conn: apsw.Connection, pragmas: dict[str, Any], memory: bool,
-                  busy_timeout_ms: int) -> None:
-    """Run ``PRAGMA name=value`` for each (already checked) setting on a new connection.
-
-    Switching a new file to WAL needs an exclusive lock, and SQLite reports SQLITE_BUSY for it
-    at once, without its busy handler, while another connection opens the same file. That
-    switch is tried again until ``busy_timeout_ms`` has passed.
-    """
-    for name, value in pragmas.items():
-        sql = pragma_statement(name, value)
-        if name == "journal_mode":
-            if not memory:
-                _switch_journal(conn, sql, busy_timeout_ms)
-            continue
-        try:
-            conn.execute(sql).fetchall()
-        except apsw.Error as e:
-            raise translate(e, sql) from e
-
-
-def _switch_journal(conn: apsw.Connection, sql: str, busy_timeout_ms: int) -> None:
-    deadline = perf_counter_ns() + busy_timeout_ms * 1_000_000
-    delay = 0.001
-    while True:
-        try:
-            conn.execute(sql).fetchall()
-            return
-        except apsw.BusyError as e:
-            if perf_counter_ns() >= deadline:
-                raise translate(e, sql) from e
-        except apsw.Error as e:
-            raise translate(e, sql) from e
-        time.sleep(min(delay, max(0.0, (deadline - perf_counter_ns()) / 1e9)))
-        delay = min(delay * 2, 0.05)
-
-
 def serialize_reads(db: Database) -> None:
     """Make every read of ``db`` hold the write lock (for a connection threads share).
 
@@ -179,6 +139,7 @@ def serialize_reads(db: Database) -> None:
 
     log = db.log
     rlock = lock.rlock
+    driver_errors = db._driver_errors
 
     def _select(entry: Any, values: Any, shape: Any, compile_ns: int, hit: bool) -> list[Any]:
         # Database._select with the lock around it, inline: every read of an in-memory
@@ -199,7 +160,7 @@ def serialize_reads(db: Database) -> None:
             t0 = perf_counter_ns()
             try:
                 rows = cur.execute(entry.sql, values).fetchall()
-            except apsw.Error as e:
+            except driver_errors as e:
                 rows = retry_statement(db, e, entry.sql,
                                        lambda: cur.execute(entry.sql, values).fetchall(), t0)
             log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows),

@@ -156,8 +156,9 @@ def foreign_keys(model: Any) -> list[ForeignKey]:
 
     Resolves the relations' targets (a target not declared yet raises ``RelationError``).
     """
-    out = []
-    for relation in model.__aq__.relations.values():
+    info = model.__aq__
+    out = list(info.foreign_keys)
+    for relation in info.relations.values():
         fk = relation.constraint()
         if fk is not None:
             out.append(fk)

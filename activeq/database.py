@@ -1,87 +1,79 @@
-"""The APSW connection layer: pragmas, execution with timing records, transactions, records."""
+"""The session over an engine: connections per thread, execution with timing records,
+transactions, retry, caches, records.
+
+``Database(url)`` opens the engine the URL names (:mod:`activeq.engines`): SQLite through APSW
+for a path or ``sqlite:///path``, PostgreSQL through psycopg for ``postgresql://``, DuckDB for
+``duckdb:///path`` and ``duckdb://:memory:``. Statements reach the driver through the engine's
+connection interface only; the hot paths call the connection's ``reader`` (APSW's own cursor on
+SQLite), bound once per thread.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
-from itertools import islice
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import apsw
-
-from .ast import Unbound
 from .cache import CacheBackend, CacheManager, CacheStats
 from .commitwatch import read_data_version
 from .compiler import Compiled, compiler
-from .connections import Link, ThreadState, WriteLock, apply_pragmas, is_memory, serialize_reads
+from .connections import Link, ThreadState, WriteLock, serialize_reads
 from .constraints import creation_order
 from .cursor import Cursor
+from .engines import Connection, Engine, PlanData, dialect_of, open_engine
 from .errors import (
     ActiveqError,
     ArgumentTypeError,
-    CompileError,
+    ConfigurationError,
+    DatabaseError,
     MissingParameterError,
     NotFoundError,
     OperationalError,
+    SerializationError,
+    UnsupportedError,
     ValidationError,
-    translate,
 )
-from .filemoved import check_not_moved
 from .finders import forget_finders, make_finder, register_finder
 from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
-from .pragmas import check_pragmas
-from .rawsql import DML, OTHER_WRITE, READ, check_single, plain_kind
+from .rawsql import READ, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement
 from .routing import Routed, route_through_execute
-from .schema import check_before_create, check_bind, check_schema
-from .values import NO_FORM, raise_unbindable, stored_form, unstorable_error
+from .schema import check_before_create, check_bind, check_schema, schema_fetcher
+from .values import raise_unbindable, unstorable_error
 
 if TYPE_CHECKING:
     from .model import ActiveRecord
     from .pool import ConnectionPool
+    from .table import Table
 
-__all__ = ["Database", "LoadContext", "Cursor", "recommended_pragmas"]
+__all__ = ["Database", "LoadContext", "Cursor"]
 
 logger = logging.getLogger("activeq")
 
 
-def recommended_pragmas(busy_timeout_ms: int = 5000) -> dict[str, Any]:
-    """The pragmas applied to every new connection unless overridden.
+TRANSACTION_MODES = ("immediate", "deferred", "exclusive")
+"""The modes ``Database.transaction`` (and ``atomic``, ``retrying``) accept."""
 
-    WAL lets readers proceed while one writer writes; synchronous=NORMAL is durable across
-    application crashes in WAL mode; the cache, temp store and mmap settings trade memory for
-    fewer system calls.
+
+def check_transaction_mode(mode: str, allowed: Collection[str] = TRANSACTION_MODES) -> None:
+    """Refuse a transaction mode that is not one of ``allowed`` (:data:`TRANSACTION_MODES`;
+    PostgreSQL adds its isolation levels such as ``'repeatable read'``).
+
+    >>> check_transaction_mode('lazy')
+    Traceback (most recent call last):
+    ...
+    activeq.errors.ConfigurationError: unknown transaction mode 'lazy': use 'immediate', 'deferred' or 'exclusive'
     """
-    return {
-        "journal_mode": "wal",
-        "synchronous": "normal",
-        "foreign_keys": "on",
-        "busy_timeout": busy_timeout_ms,
-        "cache_size": -64000,
-        "temp_store": "memory",
-        "mmap_size": 268435456,
-    }
-
-
-def _convert_binding(cursor: Any, index: int, value: Any) -> Any:
-    """Store Python values SQLite has no type for in their canonical text form."""
-    form = stored_form(value)
-    if form is not NO_FORM:
-        return form
-    if isinstance(value, Unbound):
-        raise CompileError(
-            f"no value for BindParam({value.name!r}): run the query through "
-            f"query.compile().execute({value.name}=...)"
-        )
-    raise ArgumentTypeError(
-        f"cannot bind a value of type {type(value).__name__} (parameter {index}): SQLite stores "
-        "None, int, float, str, bytes, and activeq adds dates, times, decimals, UUIDs and enums")
+    if mode not in allowed:
+        names = [repr(m) for m in allowed]
+        raise ConfigurationError(
+            f"unknown transaction mode {mode!r}: use {', '.join(names[:-1])} or {names[-1]}")
 
 
 class LoadContext:
@@ -102,16 +94,20 @@ class LoadContext:
 
 
 class Database:
-    """A SQLite database over an APSW connection.
+    """A session over one database engine: SQLite (APSW), PostgreSQL (psycopg) or DuckDB.
 
     Args:
-        path: file name, or ":memory:".
-        pragmas: overrides merged onto :func:`recommended_pragmas` (None values remove one).
-            Names must be identifiers, values integers or words from the pragma's own set
-            (``ConfigurationError`` before any connection opens; see
-            :mod:`activeq.pragmas`).
-        busy_timeout_ms: how long SQLite waits on a lock before reporting busy.
-        statement_cache_size: APSW's prepared-statement cache size.
+        url: a SQLite file name, ":memory:" or ``sqlite:///path`` (the embedded default);
+            ``postgresql://user@host:5432/db``; ``duckdb:///path.duckdb`` or
+            ``duckdb://:memory:``. An unknown scheme, a server that is down or a refused login
+            raise ``OperationalError`` here, naming host and port but never the password.
+        pragmas: SQLite only: overrides merged onto
+            :func:`activeq.engines.apsw.recommended_pragmas` (None values remove one). Names
+            must be identifiers, values integers or words from the pragma's own set
+            (``ConfigurationError`` before any connection opens; see :mod:`activeq.pragmas`).
+        busy_timeout_ms: how long SQLite waits on a lock before reporting busy (also the
+            default retry budget, on every engine).
+        statement_cache_size: SQLite only: APSW's prepared-statement cache size.
         record_limit: how many timing records the query log keeps.
         slow_query_ms: threshold above which statements are kept as slow queries (with
             their plans; see :meth:`slow_queries`).
@@ -127,16 +123,17 @@ class Database:
         cache: the cache backend (``MemoryCache``, ``RedisCache``); an in-process LRU when
             None.
         cache_ttl: default lifetime in seconds of cached results (None: until invalidated).
-        pool_size: read on a pool of up to this many connections and write on one shared
-            connection (see :mod:`activeq.pool`); None gives each thread a connection of its
-            own (see :mod:`activeq.connections`).
+        pool_size: SQLite only: read on a pool of up to this many connections and write on one
+            shared connection (see :mod:`activeq.pool`); None gives each thread a connection of
+            its own (see :mod:`activeq.connections`).
         pool_timeout: seconds a read waits for a free pooled connection before
             ``PoolTimeoutError``.
-        on_connect: called with every new APSW connection (functions, collations, ...);
-            a subclass may override :meth:`connect` instead.
+        on_connect: called with every new driver connection (an APSW, psycopg or DuckDB
+            connection: functions, collations, settings); a subclass may override
+            :meth:`connect` instead.
         retry: how BEGIN, COMMIT and autocommit statements are retried while the database
-            is busy (see :class:`activeq.retry.RetryPolicy`); ``RetryPolicy(attempts=1)``
-            turns retrying off.
+            is busy or a transaction lost to a concurrent one (see
+            :class:`activeq.retry.RetryPolicy`); ``RetryPolicy(attempts=1)`` turns retrying off.
 
     One ``Database`` may be shared by threads: a transaction belongs to the thread that
     opened it, and other threads' writes wait for it to end (see :mod:`activeq.connections`).
@@ -147,13 +144,16 @@ class Database:
     >>> db = Database(':memory:')
     >>> db.execute('SELECT 1 + ?', (1,)).fetchall()
     [(2,)]
+    >>> db.dialect, Database('duckdb://:memory:').dialect
+    ('sqlite', 'duckdb')
     """
 
-    dialect = "sqlite"
+    dialect: str
+    """The SQL dialect of the engine: "sqlite", "postgres" or "duckdb"."""
 
     def __init__(
         self,
-        path: str = ":memory:",
+        url: str = ":memory:",
         *,
         pragmas: dict[str, Any] | None = None,
         busy_timeout_ms: int = 5000,
@@ -171,25 +171,41 @@ class Database:
         cache_ttl: float | None = None,
         pool_size: int | None = None,
         pool_timeout: float = 5.0,
-        on_connect: Callable[[apsw.Connection], Any] | None = None,
+        on_connect: Callable[[Any], Any] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         from .loading import check_fetch_mode
 
-        self.path = path
+        self.dialect = dialect_of(url)
+        sqlite = self.dialect == "sqlite"
+        if not sqlite:
+            for name, given in (("pragmas", pragmas), ("pool_size", pool_size),
+                                ("sqlite_counters", sqlite_counters or None)):
+                if given is not None:
+                    raise ConfigurationError(
+                        f"{name} is a SQLite option; this database is {self.dialect}")
+        self.fetch_mode = check_fetch_mode(fetch_mode)
         self.busy_timeout_ms = busy_timeout_ms
         self.statement_cache_size = statement_cache_size
-        settings = recommended_pragmas(busy_timeout_ms)
-        settings.update(pragmas or {})
-        # Checked before any connection opens: a pragma's value is written into its SQL.
-        self.pragmas = check_pragmas({k: v for k, v in settings.items() if v is not None})
-        self.fetch_mode = check_fetch_mode(fetch_mode)
+        options: dict[str, Any] = {}
+        if sqlite:
+            options = {"pragmas": pragmas, "busy_timeout_ms": busy_timeout_ms,
+                       "statement_cache_size": statement_cache_size}
+        # Opened first: a bad pragma, an unknown scheme or an unreachable server is refused
+        # before anything else is set up.
+        self._engine: Engine = open_engine(url, **options)
+        self.url = self._engine.url
+        self.path = getattr(self._engine, "path", self.url)
+        """The SQLite file (or ":memory:"); the URL, password removed, on other engines."""
+        self.pragmas: dict[str, Any] = dict(getattr(self._engine, "pragmas", {}))
+        self._driver_errors = self._engine.connection_class.driver_errors
+        self.has_last_id = self._engine.connection_class.has_last_id
         self.log = QueryLog(record_limit, slow_query_ms, stats=stats, on_slow_query=on_slow_query)
         self.log.attach(self)
         self._journal = Journal()
         self.retry = retry if retry is not None else RetryPolicy()
         self.busy_retries = 0
-        """How many times a busy statement or transaction was tried again."""
+        """How many times a busy (or conflicting) statement or transaction was tried again."""
         self._closed = False
         self._find_entries: dict[Any, tuple[Compiled, Any, Any]] = {}
         self._bound: list[Any] = []
@@ -198,9 +214,9 @@ class Database:
         self.model_cache = model_cache
         self.on_connect = on_connect
         self._writer = WriteLock(busy_timeout_ms)
-        memory = is_memory(path)
+        memory = self._engine.private_memory
         # A database without a file cannot be deleted under its connections.
-        self._has_file = not memory
+        self._has_file = not memory and self._engine.connection_class.watches_file
         # One connection for all threads: an in-memory database exists only inside it, and a
         # pool writes on one connection. Otherwise each thread opens its own.
         self._share_one = memory or pool_size is not None
@@ -210,14 +226,18 @@ class Database:
         if memory:
             serialize_reads(self)
         self._local = threading.local()
-        self._attach_thread(self._local)  # opens this thread's connection
+        try:
+            self._attach_thread(self._local)  # opens this thread's connection
+        except BaseException:
+            self._engine.close()
+            raise
         self._cache = CacheManager(self, cache, ttl=cache_ttl, queries=query_cache,
                                    models=model_cache)
         self._cache_all = query_cache
         if sqlite_counters:
             self.log.enable_counters(self._thread().conn)
         self.n_plus_one = None if n_plus_one is None else self.detect_n_plus_one(n_plus_one, scoped=False).start()
-        self.pool: ConnectionPool[apsw.Connection] | None = None
+        self.pool: ConnectionPool[Connection] | None = None
         if pool_size is not None:
             from .pool import attach_pool
 
@@ -226,15 +246,9 @@ class Database:
             route_through_execute(self)
 
     # connections ---------------------------------------------------------------------------
-    def _open(self) -> apsw.Connection:
-        flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE | apsw.SQLITE_OPEN_URI
-        try:
-            conn = apsw.Connection(self.path, flags=flags, statementcachesize=self.statement_cache_size)
-        except apsw.Error as e:
-            raise translate(e) from e
-        conn.convert_binding = _convert_binding
-        conn.set_busy_timeout(self.busy_timeout_ms)
-        return conn
+    def _open(self) -> Connection:
+        """A new engine connection, not yet prepared (see :meth:`connect`)."""
+        return self._engine.connect(configure=False)
 
     def _thread(self) -> ThreadState:
         """The calling thread's state (see :data:`activeq.connections.ThreadState`),
@@ -254,11 +268,11 @@ class Database:
         state.timeout_cut = False
         link = self._shared
         if link is not None:
-            state.link, state.conn, state.cursor = link, link.conn, link.conn.cursor()
+            state.link, state.conn, state.cursor = link, link.conn, link.conn.reader
             return
         conn = self._open()
         link = Link(conn)
-        state.link, state.conn, state.cursor = link, conn, conn.cursor()
+        state.link, state.conn, state.cursor = link, conn, conn.reader
         try:
             self._prepare(state)
         except BaseException:
@@ -278,12 +292,12 @@ class Database:
         finally:
             state.connecting = False
 
-    def _open_connection(self) -> apsw.Connection:
-        """A further connection, prepared like every other (pragmas, :meth:`connect`)."""
+    def _open_connection(self) -> Connection:
+        """A further connection, prepared like every other (settings, :meth:`connect`)."""
         conn = self._open()
         state = self._thread()
         saved = state.link, state.conn, state.cursor
-        state.link, state.conn, state.cursor = Link(conn), conn, conn.cursor()
+        state.link, state.conn, state.cursor = Link(conn), conn, conn.reader
         try:
             self._prepare(state)
         except BaseException:
@@ -296,10 +310,10 @@ class Database:
     def connect(self) -> None:
         """Prepare a new connection; runs once for each, in the thread that opened it.
 
-        Applies :attr:`pragmas` (a switch to WAL waits up to ``busy_timeout_ms`` for the lock
-        it needs), then calls ``on_connect``. While it runs, :attr:`connection` and
-        :meth:`execute` use the new connection. Override it to prepare connections your own
-        way, calling ``super().connect()`` first.
+        Applies the engine's settings (SQLite's :attr:`pragmas`: a switch to WAL waits up to
+        ``busy_timeout_ms`` for the lock it needs), then calls ``on_connect``. While it runs,
+        :attr:`connection` and :meth:`execute` use the new connection. Override it to prepare
+        connections your own way, calling ``super().connect()`` first.
 
         >>> from activeq import Database
         >>> class Tuned(Database):
@@ -310,22 +324,28 @@ class Database:
         [(-2000,)]
         """
         conn = self._thread().conn
-        apply_pragmas(conn, self.pragmas, is_memory(self.path), self.busy_timeout_ms)
+        conn.configure()
         if self.log.counters_enabled:
             self.log.enable_counters(conn)
         if self.on_connect is not None:
-            self.on_connect(conn)
+            self.on_connect(conn.raw)
 
     @property
-    def connection(self) -> apsw.Connection:
-        """The APSW connection of the calling thread.
+    def connection(self) -> Any:
+        """The driver's own connection of the calling thread (an APSW, psycopg or DuckDB
+        connection).
 
         Each thread of a file database has its own (the shared one for ``:memory:`` and for
         the writer of a pool): set up connections in :meth:`connect` or ``on_connect``.
         """
         if self._closed:
             raise ActiveqError("the database is closed")
-        return self._thread().conn
+        return self._thread().conn.raw
+
+    @property
+    def engine(self) -> Engine:
+        """The engine this database runs on (see :mod:`activeq.engines`)."""
+        return self._engine
 
     def _introspect(self, sql: str, params: Any = (), one_statement: bool = False) -> list[Any]:
         """Rows of a read run for activeq's own bookkeeping, on a connection this thread may
@@ -333,11 +353,23 @@ class Database:
         refuses SQL holding a second statement, as :meth:`execute` does."""
         state = self._thread()
         if self._shared is None or state.depth or state.connecting:
-            return _fetch(state.conn.cursor(), sql, params, one_statement)
+            return _fetch(state.conn, sql, params, one_statement)
         lock = self._writer
         lock.acquire(state)
         try:
-            return _fetch(state.conn.cursor(), sql, params, one_statement)
+            return _fetch(state.conn, sql, params, one_statement)
+        finally:
+            lock.release(state)
+
+    def _plan_data(self, sql: str, params: Any = ()) -> PlanData:
+        """The engine's plan of ``sql`` as data (not logged), run like :meth:`_introspect`."""
+        state = self._thread()
+        if self._shared is None or state.depth or state.connecting:
+            return state.conn.explain(sql, params)
+        lock = self._writer
+        lock.acquire(state)
+        try:
+            return state.conn.explain(sql, params)
         finally:
             lock.release(state)
 
@@ -348,12 +380,12 @@ class Database:
         """
         state = self._thread()
         if self._shared is None or state.depth or state.connecting:
-            return state.link, read_data_version(state.cursor)
+            return state.link, read_data_version(state.conn)
         lock = self._writer
         if not lock.try_acquire():
             return None
         try:
-            return state.link, read_data_version(state.cursor)
+            return state.link, read_data_version(state.conn)
         finally:
             lock.release_plain()
 
@@ -369,6 +401,7 @@ class Database:
                 links.append(self._shared)
             for link in links:
                 link.conn.close()
+            self._engine.close()
 
     def __enter__(self) -> Database:
         return self
@@ -377,7 +410,7 @@ class Database:
         self.close()
 
     # models --------------------------------------------------------------------------------
-    def bind(self, *models: type[ActiveRecord]) -> None:
+    def bind(self, *models: type[ActiveRecord] | Table) -> None:
         """Make these models (or, with ``ActiveRecord``, every model) use this database.
 
         A model named here whose table already exists is checked against it: a missing
@@ -387,8 +420,11 @@ class Database:
         """
         check_bind(self, models)
         for model in models:
-            # A class attribute: subclasses without a binding of their own inherit it.
-            type.__setattr__(model, "__database__", self)
+            if isinstance(model, type):
+                # A class attribute: subclasses without a binding of their own inherit it.
+                type.__setattr__(model, "__database__", self)
+            else:  # a Table
+                object.__setattr__(model, "__database__", self)
         forget_finders()
         self._bound.extend(m for m in models if m not in self._bound)
         for model in models:
@@ -397,7 +433,7 @@ class Database:
                     for rel in bound.__aq__.relations.values():
                         rel.check()
 
-    def create_tables(self, *models: type[ActiveRecord], if_not_exists: bool = True) -> None:
+    def create_tables(self, *models: type[ActiveRecord] | Table, if_not_exists: bool = True) -> None:
         """CREATE TABLE (with unique and foreign key constraints) and CREATE INDEX for each
         model, in order (a table after those its foreign keys refer to).
 
@@ -414,7 +450,56 @@ class Database:
                 for sql in create_table_statements(model, self.dialect, if_not_exists):
                     self.execute(sql)
 
-    def check_schema(self, *models: type[ActiveRecord]) -> list[Any]:
+    def reflect(self, name: str, schema: str | None = None) -> Table:
+        """The table ``name`` (in ``schema``) as a ``Table`` bound to this database: its
+        columns with their types, primary key, indexes and foreign keys, read from the
+        catalog (see :mod:`activeq.reflection`).
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> _ = db.execute('CREATE TABLE pets (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL)')
+        >>> pets = db.reflect('pets')
+        >>> pets.columns
+        (Column('id', int, primary_key=True), Column('name', str, max_length=20))
+        >>> pets.query().where(pets.c.name == 'Rex').to_sql()[0]
+        'SELECT "pets"."id", "pets"."name" FROM "pets" WHERE "pets"."name" = ?'
+        """
+        from .reflection import reflect_table
+
+        table = reflect_table(schema_fetcher(self), self.dialect, name, schema)
+        self.bind(table)
+        return table
+
+    def reflect_models(self, schema: str | None = None,
+                       tables: Iterable[str] | None = None) -> dict[str, type[ActiveRecord]]:
+        """A model class for each table (of ``schema``, or only ``tables``), bound to this
+        database, by table name; foreign keys become ``belongs_to`` and ``has_many``
+        relations. The classes are those of the source ``python -m activeq reflect URL``
+        prints.
+
+        >>> from activeq import Database
+        >>> db = Database(':memory:')
+        >>> db.executescript('''
+        ...     CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+        ...     CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT NOT NULL,
+        ...                         author_id INTEGER NOT NULL REFERENCES authors (id));
+        ...     INSERT INTO authors VALUES (1, 'Le Guin');
+        ...     INSERT INTO books VALUES (1, 'The Dispossessed', 1);
+        ... ''')
+        >>> models = db.reflect_models()
+        >>> Book = models['books']
+        >>> Book.query().includes('author').first().author.name
+        'Le Guin'
+        """
+        from .reflection import build_models, reflect_table, table_names
+
+        fetch = schema_fetcher(self)
+        names = table_names(fetch, self.dialect, schema) if tables is None else list(tables)
+        models = build_models([reflect_table(fetch, self.dialect, n, schema) for n in names])
+        self.bind(*models.values())
+        return models
+
+    def check_schema(self, *models: type[ActiveRecord] | Table) -> list[Any]:
         """How the tables of these models (none given: every model bound to this database)
         differ from what ``create_tables`` would create.
 
@@ -440,7 +525,7 @@ class Database:
                 if "__aq__" in m.__dict__ and m.__database__ is self))
         return check_schema(self, models)
 
-    def drop_tables(self, *models: type[ActiveRecord], if_exists: bool = True) -> None:
+    def drop_tables(self, *models: type[ActiveRecord] | Table, if_exists: bool = True) -> None:
         """DROP TABLE for each model."""
         from .ddl import drop_table_statement
 
@@ -495,8 +580,8 @@ class Database:
         lock = self._writer
         started = lock.acquire(state)
         try:
-            if self._has_file and kind != READ and state.conn.get_autocommit():
-                check_not_moved(state.conn, "this statement")
+            if self._has_file and kind != READ and not state.conn.in_transaction:
+                state.conn.check_not_moved("this statement")
             return self._run_raw(state, sql, params, kind, started)
         finally:
             lock.release(state)
@@ -505,28 +590,24 @@ class Database:
                  started: int) -> Cursor:
         conn = state.conn
         t0 = perf_counter_ns()
-        cur = conn.cursor()
-        check = None if kind is not None else check_single(cur, sql)
         try:
-            description, rows = _run_raw(cur, sql, params)
-        except apsw.Error as e:
-            description, rows = retry_statement(self, e, sql, lambda: _run_raw(cur, sql, params),
-                                                started or t0)
+            result = conn.execute(sql, params)
+        except DatabaseError as e:
+            result = retry_statement(self, e, sql, lambda: conn.execute(sql, params),
+                                     started or t0)
         except (OverflowError, UnicodeEncodeError, KeyError) as e:
             _raise_raw_binding_error(e, sql, params)
         elapsed = perf_counter_ns() - t0
-        if check is not None:
-            kind = check.kind
-        rowcount = conn.changes() if kind == DML else -1
+        rows = result.rows
         self.log.record(sql, ("raw", sql), params, 0, elapsed, len(rows), False)
         if state.connecting:
             # Setting up a new connection (connect()): nothing cached can depend on it yet.
             pass
-        elif kind == DML:
+        elif result.rowcount >= 0:
             self._after_write(self._cache.dml_tables(sql))
-        elif kind == OTHER_WRITE:
+        elif result.writes:
             self._after_write(None)
-        return Cursor(rows, rowcount, description)
+        return Cursor(rows, result.rowcount, result.description)
 
     def executescript(self, sql: str) -> None:
         """Run every statement of a script, in order (no parameters).
@@ -555,15 +636,14 @@ class Database:
         lock = self._writer
         lock.acquire(state)  # a script may write anything
         try:
-            if self._has_file and state.conn.get_autocommit():
-                check_not_moved(state.conn, "this script")
+            if self._has_file and not state.conn.in_transaction:
+                state.conn.check_not_moved("this script")
             t0 = perf_counter_ns()
             try:
-                for _ in state.conn.cursor().execute(sql):
-                    pass
-            except apsw.Error as e:
+                state.conn.executescript(sql)
+            except DatabaseError:
                 self._after_write(None)
-                raise translate(e, sql) from e
+                raise
             except UnicodeEncodeError as e:
                 _raise_raw_binding_error(e, sql, ())
             self.log.record(sql, ("script", sql), (), 0, perf_counter_ns() - t0, 0, False)
@@ -579,7 +659,7 @@ class Database:
         t0 = perf_counter_ns()
         try:
             rows = cur.execute(entry.sql, values).fetchall()
-        except apsw.Error as e:
+        except self._driver_errors as e:
             rows = retry_statement(self, e, entry.sql,
                                    lambda: cur.execute(entry.sql, values).fetchall(), t0)
         except (OverflowError, UnicodeEncodeError) as e:
@@ -629,19 +709,19 @@ class Database:
                 started = lock.wait(state)
         try:
             if not held and self._has_file:
-                check_not_moved(state.conn, "this write")
+                state.conn.check_not_moved("this write")
             cur = state.cursor
             t0 = perf_counter_ns()
             try:
                 rows = cur.execute(sql, values).fetchall()
-            except apsw.Error as e:
+            except self._driver_errors as e:
                 rows = retry_statement(self, e, sql, lambda: cur.execute(sql, values).fetchall(),
                                        started or t0)
             conn = state.conn
-            changed = conn.changes()
+            changed = conn.last_changes()
             self.log.record(sql, shape, values, compile_ns, perf_counter_ns() - t0, changed, hit)
             self._after_write(tables)
-            return rows, conn.last_insert_rowid() if last_id else changed
+            return rows, conn.last_id() if last_id else changed
         finally:
             if not held:
                 if state.timeout_cut:
@@ -651,10 +731,10 @@ class Database:
     def _run_many(self, sql: str, rows: Any, returning: bool) -> list[Any] | None:
         """``executemany`` inside this thread's transaction; with ``returning`` the rows the
         statement gives back."""
-        cur = self._thread().conn.cursor()
+        conn = self._thread().conn
         if returning:
-            return list(cur.executemany(sql, rows))
-        cur.executemany(sql, rows)
+            return conn.executemany_returning(sql, rows)
+        conn.executemany(sql, rows)
         return None
 
     def _after_write(self, tables: Iterable[str] | None) -> None:
@@ -691,8 +771,7 @@ class Database:
         >>> db.execute('SELECT x FROM t').fetchall()
         [(1,)]
         """
-        if mode not in ("immediate", "deferred", "exclusive"):
-            raise ActiveqError(f"unknown transaction mode {mode!r}")
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         if self._closed:
             raise ActiveqError("the database is closed")
         state = self._thread()
@@ -703,7 +782,7 @@ class Database:
         lock = self._writer
         started = lock.acquire(state)
         try:
-            self._exec_control(f"BEGIN {mode.upper()}", retry=True, started=started)
+            self._exec_control(state.conn.begin_sql(mode), retry=True, started=started)
             state.depth = 1
             try:
                 yield self
@@ -712,12 +791,13 @@ class Database:
                 self._rollback_level(0, "")
                 raise
             state.depth = 0
-            if state.conn.get_autocommit():
+            if not state.conn.in_transaction:
                 self._after_rollback()
-                raise OperationalError("the transaction was rolled back by SQLite before COMMIT")
+                raise OperationalError(
+                    f"the transaction was rolled back by {state.conn.product} before COMMIT")
             try:
                 if self._has_file:
-                    check_not_moved(state.conn, "the transaction")
+                    state.conn.check_not_moved("the transaction")
                 self._exec_control("COMMIT", retry=True)
             except BaseException:
                 # A failed COMMIT leaves the transaction open; end it so the connection
@@ -730,6 +810,11 @@ class Database:
             lock.release(state)
 
     def _savepoint(self, state: ThreadState, depth: int) -> Iterator[Database]:
+        if not state.conn.has_savepoints:
+            # Raised inside the outer block, whose exception handling rolls it all back.
+            raise UnsupportedError(
+                "a nested db.transaction() (SAVEPOINT)", self.dialect,
+                "it has no savepoints; the enclosing transaction is rolled back whole")
         name = f"aq_sp_{depth}"
         self._exec_control(f"SAVEPOINT {name}")
         state.depth = depth + 1
@@ -740,9 +825,9 @@ class Database:
             self._rollback_level(depth, name)
             raise
         state.depth = depth
-        if state.conn.get_autocommit():
+        if not state.conn.in_transaction:
             raise OperationalError(
-                "the transaction was rolled back by SQLite inside a savepoint; "
+                f"the transaction was rolled back by {state.conn.product} inside a savepoint; "
                 "nothing after that point ran in a transaction")
         self._exec_control(f"RELEASE {name}")
         self._journal.release(depth + 1)
@@ -752,9 +837,9 @@ class Database:
         conn = self._thread().conn
         try:
             if depth == 0:
-                if not conn.get_autocommit():
+                if conn.in_transaction:
                     self._exec_control("ROLLBACK")
-            elif not conn.get_autocommit():
+            elif conn.in_transaction:
                 # SQLite may already have rolled back the whole transaction (I/O error,
                 # interrupt); then there is no savepoint left to return to.
                 self._exec_control(f"ROLLBACK TO {name}")
@@ -784,6 +869,7 @@ class Database:
         """
         if fn is None:
             return self.transaction(mode)
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         from .retry import run_atomic
 
         return run_atomic(self, fn, args, kwargs, mode)
@@ -796,6 +882,7 @@ class Database:
         """
         from .retry import retrying
 
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         return retrying(self, fn, mode=mode, policy=policy)
 
     def _exec_control(self, sql: str, retry: bool = False, started: int = 0) -> None:
@@ -803,13 +890,13 @@ class Database:
         t0 = perf_counter_ns()
         conn = self._thread().conn
         try:
-            conn.execute(sql)
-        except apsw.BusyError as e:
-            if not retry:
-                raise translate(e, sql) from e
-            retry_busy(self, lambda: conn.execute(sql), sql, e, started or t0)
-        except apsw.Error as e:
-            raise translate(e, sql) from e
+            conn.control(sql)
+        except DatabaseError as e:
+            # A serialization failure ends the whole transaction: only run_atomic (the whole
+            # function again) can retry it, never the statement alone.
+            if not retry or isinstance(e, SerializationError):
+                raise
+            retry_busy(self, lambda: conn.control(sql), sql, e, started or t0)
         self.log.record(sql, ("tx", sql), (), 0, perf_counter_ns() - t0, 0, False)
 
     def _after_commit(self) -> None:
@@ -836,14 +923,14 @@ class Database:
         if state.depth:
             return True
         if self._shared is None:
-            return not state.conn.get_autocommit()
+            return state.conn.in_transaction  # type: ignore[no-any-return]
         # On a shared connection an open transaction is this thread's only if no other
         # thread holds the write lock.
         lock = self._writer
         if not lock.try_acquire():
             return False
         try:
-            return not state.conn.get_autocommit()
+            return state.conn.in_transaction  # type: ignore[no-any-return]
         finally:
             lock.release_plain()
 
@@ -1070,13 +1157,10 @@ class Database:
         return f"<Database {self.path!r}>"
 
 
-def _fetch(cur: apsw.Cursor, sql: str, params: Any, one_statement: bool = False) -> list[Any]:
+def _fetch(conn: Connection, sql: str, params: Any, one_statement: bool = False) -> list[Any]:
     if one_statement:
-        check_single(cur, sql)
-    try:
-        return cur.execute(sql, params).fetchall()
-    except apsw.Error as e:
-        raise translate(e, sql) from e
+        return conn.execute(sql, params).rows
+    return conn.fetch(sql, params)
 def _raise_raw_binding_error(error: Exception, sql: str, params: Any) -> NoReturn:
     """Raise the activeq error for a raw statement the driver could not bind or encode
     (``error`` itself when it is not about the values or the text)."""
@@ -1095,45 +1179,36 @@ def _raise_raw_binding_error(error: Exception, sql: str, params: Any) -> NoRetur
     raise error
 
 
-def _run_raw(cur: apsw.Cursor, sql: str, params: Any) -> tuple[Any, list[Any]]:
-    cur.execute(sql, params)
-    try:
-        description = cur.get_description()
-    except apsw.ExecutionCompleteError:
-        description = ()
-    return description, cur.fetchall()
-
-
-def stream_rows(db: Database, conn: apsw.Connection, entry: Compiled, values: Any, shape: Any,
+def stream_rows(db: Database, conn: Connection, entry: Compiled, values: Any, shape: Any,
                 compile_ns: int, hit: bool, batch: int) -> Iterator[list[Any]]:
-    """Run a SELECT on its own cursor and yield its rows in lists of at most ``batch``.
+    """Run a SELECT through the engine's stream and yield its rows in lists of at most ``batch``.
 
-    One timing record is written when the stream ends, with the time spent inside SQLite.
+    One timing record is written when the stream ends, with the time spent in the driver.
     """
-    cur = conn.cursor()
     elapsed = 0
     count = 0
     t0 = perf_counter_ns()
+    parts = iter(conn.stream(entry.sql, values, batch))
     try:
-        cur.execute(entry.sql, values)
-        while True:
-            rows = list(islice(cur, batch))
+        for rows in parts:
             elapsed += perf_counter_ns() - t0
-            if not rows:
-                break
             count += len(rows)
             yield rows
             t0 = perf_counter_ns()
-    except apsw.Error as e:
-        raise translate(e, entry.sql) from e
+        elapsed += perf_counter_ns() - t0
     except (OverflowError, UnicodeEncodeError) as e:
         raise_unbindable(e, values)
     finally:
-        cur.close()
+        close = getattr(parts, "close", None)
+        if close is not None:
+            close()  # ends the statement when the caller stops early
         db.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)
 
 
 def _subclasses(cls: Any) -> Iterator[Any]:
+    if not isinstance(cls, type):  # a Table
+        return
+    sub: type
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)

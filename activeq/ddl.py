@@ -166,6 +166,8 @@ def create_table_statements(model: Any, dialect_name: str = "sqlite",
     dialect = get_dialect(dialect_name)
     info = model.__aq__
     definitions: list[exp.Expression] = [_column_def(c, dialect, info) for c in info.columns]
+    if info.composite_key:
+        definitions.append(exp.PrimaryKey(expressions=[ident(c) for c in info.composite_key]))
     definitions.extend(_foreign_key(fk, dialect) for fk in foreign_keys(model))
     definitions.extend(
         exp.UniqueColumnConstraint(this=exp.Schema(expressions=[ident(c) for c in index.columns]))
@@ -254,6 +256,6 @@ def _foreign_key(fk: ForeignKey, dialect: Any) -> exp.ForeignKey:
 def drop_table_statement(model: Any, dialect_name: str = "sqlite", if_exists: bool = True) -> str:
     """DROP TABLE for the model's table."""
     dialect = get_dialect(dialect_name)
-    return exp.Drop(tables=[model_table(model.__aq__)], kind="TABLE", exists=if_exists).sql(
-        dialect=dialect.SQLGLOT
-    )
+    # Spelled out: sqlglot's Drop node moved its table between arguments across releases.
+    table = model_table(model.__aq__).sql(dialect=dialect.SQLGLOT)
+    return f"DROP TABLE IF EXISTS {table}" if if_exists else f"DROP TABLE {table}"

@@ -42,10 +42,12 @@ Version = tuple[int, ...]
 # pyproject.toml declares the same ranges; tests/test_packaging.py keeps the two equal.
 APSW_RANGE: tuple[Version, Version | None] = ((3, 51, 0, 0), None)
 """apsw 3.51 added ``Connection.convert_binding``, which binds dates, decimals and UUIDs."""
-PYDANTIC_RANGE: tuple[Version, Version | None] = ((2, 6), (3,))
-"""The pydantic 2 releases whose internals (below) activeq has been tested against."""
-SQLGLOT_RANGE: tuple[Version, Version | None] = ((28, 0, 0), (31,))
-"""sqlglot before 28 renders some DuckDB statements differently; 31 may change its API."""
+PYDANTIC_RANGE: tuple[Version, Version | None] = ((2, 8), (3,))
+"""The pydantic 2 releases whose internals (below) activeq has been tested against; before 2.8,
+``Decimal | None = Field(max_digits=...)`` fails when the model class is created."""
+SQLGLOT_RANGE: tuple[Version, Version | None] = ((30, 19, 0), (31,))
+"""sqlglot before 30.19 renders some MySQL and dialect-only functions differently (conditional
+functions, functions one dialect lacks); 31 may change its API."""
 
 
 class UnsupportedDependencyError(ImportError):

@@ -22,8 +22,6 @@ from collections.abc import Callable
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
-import apsw
-
 from .retry import retry_statement
 from .values import raise_unbindable
 
@@ -73,7 +71,7 @@ def fill_source(info: Any, names: tuple[str, ...], dialect: str, env: dict[str, 
     return "; ".join(fills) or "pass"
 
 
-def _rerun(cur: apsw.Cursor, sql: str, values: tuple[Any, ...]) -> Callable[[], list[Any]]:
+def _rerun(cur: Any, sql: str, values: tuple[Any, ...]) -> Callable[[], list[Any]]:
     return lambda: cur.execute(sql, values).fetchall()
 
 
@@ -92,7 +90,7 @@ def make_finder(db: Database, model: Any, entry: Compiled, shape: Any) -> Callab
         "sql": entry.sql,
         "shape": shape,
         "db": db,
-        "Error": apsw.Error,
+        "Error": db._driver_errors,
         "retry": retry_statement,
         "rerun": _rerun,
         "unbindable": raise_unbindable,

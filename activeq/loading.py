@@ -245,7 +245,7 @@ def load_relation(db: Any, rel: Any, parents: list[Any], slots: list[dict[str, A
     entry, hit = compiler.compile(query, db.dialect)
     values = entry.values(query.params)
     rows = db._cache.relation_rows(rel, entry, values, query.key, perf_counter_ns() - t0, hit)
-    children = rel.target_model().__aq__.builder(names)(rows, db._context(query))
+    children = rel.target_model().__aq__.builder(names, db.dialect)(rows, db._context(query))
     groups: dict[Any, list[Any]] = {k: [] for k in distinct}
     try:
         for k, child in zip(map(itemgetter(key_index), rows), children):
@@ -289,7 +289,7 @@ def _run(db: Any, query: Any, rel: Any, names: tuple[str, ...]) -> list[Any]:
     entry, hit = compiler.compile(query, db.dialect)
     values = entry.values(query.params)
     rows = db._cache.relation_rows(rel, entry, values, query.key, perf_counter_ns() - t0, hit)
-    return rel.target_model().__aq__.builder(names)(rows, db._context(query))  # type: ignore[no-any-return]
+    return rel.target_model().__aq__.builder(names, db.dialect)(rows, db._context(query))  # type: ignore[no-any-return]
 
 
 def _group(children: list[Any], rows: list[Any], key_index: int) -> dict[Any, list[Any]]:

@@ -7,17 +7,19 @@ import re
 import sys
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union, dataclass_transform
 
 import annotated_types
 import pydantic
-from pydantic.fields import FieldInfo, ModelPrivateAttr
+from pydantic.fields import Field as PydanticField
+from pydantic.fields import FieldInfo, ModelPrivateAttr, PrivateAttr
 from pydantic_core import PydanticUndefined
 
 from .ast import ColumnRef, Compare, JsonColumn, Param
-from .columns import ColumnSet
-from .constraints import TableIndex, declared_indexes
+from .columns import ColumnSet, ModelColumns
+from .constraints import ForeignKey, TableIndex, declared_indexes
 from .ddl import check_column_ddl
 from .dependencies import (
     ModelMetaclass,
@@ -158,6 +160,10 @@ class ModelInfo:
         self.relations: dict[str, Any] = {}
         self.indexes: tuple[TableIndex, ...] = ()
         """The indexes and uniques declared by ``__indexes__`` and ``__unique__``."""
+        self.foreign_keys: tuple[ForeignKey, ...] = ()
+        """Foreign keys declared with the columns (a ``Table``'s), besides the relations'."""
+        self.composite_key: tuple[str, ...] = ()
+        """The columns of a primary key over several columns (a ``Table``'s), else empty."""
         self._builders: dict[Any, Any] = {}
         self._adapters: dict[str, pydantic.TypeAdapter[Any]] = {}
 
@@ -246,11 +252,21 @@ def _is_plain_attribute(name: str, value: Any, annotations: dict[str, Any]) -> b
     return not isinstance(value, (FieldInfo, PydanticDescriptorProxy, ModelPrivateAttr))
 
 
+# Type checkers apply dataclass_transform only to the class that carries it, not to a subclass
+# of pydantic's metaclass: repeated here, it makes them check model constructors as pydantic's
+# own models are checked. activeq's Field is left out on purpose: a primary key declared with
+# Field(primary_key=True) has a default (None) that no argument of the call shows.
+@dataclass_transform(kw_only_default=True, field_specifiers=(PydanticField, PrivateAttr))
 class ModelMeta(ModelMetaclass):
     """Adds table metadata, ``Model.c`` and plain class attributes to pydantic models."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kw: Any):  # type: ignore[no-untyped-def]
         annotations = namespace.get("__annotations__", {})
+        for attr, value in namespace.items():
+            # ``orders: list["Order"] = has_many(...)``: the annotation types the attribute for
+            # type checkers; the relation is no column, so pydantic must not see a field.
+            if attr in annotations and getattr(value, "is_relation", False) is True:
+                del annotations[attr]
         plain = {}
         for attr in list(namespace):
             value = namespace[attr]
@@ -391,7 +407,8 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
     """Composite indexes, one tuple of field names each: ``(("status", "created_at"),)``."""
     __unique__: ClassVar[tuple[tuple[str, ...], ...]] = ()
     """Composite unique constraints, one tuple of field names each: ``(("user_id", "sku"),)``."""
-    c: ClassVar[ColumnSet]
+    c: ClassVar[ModelColumns]
+    """The model's columns: ``User.c.email`` (a ``ColumnSet``, typed ``ColumnSet[User]``)."""
 
     model_config = pydantic.ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 
@@ -456,6 +473,13 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
                 "or db.bind(ActiveRecord)"
             )
         return db
+
+    @classmethod
+    def _run_write(cls, run: Callable[[], Any]) -> Any:
+        # How a write statement built outside a query (activeq.insert/update/delete) runs:
+        # here at once; an async model hands it to its database's writer and returns an
+        # awaitable.
+        return run()
 
     @classmethod
     def find_by_id(cls: type[M], id: Any) -> M | None:
@@ -601,7 +625,7 @@ def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
 
     parts = []
     for name in unknown:
-        close = difflib.get_close_matches(name, list(model.model_fields), n=1)
+        close = difflib.get_close_matches(name, list(model.__aq__.names), n=1)
         parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     return ValidationError(
         f"{model.__name__} has no field {', '.join(parts)}", field=unknown[0]

@@ -9,6 +9,7 @@ objects are built when someone reads them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 import time
@@ -18,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import apsw
-
+from .engines import Connection
 from .errors import ConfigurationError
 from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
 
@@ -75,7 +75,19 @@ class StatementCounters:
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """One statement run by a Database."""
+    """One statement run by a Database.
+
+    >>> from activeq import ActiveRecord, Database, Field
+    >>> class Vase(ActiveRecord):
+    ...     __table_name__ = 'vases'
+    ...     id: int = Field(primary_key=True)
+    >>> db = Database(':memory:'); db.bind(Vase); db.create_tables(Vase)
+    >>> with db.track_queries() as t:
+    ...     _ = Vase.find_by_id(1)
+    >>> timing = t.queries[0]
+    >>> timing.sql, timing.params, timing.rows
+    ('SELECT "vases"."id" FROM "vases" WHERE "vases"."id" = ?', (1,), 0)
+    """
 
     sql: str
     """The SQL text as sent to SQLite."""
@@ -251,15 +263,13 @@ class QueryLog:
         """Give the log its database (for query plans of slow statements)."""
         self._db = weakref.ref(db)
 
-    def enable_counters(self, connection: apsw.Connection, on: bool = True) -> None:
-        """Attach SQLite's per-statement counters to every record (via the profile trace).
+    def enable_counters(self, connection: Connection, on: bool = True) -> None:
+        """Attach SQLite's per-statement counters to every record (via the engine
+        connection's profile trace, :meth:`activeq.engines.Connection.profile`).
 
         Costs a Python callback per statement (about 2 µs), hence off unless asked for.
         """
-        if on:
-            connection.trace_v2(apsw.SQLITE_TRACE_PROFILE, self._on_profile, id=self)
-        else:
-            connection.trace_v2(0, None, id=self)
+        connection.profile(self._on_profile if on else None, self)
         self._counters = on
         self._status = None
         self._select_record()
@@ -589,6 +599,16 @@ class Plan:
         params: the values bound when it was explained.
         sorts: what needs a temporary sort ("ORDER BY", "GROUP BY", "DISTINCT").
         automatic_indexes: tables SQLite builds a transient index for on every run.
+
+    >>> from activeq import ActiveRecord, Database, Field
+    >>> class Book(ActiveRecord):
+    ...     __table_name__ = 'plan_books'
+    ...     id: int = Field(primary_key=True)
+    ...     title: str
+    >>> db = Database(':memory:'); db.bind(Book); db.create_tables(Book)
+    >>> plan = Book.query().where(Book.c.title == 'x').explain()
+    >>> plan.full_scans
+    ['plan_books']
     """
 
     sql: str
@@ -688,6 +708,13 @@ def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
         record: run the EXPLAIN through ``db.execute`` (so it is logged like any statement);
             False runs it unlogged, for plans taken while recording.
     """
+    if db.dialect != "sqlite":
+        # PostgreSQL's EXPLAIN (FORMAT JSON) and DuckDB's JSON plan, read by the engine.
+        data = db._plan_data(sql, params)
+        plan_rows = [tuple(r) for r in data.rows]
+        return _timed(db, Plan(sql, plan_rows, list(data.full_scans), list(data.indexes),
+                               None, None, params, list(data.sorts),
+                               list(data.automatic_indexes)), analyze)
     text = f"EXPLAIN QUERY PLAN {sql}"
     if record:
         raw = db.execute(text, params).fetchall()
@@ -695,10 +722,15 @@ def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
         raw = db._introspect(text, params, one_statement=True)
     scans, indexes, sorts, autos = _parse_plan(raw)
     rows = [(r[0], r[1], r[-1]) for r in raw]
-    elapsed = count = None
-    if analyze:
-        t0 = time.perf_counter()
-        count = len(db.execute(sql, params).fetchall())
-        elapsed = (time.perf_counter() - t0) * 1000
-    return Plan(sql, rows, scans, indexes, elapsed, count, params, sorts, autos)
+    return _timed(db, Plan(sql, rows, scans, indexes, None, None, params, sorts, autos), analyze)
+
+
+def _timed(db: Any, plan: Plan, analyze: bool) -> Plan:
+    """``plan``, with ``analyze`` also the time and row count of running its statement."""
+    if not analyze:
+        return plan
+    t0 = time.perf_counter()
+    count = len(db.execute(plan.sql, plan.params).fetchall())
+    elapsed = (time.perf_counter() - t0) * 1000
+    return dataclasses.replace(plan, elapsed_ms=elapsed, row_count=count)
 

@@ -46,7 +46,20 @@ M = TypeVar("M")
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[M]):
-    """One page of a page-number listing (``query.paginate(page, per_page)``)."""
+    """One page of a page-number listing (``query.paginate(page, per_page)``).
+
+    >>> from activeq import ActiveRecord, Database, Field
+    >>> class Line(ActiveRecord):
+    ...     __table_name__ = 'lines'
+    ...     id: int = Field(primary_key=True)
+    ...     text: str
+    >>> db = Database(':memory:'); db.bind(Line); db.create_tables(Line)
+    >>> Line.insert_many([{'text': str(i)} for i in range(5)])
+    5
+    >>> page = Line.query().order_by(Line.c.id).paginate(2, per_page=2)
+    >>> [l.id for l in page.items], page.total, page.page
+    ([3, 4], 5, 2)
+    """
 
     items: list[M]
     """The results on this page."""
@@ -75,7 +88,23 @@ class Page(Generic[M]):
 
 @dataclass(frozen=True, slots=True)
 class CursorPage(Generic[M]):
-    """One page of a cursor listing (``query.cursor_page(size, after=cursor)``)."""
+    """One page of a cursor listing (``query.cursor_page(size, after=cursor)``).
+
+    >>> from activeq import ActiveRecord, Database, Field
+    >>> class Step(ActiveRecord):
+    ...     __table_name__ = 'steps'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    >>> db = Database(':memory:'); db.bind(Step); db.create_tables(Step)
+    >>> Step.insert_many([{'name': n} for n in 'abc'])
+    3
+    >>> first = Step.query().cursor_page(2)
+    >>> [s.id for s in first.items], first.has_more
+    ([1, 2], True)
+    >>> last = Step.query().cursor_page(2, after=first.next_cursor)
+    >>> [s.id for s in last.items], last.has_more
+    ([3], False)
+    """
 
     items: list[M]
     """The results on this page."""

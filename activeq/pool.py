@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import apsw
-
 from .connections import is_memory
 from .database import stream_rows
-from .errors import ActiveqError, translate
+from .engines import Connection
+from .errors import ActiveqError
 from .values import raise_unbindable
 
 if TYPE_CHECKING:
@@ -40,6 +39,11 @@ class PoolTimeoutError(ActiveqError, TimeoutError):
     Attributes:
         timeout: the seconds waited.
         size: the pool's size.
+
+    >>> from activeq import ActiveqError, PoolTimeoutError
+    >>> error = PoolTimeoutError(timeout=5.0, size=4, in_use=4)
+    >>> isinstance(error, TimeoutError) and isinstance(error, ActiveqError), error.size
+    (True, 4)
     """
 
     def __init__(self, timeout: float, size: int, in_use: int) -> None:
@@ -53,7 +57,18 @@ class PoolTimeoutError(ActiveqError, TimeoutError):
 
 @dataclass(frozen=True, slots=True)
 class PoolStats:
-    """A snapshot of a pool's counters."""
+    """A snapshot of a pool's counters.
+
+    >>> import asyncio, os, tempfile
+    >>> from activeq import AsyncDatabase
+    >>> async def main():
+    ...     db = AsyncDatabase(os.path.join(tempfile.mkdtemp(), 'pool.db'), pool_size=2)
+    ...     stats = db.pool_stats()
+    ...     await db.close()
+    ...     return stats.size
+    >>> asyncio.run(main())
+    2
+    """
 
     size: int
     """The most connections the pool opens."""
@@ -330,7 +345,7 @@ class ConnectionPool(Generic[T]):
 
 # Database integration --------------------------------------------------------------------
 
-def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.Connection]:
+def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[Connection]:
     """Give ``db`` a pool of reader connections; its shared connection becomes the writer.
 
     Reads outside a transaction run on a pooled connection (read-only: ``query_only``);
@@ -344,16 +359,16 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
             "one connection"
         )
 
-    def open_reader() -> apsw.Connection:
+    def open_reader() -> Connection:
         conn = db._open_connection()
         try:
             conn.execute("PRAGMA query_only=ON")
-        except apsw.Error as e:
+        except BaseException:
             conn.close()
-            raise translate(e, "PRAGMA query_only=ON") from e
+            raise
         return conn
 
-    pool: ConnectionPool[apsw.Connection] = ConnectionPool(
+    pool: ConnectionPool[Connection] = ConnectionPool(
         open_reader, size, timeout, close=lambda conn: conn.close()
     )
     held = pool.held
@@ -361,13 +376,13 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
     plain_select = cls._select
     plain_stream = cls._stream
 
-    def run_select(conn: apsw.Connection, entry: Any, values: Any, shape: Any, compile_ns: int,
+    def run_select(conn: Connection, entry: Any, values: Any, shape: Any, compile_ns: int,
                    hit: bool) -> list[Any]:
         t0 = perf_counter_ns()
         try:
-            rows = conn.execute(entry.sql, values).fetchall()
-        except apsw.Error as e:
-            raise translate(e, entry.sql) from e
+            rows = conn.reader.execute(entry.sql, values).fetchall()
+        except conn.driver_errors as e:
+            raise conn.translate(e, entry.sql) from e
         except (OverflowError, UnicodeEncodeError) as e:
             raise_unbindable(e, values)
         db.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
@@ -387,7 +402,7 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[apsw.
 
     def _stream(entry: Any, values: Any, shape: Any, compile_ns: int, hit: bool,
                 batch: int) -> Iterator[list[Any]]:
-        conn: apsw.Connection | None = getattr(held, "conn", None)
+        conn: Connection | None = getattr(held, "conn", None)
         if conn is None and db._thread().depth:
             yield from plain_stream(db, entry, values, shape, compile_ns, hit, batch)
             return

@@ -12,7 +12,7 @@ import gc
 from collections.abc import Callable, Iterator
 from operator import itemgetter
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar, overload
 
 import pydantic
 
@@ -41,6 +41,7 @@ from .errors import (
     ValidationError,
 )
 from .paramstyles import same_values
+from .results import Row
 from .sources import CTE, FromItem, SetOperation, Subquery, TableAlias, output_columns
 from .statements import returning_columns, rows_of
 from .values import nan_error, unstorable_error
@@ -67,8 +68,6 @@ _EMPTY: dict[str, Any] = {
     "count_wrap": False,
     "includes": (),
     "options": {},
-    # RETURNING items for update() and delete(); no part of a SELECT.
-    "returning": (),
     # The parts most queries never use (an Extra), or None.
     "extra": None,
     # Whether the query has the common shape: the model's own table and whole row, with
@@ -101,6 +100,9 @@ class Extra(NamedTuple):
     """DISTINCT ON expressions (PostgreSQL)."""
     lock: tuple[bool, bool] | None = None
     """FOR UPDATE as ``(skip_locked, nowait)``, or None."""
+    returning: tuple[Expr, ...] = ()
+    """RETURNING items for ``update()`` and ``delete()``. A SELECT refuses them: being in the
+    shape, they cannot hide behind the rendering of the same query without them."""
 
     @property
     def key(self) -> Any:
@@ -109,6 +111,7 @@ class Extra(NamedTuple):
             None if self.compound is None else self.compound.key,
             tuple(map(_KEY, self.distinct_on)),
             self.lock,
+            tuple(map(_KEY, self.returning)),
         )
 
 
@@ -172,18 +175,19 @@ def _groups_within(query: Query[Any]) -> bool:
     extra = s["extra"]
     if extra is None and not s["joins"]:
         return False
-    items = [target for _, target, _ in s["joins"] if isinstance(target, FromItem)]
-    if extra is not None:
-        if extra.source is not None:
-            items.append(extra.source)
-        if extra.compound is not None and (
-                _groups_within(extra.compound.left) or _groups_within(extra.compound.right)):
+    # Derived tables, CTEs and set operations know it of their queries (see sources).
+    for _, target, _ in s["joins"]:
+        if type(target) in _DERIVED and target.groups:
             return True
-    for item in items:
-        select = getattr(item, "select", None)
-        if select is not None and _groups_within(select):
+    if extra is not None:
+        if extra.source is not None and type(extra.source) in _DERIVED and extra.source.groups:
+            return True
+        if extra.compound is not None and extra.compound.groups:
             return True
     return False
+
+
+_DERIVED = frozenset((Subquery, CTE))
 
 
 class Query(Generic[M]):
@@ -212,7 +216,7 @@ class Query(Generic[M]):
             f"Query is immutable: cannot set {name!r}; builder methods return a new Query"
         )
 
-    def _replace(self, **changes: Any) -> Query[M]:
+    def _replace(self, **changes: Any) -> Self:
         state = {**self._s, **changes}
         state["_key"] = state["_params"] = None
         if not _SHAPE_PARTS.isdisjoint(changes):
@@ -224,7 +228,7 @@ class Query(Generic[M]):
         _SET_STATE(q, state)
         return q
 
-    def _with_shape(self, part: str, value: Any) -> Query[M]:
+    def _with_shape(self, part: str, value: Any) -> Self:
         # _with for a part that decides the common shape (see _SHAPE_PARTS).
         state = self._s.copy()
         state[part] = value
@@ -237,7 +241,7 @@ class Query(Generic[M]):
         _SET_STATE(q, state)
         return q
 
-    def _with(self, part: str, value: Any) -> Query[M]:
+    def _with(self, part: str, value: Any) -> Self:
         # _replace for one part: the path every chained builder call takes.
         state = self._s.copy()
         state[part] = value
@@ -350,10 +354,18 @@ class Query(Generic[M]):
         return params
 
     # builders ------------------------------------------------------------------------------
-    def select(self, *columns: Any) -> Query[M]:
+    @overload
+    def select(self, *columns: str | ColumnRef[Any, M]) -> Self: ...
+
+    @overload
+    def select(self, *columns: Any) -> Query[Row]: ...
+
+    def select(self, *columns: Any) -> Any:
         """Choose the select list: field names, columns, functions, aliased expressions.
 
         Only base-model columns give (partial) model instances; anything else gives ``Row``s.
+        Type checkers follow: names and the model's own columns keep ``Query[User]``, any
+        other item (a function, an alias, another model's column) makes it ``Query[Row]``.
         """
         if not columns:
             extra = self._s["extra"]
@@ -364,7 +376,7 @@ class Query(Generic[M]):
             return self._with_shape("columns", columns)
         return self._with_shape("columns", tuple([self._column(c) for c in columns]))
 
-    def where(self, *conditions: Any, **equals: Any) -> Query[M]:
+    def where(self, *conditions: Any, **equals: Any) -> Self:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
         if len(conditions) == 1 and not equals and isinstance(conditions[0], Expr):
             return self._with("wheres", self._s["wheres"] + conditions)
@@ -379,7 +391,7 @@ class Query(Generic[M]):
 
     filter = where
 
-    def order_by(self, *orderings: Any) -> Query[M]:
+    def order_by(self, *orderings: Any) -> Self:
         """Sort by columns or expressions (``.desc()`` for descending, ``'-name'`` too).
 
         A string names a column or alias of the select list, else a field of the model;
@@ -390,7 +402,7 @@ class Query(Generic[M]):
             return self._with("orders", orderings)
         return self._replace(orders=tuple([self._ordering(o) for o in orderings]))
 
-    def limit(self, n: int | None) -> Query[M]:
+    def limit(self, n: int | None) -> Self:
         """At most ``n`` rows (bound as a parameter); None removes the limit."""
         if type(n) is int and n >= 0:
             return self._with("limit", _tnew(Param, ("?", (n,), n)))
@@ -400,17 +412,17 @@ class Query(Generic[M]):
             raise CompileError(f"limit() takes a non-negative integer, not {n!r}")
         return self._with("limit", Param(n))
 
-    def offset(self, n: int | None) -> Query[M]:
+    def offset(self, n: int | None) -> Self:
         """Skip ``n`` rows (bound as a parameter); None removes the offset."""
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
             raise CompileError(f"offset() takes a non-negative integer, not {n!r}")
         return self._replace(offset=None if n is None else Param(n))
 
-    def distinct(self, flag: bool = True) -> Query[M]:
+    def distinct(self, flag: bool = True) -> Self:
         """SELECT DISTINCT."""
         return self._replace(distinct=bool(flag))
 
-    def group_by(self, *columns: Any) -> Query[M]:
+    def group_by(self, *columns: Any) -> Self:
         """GROUP BY these columns or expressions (replaces a previous grouping).
 
         A string names a column or alias of the select list, else a field of the model; an
@@ -418,28 +430,28 @@ class Query(Generic[M]):
         """
         return self._with_shape("groups", tuple([self._grouping(c) for c in columns]))
 
-    def having(self, *conditions: Any) -> Query[M]:
+    def having(self, *conditions: Any) -> Self:
         """Conditions on groups, ANDed with any already present."""
         return self._with_shape(
             "havings", self._s["havings"] + tuple([self._condition(c) for c in conditions]))
 
-    def join(self, target: Any, on: Any = None) -> Query[M]:
+    def join(self, target: Any, on: Any = None) -> Self:
         """INNER JOIN a model's table, an alias, a subquery or a CTE on a condition.
 
         Between two models the condition may be omitted when a relation links them.
         """
         return self._join("inner", target, on)
 
-    def left_join(self, target: Any, on: Any = None) -> Query[M]:
+    def left_join(self, target: Any, on: Any = None) -> Self:
         """LEFT OUTER JOIN a model's table, an alias, a subquery or a CTE."""
         return self._join("left", target, on)
 
-    def cross_join(self, target: Any) -> Query[M]:
+    def cross_join(self, target: Any) -> Self:
         """CROSS JOIN: every row paired with every row of ``target`` (model or FROM item)."""
         _check_join_target("cross_join", target)
         return self._with_shape("joins", self._s["joins"] + (("cross", target, None),))
 
-    def _join(self, kind: str, target: Any, on: Any) -> Query[M]:
+    def _join(self, kind: str, target: Any, on: Any) -> Self:
         if type(target) in _FROM_ITEMS and isinstance(on, Expr):
             return self._with_shape("joins", self._s["joins"] + ((kind, target, on),))
         _check_join_target("join", target)
@@ -455,18 +467,18 @@ class Query(Generic[M]):
     def _over(self, source: FromItem, model: Any, columns: tuple[Expr, ...]) -> Query[Any]:
         # A new query of this class selecting ``columns`` from ``source``; ``model`` binds it
         # to a database.
-        extra = _tnew(Extra, (source, None, (), None))
+        extra = _tnew(Extra, (source, None, (), None, ()))
         state = _EMPTY.copy()
         state["model"] = model
         state["columns"] = columns
         state["extra"] = extra
         state["common"] = False
-        state["token"] = (model.__aq__.token, (source[0], None, (), None))
+        state["token"] = (model.__aq__.token, (source[0], None, (), None, ()))
         q = _new(type(self))
         _SET_STATE(q, state)
         return q
 
-    def _with_extra(self, **changes: Any) -> Query[M]:
+    def _with_extra(self, **changes: Any) -> Self:
         s = self._s
         extra = (s["extra"] or _NO_EXTRA)._replace(**changes)
         token = s["model"].__aq__.token
@@ -508,7 +520,7 @@ class Query(Generic[M]):
         """
         return CTE(self, name, recursive)
 
-    def union(self, other: Query[Any]) -> Query[Any]:
+    def union(self, other: Query[Any]) -> Query[Row]:
         """``self UNION other`` (duplicates removed): a query of ``Row``s.
 
         Order, limit and every terminal apply to the combined result; ``order_by`` takes
@@ -516,30 +528,30 @@ class Query(Generic[M]):
         """
         return self._compound("UNION", other)
 
-    def union_all(self, other: Query[Any]) -> Query[Any]:
+    def union_all(self, other: Query[Any]) -> Query[Row]:
         """``self UNION ALL other`` (duplicates kept); see :meth:`union`."""
         return self._compound("UNION ALL", other)
 
-    def intersect(self, other: Query[Any]) -> Query[Any]:
+    def intersect(self, other: Query[Any]) -> Query[Row]:
         """``self INTERSECT other``: rows in both; see :meth:`union`."""
         return self._compound("INTERSECT", other)
 
-    def except_(self, other: Query[Any]) -> Query[Any]:
+    def except_(self, other: Query[Any]) -> Query[Row]:
         """``self EXCEPT other``: rows of self not in other; see :meth:`union`."""
         return self._compound("EXCEPT", other)
 
-    def _compound(self, op: str, other: Any) -> Query[Any]:
+    def _compound(self, op: str, other: Any) -> Query[Row]:
         if not isinstance(other, Query):
             raise CompileError(f"{op} combines two queries, not {other!r}")
         extra = Extra(compound=SetOperation(op, self, other))
         model = self._s["model"]
         state = {**_EMPTY, "model": model, "extra": extra, "common": False,
                  "token": (model.__aq__.token, extra.key)}
-        q = _new(type(self))
+        q: Query[Row] = _new(type(self))  # type: ignore[arg-type]
         _SET_STATE(q, state)
         return q
 
-    def distinct_on(self, *columns: Any) -> Query[M]:
+    def distinct_on(self, *columns: Any) -> Self:
         """``SELECT DISTINCT ON (columns)``: the first row of each group (PostgreSQL only).
 
         Order by the same columns first to choose which row is kept. Other dialects raise
@@ -549,7 +561,7 @@ class Query(Generic[M]):
             return self._with_extra(distinct_on=())
         return self._with_extra(distinct_on=tuple(self._column(c) for c in columns))
 
-    def for_update(self, skip_locked: bool = False, nowait: bool = False) -> Query[M]:
+    def for_update(self, skip_locked: bool = False, nowait: bool = False) -> Self:
         """``SELECT ... FOR UPDATE``: lock the selected rows until the transaction ends.
 
         PostgreSQL and MySQL render it, with ``SKIP LOCKED`` or ``NOWAIT``. SQLite has no
@@ -562,24 +574,24 @@ class Query(Generic[M]):
             raise CompileError("for_update() takes skip_locked or nowait, not both")
         return self._with_extra(lock=(bool(skip_locked), bool(nowait)))
 
-    def includes(self, *relations: Any) -> Query[M]:
+    def includes(self, *relations: Any) -> Self:
         """Eager-load relations: names, dotted paths, or dicts of name -> refinement/nested."""
         from .loading import normalize_includes
 
         spec = normalize_includes(self.model, relations)
         return self._replace(includes=self._s["includes"] + spec)
 
-    def options(self, **options: Any) -> Query[M]:
+    def options(self, **options: Any) -> Self:
         """Per-query options that do not change the SQL (e.g. ``fetch_mode='raise'``)."""
         return self._replace(options={**self._s["options"], **options})
 
-    def fetch_mode(self, mode: str) -> Query[M]:
+    def fetch_mode(self, mode: str) -> Self:
         """How unloaded relations behave on results: 'lazy', 'peers' or 'raise'."""
         from .loading import check_fetch_mode
 
         return self.options(fetch_mode=check_fetch_mode(mode))
 
-    def cache(self, ttl: float | None = None, *, enabled: bool = True) -> Query[M]:
+    def cache(self, ttl: float | None = None, *, enabled: bool = True) -> Self:
         """Serve repeated runs from the database's result cache (keyed by SQL and values).
 
         Results stay valid until a write through activeq touches one of the query's tables,
@@ -843,7 +855,7 @@ class Query(Generic[M]):
     def __iter__(self) -> Iterator[M]:
         return self.iter()
 
-    def _at_most(self, n: int) -> Query[M]:
+    def _at_most(self, n: int) -> Self:
         # A terminal that needs at most n rows keeps a smaller limit of the caller's (and the
         # offset, which _with leaves alone).
         limit = self._s["limit"]
@@ -1015,7 +1027,7 @@ class Query(Generic[M]):
             return rows_of(stmt.returns, self._database()._write_rows(stmt))  # type: ignore[return-value]
         return self._database()._write(stmt)
 
-    def returning(self, *columns: Any) -> Query[M]:
+    def returning(self, *columns: Any) -> Self:
         """Make ``update()`` and ``delete()`` give back these columns of each row they change
         (every field without arguments) as ``Row``s instead of a count.
 
@@ -1032,7 +1044,7 @@ class Query(Generic[M]):
         >>> [(r.id, r.beans) for r in rows]
         [(1, 4)]
         """
-        return self._with("returning", returning_columns(self._s["model"], columns))
+        return self._with_extra(returning=returning_columns(self._s["model"], columns))
 
     def __repr__(self) -> str:
         try:
@@ -1142,7 +1154,7 @@ class Update(_Statement):
                 if isinstance(value, float) and value != value:
                     raise nan_error(model, name)
             assignments.append((info.by_name[name], as_expr(value)))
-        return cls(model, tuple(assignments), s["wheres"], s["returning"])
+        return cls(model, tuple(assignments), s["wheres"], _returning(query))
 
 
 class Delete(_Statement):
@@ -1174,12 +1186,19 @@ class Delete(_Statement):
                 f"delete() without where() would remove every row of {s['model'].__aq__.table}; "
                 "pass all_rows=True to mean it"
             )
-        return cls(s["model"], s["wheres"], s["returning"])
+        return cls(s["model"], s["wheres"], _returning(query))
+
+
+def _returning(query: Query[Any]) -> tuple[Expr, ...]:
+    extra = query._s["extra"]
+    return () if extra is None else extra.returning  # type: ignore[no-any-return]
 
 
 def _check_plain_write(query: Query[Any], what: str) -> None:
     s = query._s
-    if s["extra"] is not None:
+    extra = s["extra"]
+    if extra is not None and (extra.source is not None or extra.compound is not None
+                              or extra.distinct_on or extra.lock is not None):
         raise CompileError(
             f"{what}() writes the model's own table: it cannot use an alias, a subquery, a "
             "CTE, a set operation, distinct_on() or for_update(); filter with where()")
@@ -1211,6 +1230,19 @@ class CompiledQuery(Generic[M]):
     """A query compiled once with ``BindParam`` placeholders, executed many times.
 
     ``execute(**values)`` returns the list of results, ``first(**values)`` one or None.
+
+    >>> from activeq import ActiveRecord, BindParam, Database, Field
+    >>> class Seat(ActiveRecord):
+    ...     __table_name__ = 'seats'
+    ...     id: int = Field(primary_key=True)
+    ...     row: str
+    >>> db = Database(':memory:'); db.bind(Seat); db.create_tables(Seat)
+    >>> _ = Seat.create(row='A')
+    >>> in_row = Seat.query().where(Seat.c.row == BindParam('row')).compile()
+    >>> in_row.parameters
+    frozenset({'row'})
+    >>> [s.id for s in in_row.execute(row='A')], in_row.execute(row='B')
+    ([1], [])
     """
 
     def __init__(self, query: Query[M], dialect: str | None) -> None:

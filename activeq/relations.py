@@ -401,8 +401,14 @@ def _join_table_model(table: str, fk: str, other: str) -> Any:
 
 
 def has_many(target: Any, foreign_key: str | None = None, *, owner_key: str | None = None,
-             order_by: Any = None) -> HasMany:
+             order_by: Any = None) -> Any:
     """Declare a one-to-many relation: ``user.orders`` is a list of ``Order``.
+
+    Annotate the attribute to type it for mypy and pyright:
+    ``orders: list["Order"] = has_many("Order", foreign_key="user_id")``. The annotation is
+    not a column; the declaration works the same without it. (The declaration is typed
+    ``Any`` so that the annotation is the attribute's type; the same holds for ``has_one``,
+    ``belongs_to`` and ``many_to_many``.)
 
     Args:
         target: the target model, or its class name (a forward reference).
@@ -416,7 +422,7 @@ def has_many(target: Any, foreign_key: str | None = None, *, owner_key: str | No
     ...     __table_name__ = 'authors'
     ...     id: int = Field(primary_key=True)
     ...     name: str
-    ...     books = has_many('Book', foreign_key='author_id')
+    ...     books: list['Book'] = has_many('Book', foreign_key='author_id')
     >>> class Book(ActiveRecord):
     ...     __table_name__ = 'books'
     ...     id: int = Field(primary_key=True)
@@ -431,7 +437,7 @@ def has_many(target: Any, foreign_key: str | None = None, *, owner_key: str | No
 
 
 def has_one(target: Any, foreign_key: str | None = None, *, owner_key: str | None = None,
-            order_by: Any = None) -> HasOne:
+            order_by: Any = None) -> Any:
     """Declare a one-to-one relation held by the target: ``user.profile`` is one or None.
 
     Args:
@@ -439,13 +445,32 @@ def has_one(target: Any, foreign_key: str | None = None, *, owner_key: str | Non
         foreign_key: the target's column referring to the owner (default ``<owner>_id``).
         owner_key: the owner's column it refers to (default the owner's primary key).
         order_by: which row wins when several match (the first in this order).
+
+    >>> from activeq import ActiveRecord, Database, Field, has_one
+    >>> class Person(ActiveRecord):
+    ...     __table_name__ = 'persons'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    ...     passport: 'Passport | None' = has_one('Passport', foreign_key='person_id')
+    >>> class Passport(ActiveRecord):
+    ...     __table_name__ = 'passports'
+    ...     id: int = Field(primary_key=True)
+    ...     person_id: int
+    ...     number: str
+    >>> db = Database(':memory:'); db.bind(Person, Passport); db.create_tables(Person, Passport)
+    >>> ann = Person.create(name='Ann'); _ = Passport.create(person_id=ann.id, number='X1')
+    >>> Person.query().includes('passport').first().passport.number
+    'X1'
     """
     return HasOne(target, foreign_key=foreign_key, owner_key=owner_key, order_by=order_by)
 
 
 def belongs_to(target: Any, foreign_key: str | None = None, *,
-               target_key: str | None = None, on_delete: str | None = None) -> BelongsTo:
+               target_key: str | None = None, on_delete: str | None = None) -> Any:
     """Declare the owning side of a foreign key: ``order.user`` is a ``User`` or None.
+
+    Typed with an annotation that is not a column:
+    ``user: "User | None" = belongs_to("User", foreign_key="user_id")``.
 
     Args:
         target: the target model, or its class name.
@@ -467,7 +492,7 @@ def belongs_to(target: Any, foreign_key: str | None = None, *,
     ...     __table_name__ = 'jars'
     ...     id: int = Field(primary_key=True)
     ...     shelf_id: int
-    ...     shelf = belongs_to('Shelf', foreign_key='shelf_id', on_delete='cascade')
+    ...     shelf: 'Shelf | None' = belongs_to('Shelf', foreign_key='shelf_id', on_delete='cascade')
     >>> db = Database(':memory:'); db.bind(Shelf, Jar); db.create_tables(Shelf, Jar)
     >>> shelf = Shelf.create(label='top'); _ = Jar.create(shelf_id=shelf.id)
     >>> shelf.delete(), Jar.query().count()
@@ -478,7 +503,7 @@ def belongs_to(target: Any, foreign_key: str | None = None, *,
 
 def many_to_many(target: Any, through: Any = None, foreign_key: str | None = None,
                  other_key: str | None = None, *, owner_key: str | None = None,
-                 target_key: str | None = None, order_by: Any = None) -> ManyToMany:
+                 target_key: str | None = None, order_by: Any = None) -> Any:
     """Declare a many-to-many relation through a join table: ``book.categories``.
 
     Args:
@@ -490,6 +515,23 @@ def many_to_many(target: Any, through: Any = None, foreign_key: str | None = Non
         owner_key: the owner's column ``foreign_key`` refers to (default its primary key).
         target_key: the target's column ``other_key`` refers to (default its primary key).
         order_by: default ordering of the loaded list.
+
+    >>> from activeq import ActiveRecord, Database, Field, many_to_many
+    >>> class Post(ActiveRecord):
+    ...     __table_name__ = 'posts'
+    ...     id: int = Field(primary_key=True)
+    ...     title: str
+    ...     tags: list['Tag'] = many_to_many('Tag', through='post_tags', foreign_key='post_id', other_key='tag_id')
+    >>> class Tag(ActiveRecord):
+    ...     __table_name__ = 'tags'
+    ...     id: int = Field(primary_key=True)
+    ...     label: str
+    >>> db = Database(':memory:'); db.bind(Post, Tag); db.create_tables(Post, Tag)
+    >>> _ = db.execute('CREATE TABLE post_tags (post_id INTEGER, tag_id INTEGER)')
+    >>> post = Post.create(title='Hi'); tag = Tag.create(label='sql')
+    >>> _ = db.execute('INSERT INTO post_tags VALUES (?, ?)', (post.id, tag.id))
+    >>> [t.label for t in Post.query().includes('tags').first().tags]
+    ['sql']
     """
     return ManyToMany(target, through=through, foreign_key=foreign_key, other_key=other_key,
                       owner_key=owner_key, target_key=target_key, order_by=order_by)

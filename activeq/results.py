@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .ast import Alias, ColumnRef, JsonColumn
 from .sources import output_types
@@ -22,6 +22,18 @@ class Row:
     plain column names are attributes too (``row.n``, ``row.total``). A Row is also a tuple
     of the raw values (``row[0]``, ``len(row)``, unpacking), and a mapping by name
     (``row["total"]``).
+
+    >>> from activeq import ActiveRecord, Database, Field, func
+    >>> class Fruit(ActiveRecord):
+    ...     __table_name__ = 'fruits'
+    ...     id: int = Field(primary_key=True)
+    ...     kind: str
+    >>> db = Database(':memory:'); db.bind(Fruit); db.create_tables(Fruit)
+    >>> Fruit.insert_many([{'kind': 'apple'}, {'kind': 'apple'}, {'kind': 'pear'}])
+    3
+    >>> row = Fruit.query().select(Fruit.c.kind, func.count().as_('n')).group_by(Fruit.c.kind).first()
+    >>> row.kind, row.n, row['n'], tuple(row)
+    ('apple', 2, 2, ('apple', 2))
     """
 
     __slots__ = ("_values", "__dict__")
@@ -52,6 +64,10 @@ class Row:
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
+
+    if TYPE_CHECKING:
+        # Attributes are the row's columns, set per row: type checkers take any name.
+        def __getattr__(self, name: str) -> Any: ...
 
     def _asdict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}

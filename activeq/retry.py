@@ -1,4 +1,6 @@
-"""Lock handling: retry with exponential backoff and jitter while SQLite reports busy.
+"""Lock handling: retry with exponential backoff and jitter while the database is busy (SQLite)
+or a transaction lost to a concurrent one (PostgreSQL's SQLSTATE 40001 and 40P01, DuckDB's
+write-write conflict: ``SerializationError``). One :class:`RetryPolicy` governs both.
 
 SQLite's own busy handler already waits ``busy_timeout_ms`` for a lock; what reaches activeq as
 SQLITE_BUSY has outlasted that wait, or was reported without waiting (a WAL snapshot that went
@@ -25,14 +27,13 @@ from dataclasses import dataclass
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import apsw
-
-from .errors import BusyError, ConfigurationError, translate
+from .errors import BusyError, ConfigurationError, DatabaseError, SerializationError
 
 if TYPE_CHECKING:
     from .database import Database
 
-__all__ = ["RetryPolicy", "is_busy", "retry_busy", "retry_statement", "retrying", "run_atomic"]
+__all__ = ["RetryPolicy", "is_retryable", "retry_busy", "retry_statement", "retrying",
+           "run_atomic"]
 
 T = TypeVar("T")
 logger = logging.getLogger("activeq.retry")
@@ -87,60 +88,73 @@ class RetryPolicy:
         return int(self.budget * 1e9)
 
 
-def is_busy(error: BaseException) -> bool:
-    """Whether an APSW or activeq error is SQLITE_BUSY (not SQLITE_LOCKED, which waiting
-    cannot cure: it comes from this same connection or shared cache)."""
-    if isinstance(error, apsw.BusyError):
-        return True
-    return isinstance(error, BusyError) and error.result_code == apsw.SQLITE_BUSY
+def is_retryable(error: BaseException) -> bool:
+    """Whether trying again may cure ``error``: SQLite's SQLITE_BUSY (not SQLITE_LOCKED, which
+    waiting cannot cure: it comes from this same connection or shared cache), or a
+    ``SerializationError`` (SQLSTATE 40001 or 40P01, a DuckDB write-write conflict).
+
+    >>> from activeq.errors import LockedError
+    >>> is_retryable(BusyError("busy")), is_retryable(LockedError("locked"))
+    (True, False)
+    >>> is_retryable(SerializationError("could not serialize access", sqlstate="40001"))
+    True
+    """
+    return type(error) is BusyError or isinstance(error, SerializationError)
 
 
-def _exhausted(error: BaseException, sql: str | None, attempts: int, started: int,
-               what: str) -> BusyError:
+def _exhausted(error: DatabaseError, attempts: int, started: int, what: str) -> DatabaseError:
     elapsed = (perf_counter_ns() - started) / 1e9
-    detail = f"{what} busy after {attempts} attempt{'s' if attempts != 1 else ''} " \
+    conflict = isinstance(error, SerializationError)
+    state = "in conflict" if conflict else "busy"
+    detail = f"{what} {state} after {attempts} attempt{'s' if attempts != 1 else ''} " \
              f"over {elapsed:.2f} s"
-    if isinstance(error, apsw.Error):
-        base = translate(error, sql)
-        code, extended = base.result_code, base.extended_code
-        text = f"{detail}: {base}"
-    else:
-        code = getattr(error, "result_code", apsw.SQLITE_BUSY)
-        extended = getattr(error, "extended_code", None)
-        text = f"{detail}: {error}"
-    busy = BusyError(text, result_code=code, extended_code=extended)
-    busy.attempts = attempts
-    return busy
+    cls = SerializationError if conflict else BusyError
+    final = cls(f"{detail}: {error}", result_code=error.result_code,
+                extended_code=error.extended_code, sqlstate=error.sqlstate)
+    final.attempts = attempts
+    return final
 
 
-def retry_busy(db: Database, run: Callable[[], T], sql: str, first: apsw.Error | None,
+def _activeq_error(db: Database, error: BaseException, sql: str | None) -> DatabaseError:
+    """``error`` as an activeq error (a driver's exception translated by the engine)."""
+    if isinstance(error, DatabaseError):
+        return error
+    return db._thread().conn.translate(error, sql)
+
+
+def retry_busy(db: Database, run: Callable[[], T], sql: str, first: BaseException | None,
                started: int) -> T:
-    """Run ``run()`` until it stops raising SQLITE_BUSY or the database's policy gives up.
+    """Run ``run()`` until it stops failing with a retryable error (:func:`is_retryable`) or
+    the database's policy gives up.
 
-    ``first`` is the busy error of a try already made by the caller; ``started`` is the
-    ``perf_counter_ns()`` at which the caller began (its lock wait included). Each try lets
-    SQLite's busy handler wait its usual time, but no longer than what is left of the budget. Other errors are
-    translated and raised at once.
+    ``first`` is the error of a try already made by the caller (a driver's exception or an
+    activeq one); ``started`` is the ``perf_counter_ns()`` at which the caller began (its lock
+    wait included). Each try lets SQLite's busy handler wait its usual time, but no longer than
+    what is left of the budget. Other errors are translated and raised at once.
     """
     policy = db.retry
     state = db._thread()
     deadline = state.deadline or started + policy.budget_ns(db.busy_timeout_ms)
     conn = state.conn
+    driver_errors = conn.driver_errors
     attempt = 0
-    error: apsw.Error | None = first
+    error: DatabaseError | None = None
+    cause: BaseException | None = first
     if first is not None:
         attempt = 1
+        error = _activeq_error(db, first, sql)
     cut = False
     try:
         while True:
             if error is not None:
                 left = deadline - perf_counter_ns()
                 if attempt >= policy.attempts or left <= 0:
-                    raise _exhausted(error, sql, attempt, started, "the database stayed") from error
+                    raise _exhausted(error, attempt, started, "the database stayed") from cause
                 db.busy_retries += 1
                 wait = min(policy.delay(attempt), left / 1e9)
                 if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug("busy on try %d of %s; waiting %.1f ms", attempt, sql, wait * 1e3)
+                    logger.debug("%s on try %d of %s; waiting %.1f ms", type(error).__name__,
+                                 attempt, sql, wait * 1e3)
                 time.sleep(wait)
                 left_ms = (deadline - perf_counter_ns()) // 1_000_000
                 if left_ms < db.busy_timeout_ms:
@@ -149,24 +163,34 @@ def retry_busy(db: Database, run: Callable[[], T], sql: str, first: apsw.Error |
             attempt += 1
             try:
                 return run()
-            except apsw.BusyError as e:
-                error = e
-            except apsw.Error as e:
-                raise translate(e, sql) from e
+            except DatabaseError as e:
+                if not is_retryable(e):
+                    raise
+                error = cause = e
+            except driver_errors as e:
+                error = conn.translate(e, sql)
+                if not is_retryable(error):
+                    raise error from e
+                cause = e
     finally:
         if cut:
             conn.set_busy_timeout(db.busy_timeout_ms)
 
 
-def retry_statement(db: Database, error: apsw.Error, sql: str, run: Callable[[], T],
+def retry_statement(db: Database, error: BaseException, sql: str, run: Callable[[], T],
                     started: int) -> T:
-    """From an ``except apsw.Error`` branch: re-run an autocommit statement that was busy.
+    """From an ``except`` branch around a statement: re-run it if it ran on its own
+    (autocommit) and failed with a retryable error.
 
-    Raises the translated error when it is not SQLITE_BUSY, or when a transaction is open
-    (the statement cannot be retried alone there).
+    ``error`` is the driver's exception (from a connection's ``reader``) or an activeq one.
+    Raises the translated error when it is not retryable, or when a transaction is open (the
+    statement cannot be retried alone there).
     """
-    if not isinstance(error, apsw.BusyError) or not db._thread().conn.get_autocommit():
-        raise translate(error, sql) from error
+    translated = _activeq_error(db, error, sql)
+    if not is_retryable(translated) or db._thread().conn.in_transaction:
+        if translated is error:
+            raise error
+        raise translated from error
     return retry_busy(db, run, sql, error, started)
 
 
@@ -194,13 +218,13 @@ def run_atomic(db: Database, fn: Callable[..., T], args: tuple[Any, ...], kwargs
             try:
                 with db.transaction(mode):
                     return fn(*args, **kwargs)
-            except BusyError as e:
-                if not is_busy(e):
+            except (BusyError, SerializationError) as e:
+                if not is_retryable(e):
                     raise
                 if attempt >= policy.attempts or perf_counter_ns() >= deadline:
                     if attempt == 1:
                         raise
-                    raise _exhausted(e, None, attempt, started, "the transaction stayed") from e
+                    raise _exhausted(e, attempt, started, "the transaction stayed") from e
                 db.busy_retries += 1
                 time.sleep(max(0.0, min(policy.delay(attempt), (deadline - perf_counter_ns()) / 1e9)))
     finally:

@@ -88,7 +88,7 @@ def route_through_execute(db: Database) -> None:
             nonlocal rowid
             rows, changed = exec_write(sql, params, shape, compile_ns, hit, tables)
             if last_id:
-                rowid = db._thread().conn.last_insert_rowid()
+                rowid = db._thread().conn.last_id()
             return Cursor(rows, changed, None)
 
         # Held across the override, so the rowid read after it is this statement's.
@@ -99,7 +99,7 @@ def route_through_execute(db: Database) -> None:
             changed = _rowcount(db, result, sql)
             rows = _rows(db, result, sql)
             if last_id:
-                return rows, rowid if rowid is not None else state.conn.last_insert_rowid()
+                return rows, rowid if rowid is not None else state.conn.last_id()
             return rows, changed
         finally:
             lock.release(state)

@@ -371,7 +371,7 @@ def differences(fetch: Fetch, dialect: str, models: Iterable[Any]) -> list[Schem
 
 def check_schema(db: Database, models: Iterable[Any]) -> list[SchemaDifference]:
     """:func:`differences` on a ``Database``."""
-    return differences(_fetcher(db), db.dialect, models)
+    return differences(schema_fetcher(db), db.dialect, models)
 
 
 def check_bind(db: Database, models: Sequence[Any]) -> None:
@@ -382,7 +382,7 @@ def check_bind(db: Database, models: Sequence[Any]) -> None:
     reader = catalog_reader(db.dialect)
     if reader is None:
         return
-    fetch = _fetcher(db)
+    fetch = schema_fetcher(db)
     missing: list[SchemaDifference] = []
     for model in models:
         if "__aq__" not in model.__dict__:
@@ -417,7 +417,9 @@ def _label(info: Any) -> str:
     return info.table if info.schema is None else f"{info.schema}.{info.table}"
 
 
-def _fetcher(db: Database) -> Fetch:
+def schema_fetcher(db: Database) -> Fetch:
+    """``fetch(sql, params) -> rows`` on ``db``, for the catalog readers."""
+
     def fetch(sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
         return db.execute(sql, tuple(params)).fetchall()
 
@@ -437,5 +439,6 @@ def _message(head: str, found: Sequence[SchemaDifference]) -> str:
 
 
 def _require_model(model: Any) -> None:
-    if not isinstance(model, type) or "__aq__" not in getattr(model, "__dict__", {}):
-        raise SchemaError(f"check_schema takes model classes mapped to tables, not {model!r}")
+    if "__aq__" not in getattr(model, "__dict__", {}):
+        raise SchemaError(
+            f"check_schema takes model classes and Tables mapped to tables, not {model!r}")

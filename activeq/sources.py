@@ -23,6 +23,7 @@ from .types import ANY, SQLType, expr_type
 
 if TYPE_CHECKING:
     from .query import Query
+    from .results import Row
 
 __all__ = [
     "CTE",
@@ -43,19 +44,37 @@ _tnew = tuple.__new__
 # not the whole nested shape, and hashing it on every compile-cache lookup stays cheap. Numbers
 # are never reused, so forgetting the table (past its bound) costs a cache miss, never a wrong
 # statement.
-_SHAPES: dict[Any, tuple[int, ColumnSet]] = {}
+# Beside the number it keeps what else depends on the shape only: the columns, and whether
+# the query groups (within) by an expression holding values (``Query.shares_values``), so an
+# enclosing query asks the item instead of walking its query again.
+_SHAPES: dict[Any, tuple[int, ColumnSet, bool]] = {}
 _SHAPES_MAX = 4096
 _numbers = itertools.count(1)
 
 
-def _shape_number(shape: Any, columns: Callable[[], ColumnSet]) -> tuple[int, ColumnSet]:
+def _shape_number(shape: Any, columns: Callable[[], ColumnSet],
+                  groups: Callable[[], bool]) -> tuple[int, ColumnSet, bool]:
     found = _SHAPES.get(shape)
     if found is None:
-        found = (next(_numbers), columns())
+        found = (next(_numbers), columns(), groups())
         if len(_SHAPES) >= _SHAPES_MAX:
             _SHAPES.clear()
         _SHAPES[shape] = found
     return found
+
+
+def _derived_shape(what: str, shape: Any, select: Query[Any],
+                   name: str) -> tuple[int, ColumnSet, bool]:
+    # _shape_number for a derived table or CTE, without the two closures a hit would not use.
+    found = _SHAPES.get(shape)
+    if found is None:
+        found = _shape_number(shape, lambda: _column_set(select, name, what),
+                              lambda: select.shares_values)
+    return found
+
+
+def _no_groups() -> bool:
+    return False
 
 
 def _check_name(what: str, name: Any) -> str:
@@ -73,7 +92,7 @@ class FromItem(Node):
 
     __slots__ = ()
     name: str
-    c: ColumnSet
+    c: ColumnSet[FromItem]
 
     def query(self) -> Query[Any]:
         """A query selecting every column of this item (narrow it with ``select``)."""
@@ -109,17 +128,19 @@ class TableAlias(FromItem):
         _check_name("alias()", name)
         info = model.__aq__
         key = ("alias", info.token, name)
+        found = _SHAPES.get(key)
+        if found is None:
+            def columns() -> ColumnSet:
+                return ColumnSet(name, {col.name: (JsonColumn if col.type.json else ColumnRef)(
+                    model, col.name, col.column, name, col.type) for col in info.columns})
 
-        def columns() -> ColumnSet:
-            return ColumnSet(name, {col.name: (JsonColumn if col.type.json else ColumnRef)(
-                model, col.name, col.column, name, col.type) for col in info.columns})
-
-        return _tnew(cls, (key, (), model, name, _shape_number(key, columns)[1]))
+            found = _shape_number(key, columns, _no_groups)
+        return _tnew(cls, (key, (), model, name, found[1]))
 
     def query(self) -> Query[Any]:
         """A query over the aliased table; its results are instances of the model."""
         return self.model.query()._over(  # type: ignore[no-any-return]
-            self, self.model, tuple(self.c._columns.values()))
+            self, self.model, self.c._all)
 
 
 class _Derived(FromItem):
@@ -127,10 +148,12 @@ class _Derived(FromItem):
 
     __slots__ = ()
     select: Query[Any]
+    groups: bool
+    """Whether ``select`` (or a query it reads) groups by an expression holding values."""
 
-    def query(self) -> Query[Any]:
+    def query(self) -> Query[Row]:
         """A query over this item's columns; its results are ``Row``s."""
-        return self.select._over(self, self.select._s["model"], tuple(self.c._columns.values()))
+        return self.select._over(self, self.select._s["model"], self.c._all)
 
 
 class Subquery(_Derived):
@@ -141,13 +164,13 @@ class Subquery(_Derived):
     """
 
     __slots__ = ()
-    _fields = ("select", "name", "c")
+    _fields = ("select", "name", "c", "groups")
 
     def __new__(cls, select: Query[Any], name: str):  # type: ignore[no-untyped-def]
         _check_name("subquery()", name)
-        number, c = _shape_number(("subquery", name, select.key),
-                                  lambda: _column_set(select, name, "subquery"))
-        return _tnew(cls, (("subquery", number), select.params, select, name, c))
+        number, c, groups = _derived_shape("subquery", ("subquery", name, select.key),
+                                           select, name)
+        return _tnew(cls, (("subquery", number), select.params, select, name, c, groups))
 
 
 class CTE(_Derived):
@@ -159,15 +182,15 @@ class CTE(_Derived):
     """
 
     __slots__ = ()
-    _fields = ("select", "name", "c", "recursive")
+    _fields = ("select", "name", "c", "groups", "recursive")
     recursive: bool
 
     def __new__(cls, select: Query[Any], name: str, recursive: bool = False):  # type: ignore[no-untyped-def]
         _check_name("cte()", name)
         recursive = bool(recursive)
-        number, c = _shape_number(("cte", name, recursive, select.key),
-                                  lambda: _column_set(select, name, "cte"))
-        return _tnew(cls, (("cte", number), select.params, select, name, c, recursive))
+        number, c, groups = _derived_shape("cte", ("cte", name, recursive, select.key),
+                                           select, name)
+        return _tnew(cls, (("cte", number), select.params, select, name, c, groups, recursive))
 
     def union_all(self, step: Query[Any]) -> CTE:
         """This CTE with ``UNION ALL step`` added to its definition (the recursive step)."""
@@ -182,14 +205,18 @@ class SetOperation(Node):
     """``left UNION [ALL] | INTERSECT | EXCEPT right``: the body of a compound query."""
 
     __slots__ = ()
-    _fields = ("op", "left", "right")
+    _fields = ("op", "left", "right", "groups")
     op: str
     left: Query[Any]
     right: Query[Any]
+    groups: bool
+    """Whether either member (or a query it reads) groups by an expression holding values."""
 
     def __new__(cls, op: str, left: Query[Any], right: Query[Any]):  # type: ignore[no-untyped-def]
-        number = _shape_number(("setop", op, left.key, right.key), _NO_COLUMNS)[0]
-        return _tnew(cls, (("setop", number), left.params + right.params, op, left, right))
+        number, _, groups = _shape_number(
+            ("setop", op, left.key, right.key), _NO_COLUMNS,
+            lambda: left.shares_values or right.shares_values)
+        return _tnew(cls, (("setop", number), left.params + right.params, op, left, right, groups))
 
 
 #: Every node class of this module; the compiler has one handler per entry.

@@ -108,6 +108,9 @@ class _Writable:
         return to_sqlglot(self, dialect)
 
     def _run(self) -> Any:
+        return self.model._run_write(self._run_here)
+
+    def _run_here(self) -> Any:
         db = self.model.database()
         if self.returns:
             return rows_of(self.returns, db._write_rows(self))
@@ -252,7 +255,8 @@ class InsertStatement(_Frozen):
         return self._replace(returns=returning_columns(self.model, columns))  # type: ignore[no-any-return]
 
     def execute(self) -> Any:
-        """Run on the model's database: the inserted row count, or the returned ``Row``s."""
+        """Run on the model's database: the inserted row count, or the returned ``Row``s
+        (on an ``AsyncActiveRecord``, an awaitable of them, run on the writer)."""
         if not self.rows and self.select is None:
             raise CompileError(f"insert({self.model.__name__}) has no values() or from_select()")
         return self._run()
@@ -340,7 +344,8 @@ class UpdateStatement(_Frozen):
         return self._replace(returns=returning_columns(self.model, columns))  # type: ignore[no-any-return]
 
     def execute(self, *, all_rows: bool = False) -> Any:
-        """Run on the model's database: the changed row count, or the returned ``Row``s.
+        """Run on the model's database: the changed row count, or the returned ``Row``s
+        (on an ``AsyncActiveRecord``, an awaitable of them, run on the writer).
 
         Refused without a where clause unless ``all_rows=True``.
         """
@@ -390,7 +395,8 @@ class DeleteStatement(_Frozen):
         return self._replace(returns=returning_columns(self.model, columns))  # type: ignore[no-any-return]
 
     def execute(self, *, all_rows: bool = False) -> Any:
-        """Run on the model's database: the deleted row count, or the returned ``Row``s.
+        """Run on the model's database: the deleted row count, or the returned ``Row``s
+        (on an ``AsyncActiveRecord``, an awaitable of them, run on the writer).
 
         Refused without a where clause unless ``all_rows=True``.
         """
@@ -402,19 +408,45 @@ class DeleteStatement(_Frozen):
 
 
 def insert(model: Any) -> InsertStatement:
-    """An INSERT into ``model``'s table; add ``values()`` or ``from_select()``."""
+    """An INSERT into ``model``'s table; add ``values()`` or ``from_select()``.
+
+    >>> from activeq import ActiveRecord, Field, insert
+    >>> class Cat(ActiveRecord):
+    ...     __table_name__ = 'cats'
+    ...     id: int = Field(primary_key=True)
+    ...     name: str
+    >>> insert(Cat).values(name='Tom').to_sql('postgres')
+    ('INSERT INTO "cats" ("name") VALUES (%s)', ['Tom'])
+    """
     _info(model, "insert")
     return _new(InsertStatement, model=model, names=(), rows=(), select=None, conflict=None,  # type: ignore[no-any-return]
                 returns=())
 
 
 def update(model: Any) -> UpdateStatement:
-    """An UPDATE of ``model``'s table; add ``values()`` and ``where()``."""
+    """An UPDATE of ``model``'s table; add ``values()`` and ``where()``.
+
+    >>> from activeq import ActiveRecord, Field, update
+    >>> class Dog(ActiveRecord):
+    ...     __table_name__ = 'dogs'
+    ...     id: int = Field(primary_key=True)
+    ...     age: int = 0
+    >>> update(Dog).where(Dog.c.id == 1).values(age=Dog.c.age + 1).to_sql()
+    ('UPDATE "dogs" SET "age" = "dogs"."age" + ? WHERE "dogs"."id" = ?', [1, 1])
+    """
     _info(model, "update")
     return _new(UpdateStatement, model=model, assignments=(), wheres=(), returns=())  # type: ignore[no-any-return]
 
 
 def delete(model: Any) -> DeleteStatement:
-    """A DELETE from ``model``'s table; add ``where()``."""
+    """A DELETE from ``model``'s table; add ``where()``.
+
+    >>> from activeq import ActiveRecord, Field, delete
+    >>> class Ant(ActiveRecord):
+    ...     __table_name__ = 'ants'
+    ...     id: int = Field(primary_key=True)
+    >>> delete(Ant).where(Ant.c.id > 10).to_sql()
+    ('DELETE FROM "ants" WHERE "ants"."id" > ?', [10])
+    """
     _info(model, "delete")
     return _new(DeleteStatement, model=model, wheres=(), returns=())  # type: ignore[no-any-return]

@@ -130,6 +130,10 @@ class SQLType:
     temporal: str | None = None
     """``"date"``, ``"datetime"`` or ``"time"`` for temporal types."""
     json = False
+    textual = False
+    """Its values are text: LIKE and its helpers apply."""
+    signed = False
+    """Unary minus applies (numbers and durations)."""
 
     def __init__(self) -> None:
         self.key: Any = self.name
@@ -199,11 +203,31 @@ def _finite(value: Any, column: Any) -> Any:
 def _numeric_operand(sqltype: SQLType, op: str, value: Any, column: Any) -> Any:
     if op not in ("+", "-", "*", "/", "%"):
         return SQLType.arith_operand(sqltype, op, value, column)
+    if op == "%":
+        return _remainder_operand(sqltype, value, column)
     if isinstance(value, a.Expr):
         return value
     if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
         return _finite(value, column)
     raise _refuse(column, value, f"{sqltype.name}, a number")
+
+
+def _remainder_operand(sqltype: SQLType, value: Any, column: Any) -> Any:
+    # % is exact and the same on every engine for integers only: SQLite's % truncates floats
+    # to integers and PostgreSQL has none for double precision. Its sign is the dividend's, as
+    # in SQL (Python's % takes the divisor's).
+    if not isinstance(sqltype, IntType):
+        raise ValidationError(
+            f"{_where(column)} is a {sqltype.name}: % takes integer columns only (SQLite's % "
+            "truncates to integers, PostgreSQL has none for floats); compute it in Python",
+            field=getattr(column, "name", None))
+    if isinstance(value, a.Expr):
+        if isinstance(expr_type(value), (IntType, AnyType)) or expr_type(value) is None:
+            return value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return sqltype.check(value, column)
+    raise ValidationError(f"{_where(column)} % takes an integer, not {value!r}",
+                          field=getattr(column, "name", None))
 
 
 class IntType(SQLType):
@@ -213,6 +237,7 @@ class IntType(SQLType):
     python_type = int
     accepts = frozenset((int,))
     numeric = True
+    signed = True
 
     def ddl(self, dialect: str) -> str:
         return "INTEGER" if dialect == "sqlite" else "BIGINT"
@@ -241,6 +266,7 @@ class FloatType(SQLType):
     python_type = float
     accepts = frozenset((int,))  # a float goes through check(), which refuses NaN
     numeric = True
+    signed = True
 
     def ddl(self, dialect: str) -> str:
         return {"sqlite": "REAL", "postgres": "DOUBLE PRECISION"}.get(dialect, "DOUBLE")
@@ -291,6 +317,7 @@ class DecimalType(SQLType):
     name = "Decimal"
     python_type = decimal.Decimal
     numeric = True
+    signed = True
     SQLITE_MAX_DIGITS = 18
 
     def __init__(self, max_digits: int, decimal_places: int) -> None:
@@ -450,6 +477,7 @@ class TextType(SQLType):
     python_type = str
     accepts = frozenset((str,))
     text = True
+    textual = True
 
     def __init__(self, max_length: int | None = None) -> None:
         super().__init__()
@@ -664,7 +692,8 @@ class DateTimeType(SQLType):
         if dialect == "sqlite":
             return _iso_aware if self.aware else _iso_naive
         if self.aware and dialect in ("postgres", "duckdb"):
-            return None
+            # In UTC: PostgreSQL refuses offsets past 15:59 in a list (Python allows 23:59).
+            return _utc_aware
         return _utc_naive
 
     def _result(self, dialect: str) -> Converter | None:
@@ -721,6 +750,7 @@ class TimedeltaType(SQLType):
 
     name = "timedelta"
     python_type = _dt.timedelta
+    signed = True
 
     def ddl(self, dialect: str) -> str:
         return {"sqlite": "INTEGER", "mysql": "BIGINT"}.get(dialect, "INTERVAL")
@@ -799,6 +829,7 @@ class EnumType(SQLType):
                 "values, which must be all integers or all strings")
         self.name = enum_cls.__name__
         self.key = ("enum", _token(enum_cls))
+        self.textual = self.base is TEXT
 
     def ddl(self, dialect: str) -> str:
         return self.base.ddl(dialect)
@@ -847,6 +878,7 @@ class LiteralType(SQLType):
         self.python_type = self.base.python_type
         self.accepts = self.base.accepts
         self.key = ("lit", self.base.key)
+        self.textual = self.base is TEXT
 
     def ddl(self, dialect: str) -> str:
         return self.base.ddl(dialect)
@@ -947,6 +979,8 @@ class AnyType(SQLType):
 
     name = "any"
     accepts = frozenset((int, float, str, bool, bytes))
+    textual = True
+    signed = True
 
     def ddl(self, dialect: str) -> str:
         return "TEXT"
@@ -962,6 +996,7 @@ class OpaqueType(SQLType):
     """A type activeq has no SQL form for: TEXT, values bound as they come."""
 
     name = "opaque"
+    textual = True
 
     def __init__(self, python_type: Any) -> None:
         super().__init__()
@@ -1012,6 +1047,11 @@ _SIMPLE: dict[Any, SQLType] = {
     uuid.UUID: UUID,
     pydantic.AwareDatetime: AWARE_DATETIME,
     pydantic.NaiveDatetime: NAIVE_DATETIME,
+    # pydantic's constrained dates are classes of their own at run time, not Annotated.
+    pydantic.PastDatetime: DATETIME,
+    pydantic.FutureDatetime: DATETIME,
+    pydantic.PastDate: DATE,
+    pydantic.FutureDate: DATE,
 }
 
 
@@ -1126,6 +1166,7 @@ class _UnscaledDecimal(SQLType):
     name = "Decimal"
     python_type = decimal.Decimal
     numeric = True
+    signed = True
 
     def ddl(self, dialect: str) -> str:
         return {"sqlite": "NUMERIC", "postgres": "NUMERIC"}.get(dialect, "DECIMAL(38, 10)")
@@ -1214,6 +1255,11 @@ def _subquery_type(node: Any) -> SQLType | None:
 
 
 def _cast_type(node: x.Cast) -> SQLType | None:
+    if node.type == "decimal":
+        # An exact decimal stays one, with its scale (on SQLite the cast keeps it scaled).
+        item_type = expr_type(node.item)
+        if isinstance(item_type, DecimalType):
+            return item_type
     return _CAST_TARGETS.get(node.type)
 
 

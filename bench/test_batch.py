@@ -232,7 +232,7 @@ _MEMORY_SCRIPT = textwrap.dedent("""
     # "lean": SQLite's own default page cache and no memory map on both sides, so what is
     # measured is what streaming keeps in Python; otherwise activeq's recommended pragmas,
     # whose page cache (64 MB) and memory map (256 MB) fill with the file being read.
-    from activeq.database import recommended_pragmas
+    from activeq.engines.apsw import recommended_pragmas
 
     pragmas = {"mmap_size": 0, "cache_size": -2000} if lean else {}
     conn = apsw.Connection(path)

@@ -49,9 +49,9 @@ class Order(ActiveRecord):
 
 
 def show(title: str, query: object) -> None:
-    """Print a query's SQL for SQLite and PostgreSQL."""
+    """Print a query's SQL for each of the four dialects."""
     print(f"\n== {title}")
-    for dialect in ("sqlite", "postgres"):
+    for dialect in ("sqlite", "postgres", "mysql", "duckdb"):
         sql, params = query.to_sql(dialect)  # type: ignore[attr-defined]
         print(f"  {dialect:8s} {sql}")
         print(f"  {'':8s} params={params}")

@@ -607,3 +607,41 @@ def test_statistics_stay_consistent_under_pooled_threads(tmp_path):
     assert 0 < raw.cache_misses == raw.count <= 4 * per_thread
     assert sum(s.count for s in by_sql.values()) <= 4 * per_thread
     db.close()
+
+
+# Statements as values (activeq.insert/update/delete) on async models --------------------------
+
+
+def test_statements_on_async_models_are_awaited_on_the_writer(tmp_path):
+    from activeq import delete, insert, update
+
+    async def main():
+        async with await open_db(tmp_path / "a.db") as db:
+            stmt = insert(User).values(name="Ann", email="ann@example.com")
+            assert stmt.to_sql()[1] == ["Ann", "ann@example.com"]  # rendering runs nothing
+            with db.sync.track_queries() as tracked:
+                pending = stmt.execute()
+                assert len(tracked) == 0  # nothing ran before the await
+                assert await pending == 1
+            assert [q.sql for q in tracked.queries] == [stmt.to_sql()[0]]
+            new = await insert(User).values(name="Bob", email="bob@example.com").returning("id").execute()
+            assert [r.id for r in new] == [2]
+            changed = await update(User).where(User.c.id == 2).values(age=40).returning("age").execute()
+            assert [r.age for r in changed] == [40]
+            assert await delete(User).where(User.c.name == "Ann").execute() == 1
+            assert await User.query().tuples() == [(2, "Bob", "bob@example.com", 40)]
+
+            # Inside a transaction they run in it: a rollback takes them back.
+            with pytest.raises(RuntimeError, match="undo"):
+                async with db.transaction():
+                    await update(User).where(User.c.id == 2).values(age=41).execute()
+                    await insert(User).values(name="Cy", email="cy@example.com").execute()
+                    assert await User.query().count() == 2
+                    raise RuntimeError("undo")
+            assert await User.query().tuples() == [(2, "Bob", "bob@example.com", 40)]
+
+            # Bad input is refused when execute() is called, before anything is queued.
+            with pytest.raises(ActiveqError, match="without where\\(\\) would remove every row"):
+                delete(User).execute()
+
+    run(main())

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from activeq import (
     BindParam,
+    Column,
+    Table,
     UnknownDialectError,
     UnsupportedError,
     case,
@@ -47,6 +49,14 @@ def _cte(name="c", recursive=False):
 
 def _names():
     return Q().select("name")
+
+
+def _events(schema=None, kind=str, name="events", column="kind"):
+    # A Table is built anew each time: equal shapes must share a key, different ones never.
+    return Table(name, Column("id", int, primary_key=True), Column(column, kind), schema=schema)
+
+
+EV = _events()
 
 
 # --- 1. shapes that must differ --------------------------------------------------------------
@@ -228,6 +238,18 @@ DIFFERENT = {
         Q().select(U.name + "x").group_by(U.name + "x"),
         Q().select(U.name + "x").group_by(U.name + "y"),
     ),
+    "table vs model of the same name": (
+        _events(name="users").query().where(_events(name="users").c.id == 1), Q().where(U.id == 1),
+    ),
+    "table schema": (_events().query(), _events(schema="analytics").query()),
+    "table column type": (
+        _events().query().where(EV.c.id == 1),
+        _events(kind=int).query().where(_events(kind=int).c.id == 1),
+    ),
+    "table column name": (_events().query(), _events(column="sort").query()),
+    "joined table schema": (
+        Q().join(EV, EV.c.id == U.id), Q().join(_events(schema="a"), EV.c.id == U.id),
+    ),
     "scalar subquery content": (
         Q().where(U.age == Order.query().select(func.max(O.total)).scalar_subquery()),
         Q().where(U.age == Order.query().select(func.min(O.total)).scalar_subquery()),
@@ -243,7 +265,9 @@ def _sql(stmt, dialect="sqlite"):
 # SQLite renders no FOR UPDATE clause at all (see Query.for_update).
 # Equal grouped values share one numbered placeholder where the dialect numbers them (DuckDB,
 # PostgreSQL); SQLite's "?" repeats either way.
-SAME_TEXT = {"bind name", "bind vs value", "for update vs none", "grouped values equal vs different"}
+# A Table column's type is in the key (results are converted by it) but not in the text.
+SAME_TEXT = {"bind name", "bind vs value", "for update vs none", "grouped values equal vs different",
+             "table column type"}
 # Shapes only PostgreSQL renders.
 POSTGRES_ONLY = {"for update skip locked vs nowait", "distinct on columns"}
 
@@ -410,6 +434,27 @@ def test_grouped_queries_with_random_values_share_a_shape(v1, v2, n1, n2):
     for dialect in ("sqlite", "postgres", "mysql", "duckdb"):
         assert q1.to_sql(dialect)[0] == q2.to_sql(dialect)[0]
     assert q1.to_sql("duckdb")[1] == [v1, n1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(k1=int64, k2=int64, t1=st.text(max_size=8), t2=st.text(max_size=8))
+def test_tables_of_one_shape_share_keys_and_statements_with_random_values(k1, k2, t1, t2):
+    def build(k, t):
+        # A Table declared again (as a reflection would) is the same shape.
+        ev = _events()
+        return (Q().join(ev, ev.c.id == U.id).where(ev.c.kind == t, U.id > k)
+                .select(U.name, ev.c.kind))
+
+    q1, q2 = build(k1, t1), build(k2, t2)
+    assert q1.key == q2.key and hash(q1.key) == hash(q2.key)
+    assert q1.params == (t1, k1)
+    ev1, ev2 = _events(), _events()
+    w1 = Update.build(ev1.query().where(ev1.c.id == k1), {"kind": t1}, False)
+    w2 = Update.build(ev2.query().where(ev2.c.id == k2), {"kind": t2}, False)
+    assert w1.key == w2.key
+    for dialect in ("sqlite", "postgres", "mysql", "duckdb"):
+        assert q1.to_sql(dialect)[0] == q2.to_sql(dialect)[0]
+        assert _sql(w1, dialect) == _sql(w2, dialect)
 
 
 def test_in_list_length_is_not_part_of_the_shape():

@@ -2,6 +2,7 @@
 
 import doctest
 import importlib
+import inspect
 import pkgutil
 
 import pytest
@@ -19,3 +20,11 @@ def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     failed, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert failed == 0, f"{failed} docstring example(s) failed in {name}"
+
+
+@pytest.mark.parametrize("name", activeq.__all__)
+def test_every_public_name_has_a_docstring_with_an_example(name):
+    # The example itself runs in test_docstring_examples_run, in the module defining the name.
+    doc = inspect.getdoc(getattr(activeq, name))
+    assert doc, f"activeq.{name} has no docstring"
+    assert ">>>" in doc, f"activeq.{name}'s docstring has no runnable example"

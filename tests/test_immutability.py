@@ -94,13 +94,15 @@ def test_set_operation_builders_leave_both_queries_unchanged():
     assert combined.to_sql()[1] == [18, 10, 2, 5, 2]
 
 
-def test_cte_union_all_returns_a_new_cte_and_leaves_the_anchor_unchanged():
+@pytest.mark.parametrize("op", ["union_all", "union"])
+def test_cte_union_all_returns_a_new_cte_and_leaves_the_anchor_unchanged(op):
     anchor = User.query().select(U.id).where(U.id == 1).cte("t", recursive=True)
     key, sql = anchor.key, anchor.query().to_sql()
-    full = anchor.union_all(User.query().select(U.id).join(anchor, U.age == anchor.c.id))
+    full = getattr(anchor, op)(User.query().select(U.id).join(anchor, U.age == anchor.c.id))
     assert full is not anchor
     assert (anchor.key, anchor.query().to_sql()) == (key, sql)
     assert full.query().to_sql() != sql
+    assert ("UNION ALL" in full.query().to_sql()[0]) == (op == "union_all")
 
 
 def snapshot(q):
@@ -270,4 +272,5 @@ def test_query_returning_leaves_the_query_unchanged():
     before = snapshot(original)
     derived = original.returning("id")
     assert snapshot(original) == before
-    assert derived._s["returning"] == (U.id,) and original._s["returning"] == ()
+    assert derived._s["extra"].returning == (U.id,) and original._s["extra"] is None
+    assert derived.key != original.key

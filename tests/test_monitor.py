@@ -192,7 +192,7 @@ def test_sqlite_counters_attached_to_records_and_stats(tmp_path):
     assert by_sql[scan.sql].fullscan_steps == 29
     assert by_sql[scan.sql].sorts == 1
     assert "scan steps" in db.stats_report()
-    db.log.enable_counters(db.connection, False)
+    db.log.enable_counters(db._thread().conn, False)
     with db.track_queries() as t:
         User.find_by_id(3)
     assert t.queries[0].counters is None

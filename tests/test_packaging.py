@@ -87,11 +87,11 @@ def test_installed_versions_satisfy_the_installed_metadata() -> None:
     ("apsw", "3.50.4.0", "activeq needs apsw>=3.51.0.0 (found 3.50.4.0); "
                          "upgrade it with: pip install -U 'apsw>=3.51.0.0'"),
     ("apsw", "3.45.0.0", "activeq needs apsw>=3.51.0.0 (found 3.45.0.0)"),
-    ("pydantic", "2.5.3", "activeq needs pydantic>=2.6,<3 (found 2.5.3)"),
-    ("pydantic", "3.0.0", "activeq needs pydantic>=2.6,<3 (found 3.0.0), the versions it is "
-                          "tested with; install one with: pip install 'pydantic>=2.6,<3'"),
-    ("sqlglot", "27.29.0", "activeq needs sqlglot>=28.0.0,<31 (found 27.29.0)"),
-    ("sqlglot", "31.0.0", "activeq needs sqlglot>=28.0.0,<31 (found 31.0.0)"),
+    ("pydantic", "2.7.4", "activeq needs pydantic>=2.8,<3 (found 2.7.4)"),
+    ("pydantic", "3.0.0", "activeq needs pydantic>=2.8,<3 (found 3.0.0), the versions it is "
+                          "tested with; install one with: pip install 'pydantic>=2.8,<3'"),
+    ("sqlglot", "30.18.0", "activeq needs sqlglot>=30.19.0,<31 (found 30.18.0)"),
+    ("sqlglot", "31.0.0", "activeq needs sqlglot>=30.19.0,<31 (found 31.0.0)"),
 ])
 def test_versions_outside_a_range_are_refused(name: str, version: str, message: str) -> None:
     with pytest.raises(dependencies.UnsupportedDependencyError) as info:
@@ -101,8 +101,8 @@ def test_versions_outside_a_range_are_refused(name: str, version: str, message: 
 
 
 @pytest.mark.parametrize(("name", "version"), [
-    ("apsw", "3.51.0.0"), ("apsw", "3.54.1.0"), ("pydantic", "2.6.0"), ("pydantic", "2.14.4"),
-    ("sqlglot", "28.0.0"), ("sqlglot", "30.30.0"), ("sqlglot", "30.31.0.dev4"),
+    ("apsw", "3.51.0.0"), ("apsw", "3.54.1.0"), ("pydantic", "2.8.0"), ("pydantic", "2.14.4"),
+    ("sqlglot", "30.19.0"), ("sqlglot", "30.30.0"), ("sqlglot", "30.31.0.dev4"),
 ])
 def test_versions_inside_a_range_are_accepted(name: str, version: str) -> None:
     dependencies.check_version(name, version, *RUNTIME[name])
@@ -111,9 +111,9 @@ def test_versions_inside_a_range_are_accepted(name: str, version: str) -> None:
 @pytest.mark.parametrize(("patch", "message"), [
     ("import apsw; apsw.apsw_version = lambda: '3.50.4.0'",
      "activeq needs apsw>=3.51.0.0 (found 3.50.4.0)"),
-    ("import pydantic; pydantic.VERSION = '2.5.0'", "activeq needs pydantic>=2.6,<3 (found 2.5.0)"),
+    ("import pydantic; pydantic.VERSION = '2.5.0'", "activeq needs pydantic>=2.8,<3 (found 2.5.0)"),
     ("import sqlglot; sqlglot.__version__ = '27.0.0'",
-     "activeq needs sqlglot>=28.0.0,<31 (found 27.0.0)"),
+     "activeq needs sqlglot>=30.19.0,<31 (found 27.0.0)"),
 ])
 def test_import_refuses_an_unsupported_dependency(tmp_path: Path, patch: str, message: str) -> None:
     proc = _run(f"{patch}\nimport activeq", tmp_path)
@@ -174,3 +174,53 @@ def test_redis_extra_installs_the_client_redis_cache_needs(monkeypatch: pytest.M
     with pytest.raises(ActiveqError) as info:
         RedisCache()
     assert str(info.value) == "RedisCache needs the 'redis' package: pip install 'activeq[redis]'"
+
+
+# metadata, changelog and the API reference --------------------------------------------------
+def _project() -> dict[str, object]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]  # type: ignore[no-any-return]
+
+
+def test_version_is_one_in_the_package_the_metadata_and_the_changelog() -> None:
+    declared = _project()["version"]
+    assert activeq.__version__ == declared
+    assert importlib.metadata.version("activeq") == declared
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert f"## [{declared}]" in changelog
+    assert changelog.index("## [Unreleased]") < changelog.index(f"## [{declared}]")
+
+
+def test_classifiers_and_urls_describe_the_package() -> None:
+    project = _project()
+    classifiers = project["classifiers"]
+    assert isinstance(classifiers, list)
+    assert "Typing :: Typed" in classifiers
+    assert "Framework :: Pydantic :: 2" in classifiers
+    # Every Python version classified is one requires-python allows, and 3.11 (the lowest) is.
+    allowed = SpecifierSet(str(project["requires-python"]))
+    versions = [c.rsplit(" ", 1)[1] for c in classifiers
+                if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+    assert "3.11" in versions and all(Version(v) in allowed for v in versions)
+    urls = project["urls"]
+    assert isinstance(urls, dict) and {"Homepage", "Documentation", "Changelog"} <= set(urls)
+    assert all(str(u).startswith("https://") for u in urls.values())
+    installed = importlib.metadata.metadata("activeq")
+    assert "Typing :: Typed" in (installed.get_all("Classifier") or [])
+
+
+def test_make_docs_builds_a_reference_of_every_public_name(tmp_path: Path) -> None:
+    # The command `make docs` runs, into a temporary folder.
+    makefile = (ROOT / "Makefile").read_text()
+    command = re.search(r"^docs:.*\n(?:\t.*\n)*?\t\$\(BIN\)/pdoc (.*)$", makefile, re.M)
+    assert command, "make docs runs no pdoc"
+    args = command.group(1).split()
+    assert args[:2] == ["-o", "site"]
+    run = subprocess.run([str(Path(sys.executable).parent / "pdoc"), "-o", str(tmp_path), *args[2:]],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    page = (tmp_path / "activeq.html").read_text()
+    for name in activeq.__all__:
+        assert f'id="{name}"' in page, name
+    # Docstrings made it in, not only names.
+    assert "Declare a one-to-many relation" in page
+    assert (tmp_path / "activeq" / "mypy.html").exists()

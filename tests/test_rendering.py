@@ -424,3 +424,43 @@ def test_grouped_members_of_ctes_derived_tables_and_set_operations_run_everywher
         assert [(k, int(n)) for k, n in pg.execute(*q.to_sql("postgres")).fetchall()] == (
             MEMBER_ROWS[name]
         )
+
+
+def _grouped_by_alias_forms():
+    label = func.concat(E.kind, "-x")
+    bucket = case((E.qty < 5, "low"), else_="high")
+    return {
+        "aliased expression": Event.query().select(label.as_("k"), func.count().as_("n"))
+        .group_by(label.as_("k")).order_by("k"),
+        "alias name": Event.query().select(label.as_("k"), func.count().as_("n"))
+        .group_by("k").order_by("-k"),
+        "ordinal": Event.query().select(bucket.as_("b"), func.sum(E.qty).as_("n"))
+        .group_by(1).order_by(2),
+        "two aliased values": Event.query().select(label.as_("k"), bucket.as_("b"), func.count())
+        .group_by(bucket.as_("b"), label.as_("k")).order_by("k", "b"),
+    }
+
+
+GROUPED_BY_ALIAS_ROWS = {
+    "aliased expression": [("a-x", 2), ("b-x", 2), ("c-x", 1)],
+    "alias name": [("c-x", 1), ("b-x", 2), ("a-x", 2)],
+    "ordinal": [("low", 4), ("high", 26)],
+    "two aliased values": [("a-x", "high", 1), ("a-x", "low", 1), ("b-x", "high", 2),
+                           ("c-x", "low", 1)],
+}
+
+
+@pytest.mark.parametrize("name", list(GROUPED_BY_ALIAS_ROWS))
+def test_group_by_aliases_names_and_ordinals_with_values_run_with_bound_values(
+    engines, pg_conninfo, name
+):
+    db, duck = engines
+    q = _grouped_by_alias_forms()[name]
+    want = GROUPED_BY_ALIAS_ROWS[name]
+    sql, params = q.to_sql("duckdb")
+    assert params and all(not isinstance(p, str) or p not in sql for p in params)  # bound
+    assert [tuple(r) for r in q.tuples()] == want
+    assert duck.execute(sql, params).fetchall() == want
+    with pg_events(pg_conninfo) as pg:
+        got = pg.execute(*q.to_sql("postgres")).fetchall()
+        assert [tuple(int(v) if type(v).__name__ == "Decimal" else v for v in r) for r in got] == want

@@ -377,7 +377,7 @@ def test_differences_are_typed_and_exported():
 
 
 def test_check_schema_refuses_what_is_not_a_model(db):
-    with pytest.raises(SchemaError, match="check_schema takes model classes mapped to tables, not 'users'"):
+    with pytest.raises(SchemaError, match="check_schema takes model classes and Tables mapped to tables, not 'users'"):
         db.check_schema("users")
 
 

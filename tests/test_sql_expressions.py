@@ -12,10 +12,22 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import duckdb
 import pytest
-from expr_models import Event, duck_events, pg_events, sqlite_events
+from expr_models import EVENT_ROWS, Event, duck_events, pg_events, sqlite_events
 
-from activeq import CompileError, UnsupportedError, case, cast, func, text
+from activeq import (
+    ActiveRecord,
+    CompileError,
+    Database,
+    Field,
+    UnsupportedError,
+    case,
+    cast,
+    func,
+    text,
+)
+from activeq.ddl import create_table_statements
 
 DIALECTS = ("sqlite", "postgres", "mysql", "duckdb")
 
@@ -639,6 +651,92 @@ def test_runs_on_postgresql_like_hand_written_sql(pg_conninfo, name):
         got = pg.execute(sql, params).fetchall()
         assert got == pg.execute(_hand(name, "postgres")).fetchall()
         assert got
+
+
+def _int_casts():
+    return Event.query().select(
+        E.id, cast(E.price, int), cast(E.price * -1, int),
+        cast(E.price + 0.5, int), cast(cast(E.price, Decimal), int), cast(func.avg(E.qty), int),
+    ).group_by(E.id, E.price).order_by(E.id)
+
+
+def test_cast_to_int_truncates_toward_zero_like_python_on_every_engine(engines, pg_conninfo):
+    # Prices 2.5, 10.0, 0.75, 4.0 and 1.25: rounding (2.5 -> 2 or 3, 0.75 -> 1) would differ.
+    want = [(r[0], int(r[4]), int(-r[4]), int(r[4] + 0.5), int(r[4]), r[3]) for r in EVENT_ROWS]
+    db, duck = engines
+    assert db.execute(*_int_casts().to_sql()).fetchall() == want
+    assert duck.execute(*_int_casts().to_sql("duckdb")).fetchall() == want
+    with pg_events(pg_conninfo) as pg:
+        assert pg.execute(*_int_casts().to_sql("postgres")).fetchall() == want
+    assert _int_casts().to_sql("postgres")[0].startswith(
+        'SELECT "events"."id", CAST(TRUNC("events"."price") AS BIGINT), '
+        'CAST(TRUNC("events"."price" * %s) AS BIGINT)')
+    assert 'CAST(TRUNCATE(`events`.`price`, 0) AS SIGNED)' in _int_casts().to_sql("mysql")[0]
+    # Text and integers cast as before: nothing to truncate.
+    assert Event.query().select(cast(E.code, int)).to_sql("postgres")[0] == (
+        'SELECT CAST("events"."code" AS BIGINT) FROM "events"')
+
+
+class Amount(ActiveRecord):
+    __table_name__ = "amounts"
+    id: int = Field(primary_key=True)
+    amt: Decimal = Field(max_digits=18, decimal_places=2)
+    ratio: float = 0.0
+
+
+AMOUNTS = [("2.75", 0.4), ("-0.50", -0.6), ("0.00", 0.0), ("-3.05", 2.5), ("10", -1.5),
+           ("9999999999999999.99", 0.75)]
+
+
+def _amount_casts():
+    A = Amount.c
+    return Amount.query().select(
+        A.amt, cast(A.amt, int), cast(A.amt, float), cast(A.amt, str), cast(A.amt, Decimal),
+        cast(A.amt, bool), A.ratio, cast(A.ratio, int), cast(A.ratio, bool),
+    ).order_by(A.id)
+
+
+def _want_amount_casts():
+    want = []
+    for amt, ratio in AMOUNTS:
+        d = Decimal(amt).quantize(Decimal("0.01"))
+        want.append((d, int(d), float(d), str(d), d, bool(d), ratio, int(ratio), bool(ratio)))
+    return want
+
+
+def test_casts_of_exact_decimals_and_floats_give_what_python_gives_on_sqlite(tmp_path):
+    # On SQLite an exact decimal is stored scaled (2.75 as 275): a cast sees the value, not
+    # that integer; and 0.4 is true, as bool(0.4) is.
+    db = Database(str(tmp_path / "amounts.db"))
+    try:
+        db.bind(Amount)
+        db.create_tables(Amount)
+        for amt, ratio in AMOUNTS:
+            Amount.create(amt=Decimal(amt), ratio=ratio)
+        assert _amount_casts().tuples() == _want_amount_casts()
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_casts_of_exact_decimals_and_floats_give_what_python_gives_elsewhere(request, engine):
+    if engine == "duckdb":
+        con = duckdb.connect()
+    else:
+        import psycopg
+
+        con = psycopg.connect(request.getfixturevalue("pg_conninfo"), autocommit=True)
+    try:
+        for ddl in create_table_statements(Amount, engine):
+            con.execute(ddl)
+        mark = "?" if engine == "duckdb" else "%s"
+        for i, (amt, ratio) in enumerate(AMOUNTS, 1):
+            con.execute(f'INSERT INTO "amounts" VALUES ({mark}, {mark}, {mark})',
+                        (i, Decimal(amt), ratio))
+        got = con.execute(*_amount_casts().to_sql(engine)).fetchall()
+    finally:
+        con.close()
+    assert got == _want_amount_casts()
 
 
 # --- values stay bound ------------------------------------------------------------------------

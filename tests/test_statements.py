@@ -556,3 +556,39 @@ def test_every_statement_kind_has_a_lowering_handler():
     kinds = {CASES[name]().kind for name in CASES if name not in QUERY_RUN}
     assert kinds == {"insert_rows", "update", "delete"}
     assert kinds <= set(STATEMENTS)
+
+
+# --- returning() on a query is for its update() and delete() only ------------------------------
+
+
+@pytest.mark.parametrize("terminal", ["all", "first", "count", "exists", "tuples", "to_sql"])
+def test_returning_on_a_select_terminal_is_refused_not_ignored(items_db, terminal):
+    query = Item.query().where(I.id == 1)
+    query.all()  # the same shape without returning() is in the cache first
+    with items_db.track_queries() as tracked:
+        with pytest.raises(CompileError) as info:
+            getattr(query.returning("id"), terminal)()
+    assert str(info.value) == (
+        "returning() gives rows of update() and delete() only; a SELECT of Item cannot use it "
+        "(on sqlite): choose its columns with select()")
+    assert len(tracked) == 0
+
+
+def test_returning_on_a_query_used_inside_another_is_refused(items_db):
+    inner = Item.query().select(I.id).returning("id")
+    with pytest.raises(CompileError, match="returning\\(\\) gives rows of update\\(\\) and delete"):
+        Item.query().where(I.id.is_in(inner)).to_sql("postgres")
+    with pytest.raises(CompileError, match="a SELECT of Item cannot use it \\(on duckdb\\)"):
+        inner.subquery("s").query().to_sql("duckdb")
+
+
+def test_returning_keeps_working_for_query_update_and_delete(tmp_path):
+    db = _sqlite(str(tmp_path / "r.db"))
+    db.bind(Item)
+    try:
+        query = Item.query().where(I.id == 2).returning("id", "qty")
+        assert [tuple(r) for r in query.update({"qty": 9})] == [(2, 9)]
+        assert [tuple(r) for r in query.delete()] == [(2, 9)]
+        assert db.execute(READ).fetchall() == [tuple(ROWS[0]), tuple(ROWS[2])]
+    finally:
+        db.close()

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import mmap
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
+from time import perf_counter_ns
 from typing import Any
 
 import apsw
@@ -29,7 +31,7 @@ from ..errors import (
     OperationalError,
 )
 from ..pragmas import check_pragmas, pragma_statement
-from ..rawsql import DML, check_single, plain_kind
+from ..rawsql import DML, READ, check_single, plain_kind
 from ..values import NO_FORM, stored_form
 from .base import (
     CommitWatch,
@@ -43,9 +45,10 @@ from .base import (
     quote_identifier,
     transaction_sql,
 )
+from .filemoved import check_not_moved
 
-__all__ = ["ApswConnection", "ApswEngine", "SqliteCommitWatch", "recommended_pragmas",
-           "sqlite_path", "translate"]
+__all__ = ["ApswConnection", "ApswEngine", "SqliteCommitWatch", "apply_pragmas",
+           "recommended_pragmas", "sqlite_path", "translate"]
 
 _MEMORY = ("", ":memory:")
 
@@ -131,7 +134,54 @@ def convert_binding(cursor: Any, index: int, value: Any) -> Any:
             f"no value for BindParam({value.name!r}): run the query through "
             f"query.compile().execute({value.name}=...)"
         )
-    raise ArgumentTypeError(f"cannot bind a value of type {type(value).__name__} (parameter {index})")
+    raise ArgumentTypeError(
+        f"cannot bind a value of type {type(value).__name__} (parameter {index}): SQLite stores "
+        "None, int, float, str, bytes, and activeq adds dates, times, decimals, UUIDs and enums")
+
+
+def apply_pragmas(conn: apsw.Connection, pragmas: dict[str, Any], memory: bool,
+                  busy_timeout_ms: int) -> None:
+    """Run ``PRAGMA name=value`` for each (already checked) setting on a new connection.
+
+    Switching a new file to WAL needs an exclusive lock, and SQLite reports SQLITE_BUSY for it
+    at once, without its busy handler, while another connection opens the same file. That
+    switch is tried again until ``busy_timeout_ms`` has passed.
+    """
+    for name, value in pragmas.items():
+        sql = pragma_statement(name, value)
+        if name == "journal_mode":
+            if not memory:
+                _switch_journal(conn, sql, busy_timeout_ms)
+            continue
+        try:
+            conn.execute(sql).fetchall()
+        except apsw.Error as e:
+            raise translate(e, sql) from e
+
+
+def _switch_journal(conn: apsw.Connection, sql: str, busy_timeout_ms: int) -> None:
+    deadline = perf_counter_ns() + busy_timeout_ms * 1_000_000
+    delay = 0.001
+    while True:
+        try:
+            conn.execute(sql).fetchall()
+            return
+        except apsw.BusyError as e:
+            if perf_counter_ns() >= deadline:
+                raise translate(e, sql) from e
+        except apsw.Error as e:
+            raise translate(e, sql) from e
+        time.sleep(min(delay, max(0.0, (deadline - perf_counter_ns()) / 1e9)))
+        delay = min(delay * 2, 0.05)
+
+
+def is_memory(path: str) -> bool:
+    """Whether ``path`` names an in-memory database (private to one connection).
+
+    >>> is_memory(":memory:"), is_memory("file:x?mode=memory"), is_memory("app.db")
+    (True, True, False)
+    """
+    return path in _MEMORY or "mode=memory" in path
 
 
 _MODES = {
@@ -144,17 +194,49 @@ _MODES = {
 class ApswConnection(Connection):
     """One APSW connection."""
 
+    product = "SQLite"
     dialect = "sqlite"
     paramstyle = "qmark"
     has_last_id = True
+    watches_file = True
+    driver_errors = (apsw.Error,)
+    _modes = _MODES
 
-    __slots__ = ("raw", "path", "_cursor", "_changes")
+    # Driver methods bound once, as attributes: a session calls them with no frame between.
+    __slots__ = ("raw", "path", "_cursor", "_changes", "_engine", "reader", "last_changes",
+                 "total_changes", "set_busy_timeout")
 
-    def __init__(self, raw: apsw.Connection, path: str = ":memory:") -> None:
+    def __init__(self, raw: apsw.Connection, path: str = ":memory:",
+                 engine: ApswEngine | None = None) -> None:
         self.raw = raw
         self.path = path
-        self._cursor = raw.cursor()
+        self._cursor = self.reader = raw.cursor()
         self._changes = 0
+        self._engine = engine
+        self.last_changes = raw.changes  # type: ignore[method-assign]
+        self.total_changes = raw.total_changes  # type: ignore[method-assign]
+        self.set_busy_timeout = raw.set_busy_timeout  # type: ignore[method-assign]
+
+    def profile(self, callback: Callable[[dict[str, Any]], Any] | None, owner: object) -> None:
+        if callback is None:
+            self.raw.trace_v2(0, None, id=owner)
+        else:
+            self.raw.trace_v2(apsw.SQLITE_TRACE_PROFILE, callback, id=owner)
+
+    def check_not_moved(self, doing: str) -> None:
+        check_not_moved(self.raw, doing)
+
+    def configure(self) -> None:
+        engine = self._engine
+        if engine is not None:
+            apply_pragmas(self.raw, engine.pragmas, is_memory(self.path), engine.busy_timeout_ms)
+
+    def executescript(self, sql: str) -> None:
+        try:
+            for _ in self.raw.cursor().execute(sql):
+                pass
+        except apsw.Error as e:
+            raise translate(e, sql) from e
 
     def execute(self, sql: str, params: Params = ()) -> Result:
         cur = self.raw.cursor()
@@ -171,9 +253,11 @@ class ApswConnection(Connection):
         except apsw.Error as e:
             raise translate(e, sql) from e
         rowcount = -1
-        if (kind if check is None else check.kind) == DML:
+        if check is not None:
+            kind = check.kind
+        if kind == DML:
             rowcount = self._changes = self.raw.changes()
-        return Result(rows, description, rowcount)
+        return Result(rows, description, rowcount, kind is not None and kind != READ)
 
     def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         try:
@@ -325,6 +409,7 @@ class ApswEngine(Engine):
     """
 
     dialect = "sqlite"
+    connection_class = ApswConnection
 
     def __init__(self, path: str, *, pragmas: dict[str, Any] | None = None,
                  busy_timeout_ms: int = 5000, statement_cache_size: int = 256,
@@ -346,7 +431,7 @@ class ApswEngine(Engine):
         engine._spare = engine._new()
         return engine
 
-    def _new(self) -> ApswConnection:
+    def _new(self, configure: bool = True) -> ApswConnection:
         flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE | apsw.SQLITE_OPEN_URI
         try:
             raw = apsw.Connection(self.path, flags=flags,
@@ -356,22 +441,27 @@ class ApswEngine(Engine):
                                    result_code=getattr(e, "result", None)) from e
         raw.convert_binding = convert_binding
         raw.set_busy_timeout(self.busy_timeout_ms)
-        for name, value in self.pragmas.items():
-            if name == "journal_mode" and self.path in _MEMORY:
-                continue
-            sql = pragma_statement(name, value)
+        conn = ApswConnection(raw, self.path, self)
+        if configure:
             try:
-                raw.execute(sql).fetchall()
-            except apsw.Error as e:
+                conn.configure()
+            except BaseException:
                 raw.close()
-                raise translate(e, sql) from e
-        if self.on_connect is not None:
-            self.on_connect(raw)
-        return ApswConnection(raw, self.path)
+                raise
+            if self.on_connect is not None:
+                self.on_connect(raw)
+        return conn
 
-    def connect(self) -> ApswConnection:
+    @property
+    def private_memory(self) -> bool:
+        return is_memory(self.path)
+
+    def connect(self, configure: bool = True) -> ApswConnection:
         spare, self._spare = self._spare, None
-        return spare if spare is not None else self._new()
+        if spare is not None and not configure:
+            spare.close()  # opened configured: a caller preparing its own wants a bare one
+            spare = None
+        return spare if spare is not None else self._new(configure)
 
     def close(self) -> None:
         spare, self._spare = self._spare, None

@@ -56,6 +56,9 @@ class Result:
     """(column name, type name or None) for each result column; empty when none."""
     rowcount: int
     """Rows inserted, updated or deleted by a write statement; -1 for any other statement."""
+    writes: bool = False
+    """Whether the statement may have changed rows, schema or settings (so results computed
+    before it may be stale): true for every write, also one with no rowcount (DDL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,8 @@ class Connection(ABC):
 
     dialect: ClassVar[str]
     """"sqlite", "postgres" or "duckdb": the SQL dialect the connection runs."""
+    product: ClassVar[str]
+    """The database's name for messages: "SQLite", "PostgreSQL", "DuckDB"."""
     paramstyle: ClassVar[str]
     """The placeholder style of the SQL it runs: "qmark" (``?``) or "format" (``%s``)."""
     has_last_id: ClassVar[bool] = False
@@ -150,6 +155,67 @@ class Connection(ABC):
 
     raw: Any
     """The driver's own connection object."""
+
+    reader: Any
+    """The fastest statement runner the driver has, for a session's hot paths:
+    ``reader.execute(sql, params).fetchall()`` runs one compiled statement and returns its rows
+    (no rows for a write without RETURNING; then :meth:`last_changes` counts them). On SQLite it
+    is APSW's own cursor, so a primary-key lookup crosses no Python frame of activeq's. It
+    raises the driver's exceptions (:attr:`driver_errors`): a caller that retries translates
+    them with :meth:`translate`."""
+
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    """The exception classes the driver raises (caught around :attr:`reader`)."""
+
+    def last_changes(self) -> int:
+        """Rows changed by the latest write run through :attr:`reader` (or :meth:`execute`)."""
+        return self.changes()
+
+    def total_changes(self) -> int | None:
+        """Rows changed on this connection since it opened, or None when the driver cannot
+        tell (then a failed batch cannot name the row that failed)."""
+        return None
+
+    def set_busy_timeout(self, milliseconds: int) -> None:  # noqa: B027 (optional hook)
+        """How long the driver itself waits on a lock held by another connection (SQLite's busy
+        handler); engines whose server queues lock requests ignore it."""
+
+    watches_file: ClassVar[bool] = False
+    """Whether the database is a file that can be deleted or replaced under an open
+    connection, so that writes are checked first (:meth:`check_not_moved`)."""
+
+    def check_not_moved(self, doing: str) -> None:  # noqa: B027 (optional hook)
+        """Raise ``OperationalError`` when the database file was deleted, renamed or replaced
+        while open, before ``doing`` (a write that would be lost with the connection)."""
+
+    def profile(self, callback: Callable[[dict[str, Any]], Any] | None, owner: object) -> None:
+        """Call ``callback`` with the driver's statistics event after every statement (SQLite's
+        profile trace with its ``stmt_status`` counters); None stops the calls ``owner`` asked
+        for. Engines without per-statement counters refuse with ``UnsupportedError``."""
+        raise UnsupportedError("per-statement counters", self.dialect)
+
+    def configure(self) -> None:  # noqa: B027 (optional hook)
+        """Apply the engine's per-connection settings (SQLite's pragmas) to a connection
+        opened with ``Engine.connect(configure=False)``."""
+
+    def begin_sql(self, mode: str = "deferred") -> str:
+        """The BEGIN statement :meth:`begin` runs for ``mode`` (see :meth:`control`)."""
+        return transaction_sql(self._modes, mode, self.dialect)
+
+    _modes: ClassVar[dict[str, str]] = {}
+
+    def control(self, sql: str) -> None:
+        """Run one transaction-control statement as written: a :meth:`begin_sql` statement,
+        ``COMMIT``, ``ROLLBACK``, ``SAVEPOINT name``, ``RELEASE name`` or ``ROLLBACK TO name``.
+
+        A session that logs the text it runs uses this instead of :meth:`begin`,
+        :meth:`commit` and the savepoint methods; the connection keeps the same bookkeeping.
+        """
+        self._control(sql)
+
+    @abstractmethod
+    def executescript(self, sql: str) -> None:
+        """Run every statement of a script in order, without parameters."""
 
     @abstractmethod
     def execute(self, sql: str, params: Params = ()) -> Result:
@@ -291,8 +357,22 @@ class Engine(ABC):
         refused) are raised here as ``OperationalError``."""
 
     @abstractmethod
-    def connect(self) -> Connection:
-        """A connection of its own for the caller, who closes it."""
+    def connect(self, configure: bool = True) -> Connection:
+        """A connection of its own for the caller, who closes it.
+
+        With ``configure=False`` the engine's per-connection settings are left for the caller
+        to apply (:meth:`Connection.configure`), for a session that prepares connections in
+        a hook of its own.
+        """
+
+    connection_class: ClassVar[type[Connection]]
+    """The class of the connections :meth:`connect` returns."""
+
+    @property
+    def private_memory(self) -> bool:
+        """Whether the database lives inside one connection (SQLite's ":memory:"), so that
+        a session must share that one connection between its threads."""
+        return False
 
     @abstractmethod
     def close(self) -> None:

@@ -157,14 +157,47 @@ def _kinds(sql: str) -> frozenset[str]:
         return frozenset({"UNKNOWN"})
 
 
+class _Reader:
+    """:attr:`DuckdbConnection.reader`: runs a compiled statement, keeps its rows and count."""
+
+    __slots__ = ("_conn", "_rows")
+
+    def __init__(self, conn: DuckdbConnection) -> None:
+        self._conn = conn
+        self._rows: list[Row] = []
+
+    def execute(self, sql: str, params: Params = ()) -> _Reader:
+        conn = self._conn
+        raw = conn.raw
+        raw.execute(sql, params or None)
+        counted = raw.rowcount
+        # A write without RETURNING reports its count as a one-row result: not rows.
+        self._rows = rows = raw.fetchall() if counted < 0 else []
+        kinds = _kinds(sql)
+        if counted >= 0:
+            conn._changes = counted
+        elif kinds & _WRITES:
+            conn._changes = len(rows)
+        if not kinds <= _READS:
+            conn._written()
+        return self
+
+    def fetchall(self) -> list[Row]:
+        rows, self._rows = self._rows, []
+        return rows
+
+
 class DuckdbConnection(Connection):
     """One DuckDB connection (a cursor of the engine's database instance)."""
 
+    product = "DuckDB"
     dialect = "duckdb"
     paramstyle = "qmark"
     has_savepoints = False
+    driver_errors = (duckdb.Error,)
+    _modes = _MODES
 
-    __slots__ = ("raw", "_changes", "_in_tx", "_wrote", "_commits", "_own")
+    __slots__ = ("raw", "_changes", "_in_tx", "_wrote", "_commits", "_own", "reader")
 
     def __init__(self, raw: duckdb.DuckDBPyConnection, commits: _Commits | None = None) -> None:
         self.raw = raw
@@ -173,6 +206,27 @@ class DuckdbConnection(Connection):
         self._wrote = False
         self._commits = commits if commits is not None else _Commits()
         self._own = 0
+        self.reader = _Reader(self)
+
+    def control(self, sql: str) -> None:
+        word = sql.split(None, 1)[0].upper() if sql.strip() else ""
+        if word == "BEGIN":
+            self._control(sql)
+            self._in_tx = True
+            self._wrote = False
+        elif sql == "COMMIT":
+            self.commit()
+        elif sql == "ROLLBACK":
+            self.rollback()
+        else:
+            self.savepoint(sql)
+
+    def executescript(self, sql: str) -> None:
+        try:
+            self.raw.execute(sql)
+        except duckdb.Error as e:
+            raise translate(e, sql) from e
+        self._written()
 
     def _written(self) -> None:
         """Note a write: counted as a commit at once outside a transaction, else at COMMIT."""
@@ -202,9 +256,11 @@ class DuckdbConnection(Connection):
             rowcount = len(rows)  # INSERT/UPDATE/DELETE ... RETURNING
         if rowcount >= 0:
             self._changes = rowcount
-        if not kinds <= _READS:
+        writes = not kinds <= _READS
+        if writes:
             self._written()
-        return Result(rows, tuple((d[0], str(d[1])) for d in description or ()), rowcount)
+        return Result(rows, tuple((d[0], str(d[1])) for d in description or ()), rowcount,
+                      writes)
 
     def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         raw = self.raw
@@ -469,6 +525,7 @@ class DuckdbEngine(Engine):
     """
 
     dialect = "duckdb"
+    connection_class = DuckdbConnection
 
     def __init__(self, path: str, *, read_only: bool = False,
                  config: dict[str, Any] | None = None,
@@ -494,7 +551,7 @@ class DuckdbEngine(Engine):
             engine.on_connect(engine._db)
         return engine
 
-    def connect(self) -> DuckdbConnection:
+    def connect(self, configure: bool = True) -> DuckdbConnection:
         if self._db is None:
             raise OperationalError(f"the DuckDB engine for {self.path!r} is closed")
         raw = self._db.cursor()

@@ -102,6 +102,8 @@ _MODES = {
     "serializable": "BEGIN ISOLATION LEVEL SERIALIZABLE",
 }
 _WRITE_TAGS = ("INSERT", "UPDATE", "DELETE", "MERGE")
+_READ_TAGS = ("SELECT", "SHOW", "EXPLAIN", "FETCH", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT",
+              "RELEASE", "LISTEN", "VALUES")
 _IDLE = pq.TransactionStatus.IDLE
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
 
@@ -338,13 +340,40 @@ def _trigger_statements(table: str) -> str:
             f"EXECUTE FUNCTION {NOTIFY_FUNCTION}()")
 
 
+class _Reader:
+    """:attr:`PsycopgConnection.reader`: runs a compiled statement, keeps its rows and count."""
+
+    __slots__ = ("_conn", "_cursor", "_rows")
+
+    def __init__(self, conn: PsycopgConnection) -> None:
+        self._conn = conn
+        self._cursor = conn.raw.cursor()
+        self._rows: list[Row] = []
+
+    def execute(self, sql: str, params: Params = ()) -> _Reader:
+        cur = self._cursor
+        cur.execute(sql, params or None)
+        self._rows = cur.fetchall() if _has_rows(cur) else []
+        rowcount = _rowcount(cur)
+        if rowcount >= 0:
+            self._conn._changes = rowcount
+        return self
+
+    def fetchall(self) -> list[Row]:
+        rows, self._rows = self._rows, []
+        return rows
+
+
 class PsycopgConnection(Connection):
     """One psycopg connection (in autocommit mode; transactions are begun explicitly)."""
 
+    product = "PostgreSQL"
     dialect = "postgres"
     paramstyle = "format"
+    driver_errors = (psycopg.Error,)
+    _modes = _MODES
 
-    __slots__ = ("raw", "_cursor", "_changes", "_streams", "_conninfo")
+    __slots__ = ("raw", "_cursor", "_changes", "_streams", "_conninfo", "reader")
 
     def __init__(self, raw: psycopg.Connection[Any], conninfo: str | None = None) -> None:
         self.raw = raw
@@ -352,6 +381,20 @@ class PsycopgConnection(Connection):
         self._changes = 0
         self._streams = itertools.count(1)
         self._conninfo = conninfo
+        self.reader = _Reader(self)
+
+    def control(self, sql: str) -> None:
+        if sql == "COMMIT":
+            self.commit()
+        else:
+            self._control(sql)
+
+    def executescript(self, sql: str) -> None:
+        try:
+            # Without parameters psycopg sends the simple query protocol: every statement runs.
+            self._cursor.execute(sql.encode())
+        except psycopg.Error as e:
+            raise translate(e, sql) from e
 
     def execute(self, sql: str, params: Params = ()) -> Result:
         cur = self._cursor
@@ -363,7 +406,8 @@ class PsycopgConnection(Connection):
         rowcount = _rowcount(cur)
         if rowcount >= 0:
             self._changes = rowcount
-        return Result(rows, _description(cur), rowcount)
+        status = cur.statusmessage or ""
+        return Result(rows, _description(cur), rowcount, not status.startswith(_READ_TAGS))
 
     def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         cur = self._cursor
@@ -517,6 +561,7 @@ class PsycopgEngine(Engine):
     """
 
     dialect = "postgres"
+    connection_class = PsycopgConnection
 
     def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 30.0,
                  connect_timeout: float | None = 10, on_connect: OnConnect | None = None) -> None:
@@ -544,7 +589,7 @@ class PsycopgEngine(Engine):
             self.on_connect(raw)
         return PsycopgConnection(raw, self._target.conninfo)
 
-    def connect(self) -> PsycopgConnection:
+    def connect(self, configure: bool = True) -> PsycopgConnection:
         spare, self._spare = self._spare, None
         return spare if spare is not None else self._new()
 
@@ -610,7 +655,8 @@ class AsyncPsycopgConnection(AsyncConnection):
         rowcount = _rowcount(cur)
         if rowcount >= 0:
             self._changes = rowcount
-        return Result(rows, _description(cur), rowcount)
+        status = cur.statusmessage or ""
+        return Result(rows, _description(cur), rowcount, not status.startswith(_READ_TAGS))
 
     async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         cur = self._cursor
@@ -778,6 +824,7 @@ class AsyncPsycopgEngine(AsyncEngine):
     queries run on the event loop, never on a worker thread."""
 
     dialect = "postgres"
+    connection_class = PsycopgConnection
 
     def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 30.0,
                  connect_timeout: float | None = 10, on_connect: OnConnect | None = None) -> None:

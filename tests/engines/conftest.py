@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from engine_urls import pg_url
 
+from activeq import Database
 from activeq.engines import Connection, Engine, open_engine
 
 ENGINES = ["sqlite", "duckdb", "postgres"]
@@ -99,3 +100,17 @@ def nums(conn: Connection, q) -> str:
     assert conn.copy("nums", ["id", "k", "v"], [(i, i, f"v{i}") for i in range(2000)]) == 2000
     conn.execute("ANALYZE")
     return "nums"
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """The URL of a fresh, empty database for ``Database(url)``, on each engine in turn."""
+    return url_for(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A ``Database`` on a fresh, empty database of each engine in turn."""
+    opened = Database(database_url)
+    yield opened
+    opened.close()

@@ -15,7 +15,7 @@ import threading
 
 import apsw
 
-from .errors import OperationalError
+from ..errors import OperationalError
 
 __all__ = ["check_not_moved", "file_moved"]
 
