@@ -469,6 +469,8 @@ class AsyncQuery(Query[M]):
 
         def union(self, other: Query[Any]) -> AsyncQuery[Row]: ...
 
+        def returning(self, *columns: Any) -> AsyncReturningQuery[M]: ...  # type: ignore[override]
+
         def union_all(self, other: Query[Any]) -> AsyncQuery[Row]: ...
 
         def intersect(self, other: Query[Any]) -> AsyncQuery[Row]: ...
@@ -593,6 +595,17 @@ class AsyncQuery(Query[M]):
     def compile(self, dialect: str | None = None) -> AsyncCompiledQuery[M]:
         """A reusable prepared statement whose ``execute``/``first`` are awaited."""
         return AsyncCompiledQuery(_sync_query(self), dialect)
+
+
+if TYPE_CHECKING:
+    class AsyncReturningQuery(AsyncQuery[M]):
+        """An async query after ``returning(...)`` as type checkers see it: awaiting
+        ``update()`` or ``delete()`` gives the changed rows as ``Row``s."""
+
+        async def update(self, values: dict[str, Any] | None = None, *,  # type: ignore[override]
+                         all_rows: bool = False, **kw: Any) -> list[Row]: ...
+
+        async def delete(self, *, all_rows: bool = False) -> list[Row]: ...  # type: ignore[override]
 
 
 class AsyncCompiledQuery(CompiledQuery[M], Generic[M]):

@@ -270,6 +270,9 @@ def _check_names(model: Any, names: Iterable[str] | None, what: str) -> tuple[st
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    if not names:
+        # A row of defaults only: itemgetter() needs at least one name.
+        return lambda d: ()
     if len(names) == 1:
         name = names[0]
         return lambda d: (d[name],)

@@ -71,7 +71,8 @@ def check_transaction_mode(mode: str, allowed: Collection[str] = TRANSACTION_MOD
     activeq.errors.ConfigurationError: unknown transaction mode 'lazy': use 'immediate', 'deferred' or 'exclusive'
     """
     if mode not in allowed:
-        names = [repr(m) for m in allowed]
+        ordered = [m for m in TRANSACTION_MODES if m in allowed]
+        names = [repr(m) for m in ordered + [m for m in allowed if m not in ordered]]
         raise ConfigurationError(
             f"unknown transaction mode {mode!r}: use {', '.join(names[:-1])} or {names[-1]}")
 
@@ -526,11 +527,16 @@ class Database:
         return check_schema(self, models)
 
     def drop_tables(self, *models: type[ActiveRecord] | Table, if_exists: bool = True) -> None:
-        """DROP TABLE for each model."""
+        """DROP TABLE for each model, a table before the tables its foreign keys refer to.
+
+        (PostgreSQL and DuckDB refuse to drop a table another one still refers to, SQLite a
+        referred row that is still referred to.) Models unrelated by foreign keys keep the
+        given order.
+        """
         from .ddl import drop_table_statement
 
         with self.transaction():
-            for model in models:
+            for model in reversed(creation_order(models[::-1])):
                 self.execute(drop_table_statement(model, self.dialect, if_exists))
 
     # execution -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ __all__ = [
     "OperationalError",
     "RelationError",
     "RelationNotLoadedError",
+    "RowKeyError",
     "SchemaError",
     "SerializationError",
     "UnknownColumnError",
@@ -167,6 +168,30 @@ class MissingParameterError(CompileError, KeyError):
     def __str__(self) -> str:
         # KeyError shows its argument with repr(); this is a sentence.
         return str(self.args[0]) if self.args else ""
+
+
+class RowKeyError(ActiveqError, KeyError):
+    """``row["name"]`` for a name the result row does not have; the message lists the names
+    it has. A ``KeyError`` too, so code catching a mapping's missing key keeps working.
+
+    >>> from activeq import RowKeyError
+    >>> from activeq.results import Row
+    >>> row = Row((1, 2), {'total': 1, 'n': 2})
+    >>> try:
+    ...     row['totl']
+    ... except RowKeyError as e:
+    ...     print(e)
+    this row has no column 'totl'; it has total, n
+    """
+
+    def __init__(self, key: str, names: Any) -> None:
+        self.key = key
+        self.names = tuple(names)
+        KeyError.__init__(self, f"this row has no column {key!r}; it has {', '.join(self.names)}")
+
+    def __str__(self) -> str:
+        # KeyError shows its argument with repr(); this is a sentence.
+        return str(self.args[0])
 
 
 class MultipleStatementsError(ActiveqError, ValueError):
