@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from .cache import CacheBackend, CacheManager, CacheStats
 from .commitwatch import read_data_version
 from .compiler import Compiled, compiler
-from .connections import Link, ThreadState, WriteLock, serialize_reads
+from .connections import Link, ThreadState, WriteLock, serialize_reads, stream_rows
 from .constraints import creation_order
 from .cursor import Cursor
 from .engines import Connection, Engine, PlanData, dialect_of, open_engine
@@ -41,6 +41,7 @@ from .errors import (
 from .finders import forget_finders, make_finder, register_finder
 from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
+from .pool import ConnectionPool, attach_pool
 from .rawsql import READ, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement
 from .routing import Routed, route_through_execute
@@ -49,7 +50,6 @@ from .values import raise_unbindable, unstorable_error
 
 if TYPE_CHECKING:
     from .model import ActiveRecord
-    from .pool import ConnectionPool
     from .table import Table
 
 __all__ = ["Database", "LoadContext", "Cursor"]
@@ -240,8 +240,6 @@ class Database:
         self.n_plus_one = None if n_plus_one is None else self.detect_n_plus_one(n_plus_one, scoped=False).start()
         self.pool: ConnectionPool[Connection] | None = None
         if pool_size is not None:
-            from .pool import attach_pool
-
             self.pool = attach_pool(self, pool_size, pool_timeout)
         if type(self).execute is not Database.execute:
             route_through_execute(self)
@@ -1183,32 +1181,6 @@ def _raise_raw_binding_error(error: Exception, sql: str, params: Any) -> NoRetur
     if isinstance(error, UnicodeEncodeError):
         raise ValidationError(f"the SQL text cannot be encoded as UTF-8: {error}") from error
     raise error
-
-
-def stream_rows(db: Database, conn: Connection, entry: Compiled, values: Any, shape: Any,
-                compile_ns: int, hit: bool, batch: int) -> Iterator[list[Any]]:
-    """Run a SELECT through the engine's stream and yield its rows in lists of at most ``batch``.
-
-    One timing record is written when the stream ends, with the time spent in the driver.
-    """
-    elapsed = 0
-    count = 0
-    t0 = perf_counter_ns()
-    parts = iter(conn.stream(entry.sql, values, batch))
-    try:
-        for rows in parts:
-            elapsed += perf_counter_ns() - t0
-            count += len(rows)
-            yield rows
-            t0 = perf_counter_ns()
-        elapsed += perf_counter_ns() - t0
-    except (OverflowError, UnicodeEncodeError) as e:
-        raise_unbindable(e, values)
-    finally:
-        close = getattr(parts, "close", None)
-        if close is not None:
-            close()  # ends the statement when the caller stops early
-        db.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)
 
 
 def _subclasses(cls: Any) -> Iterator[Any]:

@@ -3,6 +3,7 @@ them (see ``translate`` in each module of :mod:`activeq.engines`)."""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 __all__ = [
@@ -523,3 +524,18 @@ class SerializationError(OperationalError):
     """
 
     attempts: int = 1
+
+
+def unknown_fields_error(model: Any, unknown: list[str]) -> ValidationError:
+    """The error for field names ``model`` lacks, each with the closest name it has, if any.
+
+    >>> class Meta: names = ("email", "name")
+    >>> class User: __aq__ = Meta
+    >>> str(unknown_fields_error(User, ["emial"]))
+    "User has no field 'emial' (did you mean 'email'?)"
+    """
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, list(model.__aq__.names), n=1)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return ValidationError(f"{model.__name__} has no field {', '.join(parts)}", field=unknown[0])

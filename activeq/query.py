@@ -26,6 +26,7 @@ from .ast import (
     Ordering,
     OutputColumn,
     Param,
+    Selectable,
     Star,
     SubqueryExpr,
     Unbound,
@@ -39,6 +40,7 @@ from .errors import (
     NotFoundError,
     UnknownColumnError,
     ValidationError,
+    unknown_fields_error,
 )
 from .paramstyles import same_values
 from .results import Row
@@ -190,7 +192,7 @@ def _groups_within(query: Query[Any]) -> bool:
 _DERIVED = frozenset((Subquery, CTE))
 
 
-class Query(Generic[M]):
+class Query(Selectable, Generic[M]):
     """A SELECT over a model's table, built by chaining; terminals run it.
 
     >>> from activeq import ActiveRecord, Field
@@ -1150,9 +1152,7 @@ class Update(_Statement):
             raise CompileError("update() needs at least one column to set")
         unknown = [k for k in values if k not in info.by_name]
         if unknown:
-            from .model import _unknown_fields
-
-            raise _unknown_fields(model, unknown)
+            raise unknown_fields_error(model, unknown)
         assignments = []
         for name, value in values.items():
             if not isinstance(value, Expr):
