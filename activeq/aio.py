@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
-from .database import Database
+from .database import Database, check_transaction_mode
 from .errors import ActiveqError, ArgumentTypeError, CompileError
 from .model import ActiveRecord
 from .pool import PoolStats
@@ -357,6 +357,7 @@ class AsyncTransaction:
     """What ``AsyncDatabase.transaction()`` returns: an async context manager."""
 
     def __init__(self, db: AsyncDatabase, mode: str) -> None:
+        check_transaction_mode(mode)
         self.db = db
         self.mode = mode
         self._cm: Any = None
@@ -467,6 +468,8 @@ class AsyncQuery(Query[M]):
         def select(self, *columns: Any) -> Any: ...
 
         def union(self, other: Query[Any]) -> AsyncQuery[Row]: ...
+
+        def returning(self, *columns: Any) -> AsyncReturningQuery[M]: ...  # type: ignore[override]
 
         def union_all(self, other: Query[Any]) -> AsyncQuery[Row]: ...
 
@@ -592,6 +595,17 @@ class AsyncQuery(Query[M]):
     def compile(self, dialect: str | None = None) -> AsyncCompiledQuery[M]:
         """A reusable prepared statement whose ``execute``/``first`` are awaited."""
         return AsyncCompiledQuery(_sync_query(self), dialect)
+
+
+if TYPE_CHECKING:
+    class AsyncReturningQuery(AsyncQuery[M]):
+        """An async query after ``returning(...)`` as type checkers see it: awaiting
+        ``update()`` or ``delete()`` gives the changed rows as ``Row``s."""
+
+        async def update(self, values: dict[str, Any] | None = None, *,  # type: ignore[override]
+                         all_rows: bool = False, **kw: Any) -> list[Row]: ...
+
+        async def delete(self, *, all_rows: bool = False) -> list[Row]: ...  # type: ignore[override]
 
 
 class AsyncCompiledQuery(CompiledQuery[M], Generic[M]):

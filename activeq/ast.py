@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, cast
 
 from typing_extensions import TypeVar
 
@@ -39,6 +39,7 @@ __all__ = [
     "Func",
     "InList",
     "InQuery",
+    "Selectable",
     "IsNull",
     "JsonColumn",
     "JsonPath",
@@ -329,11 +330,19 @@ def _need_text(item: Expr, what: str) -> None:
                               field=getattr(item, "name", None))
 
 
-def _in(item: Expr, values: Any, negated: bool) -> Expr:
-    from .query import Query
+class Selectable:
+    """Base of the statement objects usable as a subquery (``is_in(User.query()...)``).
 
-    if isinstance(values, Query):
-        return InQuery(item, values, negated)
+    The query layer sits above the tree, so the tree knows queries only by this base: a
+    ``Selectable`` carries the ``key`` and ``params`` of its SELECT like any node.
+    """
+
+    __slots__ = ()
+
+
+def _in(item: Expr, values: Any, negated: bool) -> Expr:
+    if isinstance(values, Selectable):
+        return InQuery(item, cast("Query[Any]", values), negated)
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise ArgumentTypeError(
             f"is_in()/not_in() take a list or a query, not {type(values).__name__}"

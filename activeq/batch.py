@@ -20,7 +20,7 @@ from pydantic_core import core_schema as cs
 
 from .ast import Compare, Param
 from .compiler import compiler
-from .errors import CompileError, DatabaseError, ValidationError
+from .errors import CompileError, DatabaseError, ValidationError, unknown_fields_error
 from .query import Insert, Update
 from .types import FloatType
 from .values import raise_unbindable, raise_unbindable_row, refuse_nan, refuse_nan_in_rows
@@ -47,9 +47,7 @@ def insert_one(db: Any, record: Any) -> int:
         # before anything is written.
         validated = model.model_validate({n: data[n] for n in names})
     except pydantic.ValidationError as e:
-        from .model import _wrap_validation
-
-        raise _wrap_validation(model, e) from e
+        raise ValidationError.from_pydantic(model.__name__, e) from e
     new_key = pk is not None and data.get(pk.name) is None
     # Without a last-insert id (PostgreSQL, DuckDB) the new key comes back through RETURNING.
     returning = new_key and not db.has_last_id
@@ -183,9 +181,7 @@ def row_validator(model: Any, names: tuple[str, ...] | None = None) -> RowValida
 
 def unknown_error(model: Any, unknown: list[str], index: int | None) -> ValidationError:
     """A ValidationError for unknown field names, with a suggestion for each."""
-    from .model import _unknown_fields
-
-    error = _unknown_fields(model, unknown)
+    error = unknown_fields_error(model, unknown)
     if index is None:
         return error
     return ValidationError(f"row {index}: {error}", index=index, field=unknown[0])
@@ -270,6 +266,9 @@ def _check_names(model: Any, names: Iterable[str] | None, what: str) -> tuple[st
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    if not names:
+        # A row of defaults only: itemgetter() needs at least one name.
+        return lambda d: ()
     if len(names) == 1:
         name = names[0]
         return lambda d: (d[name],)

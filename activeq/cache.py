@@ -4,7 +4,12 @@ Every cached value depends on a set of tables. Each table has a version counter 
 backend; a write through activeq bumps the counters of the tables it touches (after the
 commit, when it runs in a transaction) and a value is served only while the counters it was
 stored under are unchanged. Commits made by other connections or processes are noticed with
-``PRAGMA data_version`` before anything is served (:mod:`activeq.commitwatch`).
+``PRAGMA data_version`` before anything is served (:mod:`activeq.commitwatch`). On
+PostgreSQL they are heard with LISTEN/NOTIFY: a statement trigger on each table of the
+schema announces every committed write, and a listening connection of the cache's own is read
+(without blocking) before anything is served. A notification reaches the listener a moment
+after the other session's COMMIT returns, so a read racing that commit may still be served
+from the cache once (docs/postgresql.md).
 
 Threads share the caches. Writes, and with them the bookkeeping of the one open transaction,
 happen under the database's write lock; a thread reading while another thread's transaction
@@ -39,6 +44,10 @@ MISS: Any = object()
 
 _ALL = "\x00all"  # bumped when every cached value must go (a foreign commit, unknown tables)
 _ANY = "\x00any"  # bumped by every write: values cached with tables=None depend on it
+
+
+_SCHEMA_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+"""The tables whose commits a cache on PostgreSQL listens for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,10 +439,18 @@ class CacheManager:
             from .commitwatch import CommitWatch
 
             self._watch = CommitWatch(self.db)
+        elif self.db.dialect == "postgres" and not self.closed:
+            self._watch = self._watch_server()
         if self.db.in_transaction:
             self.pending = True
             self._owner = threading.get_ident()
             self._dirty_all = True
+
+    def _watch_server(self) -> Any:
+        """LISTEN for the commits of other sessions to every table of the current schema."""
+        db = self.db
+        tables = [str(r[0]) for r in db._introspect(_SCHEMA_TABLES)]
+        return db._thread().conn.watch_commits(tables)
 
     # consistency with other connections ----------------------------------------------------
     def sync(self) -> bool:
@@ -476,7 +493,7 @@ class CacheManager:
         if self._deps is None:
             from .invalidation import SchemaDependencies
 
-            self._deps = SchemaDependencies(self.db._introspect)
+            self._deps = SchemaDependencies(self.db._introspect, self.db.dialect)
         return self._deps.expand(tables)  # type: ignore[no-any-return]
 
     def dml_tables(self, sql: str) -> frozenset[str] | None:

@@ -1062,7 +1062,7 @@ def lower_insert(stmt: Any, lw: Lowering) -> exp.Expression:
     insert = exp.Insert(
         this=exp.Schema(this=model_table(info), expressions=[ident(c) for c in cols]),
         expression=exp.Values(expressions=[values]),
-    )
+    ) if cols else _insert_defaults(info, lw.dialect)
     conflict = stmt.on_conflict
     dialect = lw.dialect
     if conflict is not None:
@@ -1074,6 +1074,18 @@ def lower_insert(stmt: Any, lw: Lowering) -> exp.Expression:
                 "a write there gives back no rows, so no new primary keys either")
         insert.set("returning", exp.Returning(expressions=[exp.Column(this=ident(info.pk.column))]))
     return insert
+
+
+def _insert_defaults(info: Any, dialect: Any) -> exp.Insert:
+    """A row of column defaults only (a model whose one field is its database-assigned key):
+    an empty column list is a syntax error, so the dialect's own spelling is used."""
+    if dialect.DEFAULT_VALUES:
+        return exp.Insert(this=model_table(info), default=True)
+    # sqlglot drops an empty column list; an empty identifier keeps MySQL's "()" in place.
+    return exp.Insert(
+        this=exp.Schema(this=model_table(info), expressions=[exp.Identifier(this="", quoted=False)]),
+        expression=exp.Values(expressions=[exp.Tuple(expressions=[])]),
+    )
 
 
 def _lower_conflict(insert: exp.Insert, names: tuple[str, ...], conflict: Any, info: Any,

@@ -20,14 +20,17 @@ polling SQLite's busy handler. Time spent waiting for the lock counts against
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from .engines import Connection
 from .errors import BusyError
 from .retry import retry_statement
+from .values import raise_unbindable
 
 if TYPE_CHECKING:
+    from .compiler import Compiled
     from .database import Database
 
 __all__ = ["Link", "ThreadState", "WriteLock", "is_memory", "serialize_reads"]
@@ -189,3 +192,29 @@ def serialize_reads(db: Database) -> None:
 
     db._select = _select  # type: ignore[method-assign]
     db._stream = _stream  # type: ignore[method-assign]
+
+
+def stream_rows(db: Database, conn: Connection, entry: Compiled, values: Any, shape: Any,
+                compile_ns: int, hit: bool, batch: int) -> Iterator[list[Any]]:
+    """Run a SELECT through the engine's stream and yield its rows in lists of at most ``batch``.
+
+    One timing record is written when the stream ends, with the time spent in the driver.
+    """
+    elapsed = 0
+    count = 0
+    t0 = perf_counter_ns()
+    parts = iter(conn.stream(entry.sql, values, batch))
+    try:
+        for rows in parts:
+            elapsed += perf_counter_ns() - t0
+            count += len(rows)
+            yield rows
+            t0 = perf_counter_ns()
+        elapsed += perf_counter_ns() - t0
+    except (OverflowError, UnicodeEncodeError) as e:
+        raise_unbindable(e, values)
+    finally:
+        close = getattr(parts, "close", None)
+        if close is not None:
+            close()  # ends the statement when the caller stops early
+        db.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from .cache import CacheBackend, CacheManager, CacheStats
 from .commitwatch import read_data_version
 from .compiler import Compiled, compiler
-from .connections import Link, ThreadState, WriteLock, serialize_reads
+from .connections import Link, ThreadState, WriteLock, serialize_reads, stream_rows
 from .constraints import creation_order
 from .cursor import Cursor
-from .engines import Connection, Engine, dialect_of, open_engine
+from .engines import Connection, Engine, PlanData, dialect_of, open_engine
 from .engines.lent import LentEngine, lend
 from .errors import (
     ActiveqError,
@@ -40,6 +40,7 @@ from .errors import (
 )
 from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
+from .pool import ConnectionPool, attach_pool
 from .rawsql import READ, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement
 from .routing import Routed, route_through_execute
@@ -48,12 +49,31 @@ from .values import raise_unbindable, unstorable_error
 
 if TYPE_CHECKING:
     from .model import ActiveRecord
-    from .pool import ConnectionPool
     from .table import Table
 
 __all__ = ["Database", "LoadContext", "Cursor"]
 
 logger = logging.getLogger("activeq")
+
+
+TRANSACTION_MODES = ("immediate", "deferred", "exclusive")
+"""The modes ``Database.transaction`` (and ``atomic``, ``retrying``) accept."""
+
+
+def check_transaction_mode(mode: str, allowed: Collection[str] = TRANSACTION_MODES) -> None:
+    """Refuse a transaction mode that is not one of ``allowed`` (:data:`TRANSACTION_MODES`;
+    PostgreSQL adds its isolation levels such as ``'repeatable read'``).
+
+    >>> check_transaction_mode('lazy')
+    Traceback (most recent call last):
+    ...
+    activeq.errors.ConfigurationError: unknown transaction mode 'lazy': use 'immediate', 'deferred' or 'exclusive'
+    """
+    if mode not in allowed:
+        ordered = [m for m in TRANSACTION_MODES if m in allowed]
+        names = [repr(m) for m in ordered + [m for m in allowed if m not in ordered]]
+        raise ConfigurationError(
+            f"unknown transaction mode {mode!r}: use {', '.join(names[:-1])} or {names[-1]}")
 
 
 class LoadContext:
@@ -224,8 +244,6 @@ class Database:
         self.n_plus_one = None if n_plus_one is None else self.detect_n_plus_one(n_plus_one, scoped=False).start()
         self.pool: ConnectionPool[Connection] | None = None
         if pool_size is not None:
-            from .pool import attach_pool
-
             self.pool = attach_pool(self, pool_size, pool_timeout)
         if type(self).execute is not Database.execute:
             route_through_execute(self)
@@ -365,6 +383,18 @@ class Database:
         lock.acquire(state)
         try:
             return _fetch(state.conn, sql, params, one_statement)
+        finally:
+            lock.release(state)
+
+    def _plan_data(self, sql: str, params: Any = ()) -> PlanData:
+        """The engine's plan of ``sql`` as data (not logged), run like :meth:`_introspect`."""
+        state = self._thread()
+        if self._shared is None or state.depth or state.connecting:
+            return state.conn.explain(sql, params)
+        lock = self._writer
+        lock.acquire(state)
+        try:
+            return state.conn.explain(sql, params)
         finally:
             lock.release(state)
 
@@ -519,11 +549,16 @@ class Database:
         return check_schema(self, models)
 
     def drop_tables(self, *models: type[ActiveRecord] | Table, if_exists: bool = True) -> None:
-        """DROP TABLE for each model."""
+        """DROP TABLE for each model, a table before the tables its foreign keys refer to.
+
+        (PostgreSQL and DuckDB refuse to drop a table another one still refers to, SQLite a
+        referred row that is still referred to.) Models unrelated by foreign keys keep the
+        given order.
+        """
         from .ddl import drop_table_statement
 
         with self.transaction():
-            for model in models:
+            for model in reversed(creation_order(models[::-1])):
                 self.execute(drop_table_statement(model, self.dialect, if_exists))
 
     # execution -----------------------------------------------------------------------------
@@ -764,8 +799,7 @@ class Database:
         >>> db.execute('SELECT x FROM t').fetchall()
         [(1,)]
         """
-        if mode not in ("immediate", "deferred", "exclusive"):
-            raise ActiveqError(f"unknown transaction mode {mode!r}")
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         if self._closed:
             raise ActiveqError("the database is closed")
         state = self._thread()
@@ -863,6 +897,7 @@ class Database:
         """
         if fn is None:
             return self.transaction(mode)
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         from .retry import run_atomic
 
         return run_atomic(self, fn, args, kwargs, mode)
@@ -875,6 +910,7 @@ class Database:
         """
         from .retry import retrying
 
+        check_transaction_mode(mode, self._engine.connection_class._modes)
         return retrying(self, fn, mode=mode, policy=policy)
 
     def _exec_control(self, sql: str, retry: bool = False, started: int = 0) -> None:
@@ -1152,32 +1188,6 @@ def _raise_raw_binding_error(error: Exception, sql: str, params: Any) -> NoRetur
     if isinstance(error, UnicodeEncodeError):
         raise ValidationError(f"the SQL text cannot be encoded as UTF-8: {error}") from error
     raise error
-
-
-def stream_rows(db: Database, conn: Connection, entry: Compiled, values: Any, shape: Any,
-                compile_ns: int, hit: bool, batch: int) -> Iterator[list[Any]]:
-    """Run a SELECT through the engine's stream and yield its rows in lists of at most ``batch``.
-
-    One timing record is written when the stream ends, with the time spent in the driver.
-    """
-    elapsed = 0
-    count = 0
-    t0 = perf_counter_ns()
-    parts = iter(conn.stream(entry.sql, values, batch))
-    try:
-        for rows in parts:
-            elapsed += perf_counter_ns() - t0
-            count += len(rows)
-            yield rows
-            t0 = perf_counter_ns()
-        elapsed += perf_counter_ns() - t0
-    except (OverflowError, UnicodeEncodeError) as e:
-        raise_unbindable(e, values)
-    finally:
-        close = getattr(parts, "close", None)
-        if close is not None:
-            close()  # ends the statement when the caller stops early
-        db.log.record(entry.sql, shape, values, compile_ns, elapsed, count, hit)
 
 
 def _subclasses(cls: Any) -> Iterator[Any]:

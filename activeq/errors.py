@@ -3,6 +3,7 @@ them (see ``translate`` in each module of :mod:`activeq.engines`)."""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "OperationalError",
     "RelationError",
     "RelationNotLoadedError",
+    "RowKeyError",
     "SchemaError",
     "SerializationError",
     "UnknownColumnError",
@@ -167,6 +169,30 @@ class MissingParameterError(CompileError, KeyError):
     def __str__(self) -> str:
         # KeyError shows its argument with repr(); this is a sentence.
         return str(self.args[0]) if self.args else ""
+
+
+class RowKeyError(ActiveqError, KeyError):
+    """``row["name"]`` for a name the result row does not have; the message lists the names
+    it has. A ``KeyError`` too, so code catching a mapping's missing key keeps working.
+
+    >>> from activeq import RowKeyError
+    >>> from activeq.results import Row
+    >>> row = Row((1, 2), {'total': 1, 'n': 2})
+    >>> try:
+    ...     row['totl']
+    ... except RowKeyError as e:
+    ...     print(e)
+    this row has no column 'totl'; it has total, n
+    """
+
+    def __init__(self, key: str, names: Any) -> None:
+        self.key = key
+        self.names = tuple(names)
+        KeyError.__init__(self, f"this row has no column {key!r}; it has {', '.join(self.names)}")
+
+    def __str__(self) -> str:
+        # KeyError shows its argument with repr(); this is a sentence.
+        return str(self.args[0])
 
 
 class MultipleStatementsError(ActiveqError, ValueError):
@@ -498,3 +524,18 @@ class SerializationError(OperationalError):
     """
 
     attempts: int = 1
+
+
+def unknown_fields_error(model: Any, unknown: list[str]) -> ValidationError:
+    """The error for field names ``model`` lacks, each with the closest name it has, if any.
+
+    >>> class Meta: names = ("email", "name")
+    >>> class User: __aq__ = Meta
+    >>> str(unknown_fields_error(User, ["emial"]))
+    "User has no field 'emial' (did you mean 'email'?)"
+    """
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, list(model.__aq__.names), n=1)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return ValidationError(f"{model.__name__} has no field {', '.join(parts)}", field=unknown[0])

@@ -2,8 +2,10 @@
 
 A write to one table can change others: ``ON DELETE CASCADE`` / ``SET NULL`` foreign keys
 rewrite child rows, triggers run arbitrary statements, and views show base-table rows. The
-cache invalidates those too; the map is read from the schema and rebuilt when
-``PRAGMA schema_version`` changes.
+cache invalidates those too; the map is read from the catalog and rebuilt when the schema
+changes: ``PRAGMA schema_version`` on SQLite, a digest of the relation, trigger and foreign-key
+oids on PostgreSQL, the list of views on DuckDB (which has neither triggers nor cascading
+foreign keys).
 """
 
 from __future__ import annotations
@@ -58,6 +60,42 @@ def dml_tables(sql: str) -> frozenset[str] | None:
     return frozenset(tables) if tables else None
 
 
+# The commit-announcing trigger activeq installs itself (engines.psycopg.TRIGGER) writes nothing.
+_PG_OWN_TRIGGER = "activeq_commit"
+_PG_VERSION = (
+    "SELECT md5(coalesce(string_agg(oid::text, ',' ORDER BY oid), '')) FROM ("
+    "SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace "
+    "UNION ALL SELECT oid FROM pg_trigger WHERE NOT tgisinternal "
+    "UNION ALL SELECT oid FROM pg_constraint WHERE contype = 'f') AS schema_objects")
+_PG_CASCADES = (
+    "SELECT p.relname, c.relname FROM pg_constraint k "
+    "JOIN pg_class p ON p.oid = k.confrelid JOIN pg_class c ON c.oid = k.conrelid "
+    "WHERE k.contype = 'f' AND (k.confupdtype IN ('c', 'n', 'd') OR k.confdeltype IN ('c', 'n', 'd'))")
+_PG_TRIGGERS = (
+    "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+    f"WHERE NOT t.tgisinternal AND t.tgname <> '{_PG_OWN_TRIGGER}'")
+_PG_VIEWS = ("SELECT c.relname FROM pg_class c WHERE c.relkind IN ('v', 'm') "
+             "AND c.relnamespace = current_schema()::regnamespace")
+_DUCKDB_VIEWS = "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+
+
+def _closure(children: dict[str, set[str]], triggered: set[str]) -> dict[str, frozenset[str] | None]:
+    """Each parent table and every table its cascading foreign keys reach; None where a trigger
+    may write anywhere."""
+    deps: dict[str, frozenset[str] | None] = {}
+    for table in children:
+        seen, todo = {table}, [table]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+        deps[table] = None if seen & triggered else frozenset(seen)
+    for table in triggered:
+        deps[table] = None
+    return deps
+
+
 class SchemaDependencies:
     """Maps a table to every table or view whose rows a write to it may change.
 
@@ -65,18 +103,44 @@ class SchemaDependencies:
     trigger body may write anywhere.
     """
 
-    def __init__(self, run: Callable[..., list[Any]]) -> None:
+    def __init__(self, run: Callable[..., list[Any]], dialect: str = "sqlite") -> None:
         self._run = run
         """Runs a read on a connection the calling thread may use (``Database._introspect``)."""
-        self._version: int | None = None
+        self._dialect = dialect
+        self._version: Any = None
         self._deps: dict[str, frozenset[str] | None] = {}
         self._views: frozenset[str] = frozenset()
 
-    def _schema_version(self) -> int:
+    def _schema_version(self) -> Any:
+        if self._dialect == "postgres":
+            return self._run(_PG_VERSION)[0][0]
+        if self._dialect == "duckdb":
+            return self._duckdb_views()
         rows = self._run("PRAGMA schema_version")
         return int(rows[0][0])
 
     def _load(self) -> None:
+        if self._dialect == "postgres":
+            self._load_postgres()
+        elif self._dialect == "duckdb":
+            self._deps = {}
+            self._views = frozenset(self._duckdb_views())
+        else:
+            self._load_sqlite()
+
+    def _duckdb_views(self) -> tuple[str, ...]:
+        return tuple(sorted(str(r[0]) for r in self._run(_DUCKDB_VIEWS)))
+
+    def _load_postgres(self) -> None:
+        run = self._run
+        children: dict[str, set[str]] = {}
+        for parent, child in run(_PG_CASCADES):
+            children.setdefault(str(parent), set()).add(str(child))
+        triggered = {str(r[0]) for r in run(_PG_TRIGGERS)}
+        self._views = frozenset(str(r[0]) for r in run(_PG_VIEWS))
+        self._deps = _closure(children, triggered)
+
+    def _load_sqlite(self) -> None:
         run = self._run
         schema: list[Any] = run(
             "SELECT type, name, tbl_name FROM sqlite_schema WHERE type IN ('table', 'view', 'trigger')")
@@ -90,18 +154,7 @@ class SchemaDependencies:
                     children.setdefault(parent, set()).add(name)
         triggered = {tbl for kind, _, tbl in schema if kind == "trigger"}
         self._views = frozenset(name for kind, name, _ in schema if kind == "view")
-        deps: dict[str, frozenset[str] | None] = {}
-        for table in children:
-            seen, todo = {table}, [table]
-            while todo:
-                for child in children.get(todo.pop(), ()):
-                    if child not in seen:
-                        seen.add(child)
-                        todo.append(child)
-            deps[table] = None if seen & triggered else frozenset(seen)
-        for table in triggered:
-            deps[table] = None
-        self._deps = deps
+        self._deps = _closure(children, triggered)
 
     def expand(self, tables: Iterable[str]) -> frozenset[str] | None:
         """``tables`` plus every table and view a write to them can change; None = all."""

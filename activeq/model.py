@@ -28,7 +28,7 @@ from .dependencies import (
     set_fields_set,
     set_private,
 )
-from .errors import ActiveqError, ValidationError
+from .errors import ActiveqError, ValidationError, unknown_fields_error
 from .sources import TableAlias
 from .types import INT64_MAX, INT64_MIN, IntType, SQLType, column_type
 
@@ -423,7 +423,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         try:
             super().__init__(**data)
         except pydantic.ValidationError as e:
-            raise _wrap_validation(type(self), e) from e
+            raise ValidationError.from_pydantic(type(self).__name__, e) from e
         _SET_CTX(self, None)
 
     def __getattr__(self, name: str) -> Any:
@@ -519,7 +519,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
             for key in row:
                 column = info.by_name.get(key) or info.by_column.get(key)
                 if column is None:
-                    raise _unknown_fields(cls, [key])
+                    raise unknown_fields_error(cls, [key])
                 names.append(column.name)
             values = tuple(row.values())
         else:
@@ -551,7 +551,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         """Validate, insert and return a new record."""
         unknown = [k for k in values if k not in cls.model_fields]
         if unknown:
-            raise _unknown_fields(cls, unknown)
+            raise unknown_fields_error(cls, unknown)
         record = cls(**values)
         record.save()
         return record
@@ -660,22 +660,6 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         if value is None:
             raise ActiveqError(f"this {type(self).__name__} has not been saved: its primary key is None")
         return Compare("=", info.refs[info.pk.name], Param(value))
-
-
-def _wrap_validation(model: type, error: pydantic.ValidationError, index: int | None = None) -> ValidationError:
-    return ValidationError.from_pydantic(model.__name__, error, index=index)
-
-
-def _unknown_fields(model: Any, unknown: list[str]) -> ValidationError:
-    import difflib
-
-    parts = []
-    for name in unknown:
-        close = difflib.get_close_matches(name, list(model.__aq__.names), n=1)
-        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    return ValidationError(
-        f"{model.__name__} has no field {', '.join(parts)}", field=unknown[0]
-    )
 
 
 _SET_CTX = ActiveRecord.__dict__["_aq_ctx"].__set__

@@ -9,6 +9,7 @@ objects are built when someone reads them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 import time
@@ -707,6 +708,13 @@ def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
         record: run the EXPLAIN through ``db.execute`` (so it is logged like any statement);
             False runs it unlogged, for plans taken while recording.
     """
+    if db.dialect != "sqlite":
+        # PostgreSQL's EXPLAIN (FORMAT JSON) and DuckDB's JSON plan, read by the engine.
+        data = db._plan_data(sql, params)
+        plan_rows = [tuple(r) for r in data.rows]
+        return _timed(db, Plan(sql, plan_rows, list(data.full_scans), list(data.indexes),
+                               None, None, params, list(data.sorts),
+                               list(data.automatic_indexes)), analyze)
     text = f"EXPLAIN QUERY PLAN {sql}"
     if record:
         raw = db.execute(text, params).fetchall()
@@ -714,10 +722,15 @@ def explain_plan(db: Any, sql: str, params: Any = (), analyze: bool = False, *,
         raw = db._introspect(text, params, one_statement=True)
     scans, indexes, sorts, autos = _parse_plan(raw)
     rows = [(r[0], r[1], r[-1]) for r in raw]
-    elapsed = count = None
-    if analyze:
-        t0 = time.perf_counter()
-        count = len(db.execute(sql, params).fetchall())
-        elapsed = (time.perf_counter() - t0) * 1000
-    return Plan(sql, rows, scans, indexes, elapsed, count, params, sorts, autos)
+    return _timed(db, Plan(sql, rows, scans, indexes, None, None, params, sorts, autos), analyze)
+
+
+def _timed(db: Any, plan: Plan, analyze: bool) -> Plan:
+    """``plan``, with ``analyze`` also the time and row count of running its statement."""
+    if not analyze:
+        return plan
+    t0 = time.perf_counter()
+    count = len(db.execute(plan.sql, plan.params).fetchall())
+    elapsed = (time.perf_counter() - t0) * 1000
+    return dataclasses.replace(plan, elapsed_ms=elapsed, row_count=count)
 

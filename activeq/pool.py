@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .connections import is_memory
-from .database import stream_rows
+from .connections import is_memory, stream_rows
 from .engines import Connection
 from .errors import ActiveqError
 from .values import raise_unbindable

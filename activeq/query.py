@@ -26,6 +26,7 @@ from .ast import (
     Ordering,
     OutputColumn,
     Param,
+    Selectable,
     Star,
     SubqueryExpr,
     Unbound,
@@ -39,6 +40,7 @@ from .errors import (
     NotFoundError,
     UnknownColumnError,
     ValidationError,
+    unknown_fields_error,
 )
 from .paramstyles import same_values
 from .results import Row
@@ -190,7 +192,7 @@ def _groups_within(query: Query[Any]) -> bool:
 _DERIVED = frozenset((Subquery, CTE))
 
 
-class Query(Generic[M]):
+class Query(Selectable, Generic[M]):
     """A SELECT over a model's table, built by chaining; terminals run it.
 
     >>> from activeq import ActiveRecord, Field
@@ -1052,7 +1054,7 @@ class Query(Generic[M]):
             return rows_of(stmt.returns, self._database()._write_rows(stmt))  # type: ignore[return-value]
         return self._database()._write(stmt)
 
-    def returning(self, *columns: Any) -> Self:
+    def returning(self, *columns: Any) -> ReturningQuery[M]:
         """Make ``update()`` and ``delete()`` give back these columns of each row they change
         (every field without arguments) as ``Row``s instead of a count.
 
@@ -1069,13 +1071,26 @@ class Query(Generic[M]):
         >>> [(r.id, r.beans) for r in rows]
         [(1, 4)]
         """
-        return self._with_extra(returning=returning_columns(self._s["model"], columns))
+        # The same query at run time; type checkers see ReturningQuery, whose writes give Rows.
+        return self._with_extra(returning=returning_columns(self._s["model"], columns))  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         try:
             return f"<Query {self.to_sql()[0]}>"
         except ActiveqError as e:
             return f"<Query of {self.model.__name__} (cannot render: {e})>"
+
+
+if TYPE_CHECKING:
+    class ReturningQuery(Query[M]):
+        """A query after ``returning(...)`` as type checkers see it: ``update()`` and
+        ``delete()`` give back the changed rows as ``Row``s instead of a count. (At run time
+        it is the same ``Query``.)"""
+
+        def update(self, values: dict[str, Any] | None = None, *,  # type: ignore[override]
+                   all_rows: bool = False, **kw: Any) -> list[Row]: ...
+
+        def delete(self, *, all_rows: bool = False) -> list[Row]: ...  # type: ignore[override]
 
 
 # Queries are immutable to users; their own state is written once through the slot descriptor.
@@ -1162,9 +1177,7 @@ class Update(_Statement):
             raise CompileError("update() needs at least one column to set")
         unknown = [k for k in values if k not in info.by_name]
         if unknown:
-            from .model import _unknown_fields
-
-            raise _unknown_fields(model, unknown)
+            raise unknown_fields_error(model, unknown)
         assignments = []
         for name, value in values.items():
             if not isinstance(value, Expr):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .ast import Alias, ColumnRef, JsonColumn
+from .errors import RowKeyError
 from .sources import output_types
 from .types import expr_type, row_converter
 
@@ -47,7 +48,7 @@ class Row:
             try:
                 return self.__dict__[index]
             except KeyError:
-                raise KeyError(f"this row has no column {index!r}; it has {', '.join(self.__dict__)}") from None
+                raise RowKeyError(index, self.__dict__) from None
         return self._values[index]  # type: ignore[index]
 
     def __iter__(self) -> Iterator[Any]:

@@ -15,7 +15,7 @@ import pydantic
 
 from .ast import Alias, ColumnRef, Expr, Param, as_expr
 from .compiler import render_sql, to_sqlglot
-from .errors import CompileError, ValidationError
+from .errors import CompileError, ValidationError, unknown_fields_error
 from .results import Row
 from .values import nan_error
 
@@ -36,9 +36,7 @@ def _validated(model: Any, values: dict[str, Any], what: str) -> tuple[tuple[Any
     info = model.__aq__
     unknown = [k for k in values if k not in info.by_name]
     if unknown:
-        from .model import _unknown_fields
-
-        raise _unknown_fields(model, unknown)
+        raise unknown_fields_error(model, unknown)
     pairs = []
     for name, value in values.items():
         if not isinstance(value, Expr):
@@ -62,9 +60,7 @@ def returning_columns(model: Any, columns: tuple[Any, ...]) -> tuple[Expr, ...]:
         if isinstance(item, str):
             ref = info.refs.get(item)
             if ref is None:
-                from .model import _unknown_fields
-
-                raise _unknown_fields(model, [item])
+                raise unknown_fields_error(model, [item])
             out.append(ref)
         elif isinstance(item, Expr):
             out.append(item)
@@ -226,9 +222,7 @@ class InsertStatement(_Frozen):
         names = (names,) if isinstance(names, str) else tuple(names)
         unknown = [n for n in names if n not in info.by_name]
         if unknown:
-            from .model import _unknown_fields
-
-            raise _unknown_fields(self.model, unknown)
+            raise unknown_fields_error(self.model, unknown)
         if getattr(query, "kind", None) != "select":
             raise CompileError(f"from_select() takes a query, not {query!r}")
         return self._replace(names=names, rows=(), select=query)  # type: ignore[no-any-return]
@@ -268,9 +262,7 @@ def _names(info: Any, model: Any, names: Any, what: str) -> tuple[str, ...]:
     names = (names,) if isinstance(names, str) else tuple(names)
     unknown = [n for n in names if n not in info.by_name]
     if unknown:
-        from .model import _unknown_fields
-
-        raise _unknown_fields(model, unknown)
+        raise unknown_fields_error(model, unknown)
     return names  # type: ignore[no-any-return]
 
 
@@ -288,9 +280,7 @@ def _conditions(conditions: tuple[Any, ...], equals: dict[str, Any], model: Any)
     for name, value in equals.items():
         ref = info.refs.get(name)
         if ref is None:
-            from .model import _unknown_fields
-
-            raise _unknown_fields(model, [name])
+            raise unknown_fields_error(model, [name])
         out.append(ref == value)
     return tuple(out)
 

@@ -1047,6 +1047,11 @@ _SIMPLE: dict[Any, SQLType] = {
     uuid.UUID: UUID,
     pydantic.AwareDatetime: AWARE_DATETIME,
     pydantic.NaiveDatetime: NAIVE_DATETIME,
+    # pydantic's constrained dates are classes of their own at run time, not Annotated.
+    pydantic.PastDatetime: DATETIME,
+    pydantic.FutureDatetime: DATETIME,
+    pydantic.PastDate: DATE,
+    pydantic.FutureDate: DATE,
 }
 
 

@@ -11,6 +11,8 @@ Each module defines:
 * ``OFFSET_WITHOUT_LIMIT``: the LIMIT literal a dialect needs before a bare OFFSET, or None.
 * ``RETURNING``: whether ``INSERT ... RETURNING`` is available.
 * ``RETURNING_PARAMS``: whether a RETURNING clause may hold bound values.
+* ``DEFAULT_VALUES``: whether a row of defaults is ``INSERT INTO t DEFAULT VALUES`` (else
+  ``INSERT INTO t () VALUES ()``, MySQL).
 * ``UPSERT``: ``"on_conflict"`` (SQLite, PostgreSQL, DuckDB) or ``"on_duplicate_key"`` (MySQL).
 * ``DISTINCT_ON``: whether ``SELECT DISTINCT ON`` is rendered.
 * ``FOR_UPDATE``: ``"render"``, ``"noop"`` or None (refused).

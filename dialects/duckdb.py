@@ -13,6 +13,7 @@ OFFSET_WITHOUT_LIMIT = None
 RETURNING_PARAMS = False
 """Whether values may be bound inside a RETURNING clause."""
 RETURNING = True
+DEFAULT_VALUES = True
 UPSERT = "on_conflict"
 NULLS_ARE = "last"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""

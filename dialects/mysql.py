@@ -11,6 +11,8 @@ IN_LIST = "member_of"
 OFFSET_WITHOUT_LIMIT = 18446744073709551615
 RETURNING_PARAMS = False
 RETURNING = False
+DEFAULT_VALUES = False
+"""``INSERT INTO t DEFAULT VALUES`` for a row of defaults (else ``INSERT INTO t () VALUES ()``)."""
 UPSERT = "on_duplicate_key"
 NULLS_ARE = "small"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""

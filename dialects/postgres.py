@@ -12,6 +12,7 @@ IN_LIST = "any"
 OFFSET_WITHOUT_LIMIT = None
 RETURNING_PARAMS = True
 RETURNING = True
+DEFAULT_VALUES = True
 UPSERT = "on_conflict"
 NULLS_ARE = "large"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""

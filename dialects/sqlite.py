@@ -12,6 +12,7 @@ and never more than one variable, so SQLite's bound-variable limit cannot be rea
 OFFSET_WITHOUT_LIMIT = -1
 RETURNING_PARAMS = True
 RETURNING = True
+DEFAULT_VALUES = True
 UPSERT = "on_conflict"
 NULLS_ARE = "small"
 """Where NULLs sort by default: "small" (first ascending), "large" (last ascending), "last"."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from engine_models import ENGINES, models_on
 
 from activeq import (
     ActiveRecord,
@@ -451,3 +452,26 @@ def test_creation_order_puts_referred_tables_first_and_keeps_the_rest():
         boss = belongs_to("Person", foreign_key="boss_id", on_delete="set null")
 
     assert creation_order([Person, Shop]) == [Person, Shop]  # a self reference is no dependency
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_tables_are_created_parents_first_and_dropped_children_first(kind, request, tmp_path):
+    # DuckDB's foreign keys only restrict (no cascade, no set null).
+    children = (Ledger,) if kind == "duckdb" else (Item, Note, Ledger)
+    with models_on(kind, request, tmp_path) as m:
+        db = m.db
+        db.bind(Shop, *children)
+        with db.track_queries() as created:
+            db.create_tables(*children, Shop)
+        assert [s for s in created.sql if s.startswith("CREATE TABLE")][0].startswith(
+            'CREATE TABLE IF NOT EXISTS "shops"')
+        shop = Shop.create(name="corner")
+        for child in children:
+            child.create(shop_id=shop.id, **{"sku": "a1"} if child is Item else
+                         {"text": "open late"} if child is Note else {})
+        with db.track_queries() as dropped:
+            db.drop_tables(Shop, *reversed(children))
+        assert [s for s in dropped.sql if s.startswith("DROP")] == [
+            f'DROP TABLE IF EXISTS "{c.__aq__.table}"' for c in (*reversed(children), Shop)]
+        db.create_tables(Shop)
+        assert Shop.query().count() == 0

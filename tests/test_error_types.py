@@ -16,9 +16,11 @@ from activeq import (
     InvalidNameError,
     MissingParameterError,
     RetryPolicy,
+    RowKeyError,
     UnknownColumnError,
     ValidationError,
     ValueOutOfRangeError,
+    func,
 )
 
 U = User.c
@@ -154,6 +156,17 @@ def test_a_named_placeholder_without_a_value_is_a_missing_parameter_error(db):
     assert str(info.value).startswith("no value for :email (given: name)")
     assert isinstance(info.value, KeyError)
     assert _rows(db) == []
+
+
+def test_a_missing_row_key_names_the_key_and_the_row_names(db, ann):
+    row = User.query().select(U.name, func.count(U.id).as_("n")).group_by(U.name).first()
+    assert (row["name"], row["n"]) == ("Ann", 1)
+    with pytest.raises(RowKeyError) as info:
+        row["total"]
+    assert str(info.value) == "this row has no column 'total'; it has User, name, n"
+    assert isinstance(info.value, KeyError)
+    assert isinstance(info.value, ActiveqError)
+    assert (info.value.key, info.value.names) == ("total", ("User", "name", "n"))
 
 
 def test_params_none_means_no_parameters(db):

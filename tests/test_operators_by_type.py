@@ -9,16 +9,18 @@ ValidationError naming the column when the expression is built.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import operator
 from decimal import Decimal
 from typing import Any
 
+import pydantic
 import pytest
 from engine_models import ENGINES, models_on
 from type_cases import CASES, MODELS, Case, sort_key
 
-from activeq import ActiveRecord, Field, ValidationError
+from activeq import ActiveRecord, Field, ValidationError, extract
 
 ORDERED_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
@@ -192,3 +194,46 @@ def test_boolean_logic_and_like_give_the_same_rows(kind: str, request: pytest.Fi
         # LIKE's case follows the database: SQLite folds ASCII case, the others do not.
         assert ids(c.s.like("a%")) == ([1, 2, 4] if kind == "sqlite" else [2])
         assert ids(c.s.startswith("a")) == ([1, 2, 4] if kind == "sqlite" else [2])
+
+
+class Moment(ActiveRecord):
+    __table_name__ = "op_moments"
+    id: int = Field(primary_key=True)
+    at: dt.datetime
+    day: dt.date
+    took: dt.timedelta
+    stamp: pydantic.AwareDatetime
+
+
+MOMENTS = [
+    (dt.datetime(2024, 2, 29, 23, 59, 59, 999999), dt.timedelta(microseconds=1)),
+    (dt.datetime(1999, 12, 31, 0, 0), dt.timedelta(days=-1, seconds=5)),
+    (dt.datetime(2023, 3, 26, 1, 30, 0, 500), dt.timedelta(days=400, hours=3)),
+    (dt.datetime(3, 1, 2, 12), dt.timedelta(0)),
+]
+SHIFTS = [dt.timedelta(days=1, microseconds=-1), dt.timedelta(days=-365, hours=-25), dt.timedelta(hours=36)]
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_date_arithmetic_and_extract_give_python_values(kind: str, request: pytest.FixtureRequest,
+                                                        tmp_path: Any) -> None:
+    c = Moment.c
+    plus3 = dt.timezone(dt.timedelta(hours=3))
+    rows = [{"at": at, "day": at.date(), "took": took, "stamp": at.replace(tzinfo=plus3)}
+            for at, took in MOMENTS]
+    with models_on(kind, request, tmp_path) as m:
+        m.create_tables(Moment)
+        m.insert_many(Moment, rows)
+        for shift in SHIFTS:
+            got = m.tuples(Moment.query().select(c.at + shift, c.at - shift, c.day + shift, c.day - shift,
+                                                 c.at + c.took, c.stamp - shift).order_by(c.id))
+            assert got == [(r["at"] + shift, r["at"] - shift, r["day"] + shift, r["day"] - shift,
+                            r["at"] + r["took"], r["stamp"] - shift) for r in rows], shift
+            pivot = rows[0]["at"]
+            assert m.count(Moment.query().where(c.at + shift > pivot)) == sum(
+                1 for r in rows if r["at"] + shift > pivot)
+        parts = ("year", "month", "day", "hour", "minute", "second", "dow")
+        got = m.tuples(Moment.query().select(*[extract(p, c.at) for p in parts], extract("dow", c.day),
+                                             extract("hour", c.stamp)).order_by(c.id))
+        assert got == [tuple((r["at"].weekday() + 1) % 7 if p == "dow" else getattr(r["at"], p) for p in parts)
+                       + ((r["day"].weekday() + 1) % 7, r["stamp"].astimezone(dt.UTC).hour) for r in rows]

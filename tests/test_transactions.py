@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,14 @@ import apsw
 import pytest
 from helpers import User
 
-from activeq import BusyError, Database, IntegrityError, OperationalError
+from activeq import (
+    AsyncDatabase,
+    BusyError,
+    ConfigurationError,
+    Database,
+    IntegrityError,
+    OperationalError,
+)
 from activeq.retry import RetryPolicy
 
 
@@ -69,6 +77,33 @@ def test_deferred_on_request(db):
     assert t.sql[0] == "BEGIN DEFERRED"
     with pytest.raises(Exception, match="unknown transaction mode 'lazy'"), db.transaction("lazy"):
         pass
+
+
+def test_unknown_transaction_mode_is_a_configuration_error_before_anything_runs(db, tmp_path):
+    message = "unknown transaction mode 'lazy': use 'immediate', 'deferred' or 'exclusive'"
+    calls = []
+    with db.track_queries() as t:
+        with pytest.raises(ConfigurationError) as caught, db.transaction("lazy"):
+            _add("never")
+        assert str(caught.value) == message
+        with pytest.raises(ConfigurationError, match=message):
+            db.atomic(lambda: calls.append(_add("never")), mode="lazy")
+        with pytest.raises(ConfigurationError, match=message):
+            db.retrying(mode="lazy")
+    assert t.sql == []
+    assert calls == []
+    assert _names(db) == []
+    assert not db.in_transaction
+
+    async def refused() -> None:
+        adb = AsyncDatabase(str(tmp_path / "async.db"))
+        try:
+            with pytest.raises(ConfigurationError, match=message):
+                adb.transaction("lazy")
+        finally:
+            await adb.close()
+
+    asyncio.run(refused())
 
 
 def test_failed_commit_leaves_the_connection_usable(tmp_path):

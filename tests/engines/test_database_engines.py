@@ -190,3 +190,30 @@ def test_postgres_serialization_failure_gives_up_after_the_policy(pg_conninfo: s
         assert db.busy_retries == 4
     finally:
         db.close()
+
+
+def test_real_serialization_failure_between_two_connections_is_retried(pg_conninfo: str) -> None:
+    import psycopg
+
+    db = Database(pg_url(pg_conninfo), retry=RetryPolicy(attempts=3, base_delay=0))
+    rival = psycopg.connect(pg_conninfo, autocommit=True)
+    try:
+        db.execute("CREATE TABLE account (id INTEGER PRIMARY KEY, balance INTEGER)")
+        db.execute("INSERT INTO account VALUES (1, 100)")
+        seen = []
+
+        def add_ten() -> int:
+            (balance,) = db.execute("SELECT balance FROM account WHERE id = 1").fetchone()
+            seen.append(balance)
+            if len(seen) == 1:  # another connection commits after this snapshot was taken
+                rival.execute("UPDATE account SET balance = balance + 1 WHERE id = 1")
+            db.execute("UPDATE account SET balance = %s WHERE id = 1", (balance + 10,))
+            return int(balance) + 10
+
+        assert db.atomic(add_ten, mode="repeatable read") == 111
+        assert seen == [100, 101]  # the first try failed with 40001 and ran again whole
+        assert db.busy_retries == 1
+        assert db.execute("SELECT balance FROM account").fetchall() == [(111,)]
+    finally:
+        rival.close()
+        db.close()

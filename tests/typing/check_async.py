@@ -33,6 +33,10 @@ async def main() -> None:
     assert isinstance(rows[0], Row) and rows[0].n == 1
     async for reader in Reader.query():
         assert_type(reader, Reader)
+    renamed = await Reader.query().where(Reader.c.id == ada.id).returning("name").update({"name": "Ida"})
+    assert_type(renamed, list[Row])
+    assert [r.name for r in renamed] == ["Ida"]
+    assert_type(await Reader.query().where(Reader.c.id == -1).delete(), int)
     await db.close()
 
 

@@ -75,6 +75,16 @@ def main() -> None:
     assert isinstance(User.c.age, ColumnRef) and isinstance(User.c.meta, JsonColumn)
     assert User.query().where(User.c.meta["tier"] == 2).count() == 0
 
+    # writes give a count; after returning(...) they give the changed rows
+    assert_type(User.query().where(User.c.id == -1).update({"age": 1}), int)
+    assert_type(User.query().where(User.c.id == -1).delete(), int)
+    changed = User.query().where(User.c.name == "Ada").returning("id", "age").update({"age": 37})
+    assert_type(changed, list[Row])
+    assert isinstance(changed[0], Row) and (changed[0].id, changed[0].age) == (ada.id, 37)
+    gone = Note.query().returning("body").where(Note.c.user_id == ada.id).delete()
+    assert_type(gone, list[Row])
+    assert [r.body for r in gone] == ["hello"]
+
 
 if __name__ == "__main__":
     main()
