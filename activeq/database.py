@@ -56,7 +56,7 @@ __all__ = ["Database", "LoadContext", "Cursor"]
 logger = logging.getLogger("activeq")
 
 
-TRANSACTION_MODES = ("immediate", "deferred", "exclusive")
+TRANSACTION_MODES = ("deferred", "immediate", "exclusive")
 """The modes ``Database.transaction`` (and ``atomic``, ``retrying``) accept."""
 
 
@@ -67,7 +67,7 @@ def check_transaction_mode(mode: str, allowed: Collection[str] = TRANSACTION_MOD
     >>> check_transaction_mode('lazy')
     Traceback (most recent call last):
     ...
-    activeq.errors.ConfigurationError: unknown transaction mode 'lazy': use 'immediate', 'deferred' or 'exclusive'
+    activeq.errors.ConfigurationError: unknown transaction mode 'lazy': use 'deferred', 'immediate' or 'exclusive'
     """
     if mode not in allowed:
         ordered = [m for m in TRANSACTION_MODES if m in allowed]

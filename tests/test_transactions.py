@@ -80,7 +80,7 @@ def test_deferred_on_request(db):
 
 
 def test_unknown_transaction_mode_is_a_configuration_error_before_anything_runs(db, tmp_path):
-    message = "unknown transaction mode 'lazy': use 'immediate', 'deferred' or 'exclusive'"
+    message = "unknown transaction mode 'lazy': use 'deferred', 'immediate' or 'exclusive'"
     calls = []
     with db.track_queries() as t:
         with pytest.raises(ConfigurationError) as caught, db.transaction("lazy"):
