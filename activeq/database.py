@@ -26,6 +26,7 @@ from .connections import Link, ThreadState, WriteLock, serialize_reads, stream_r
 from .constraints import creation_order
 from .cursor import Cursor
 from .engines import Connection, Engine, PlanData, dialect_of, open_engine
+from .engines.lent import LentEngine, lend
 from .errors import (
     ActiveqError,
     ArgumentTypeError,
@@ -154,7 +155,7 @@ class Database:
 
     def __init__(
         self,
-        url: str = ":memory:",
+        url: str | LentEngine = ":memory:",
         *,
         pragmas: dict[str, Any] | None = None,
         busy_timeout_ms: int = 5000,
@@ -177,7 +178,12 @@ class Database:
     ) -> None:
         from .loading import check_fetch_mode
 
-        self.dialect = dialect_of(url)
+        lent = isinstance(url, LentEngine)
+        self.dialect = url.dialect if lent else dialect_of(url)  # type: ignore[union-attr, arg-type]
+        if lent and (pragmas is not None or pool_size is not None):
+            raise ConfigurationError(
+                "a lent connection keeps the application's settings and is the only one: "
+                "pragmas and pool_size do not apply")
         sqlite = self.dialect == "sqlite"
         if not sqlite:
             for name, given in (("pragmas", pragmas), ("pool_size", pool_size),
@@ -194,7 +200,7 @@ class Database:
                        "statement_cache_size": statement_cache_size}
         # Opened first: a bad pragma, an unknown scheme or an unreachable server is refused
         # before anything else is set up.
-        self._engine: Engine = open_engine(url, **options)
+        self._engine: Engine = url if lent else open_engine(url, **options)  # type: ignore[assignment, arg-type]
         self.url = self._engine.url
         self.path = getattr(self._engine, "path", self.url)
         """The SQLite file (or ":memory:"); the URL, password removed, on other engines."""
@@ -243,6 +249,28 @@ class Database:
             self.pool = attach_pool(self, pool_size, pool_timeout)
         if type(self).execute is not Database.execute:
             route_through_execute(self)
+
+    @classmethod
+    def from_connection(cls, conn: Any, **options: Any) -> Database:
+        """A Database running on a connection the application already holds: an open apsw,
+        sqlite3, psycopg (autocommit) or duckdb connection.
+
+        The application keeps its connection: activeq runs its statements on it (with the
+        builder, the compile cache, timings, the result cache and N+1 detection) and never
+        closes it; ``db.close()`` only ends activeq's use. Its settings stay the
+        application's (no pragmas are applied). ``options`` are the other keywords of
+        ``Database`` (``slow_query_ms``, ``n_plus_one``, ``query_cache``, ...).
+
+        >>> import apsw
+        >>> from activeq import Database
+        >>> conn = apsw.Connection(':memory:')
+        >>> db = Database.from_connection(conn)
+        >>> db.execute('SELECT 40 + ?', (2,)).fetchall()
+        [(42,)]
+        >>> db.close(); conn.execute('SELECT 1').fetchall()
+        [(1,)]
+        """
+        return cls(lend(conn), **options)
 
     # connections ---------------------------------------------------------------------------
     def _open(self) -> Connection:
