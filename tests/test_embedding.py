@@ -153,8 +153,12 @@ def test_psycopg_connection_must_be_in_autocommit_mode(pg_conninfo):
 
 
 def test_from_connection_refuses_other_objects_and_sqlite_settings():
-    with pytest.raises(activeq.ArgumentTypeError, match="takes an open apsw, sqlite3, psycopg or duckdb connection, not builtins.dict"):
+    with pytest.raises(activeq.ArgumentTypeError, match="takes an open apsw, psycopg or duckdb connection, not builtins.dict"):
         Database.from_connection({})
+    import sqlite3
+
+    with pytest.raises(activeq.UnsupportedError, match="lend an apsw connection"):
+        Database.from_connection(sqlite3.connect(":memory:"))
     with pytest.raises(ConfigurationError, match="pragmas and pool_size do not apply"):
         Database.from_connection(apsw.Connection(":memory:"), pragmas={"cache_size": 10})
 
