@@ -15,6 +15,7 @@ import threading
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -25,6 +26,7 @@ from .connections import Link, ThreadState, WriteLock, serialize_reads, stream_r
 from .constraints import creation_order
 from .cursor import Cursor
 from .engines import Connection, Engine, PlanData, dialect_of, open_engine
+from .engines.lent import LentEngine, lend
 from .errors import (
     ActiveqError,
     ArgumentTypeError,
@@ -37,6 +39,7 @@ from .errors import (
     UnsupportedError,
     ValidationError,
 )
+from .finders import forget_finders, make_finder, register_finder
 from .journal import Journal
 from .monitor import Plan, QueryLog, Timing
 from .pool import ConnectionPool, attach_pool
@@ -152,7 +155,7 @@ class Database:
 
     def __init__(
         self,
-        url: str = ":memory:",
+        url: str | LentEngine = ":memory:",
         *,
         pragmas: dict[str, Any] | None = None,
         busy_timeout_ms: int = 5000,
@@ -175,7 +178,12 @@ class Database:
     ) -> None:
         from .loading import check_fetch_mode
 
-        self.dialect = dialect_of(url)
+        lent = isinstance(url, LentEngine)
+        self.dialect = url.dialect if lent else dialect_of(url)  # type: ignore[union-attr, arg-type]
+        if lent and (pragmas is not None or pool_size is not None):
+            raise ConfigurationError(
+                "a lent connection keeps the application's settings and is the only one: "
+                "pragmas and pool_size do not apply")
         sqlite = self.dialect == "sqlite"
         if not sqlite:
             for name, given in (("pragmas", pragmas), ("pool_size", pool_size),
@@ -192,7 +200,7 @@ class Database:
                        "statement_cache_size": statement_cache_size}
         # Opened first: a bad pragma, an unknown scheme or an unreachable server is refused
         # before anything else is set up.
-        self._engine: Engine = open_engine(url, **options)
+        self._engine: Engine = url if lent else open_engine(url, **options)  # type: ignore[assignment, arg-type]
         self.url = self._engine.url
         self.path = getattr(self._engine, "path", self.url)
         """The SQLite file (or ":memory:"); the URL, password removed, on other engines."""
@@ -241,6 +249,28 @@ class Database:
             self.pool = attach_pool(self, pool_size, pool_timeout)
         if type(self).execute is not Database.execute:
             route_through_execute(self)
+
+    @classmethod
+    def from_connection(cls, conn: Any, **options: Any) -> Database:
+        """A Database running on a connection the application already holds: an open apsw,
+        psycopg (autocommit) or duckdb connection.
+
+        The application keeps its connection: activeq runs its statements on it (with the
+        builder, the compile cache, timings, the result cache and N+1 detection) and never
+        closes it; ``db.close()`` only ends activeq's use. Its settings stay the
+        application's (no pragmas are applied). ``options`` are the other keywords of
+        ``Database`` (``slow_query_ms``, ``n_plus_one``, ``query_cache``, ...).
+
+        >>> import apsw
+        >>> from activeq import Database
+        >>> conn = apsw.Connection(':memory:')
+        >>> db = Database.from_connection(conn)
+        >>> db.execute('SELECT 40 + ?', (2,)).fetchall()
+        [(42,)]
+        >>> db.close(); conn.execute('SELECT 1').fetchall()
+        [(1,)]
+        """
+        return cls(lend(conn), **options)
 
     # connections ---------------------------------------------------------------------------
     def _open(self) -> Connection:
@@ -390,6 +420,7 @@ class Database:
         """Close every connection (idempotent); call it once the threads using it are done."""
         if not self._closed:
             self._closed = True
+            forget_finders()
             self._cache.close()
             with self._links_lock:
                 links = list(self._links)
@@ -421,6 +452,7 @@ class Database:
                 type.__setattr__(model, "__database__", self)
             else:  # a Table
                 object.__setattr__(model, "__database__", self)
+        forget_finders()
         self._bound.extend(m for m in models if m not in self._bound)
         for model in models:
             for bound in (model, *_subclasses(model)):
@@ -1006,12 +1038,14 @@ class Database:
         for model in models:
             self._cache.enable(model, max_entries)
             self._find_entries.pop(model, None)
+        forget_finders()
 
     def disable_cache(self, *models: type[ActiveRecord]) -> None:
         """Stop caching instances of these models."""
         for model in models:
             self._cache.disable(model)
             self._find_entries.pop(model, None)
+        forget_finders()
 
     def cached(self, ttl: float | None = None, tables: Iterable[Any] | None = None) -> Any:
         """Decorator caching a function's results until a write touches one of ``tables``.
@@ -1056,6 +1090,21 @@ class Database:
         if not rows:
             return None
         return entry.mapper(rows, self._default_ctx)[0]
+
+    def _finder(self, model: Any) -> Callable[[Any], Any]:
+        """``model``'s ``find_by_id`` on this database, kept in ``FINDERS`` for the next call."""
+        found = self._find_entries.get(model)
+        if found is None:
+            found = self._prepare_find(model)
+        entry, key, cached = found
+        # Reads replaced on this instance (an overridden execute, a pool, a shared in-memory
+        # connection) and instance caches keep the general path, so they see every read.
+        if cached is None and "_select" not in self.__dict__ and type(self)._select is Database._select:
+            find = make_finder(self, model, entry, key)
+        else:
+            find = partial(self._find_by_id, model)
+        register_finder(self, model, find)
+        return find
 
     def _prepare_find(self, model: Any) -> tuple[Compiled, Any, Any]:
         info = model.__aq__

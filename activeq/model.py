@@ -29,6 +29,7 @@ from .dependencies import (
     set_private,
 )
 from .errors import ActiveqError, ValidationError, unknown_fields_error
+from .finders import FINDERS, fill_source
 from .sources import TableAlias
 from .types import INT64_MAX, INT64_MIN, IntType, SQLType, column_type
 
@@ -202,15 +203,7 @@ def _make_builder(info: ModelInfo, names: tuple[str, ...], dialect: str) -> Any:
     }
     # The instance's own (lazily created) __dict__ filled key by key is faster than building a
     # dict and assigning it through the __dict__ descriptor.
-    fills = []
-    for i, name in enumerate(names):
-        conv = info.by_name[name].type.result(dialect)
-        if conv is None:
-            fills.append(f"d[{name!r}] = r[{i}]")
-        else:
-            env[f"c{i}"] = conv
-            fills.append(f"d[{name!r}] = c{i}(r[{i}])")
-    fill = "; ".join(fills) or "pass"
+    fill = fill_source(info, names, dialect, env)
     src = f"""
 def build_all(rows, ctx):
     out = []
@@ -489,9 +482,56 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         return run()
 
     @classmethod
+    def from_row(cls: type[M], row: Any, dialect: str | None = None) -> M:
+        """A record built from a row fetched elsewhere: a mapping by field or column name
+        (the fields it holds are set, as in a partial select), or a sequence of every
+        field's value in declaration order.
+
+        Values are taken as the database stores them and converted as activeq's own reads
+        convert them for ``dialect`` (default: the bound database's, else SQLite's): JSON
+        text becomes a dict, ISO text a date, scaled integers a Decimal. The record counts
+        as loaded, so ``save()`` updates it.
+
+        >>> from activeq import ActiveRecord, Field
+        >>> class Trip(ActiveRecord):
+        ...     __table_name__ = 'trips'
+        ...     id: int = Field(primary_key=True)
+        ...     done: bool
+        ...     stops: list[str]
+        >>> Trip.from_row((1, 0, '["Oslo", "Bergen"]')).stops
+        ['Oslo', 'Bergen']
+        >>> Trip.from_row({'id': 2, 'done': 1}).done
+        True
+        """
+        info = cls.__aq__  # type: ignore[attr-defined]
+        if dialect is None:
+            db = cls.__database__
+            dialect = "sqlite" if db is None else db.dialect
+        if isinstance(row, typing.Mapping):
+            names = []
+            for key in row:
+                column = info.by_name.get(key) or info.by_column.get(key)
+                if column is None:
+                    raise unknown_fields_error(cls, [key])
+                names.append(column.name)
+            values = tuple(row.values())
+        else:
+            values = tuple(row)
+            names = list(info.names)
+            if len(values) != len(names):
+                raise ValidationError(
+                    f"{cls.__name__}.from_row() takes {len(names)} values (one per field: "
+                    f"{', '.join(names)}), not {len(values)}")
+        return info.builder(tuple(names), dialect)([values], None)[0]  # type: ignore[no-any-return]
+
+    @classmethod
     def find_by_id(cls: type[M], id: Any) -> M | None:
         """The row with this primary key, or None."""
-        return cls.database()._find_by_id(cls, id)  # type: ignore[return-value]
+        # The model's finder (see activeq.finders), found without reading class attributes.
+        find = FINDERS.get(cls)
+        if find is None:
+            find = cls.database()._finder(cls)
+        return find(id)  # type: ignore[no-any-return]
 
     @classmethod
     def find_one(cls: type[M], *conditions: Any, **equals: Any) -> M | None:

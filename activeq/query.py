@@ -963,6 +963,31 @@ class Query(Selectable, Generic[M]):
                 gc.enable()
         return fetch()
 
+    def from_rows(self, rows: Any, dialect: str | None = None) -> list[M]:
+        """The results this query gives, built from ``rows`` fetched elsewhere by running
+        its ``to_sql(dialect)`` (with any driver): models, partial models or ``Row``s, values
+        converted as activeq's own reads convert them for ``dialect`` (default: the bound
+        database's, else SQLite's).
+
+        >>> import sqlite3
+        >>> from activeq import ActiveRecord, Field
+        >>> class Kit(ActiveRecord):
+        ...     __table_name__ = 'kits'
+        ...     id: int = Field(primary_key=True)
+        ...     parts: dict
+        >>> con = sqlite3.connect(':memory:')
+        >>> _ = con.execute('CREATE TABLE kits (id INTEGER PRIMARY KEY, parts TEXT)')
+        >>> _ = con.execute('''INSERT INTO kits VALUES (1, '{"bolt": 4}')''')
+        >>> q = Kit.query().where(Kit.c.id == 1)
+        >>> q.from_rows(con.execute(*q.to_sql()).fetchall())[0].parts
+        {'bolt': 4}
+        """
+        if dialect is None:
+            db = self._s["model"].__database__
+            dialect = "sqlite" if db is None else db.dialect
+        entry, _ = compiler.compile(self, dialect)
+        return entry.mapper([tuple(r) for r in rows], None)  # type: ignore[no-any-return]
+
     def iter(self, batch: int = 1000) -> Iterator[M]:
         """Stream results without building the whole list (one cursor, fetched in batches)."""
         db = self._database()

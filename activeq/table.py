@@ -200,8 +200,7 @@ def _annotation(declared: Column, column: MappedColumn) -> Any:
 def _make_row_builder(info: TableInfo, names: tuple[str, ...], dialect: str) -> Any:
     # As a model's builder: the Row's own (lazily made) __dict__ filled key by key, with the
     # result conversions of the columns whose type needs one in ``dialect``.
-    env: dict[str, Any] = {"new": object.__new__, "Row": Row,
-                           "set_values": Row.__dict__["_values"].__set__}
+    env: dict[str, Any] = {"new": object.__new__, "Row": Row}
     convert = [info.by_name[name].type.result(dialect) for name in names]
     items = []
     for i, conv in enumerate(convert):
@@ -222,7 +221,7 @@ def build_all(rows, ctx):
     for r in rows:
         {values}
         m = new(Row)
-        set_values(m, v)
+        m._values = v
         d = m.__dict__
         {fill}
         append(m)

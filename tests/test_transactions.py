@@ -186,14 +186,13 @@ def test_busy_error_comes_once_the_busy_timeout_is_over(tmp_path, what):
     with pytest.raises(BusyError) as info:
         runs[what]()
     elapsed = time.perf_counter() - started
-    # SQLite's busy handler waited the timeout once; nothing was tried again on top of it.
+    # SQLite's busy handler waited the timeout once; nothing was tried again on top of it:
+    # one attempt and no retry counted prove it without measuring how fast the machine is.
     assert info.value.attempts == 1
     assert db.busy_retries == 0
     assert "stayed busy after 1 attempt" in str(info.value)
     assert "database is locked" in str(info.value)
     assert elapsed >= 0.25
-    # Generous for a loaded machine; retries stacked on the handler took about ten times it.
-    assert elapsed < 5 * 0.25
     assert not db.in_transaction
     other.execute("ROLLBACK")
     assert db.execute("INSERT INTO t VALUES (2)").rowcount == 1

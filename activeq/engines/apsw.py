@@ -46,6 +46,7 @@ from .base import (
     transaction_sql,
 )
 from .filemoved import check_not_moved
+from .lent import keep_open
 
 __all__ = ["ApswConnection", "ApswEngine", "SqliteCommitWatch", "apply_pragmas",
            "recommended_pragmas", "sqlite_path", "translate"]
@@ -549,3 +550,12 @@ class SqliteCommitWatch(CommitWatch):
             shm.close()
         if fd >= 0:
             os.close(fd)
+
+
+def lend(raw: apsw.Connection) -> Connection:
+    """``raw`` as a connection activeq runs on without closing it; its settings (pragmas,
+    busy timeout) stay the application's. Values SQLite has no type for are bound in
+    activeq's stored forms unless the application converts bindings itself."""
+    if raw.convert_binding is None:
+        raw.convert_binding = convert_binding
+    return keep_open(ApswConnection)(raw, raw.filename or ":memory:", None)  # type: ignore[call-arg]

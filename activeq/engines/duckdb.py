@@ -50,6 +50,7 @@ from .base import (
     quote_identifier,
     transaction_sql,
 )
+from .lent import keep_open
 
 __all__ = ["DuckdbCommitWatch", "DuckdbConnection", "DuckdbEngine", "duckdb_path", "duckdb_plan",
            "translate"]
@@ -561,3 +562,8 @@ class DuckdbEngine(Engine):
         db, self._db = self._db, None
         if db is not None:
             db.close()
+
+
+def lend(raw: duckdb.DuckDBPyConnection) -> Connection:
+    """``raw`` as a connection activeq runs on without closing it."""
+    return keep_open(DuckdbConnection)(raw)  # type: ignore[call-arg]

@@ -42,6 +42,7 @@ from ..errors import (
     ActiveqError,
     BusyError,
     CompileError,
+    ConfigurationError,
     DatabaseError,
     IntegrityError,
     MultipleStatementsError,
@@ -63,6 +64,7 @@ from .base import (
     quote_identifier,
     transaction_sql,
 )
+from .lent import keep_open
 from .urls import password_in, redact
 
 __all__ = [
@@ -906,3 +908,21 @@ class AsyncPsycopgEngine(AsyncEngine):
 async def _maybe_await(value: Any) -> None:
     if hasattr(value, "__await__"):
         await value
+
+
+def lend(raw: psycopg.Connection[Any]) -> Connection:
+    """``raw`` as a connection activeq runs on without closing it.
+
+    activeq begins and ends its transactions itself, so the connection must be in autocommit
+    mode (``psycopg.connect(..., autocommit=True)``); it is not switched behind the
+    application's back.
+    """
+    if not isinstance(raw, psycopg.Connection):
+        raise ConfigurationError("Database.from_connection() takes a synchronous psycopg "
+                                 "connection")
+    if not raw.autocommit:
+        raise ConfigurationError(
+            "Database.from_connection() needs the psycopg connection in autocommit mode "
+            "(psycopg.connect(..., autocommit=True)): activeq begins and commits its own "
+            "transactions")
+    return keep_open(PsycopgConnection)(raw)  # type: ignore[call-arg]

@@ -1,0 +1,126 @@
+"""Primary-key finders: ``Model.find_by_id`` as one function per model, built once.
+
+``find_by_id`` is the most frequent read there is, so its whole path is generated once per
+model and database: the SQL text, the thread's cursor, the query log and the instance fill
+are bound in, and a call does nothing else. It still does everything a query does: the
+statement runs on the calling thread's connection, its time goes to the query log, a busy
+database is retried and an unbindable id raises ``ValidationError``.
+
+``FINDERS`` maps each model class to its finder; ``ActiveRecord.find_by_id`` looks there
+first (a dict lookup, where reading the class's ``__database__`` goes through pydantic's
+metaclass). Whatever changes which finder a model needs (``bind``, a model cache switched on
+or off, ``close``) empties it, and the next call builds a new one. A database whose reads do
+not go through :meth:`Database._select` as written (an overridden ``execute``, a reader
+pool, an in-memory database's serialized reads) or a model with an instance cache gets a
+finder that takes the general path, so that every statement still reaches them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from time import perf_counter_ns
+from typing import TYPE_CHECKING, Any
+
+from .retry import retry_statement
+from .values import raise_unbindable
+
+if TYPE_CHECKING:
+    from .compiler import Compiled
+    from .database import Database
+
+__all__ = ["FINDERS", "fill_source", "forget_finders", "make_finder", "register_finder"]
+
+FINDERS: dict[type, Callable[[Any], Any]] = {}
+"""Each model class's current ``find_by_id`` function (built on first use)."""
+
+# Orders registering against forgetting: a finder built for a database while another thread
+# binds the model elsewhere is not kept.
+_changing = threading.Lock()
+
+
+def forget_finders() -> None:
+    """Drop every finder: the next ``find_by_id`` of each model builds its own again."""
+    with _changing:
+        FINDERS.clear()
+
+
+def register_finder(db: Database, model: Any, find: Callable[[Any], Any]) -> None:
+    """Keep ``find`` as ``model``'s finder while the model is bound to ``db`` and ``db`` is
+    open (checked under the lock :func:`forget_finders` takes, which they call after any
+    such change)."""
+    with _changing:
+        if model.__database__ is db and not db._closed:
+            FINDERS[model] = find
+
+
+def fill_source(info: Any, names: tuple[str, ...], dialect: str, env: dict[str, Any]) -> str:
+    """Statements filling ``d`` (an instance's ``__dict__``) from row ``r`` holding ``names``.
+
+    Only columns whose type converts results in ``dialect`` get a call; their converters are
+    added to ``env``. Rows come from the database and are trusted: nothing is validated.
+    """
+    fills = []
+    for i, name in enumerate(names):
+        conv = info.by_name[name].type.result(dialect)
+        if conv is None:
+            fills.append(f"d[{name!r}] = r[{i}]")
+        else:
+            env[f"c{i}"] = conv
+            fills.append(f"d[{name!r}] = c{i}(r[{i}])")
+    return "; ".join(fills) or "pass"
+
+
+def _rerun(cur: Any, sql: str, values: tuple[Any, ...]) -> Callable[[], list[Any]]:
+    return lambda: cur.execute(sql, values).fetchall()
+
+
+def make_finder(db: Database, model: Any, entry: Compiled, shape: Any) -> Callable[[Any], Any]:
+    """The ``find_by_id`` of ``model`` on ``db``: ``entry`` is its compiled primary-key
+    SELECT, ``shape`` that query's key. It reads as ``Database._select`` does, inline."""
+    info = model.__aq__
+    names = info.names
+    env: dict[str, Any] = {
+        "new": object.__new__,
+        "cls": model,
+        "local": db._local,
+        "thread": db._thread,
+        "log": db.log,
+        "clock": perf_counter_ns,
+        "sql": entry.sql,
+        "shape": shape,
+        "db": db,
+        "Error": db._driver_errors,
+        "retry": retry_statement,
+        "rerun": _rerun,
+        "unbindable": raise_unbindable,
+    }
+    fill = fill_source(info, names, db.dialect, env)
+    # The statement is always read to its end (fetchall): a statement left open would keep
+    # the connection's read snapshot, and a later write on it could fail as stale.
+    src = f"""
+def find_by_id(id):
+    try:
+        cur = local.cursor
+    except AttributeError:  # the thread's first statement
+        cur = thread().cursor
+    values = (id,)
+    t0 = clock()
+    try:
+        rows = cur.execute(sql, values).fetchall()
+    except Error as e:
+        rows = retry(db, e, sql, rerun(cur, sql, values), t0)
+    except (OverflowError, UnicodeEncodeError) as e:
+        unbindable(e, values)
+    log.record(sql, shape, values, 0, clock() - t0, len(rows), True)
+    if not rows:
+        return None
+    r = rows[0]
+    m = new(cls)
+    d = m.__dict__
+    {fill}
+    return m
+"""
+    exec(src, env)  # noqa: S102 - generated from column names validated as identifiers
+    find: Callable[[Any], Any] = env["find_by_id"]
+    return find

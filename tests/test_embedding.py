@@ -1,0 +1,212 @@
+"""Embedding: activeq on a connection the application owns, and rows fetched elsewhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import apsw
+import duckdb
+import pytest
+
+import activeq
+from activeq import (
+    ActiveRecord,
+    Column,
+    ConfigurationError,
+    Database,
+    Field,
+    Table,
+    ValidationError,
+    belongs_to,
+    func,
+    has_many,
+)
+
+
+class Shop(ActiveRecord):
+    __table_name__ = "e_shops"
+    id: int = Field(primary_key=True)
+    name: str
+    opened: dt.date
+    items = has_many("Item", foreign_key="shop_id")
+
+
+class Item(ActiveRecord):
+    __table_name__ = "e_items"
+    id: int = Field(primary_key=True)
+    shop_id: int
+    price: Decimal = Field(max_digits=8, decimal_places=2)
+    tags: list[str]
+    shop = belongs_to("Shop", foreign_key="shop_id")
+
+
+STOCK = Table("e_stock", Column("item_id", int, primary_key=True), Column("count", int))
+
+
+def _fill(db: Database) -> None:
+    db.bind(Shop, Item, STOCK)
+    db.create_tables(Shop, Item, STOCK)
+    a = Shop.create(name="A", opened=dt.date(2020, 1, 2))
+    b = Shop.create(name="B", opened=dt.date(2021, 3, 4))
+    Item.insert_many([
+        {"shop_id": a.id, "price": Decimal("1.50"), "tags": ["x"]},
+        {"shop_id": a.id, "price": Decimal("2.25"), "tags": []},
+        {"shop_id": b.id, "price": Decimal("9.99"), "tags": ["y", "z"]},
+    ])
+    activeq.insert(STOCK).values({"item_id": 1, "count": 3}, {"item_id": 3, "count": 0}).execute()
+
+
+def _queries():
+    per_shop = (Item.query().join(Shop, Shop.c.id == Item.c.shop_id)
+                .select(Shop.c.name, func.count().as_("n"), func.sum(Item.c.price).as_("total"))
+                .group_by(Shop.c.name).order_by("name"))
+    stocked = (STOCK.query().join(Item, Item.c.id == STOCK.c.item_id)
+               .select(STOCK.c.item_id, STOCK.c.count, Item.c.tags).order_by(STOCK.c.item_id))
+    return [
+        lambda: [(s.name, s.opened) for s in Shop.query().order_by(Shop.c.id).all()],
+        lambda: [(i.id, i.price, i.tags) for i in Item.query().where(Item.c.price > Decimal("2")).all()],
+        lambda: [tuple(r) for r in per_shop.all()],
+        lambda: [tuple(r) for r in stocked.all()],
+        lambda: [(s.name, [i.id for i in s.items]) for s in Shop.query().includes("items").all()],
+    ]
+
+
+def _results(db: Database) -> list:
+    db.bind(Shop, Item, STOCK)
+    return [q() for q in _queries()]
+
+
+@pytest.fixture(params=["apsw", "duckdb", "postgres"])
+def lent(request, tmp_path):
+    """(the application's own connection, activeq's own Database on the same data)."""
+    if request.param == "apsw":
+        path = str(tmp_path / "app.db")
+        own = Database(path)
+        _fill(own)
+        yield apsw.Connection(path), own
+    elif request.param == "duckdb":
+        path = str(tmp_path / "app.duckdb")
+        own = Database(f"duckdb:///{path}")
+        _fill(own)
+        own.close()
+        conn = duckdb.connect(path)
+        # activeq's own Database opens the file afresh after the lent connection is done.
+        yield conn, path
+    else:
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+
+        conninfo = request.getfixturevalue("pg_conninfo")
+        p = conninfo_to_dict(conninfo)
+        own = Database(f"postgresql://{p['user']}@{p['host']}:{p['port']}/{p['dbname']}")
+        _fill(own)
+        conn = psycopg.connect(conninfo, autocommit=True)
+        yield conn, own
+        conn.close()
+    if isinstance(own, Database):
+        own.close()
+
+
+def test_queries_on_a_lent_connection_equal_those_on_activeqs_own_database(lent):
+    conn, own = lent
+    db = Database.from_connection(conn)
+    db.bind(Shop, Item, STOCK)
+    with db.track_queries() as t:
+        got = [q() for q in _queries()]
+    assert len(t) == 6  # five queries, one eager load
+    # The application's connection is still its own, and open.
+    db.close()
+    assert conn.execute("SELECT COUNT(*) FROM e_items").fetchall() == [(3,)]
+    if isinstance(own, str):  # duckdb: one process opens a file once at a time
+        conn.close()
+        own = Database(f"duckdb:///{own}")
+    expected = _results(own)
+    own.close()
+    assert got == expected
+    assert got[0] == [("A", dt.date(2020, 1, 2)), ("B", dt.date(2021, 3, 4))]
+    assert got[3] == [(1, 3, ["x"]), (3, 0, ["y", "z"])]
+
+
+def test_a_lent_connection_gains_writes_timings_and_n_plus_one(tmp_path):
+    conn = apsw.Connection(str(tmp_path / "w.db"))
+    db = Database.from_connection(conn, slow_query_ms=0)
+    _fill(db)
+    with db.transaction():
+        Shop.create(name="C", opened=dt.date(2022, 1, 1))
+    assert conn.execute("SELECT name FROM e_shops ORDER BY id").fetchall() == [("A",), ("B",), ("C",)]
+    with pytest.warns(UserWarning, match="N\\+1"), db.detect_n_plus_one("warn"):
+        for shop in Shop.query().all():
+            Item.query().where(Item.c.shop_id == shop.id).all()
+    assert db.slow_queries()
+    db.close()
+    assert conn.execute("SELECT 1").fetchall() == [(1,)]
+    conn.close()
+
+
+def test_psycopg_connection_must_be_in_autocommit_mode(pg_conninfo):
+    import psycopg
+
+    with psycopg.connect(pg_conninfo) as conn:
+        with pytest.raises(ConfigurationError, match="needs the psycopg connection in autocommit mode"):
+            Database.from_connection(conn)
+
+
+def test_from_connection_refuses_other_objects_and_sqlite_settings():
+    with pytest.raises(activeq.ArgumentTypeError, match="takes an open apsw, psycopg or duckdb connection, not builtins.dict"):
+        Database.from_connection({})
+    import sqlite3
+
+    with pytest.raises(activeq.UnsupportedError, match="lend an apsw connection"):
+        Database.from_connection(sqlite3.connect(":memory:"))
+    with pytest.raises(ConfigurationError, match="pragmas and pool_size do not apply"):
+        Database.from_connection(apsw.Connection(":memory:"), pragmas={"cache_size": 10})
+
+
+# --- rows fetched elsewhere ---------------------------------------------------------------------
+
+
+def test_model_from_row_converts_stored_values(tmp_path):
+    db = Database(str(tmp_path / "r.db"))
+    _fill(db)
+    raw = db.execute("SELECT id, shop_id, price, tags FROM e_items WHERE id = 3").fetchall()[0]
+    item = Item.from_row(raw)
+    assert (item.id, item.price, item.tags) == (3, Decimal("9.99"), ["y", "z"])
+    partial = Item.from_row({"id": 1, "tags": '["x"]'})
+    assert partial.tags == ["x"] and partial.model_fields_set == set()
+    # A record from a row counts as loaded: save() updates it.
+    item.tags = ["w"]
+    item.save()
+    assert Item.find_by_id(3).tags == ["w"]
+    assert Shop.from_row({"id": 1, "name": "A", "opened": "2020-01-02"}).opened == dt.date(2020, 1, 2)
+    pg = Item.from_row((1, 1, Decimal("1.50"), ["x"]), dialect="postgres")
+    assert pg.tags == ["x"] and pg.price == Decimal("1.50")
+    with pytest.raises(ValidationError, match=r"Item has no field 'prise' \(did you mean 'price'\?\)"):
+        Item.from_row({"prise": 1})
+    with pytest.raises(ValidationError, match=r"Item.from_row\(\) takes 4 values \(one per field: id, shop_id, price, tags\), not 2"):
+        Item.from_row((1, 2))
+    db.close()
+
+
+def test_query_from_rows_maps_a_foreign_drivers_rows(tmp_path):
+    import sqlite3
+
+    path = str(tmp_path / "f.db")
+    db = Database(path)
+    _fill(db)
+    foreign = sqlite3.connect(path)
+    q = Item.query().where(Item.c.price < Decimal("5")).order_by(Item.c.id)
+    mapped = q.from_rows(foreign.execute(*q.to_sql()).fetchall())
+    assert [(i.id, i.price, i.tags) for i in mapped] == [(i.id, i.price, i.tags) for i in q.all()]
+    joined = (STOCK.query().join(Item, Item.c.id == STOCK.c.item_id)
+              .select(STOCK.c.count, Item.c.tags))
+    rows = joined.from_rows(foreign.execute(*joined.to_sql()).fetchall())
+    assert [tuple(r) for r in rows] == [tuple(r) for r in joined.all()] == [(3, ["x"]), (0, ["y", "z"])]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE e_items (id BIGINT, shop_id BIGINT, price DECIMAL(8, 2), tags JSON)")
+    con.execute("INSERT INTO e_items VALUES (1, 1, 1.5, '[\"a\"]')")
+    dq = Item.query().where(Item.c.id == 1)
+    (item,) = dq.from_rows(con.execute(*dq.to_sql("duckdb")).fetchall(), "duckdb")
+    assert (item.price, item.tags) == (Decimal("1.50"), ["a"])
+    foreign.close()
+    db.close()
