@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from time import perf_counter_ns
@@ -155,7 +155,7 @@ class Database:
 
     def __init__(
         self,
-        url: str | LentEngine = ":memory:",
+        url: str | Engine = ":memory:",
         *,
         pragmas: dict[str, Any] | None = None,
         busy_timeout_ms: int = 5000,
@@ -178,12 +178,15 @@ class Database:
     ) -> None:
         from .loading import check_fetch_mode
 
-        lent = isinstance(url, LentEngine)
+        # An Engine instance: a connection the application lent, or an async driver's bridge.
+        lent = isinstance(url, Engine)
         self.dialect = url.dialect if lent else dialect_of(url)  # type: ignore[union-attr, arg-type]
         if lent and (pragmas is not None or pool_size is not None):
             raise ConfigurationError(
                 "a lent connection keeps the application's settings and is the only one: "
-                "pragmas and pool_size do not apply")
+                "pragmas and pool_size do not apply" if isinstance(url, LentEngine) else
+                "an engine given to Database keeps its own settings: pragmas and pool_size "
+                "do not apply")
         sqlite = self.dialect == "sqlite"
         if not sqlite:
             for name, given in (("pragmas", pragmas), ("pool_size", pool_size),
@@ -446,6 +449,10 @@ class Database:
         through a base class are checked by :meth:`check_schema`.)
         """
         check_bind(self, models)
+        self._attach_models(models)
+
+    def _attach_models(self, models: Sequence[type[ActiveRecord] | Table]) -> None:
+        """:meth:`bind` after its schema check."""
         for model in models:
             if isinstance(model, type):
                 # A class attribute: subclasses without a binding of their own inherit it.
