@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overloa
 
 from .database import Database, check_transaction_mode
 from .engines import AsyncConnection, AsyncEngine, async_engine_for
-from .errors import ActiveqError, ArgumentTypeError, CompileError, ConfigurationError
+from .errors import ActiveqError, ArgumentTypeError, CompileError
 from .model import ActiveRecord
-from .pool import PoolStats
+from .pool import PoolStats, check_pool_size
 from .query import _SET_STATE, CompiledQuery, Query
 from .results import Row
 from .schema import check_bind
@@ -176,8 +176,7 @@ class AsyncDatabase:
     # native async engines ------------------------------------------------------------------
     def _init_native(self, engine_class: type[AsyncEngine], pool_size: int, pool_timeout: float,
                      options: dict[str, Any]) -> None:
-        if not isinstance(pool_size, int) or isinstance(pool_size, bool) or pool_size < 1:
-            raise ConfigurationError(f"pool_size must be a positive integer, not {pool_size!r}")
+        check_pool_size(pool_size, pool_timeout)
         on_connect = options.pop("on_connect", None)
         engine = engine_class(self.path, pool_size=pool_size,  # type: ignore[call-arg]
                               pool_timeout=pool_timeout, on_connect=on_connect)

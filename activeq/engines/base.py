@@ -19,7 +19,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -368,6 +368,11 @@ class Engine(ABC):
 
     connection_class: ClassVar[type[Connection]]
     """The class of the connections :meth:`connect` returns."""
+
+    def borrow(self) -> AbstractContextManager[Connection]:
+        """``with engine.borrow() as conn:`` a connection of the engine's own pool for the
+        block (psycopg_pool on PostgreSQL); engines without one refuse."""
+        raise UnsupportedError("a pool of server connections", self.dialect)
 
     @property
     def private_memory(self) -> bool:
