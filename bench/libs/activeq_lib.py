@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import types
 from functools import cache
 
 from bench.common import LIMIT, PRAGMAS, pragma_queries
@@ -15,6 +16,20 @@ from bench.common import LIMIT, PRAGMAS, pragma_queries
 # Passed to the constructor so every connection activeq opens (the async reader pool
 # included) gets them, overriding activeq's own recommended defaults where they differ.
 BENCH_PRAGMAS = {name: value for name, value, _ in PRAGMAS}
+
+
+def user_model(name: str, created_at: bool = True):
+    """A new model class ``name`` of the ``users`` table (without relations), for a benchmark
+    that binds it to a Database of its own."""
+    from activeq import ActiveRecord, Field
+
+    fields: dict = {"id": int, "name": str, "email": str, "status": str, "age": int}
+    if created_at:
+        fields["created_at"] = str
+    body = {"__table_name__": "users", "__annotations__": fields, "__module__": __name__,
+            "__qualname__": name, "id": Field(primary_key=True), "email": Field(unique=True),
+            "status": Field(index=True)}
+    return types.new_class(name, (ActiveRecord,), exec_body=lambda ns: ns.update(body))
 
 
 @cache
