@@ -94,6 +94,8 @@ def test_postgres_url_runs_on_psycopg_async_engine_on_the_loop_thread(url):
         # No worker thread was started for it (the SQLite design starts a writer thread).
         started = {t.name for t in threading.enumerate() if t.ident not in before}
         assert not any(name.startswith("activeq-") for name in started)
+        # Nor was anything handed to the loop's executor (run_in_executor, to_thread).
+        assert asyncio.get_running_loop()._default_executor is None
         await db.close()
 
     asyncio.run(main())
