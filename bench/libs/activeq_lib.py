@@ -281,3 +281,49 @@ class ActiveqAsync:
 
 
 ADAPTERS = {"activeq": Activeq, "activeq_async": ActiveqAsync}
+
+
+class ActiveqPg(Activeq):
+    """activeq on PostgreSQL: ``Database("postgresql://...")``, the same models and calls."""
+
+    def __init__(self, pg, database: str) -> None:
+        from activeq import Database
+
+        self.path = database
+        self.User, self.Order, self.has_relations = models()
+        self.db = Database(pg.url(database))
+        self.activate()
+
+
+class ActiveqPgAsync:
+    """``AsyncDatabase("postgresql://...")``: one ``await User.find_by_id(i)`` per lookup."""
+
+    name = "activeq_async"
+
+    def __init__(self, pg, database: str) -> None:
+        from activeq import AsyncDatabase
+        from activeq.errors import ConfigurationError
+
+        self.path = database
+        self.User, self.Order = async_models()
+        self.loop = asyncio.new_event_loop()
+        try:
+            self.db = AsyncDatabase(pg.url(database))
+        except ConfigurationError as exc:
+            # An AsyncDatabase that only runs SQLite refuses the URL's options.
+            raise NotImplementedError(f"AsyncDatabase on PostgreSQL: {exc}") from exc
+        self.activate()
+
+    def activate(self) -> None:
+        self.db.bind(self.User, self.Order)
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.db.close())
+        self.loop.close()
+
+    async def _get_users(self, ids: list[int]) -> list:
+        find = self.User.find_by_id
+        return [await find(i) for i in ids]
+
+    def get_users(self, ids: list[int]) -> list:
+        return self.loop.run_until_complete(self._get_users(ids))
