@@ -1,5 +1,8 @@
 """The session over an engine: connections per thread, execution with timing records,
-transactions, retry, caches, records.
+transactions, retry, caches.
+
+Records are saved by the model layer (:mod:`activeq.persistence`) and reports are formatted
+by :mod:`activeq.monitor`; this module imports neither the model layer nor anything above it.
 
 ``Database(url)`` opens the engine the URL names (:mod:`activeq.engines`): SQLite through APSW
 for a path or ``sqlite:///path``, PostgreSQL through psycopg for ``postgresql://``, DuckDB for
