@@ -435,8 +435,13 @@ def lower_like(node: a.Like, lw: Lowering) -> exp.Expression:
     item = _paren_if(lw.lower(node.item), *_BINARY)
     pattern = lw.lower(node.pattern)
     test: exp.Expression = (exp.ILike if node.insensitive else exp.Like)(this=item, expression=pattern)
-    if node.escape is not None:
-        test = exp.Escape(this=test, expression=exp.Literal.string(node.escape))
+    escape = node.escape
+    if escape is None and lw.dialect.NAME == "postgres":
+        # PostgreSQL alone takes a backslash in a pattern as an escape by default; SQLite and
+        # DuckDB match it literally. ESCAPE '' makes PostgreSQL match it literally too.
+        escape = ""
+    if escape is not None:
+        test = exp.Escape(this=test, expression=exp.Literal.string(escape))
     return exp.Not(this=exp.Paren(this=test)) if node.negated else test
 
 

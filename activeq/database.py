@@ -301,7 +301,7 @@ class Database:
     @classmethod
     def from_connection(cls, conn: Any, **options: Any) -> Database:
         """A Database running on a connection the application already holds: an open apsw,
-        psycopg (autocommit) or duckdb connection.
+        sqlite3 (``isolation_level=None``), psycopg (autocommit) or duckdb connection.
 
         The application keeps its connection: activeq runs its statements on it (with the
         builder, the compile cache, timings, the result cache and N+1 detection) and never

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from decimal import Decimal
 
 import apsw
@@ -77,14 +78,20 @@ def _results(db: Database) -> list:
     return [q() for q in _queries()]
 
 
-@pytest.fixture(params=["apsw", "duckdb", "postgres"])
+@pytest.fixture(params=["apsw", "sqlite3", "duckdb", "postgres"])
 def lent(request, tmp_path):
     """(the application's own connection, activeq's own Database on the same data)."""
-    if request.param == "apsw":
+    if request.param in ("apsw", "sqlite3"):
         path = str(tmp_path / "app.db")
         own = Database(path)
         _fill(own)
-        yield apsw.Connection(path), own
+        if request.param == "apsw":
+            yield apsw.Connection(path), own
+        else:
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.row_factory = sqlite3.Row  # the application's rows; activeq reads tuples
+            yield conn, own
+            conn.close()
     elif request.param == "duckdb":
         path = str(tmp_path / "app.duckdb")
         own = Database(f"duckdb:///{path}")
@@ -117,7 +124,7 @@ def test_queries_on_a_lent_connection_equal_those_on_activeqs_own_database(lent)
     assert len(t) == 6  # five queries, one eager load
     # The application's connection is still its own, and open.
     db.close()
-    assert conn.execute("SELECT COUNT(*) FROM e_items").fetchall() == [(3,)]
+    assert [tuple(r) for r in conn.execute("SELECT COUNT(*) FROM e_items").fetchall()] == [(3,)]
     if isinstance(own, str):  # duckdb: one process opens a file once at a time
         conn.close()
         own = Database(f"duckdb:///{own}")
@@ -128,8 +135,10 @@ def test_queries_on_a_lent_connection_equal_those_on_activeqs_own_database(lent)
     assert got[3] == [(1, 3, ["x"]), (3, 0, ["y", "z"])]
 
 
-def test_a_lent_connection_gains_writes_timings_and_n_plus_one(tmp_path):
-    conn = apsw.Connection(str(tmp_path / "w.db"))
+@pytest.mark.parametrize("driver", ["apsw", "sqlite3"])
+def test_a_lent_connection_gains_writes_timings_and_n_plus_one(tmp_path, driver):
+    path = str(tmp_path / "w.db")
+    conn = apsw.Connection(path) if driver == "apsw" else sqlite3.connect(path, isolation_level=None)
     db = Database.from_connection(conn, slow_query_ms=0)
     _fill(db)
     with db.transaction():
@@ -153,14 +162,99 @@ def test_psycopg_connection_must_be_in_autocommit_mode(pg_conninfo):
 
 
 def test_from_connection_refuses_other_objects_and_sqlite_settings():
-    with pytest.raises(activeq.ArgumentTypeError, match="takes an open apsw, psycopg or duckdb connection, not builtins.dict"):
+    with pytest.raises(activeq.ArgumentTypeError, match="takes an open apsw, sqlite3, psycopg or duckdb connection, not builtins.dict"):
         Database.from_connection({})
-    import sqlite3
-
-    with pytest.raises(activeq.UnsupportedError, match="lend an apsw connection"):
-        Database.from_connection(sqlite3.connect(":memory:"))
     with pytest.raises(ConfigurationError, match="pragmas and pool_size do not apply"):
         Database.from_connection(apsw.Connection(":memory:"), pragmas={"cache_size": 10})
+
+
+def test_sqlite3_connection_must_leave_transactions_to_activeq():
+    conn = sqlite3.connect(":memory:")  # the module's default: it opens transactions itself
+    with pytest.raises(ConfigurationError, match=r"needs the sqlite3 connection in autocommit mode \(sqlite3.connect\(path, isolation_level=None\)"):
+        Database.from_connection(conn)
+    conn.isolation_level = None
+    conn.text_factory = bytes
+    with pytest.raises(ConfigurationError, match="needs the sqlite3 connection's text_factory to be str"):
+        Database.from_connection(conn)
+    conn.close()
+
+
+def _sqlite3_db(tmp_path):
+    conn = sqlite3.connect(str(tmp_path / "s3.db"), isolation_level=None)
+    db = Database.from_connection(conn)
+    _fill(db)
+    return conn, db
+
+
+def test_sqlite3_transactions_savepoints_and_keys_reach_the_host_connection(tmp_path):
+    conn, db = _sqlite3_db(tmp_path)
+    created = Shop.create(name="C", opened=dt.date(2022, 5, 6))
+    assert created.id == 3  # the rowid SQLite gave it
+    # Stored exactly as activeq's own APSW connections store a date: ISO text.
+    assert conn.execute("SELECT name, opened FROM e_shops WHERE id = 3").fetchall() == [("C", "2022-05-06")]
+    with db.transaction():
+        Shop.create(name="D", opened=dt.date(2022, 1, 1))
+        assert conn.in_transaction
+        with pytest.raises(activeq.IntegrityError), db.transaction():  # a savepoint
+            Shop.create(name="E", opened=dt.date(2022, 1, 1))
+            activeq.insert(STOCK).values({"item_id": 1, "count": 9}).execute()  # key taken
+    assert not conn.in_transaction
+    assert conn.execute("SELECT name FROM e_shops ORDER BY id").fetchall() == [("A",), ("B",), ("C",), ("D",)]
+    with pytest.raises(RuntimeError, match="boom"), db.transaction():
+        Shop.create(name="F", opened=dt.date(2022, 1, 1))
+        raise RuntimeError("boom")
+    assert conn.execute("SELECT count(*) FROM e_shops").fetchall() == [(4,)]
+    # Counts of changed rows, one statement and many.
+    assert Item.query().where(Item.c.shop_id == 1).update(tags=["u"]) == 2
+    assert db.execute("DELETE FROM e_stock WHERE count = ?", (0,)).rowcount == 1
+    assert db.execute("WITH gone AS (SELECT 2) DELETE FROM e_items WHERE id IN (SELECT * FROM gone)").rowcount == 1
+    assert conn.execute("SELECT id, tags FROM e_items ORDER BY id").fetchall() == [(1, '["u"]'), (3, '["y","z"]')]
+    db.close()
+    conn.close()
+
+
+def test_sqlite3_errors_are_activeq_errors_with_sqlite_codes(tmp_path):
+    conn, db = _sqlite3_db(tmp_path)
+    with pytest.raises(activeq.IntegrityError, match="UNIQUE constraint failed: e_stock.item_id") as e:
+        activeq.insert(STOCK).values({"item_id": 1, "count": 9}).execute()
+    assert (e.value.result_code, e.value.extended_code) == (19, 1555)  # SQLITE_CONSTRAINT_PRIMARYKEY
+    assert isinstance(e.value.__cause__, sqlite3.IntegrityError)
+    with pytest.raises(activeq.OperationalError, match="no such column: nope\n  while running: SELECT nope") as e:
+        db.execute("SELECT nope")
+    assert e.value.result_code == 1
+    with pytest.raises(activeq.MultipleStatementsError, match="holds another after 'SELECT 1;': 'DROP TABLE e_items'"):
+        db.execute("SELECT 1; DROP TABLE e_items")
+    assert conn.execute("SELECT count(*) FROM e_items").fetchall() == [(3,)]
+    with pytest.raises(activeq.ArgumentTypeError, match="cannot bind a value of type object"):
+        db.execute("SELECT ?", (object(),))
+    other = sqlite3.connect(str(tmp_path / "s3.db"), isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(activeq.BusyError, match="database is locked") as e:
+        db.execute("INSERT INTO e_stock VALUES (7, 7)")
+    assert e.value.result_code == 5
+    other.execute("ROLLBACK")
+    other.close()
+    db.close()
+    conn.close()
+
+
+def test_sqlite3_explain_many_and_raw_results(tmp_path):
+    conn, db = _sqlite3_db(tmp_path)
+    plan = Item.query().where(Item.c.id == 1).explain()
+    assert plan.indexes == ["e_items(rowid)"] and not plan.full_scans
+    assert Item.query().where(Item.c.shop_id == 1).explain().full_scans == ["e_items"]
+    cur = db.execute("SELECT id AS n, price FROM e_items WHERE id < ? ORDER BY id", (3,))
+    assert cur.fetchall() == [(1, 150), (2, 225)]  # cents: 2 decimal places, stored scaled
+    assert [d[0] for d in cur.description] == ["n", "price"]
+    keys = Shop.insert_many([{"name": "X", "opened": dt.date(2023, 1, 1)},
+                             {"name": "Y", "opened": dt.date(2023, 1, 2)}], returning=True)
+    assert keys == [3, 4]
+    assert Shop.insert_many([{"name": "Z", "opened": dt.date(2023, 1, 3)}]) == 1
+    assert [s.opened for s in Shop.query().where(Shop.c.id > 2).all()] == [
+        dt.date(2023, 1, 1), dt.date(2023, 1, 2), dt.date(2023, 1, 3)]
+    assert [s.name for s in Shop.query().order_by(Shop.c.id).iter(batch=2)] == ["A", "B", "X", "Y", "Z"]
+    db.close()
+    conn.close()
 
 
 # --- rows fetched elsewhere ---------------------------------------------------------------------
@@ -189,8 +283,6 @@ def test_model_from_row_converts_stored_values(tmp_path):
 
 
 def test_query_from_rows_maps_a_foreign_drivers_rows(tmp_path):
-    import sqlite3
-
     path = str(tmp_path / "f.db")
     db = Database(path)
     _fill(db)
@@ -210,3 +302,20 @@ def test_query_from_rows_maps_a_foreign_drivers_rows(tmp_path):
     assert (item.price, item.tags) == (Decimal("1.50"), ["a"])
     foreign.close()
     db.close()
+
+
+def test_sqlite3_commit_watch_sees_other_connections_commits(tmp_path):
+    from activeq.engines.sqlite3 import lend
+
+    path = str(tmp_path / "watch.db")
+    host = sqlite3.connect(path, isolation_level=None)
+    host.execute("PRAGMA journal_mode=wal")
+    host.execute("CREATE TABLE t (x)")
+    watch = lend(host).watch_commits()
+    assert watch.mapped and not watch.changed()
+    other = apsw.Connection(path)
+    other.execute("INSERT INTO t VALUES (1)")
+    assert watch.changed() and not watch.changed()
+    watch.close()
+    other.close()
+    host.close()
