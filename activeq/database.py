@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -50,7 +50,7 @@ from .finders import forget_finders, make_finder, register_finder
 from .journal import Journal
 from .monitor import Plan, QueryLog, Timing, explain_plan
 from .nplusone import NPlusOneDetector
-from .pool import ConnectionPool, attach_pool
+from .pool import ConnectionPool, attach_pool, attach_server_pool, check_pool_size
 from .rawsql import READ, plain_kind
 from .retry import RetryPolicy, retry_busy, retry_statement, run_atomic
 from .retry import retrying as retrying_calls
@@ -175,7 +175,9 @@ class Database:
         cache: the cache backend (``MemoryCache``, ``RedisCache``); an in-process LRU when
             None.
         cache_ttl: default lifetime in seconds of cached results (None: until invalidated).
-        pool_size: SQLite only: read on a pool of up to this many connections and write on one
+        pool_size: on PostgreSQL, the most connections of psycopg_pool's pool that reads
+            outside a transaction borrow (writes and transactions keep each thread's own
+            connection). On SQLite: read on a pool of up to this many connections and write on one
             shared connection (see :mod:`activeq.pool`); None gives each thread a connection of
             its own (see :mod:`activeq.connections`).
         pool_timeout: seconds a read waits for a free pooled connection before
@@ -205,7 +207,7 @@ class Database:
 
     def __init__(
         self,
-        url: str | LentEngine = ":memory:",
+        url: str | Engine = ":memory:",
         *,
         pragmas: dict[str, Any] | None = None,
         busy_timeout_ms: int = 5000,
@@ -226,15 +228,22 @@ class Database:
         on_connect: Callable[[Any], Any] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        lent = isinstance(url, LentEngine)
+        # An Engine instance: a connection the application lent, or an async driver's bridge.
+        lent = isinstance(url, Engine)
         self.dialect = url.dialect if lent else dialect_of(url)  # type: ignore[union-attr, arg-type]
         if lent and (pragmas is not None or pool_size is not None):
             raise ConfigurationError(
                 "a lent connection keeps the application's settings and is the only one: "
-                "pragmas and pool_size do not apply")
+                "pragmas and pool_size do not apply" if isinstance(url, LentEngine) else
+                "an engine given to Database keeps its own settings: pragmas and pool_size "
+                "do not apply")
         sqlite = self.dialect == "sqlite"
+        # A server pools connections in its driver (psycopg_pool); SQLite in activeq.pool.
+        server_pool = self.dialect == "postgres" and pool_size is not None
+        if server_pool:
+            check_pool_size(pool_size, pool_timeout)
         if not sqlite:
-            for name, given in (("pragmas", pragmas), ("pool_size", pool_size),
+            for name, given in (("pragmas", pragmas), ("pool_size", None if server_pool else pool_size),
                                 ("sqlite_counters", sqlite_counters or None)):
                 if given is not None:
                     raise ConfigurationError(
@@ -246,6 +255,10 @@ class Database:
         if sqlite:
             options = {"pragmas": pragmas, "busy_timeout_ms": busy_timeout_ms,
                        "statement_cache_size": statement_cache_size}
+        elif server_pool:
+            # Pooled connections are prepared by the pool, with the same on_connect.
+            options = {"pool_size": pool_size, "pool_timeout": pool_timeout,
+                       "on_connect": on_connect}
         # Opened first: a bad pragma, an unknown scheme or an unreachable server is refused
         # before anything else is set up.
         self._engine: Engine = url if lent else open_engine(url, **options)  # type: ignore[assignment, arg-type]
@@ -274,7 +287,7 @@ class Database:
         self._has_file = not memory and self._engine.connection_class.watches_file
         # One connection for all threads: an in-memory database exists only inside it, and a
         # pool writes on one connection. Otherwise each thread opens its own.
-        self._share_one = memory or pool_size is not None
+        self._share_one = memory or (pool_size is not None and not server_pool)
         self._shared: Link | None = None
         self._links: weakref.WeakSet[Link] = weakref.WeakSet()
         self._links_lock = threading.Lock()
@@ -293,7 +306,9 @@ class Database:
             self.log.enable_counters(self._thread().conn)
         self.n_plus_one = None if n_plus_one is None else self.detect_n_plus_one(n_plus_one, scoped=False).start()
         self.pool: ConnectionPool[Connection] | None = None
-        if pool_size is not None:
+        if server_pool:
+            attach_server_pool(self)
+        elif pool_size is not None:
             self.pool = attach_pool(self, pool_size, pool_timeout)
         if type(self).execute is not Database.execute:
             route_through_execute(self)
@@ -494,6 +509,10 @@ class Database:
         through a base class are checked by :meth:`check_schema`.)
         """
         check_bind(self, models)
+        self._attach_models(models)
+
+    def _attach_models(self, models: Sequence[type[ActiveRecord] | Table]) -> None:
+        """:meth:`bind` after its schema check."""
         for model in models:
             if isinstance(model, type):
                 # A class attribute: subclasses without a binding of their own inherit it.
