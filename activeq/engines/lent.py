@@ -19,7 +19,7 @@ __all__ = ["LentEngine", "keep_open", "lend"]
 
 # The module of the driver's connection class -> the engine module that wraps it.
 _ENGINES = {"apsw": "apsw", "sqlite3": "sqlite3", "duckdb": "duckdb", "_duckdb": "duckdb",
-            "psycopg": "psycopg"}
+            "psycopg": "psycopg", "sqlalchemy": "sqlalchemy"}
 
 
 def _keep_open(self: Connection) -> None:
@@ -60,13 +60,14 @@ class LentEngine(Engine):
 
 
 def lend(raw: Any) -> LentEngine:
-    """An engine over ``raw``, an open apsw, sqlite3, psycopg or duckdb connection."""
+    """An engine over ``raw``, an open apsw, sqlite3, psycopg or duckdb connection, or a
+    SQLAlchemy ``Connection``."""
     # By the driver's own class, also for a subclass (sqlite3.connect(factory=...)).
     name = next((_ENGINES[m] for m in (c.__module__.split(".")[0] for c in type(raw).__mro__)
                  if m in _ENGINES), None)
     if name is None:
         raise ArgumentTypeError(
             f"Database.from_connection() takes an open apsw, sqlite3, psycopg or duckdb "
-            f"connection, not {type(raw).__module__}.{type(raw).__qualname__}")
+            f"connection, or a SQLAlchemy Connection, not {type(raw).__module__}.{type(raw).__qualname__}")
     module = importlib.import_module(f"{__package__}.{name}")
     return LentEngine(module.lend(raw))

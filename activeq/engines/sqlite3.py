@@ -33,7 +33,8 @@ from .apsw import _DATA_VERSION, _MODES, SqliteCommitWatch, convert_binding, sql
 from .base import Connection, Params, PlanData, Result, Row, quote_identifier, transaction_sql
 from .lent import keep_open
 
-__all__ = ["Sqlite3Connection", "bindable", "lend", "translate"]
+__all__ = ["Sqlite3CommitWatch", "Sqlite3Connection", "bindable", "lend", "second_statement",
+           "translate"]
 
 _CONSTRAINT, _BUSY, _LOCKED = 19, 5, 6
 _BY_CODE: dict[int, type[DatabaseError]] = {
@@ -108,7 +109,7 @@ def _statement_kind(sql: str) -> int:
     return OTHER_WRITE
 
 
-def _second_statement(sql: str) -> MultipleStatementsError:
+def second_statement(sql: str) -> MultipleStatementsError:
     """The error for SQL holding more than one statement (``sqlite3`` refuses it unrun)."""
     end = sql.find(";")
     while end >= 0 and not sqlite3.complete_statement(sql[:end + 1]):
@@ -122,7 +123,7 @@ def _execute(cur: sqlite3.Cursor, sql: str, params: Params) -> sqlite3.Cursor:
         return cur.execute(sql, bindable(params))
     except sqlite3.ProgrammingError as e:
         if "one statement at a time" in str(e):
-            raise _second_statement(sql) from e
+            raise second_statement(sql) from e
         raise
 
 
