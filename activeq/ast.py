@@ -922,6 +922,12 @@ class Func(Expr):
         None is UNBOUNDED, 0 the current row, a negative number rows PRECEDING and a positive
         one rows FOLLOWING, so ``rows=(None, 0)`` is a running total.
         """
+        if (type(order_by) in _ORDER_ITEMS and type(partition_by) is tuple and not partition_by
+                and rows is None and range_ is None):
+            # One sort item, no partition, no frame (rank(), row_number()): the node Window()
+            # would build, without its frames.
+            return _tnew(Window, (("over", self[0], (), (order_by[0],), None),  # type: ignore[no-any-return]
+                                  self[1] + order_by[1], self, (), (order_by,), None))
         return Window(self, _expr_tuple(partition_by, "partition_by"),
                       _expr_tuple(order_by, "order_by"), _frame(rows, range_))
 
@@ -1048,6 +1054,9 @@ class Window(Expr):
                tuple([o.key for o in order_by]), frame)
         return _tnew(cls, (key, params, func, partition_by, order_by, frame))
 
+
+# Sort items over() takes as they are: an ordering, or a column (sorted ascending).
+_ORDER_ITEMS = frozenset((Ordering, ColumnRef))
 
 #: Every node class that may appear in a tree; the compiler has one handler per entry.
 NODE_TYPES: tuple[type[Node], ...] = (
