@@ -7,6 +7,11 @@ GIL while SQLite works, so reads gathered with ``asyncio.gather`` run in paralle
 in submission order on one writer thread over the one writer connection. Compilation, row
 mapping, includes, batches and the query log are the synchronous code paths, unchanged: inside
 a worker thread an ``AsyncActiveRecord`` behaves exactly like an ``ActiveRecord``.
+
+On PostgreSQL there is no worker thread: the same synchronous code runs in a greenlet on the
+event loop's thread over psycopg's ``AsyncConnection`` (see :mod:`activeq.engines.bridge`).
+Each awaited call borrows a connection of psycopg_pool's ``AsyncConnectionPool`` (a transaction
+keeps one until it ends), and its statements are awaited on the loop.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from .database import Database, check_transaction_mode
-from .engines import AsyncConnection, AsyncEngine, async_engine_for
+from .engines import AsyncConnection, AsyncEngine, async_engine_for, dialect_of
 from .errors import ActiveqError, ArgumentTypeError, CompileError
 from .model import ActiveRecord
 from .pool import PoolStats, check_pool_size
@@ -98,11 +103,15 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 
 class AsyncDatabase:
-    """A SQLite database for asyncio: pooled reads in parallel, writes in order.
+    """A database for asyncio. SQLite (and DuckDB): pooled reads in parallel on reader
+    threads, writes in order on one writer thread. PostgreSQL (``postgresql://...``):
+    psycopg's async connections on the event loop, no thread.
 
     Args:
-        path: file name, or ":memory:" (one connection: reads then run on the writer thread).
-        pool_size: reader connections (and reader threads).
+        path: file name, or ":memory:" (one connection: reads then run on the writer thread),
+            or a URL (see ``Database``).
+        pool_size: reader connections (and reader threads); on PostgreSQL the most
+            connections of the async pool.
         pool_timeout: seconds a read waits for a free reader before ``PoolTimeoutError``.
         **options: passed to :class:`~activeq.Database` (pragmas, busy_timeout_ms,
             on_connect, slow_query_ms, ...). ``fetch_mode`` defaults to 'raise': relations
@@ -147,7 +156,10 @@ class AsyncDatabase:
         if native is not None:
             self._init_native(native, pool_size, pool_timeout, options)
             return
-        self.sync = Database(path, pool_size=None if memory else pool_size,
+        # Reader threads on pooled connections for a SQLite file; DuckDB (one process holds
+        # its file) and in-memory databases read on the writer thread.
+        pooled = not memory and dialect_of(path) == "sqlite"
+        self.sync = Database(path, pool_size=pool_size if pooled else None,
                              pool_timeout=pool_timeout, **options)
         """The synchronous Database doing the work (its own connection is the writer)."""
         self.pool = self.sync.pool

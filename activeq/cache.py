@@ -306,7 +306,9 @@ def thaw(frozen: Any) -> Any:
 
         model = resolve_model(frozen[1])
         row = tuple(thaw(v) for v in frozen[3])
-        return model.__aq__.builder(frozen[2])((row,), None)[0]
+        # The values are the instance's own, converted when it was loaded from whichever
+        # engine: rebuilt as they are, never converted again.
+        return model.__aq__.rebuilder(frozen[2])((row,), None)[0]
     return copy.deepcopy(frozen[1])
 
 

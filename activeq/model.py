@@ -180,6 +180,15 @@ class ModelInfo:
             fn = self._builders[key] = _make_builder(self, names, dialect)
         return fn
 
+    def rebuilder(self, names: tuple[str, ...]) -> Any:
+        """:meth:`builder` for rows of Python values taken from instances (a cache's copy):
+        the same instances, with no result conversion of any engine applied again."""
+        key = (None, names)
+        fn = self._builders.get(key)
+        if fn is None:
+            fn = self._builders[key] = _make_builder(self, names, None)
+        return fn
+
     def adapter(self, name: str) -> pydantic.TypeAdapter[Any]:
         """A cached validator for one field, used to check values before a write."""
         adapter = self._adapters.get(name)
@@ -192,7 +201,7 @@ class ModelInfo:
         return adapter
 
 
-def _make_builder(info: ModelInfo, names: tuple[str, ...], dialect: str) -> Any:
+def _make_builder(info: ModelInfo, names: tuple[str, ...], dialect: str | None) -> Any:
     # Rows from the database skip pydantic: an instance is one allocation plus its __dict__.
     # pydantic's bookkeeping slots are left unset and supplied on first use by
     # ActiveRecord.__getattr__; the load context is set only when it is not the default one.

@@ -177,6 +177,11 @@ class Connection(ABC):
         tell (then a failed batch cannot name the row that failed)."""
         return None
 
+    def pause(self, seconds: float) -> None:
+        """Wait before trying again (a retry's back-off): ``time.sleep`` here; on an event
+        loop's bridged connection an ``asyncio.sleep`` that lets other tasks run."""
+        time.sleep(seconds)
+
     def set_busy_timeout(self, milliseconds: int) -> None:  # noqa: B027 (optional hook)
         """How long the driver itself waits on a lock held by another connection (SQLite's busy
         handler); engines whose server queues lock requests ignore it."""

@@ -14,6 +14,7 @@ shared by many tasks runs each task's statements on that task's pooled connectio
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from functools import cache
@@ -168,6 +169,10 @@ class BridgedConnection(Connection):
                 yield rows
         finally:
             wait_for(parts.aclose())  # type: ignore[attr-defined]
+
+    def pause(self, seconds: float) -> None:
+        # The loop goes on serving other tasks while this one backs off.
+        wait_for(asyncio.sleep(seconds))
 
     def control(self, sql: str) -> None:
         wait_for(_current().control(sql))

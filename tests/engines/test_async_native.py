@@ -94,6 +94,8 @@ def test_postgres_url_runs_on_psycopg_async_engine_on_the_loop_thread(url):
         # No worker thread was started for it (the SQLite design starts a writer thread).
         started = {t.name for t in threading.enumerate() if t.ident not in before}
         assert not any(name.startswith("activeq-") for name in started)
+        # Nor was anything handed to the loop's executor (run_in_executor, to_thread).
+        assert asyncio.get_running_loop()._default_executor is None
         await db.close()
 
     asyncio.run(main())
@@ -279,3 +281,51 @@ def test_blocking_use_of_the_async_session_is_refused(url):
         await db.close()
 
     asyncio.run(main())
+
+
+def test_serialization_failure_is_retried_by_atomic_in_run_sync(url):
+    from activeq import RetryPolicy
+
+    async def main() -> None:
+        db = await _open(url, retry=RetryPolicy(attempts=3, base_delay=0))
+        runs: list[int] = []
+
+        def work() -> int:
+            runs.append(1)
+            Gadget.create(name=f"try{len(runs)}")  # synchronous here, as in any run_sync
+            if len(runs) == 1:  # the first try loses a race after its insert
+                db.sync.execute("DO $$ BEGIN RAISE EXCEPTION 'lost' USING ERRCODE = '40001'; END $$")
+            return Gadget.query().count()
+
+        assert await db.run_sync(lambda d: d.atomic(work, mode="serializable")) == 1
+        assert len(runs) == 2 and db.sync.busy_retries == 1
+        assert await Gadget.query().pluck("name") == ["try2"]  # the failed try rolled back
+        await db.close()
+
+    asyncio.run(main())
+
+
+def test_a_retry_backs_off_on_the_event_loop_not_by_blocking_it(url):
+    async def main() -> None:
+        db = await _open(url)
+        order: list[str] = []
+        tasks: list[asyncio.Task] = []
+
+        def back_off(d) -> None:
+            # Runs when the loop next gets control: during the pause, or after this job.
+            tasks.append(asyncio.get_running_loop().create_task(_note(order)))
+            order.append("before")
+            d._thread().conn.pause(0)  # what a retry does between two tries
+            order.append("after")
+
+        await db.run_sync(back_off)
+        await tasks[0]
+        # The other task ran while this one backed off: the loop was not blocked.
+        assert order == ["before", "other task", "after"]
+        await db.close()
+
+    asyncio.run(main())
+
+
+async def _note(order: list[str]) -> None:
+    order.append("other task")
