@@ -27,6 +27,7 @@ from . import types as t
 from .dialects import get as get_dialect
 from .errors import ArgumentTypeError, CompileError, UnsupportedError, ValidationError
 from .paramstyles import SLOT, check_paramstyle, equality_pattern, inline_values, place_markers
+from .results import make_mapper
 from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function, sqlite_stamp
 from .values import NO_FORM, stored_form
 
@@ -1399,8 +1400,6 @@ class Compiler:
         row_convert = None
         kind = stmt.kind
         if kind == "select":
-            from .results import make_mapper
-
             mapper, names, row_convert = make_mapper(stmt, dialect.NAME)
         return Compiled(
             text, None if identity else tuple(order), converters, mapper, names,

@@ -17,6 +17,7 @@ from pydantic.fields import Field as PydanticField
 from pydantic.fields import FieldInfo, ModelPrivateAttr, PrivateAttr
 from pydantic_core import PydanticUndefined
 
+from . import batch, persistence
 from .ast import ColumnRef, Compare, JsonColumn, Param
 from .columns import ColumnSet, ModelColumns
 from .constraints import ForeignKey, TableIndex, declared_indexes
@@ -30,12 +31,14 @@ from .dependencies import (
 )
 from .errors import ActiveqError, ValidationError, unknown_fields_error
 from .finders import FINDERS, fill_source
+from .loading import use_relation_slot
+from .query import Query
+from .registry import register_model
 from .sources import TableAlias
 from .types import INT64_MAX, INT64_MIN, IntType, SQLType, column_type
 
 if TYPE_CHECKING:
     from .database import Database
-    from .query import Query
 
 __all__ = ["ActiveRecord", "ColumnSpec", "Field", "ModelInfo"]
 
@@ -343,8 +346,7 @@ def _install_metadata(cls: Any, plain: dict[str, Any], namespace: dict[str, Any]
     for attr, value in plain.items():
         if getattr(value, "is_relation", False):
             value.attach(cls, attr)
-    _MODELS[f"{cls.__module__}.{cls.__name__}"] = cls
-    _MODELS[cls.__name__] = cls
+    register_model(cls)
 
 
 _INT64 = annotated_types.Interval(ge=INT64_MIN, le=INT64_MAX)
@@ -370,27 +372,8 @@ def _bound_integers(cls: Any, columns: list[Column], namespace: dict[str, Any] |
         cls.model_rebuild(force=True, _types_namespace=namespace)
 
 
-_MODELS: dict[str, Any] = {}
-
-
 def _query_class() -> Any:
-    global _QUERY
-    if _QUERY is None:
-        from .query import Query
-
-        _QUERY = Query
-    return _QUERY
-
-
-_QUERY: Any = None
-
-
-def resolve_model(name: str) -> type[ActiveRecord]:
-    """Find a declared model by class name (for string targets of relations)."""
-    try:
-        return _MODELS[name]  # type: ignore[no-any-return]
-    except KeyError:
-        raise ActiveqError(f"no model named {name!r} has been declared") from None
+    return Query
 
 
 class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
@@ -458,7 +441,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         info = cls.__aq__  # type: ignore[attr-defined]
         base = info.empty_query
         if base is None or info.model is not cls:
-            base = _query_class()(cls)
+            base = Query(cls)
             if info.model is cls:
                 info.empty_query = base
         return base  # type: ignore[no-any-return]
@@ -612,9 +595,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         >>> Pet.insert_many([{'name': 'Rex'}, {'name': 'Kit'}], on_conflict='ignore', returning=True)
         [3]
         """
-        from .batch import insert_many
-
-        return insert_many(cls, rows, on_conflict=on_conflict, conflict_columns=conflict_columns,
+        return batch.insert_many(cls, rows, on_conflict=on_conflict, conflict_columns=conflict_columns,
                            update_columns=update_columns, returning=returning,
                            chunk_size=chunk_size, progress=progress)
 
@@ -633,9 +614,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         Returns:
             The number of rows changed.
         """
-        from .batch import update_many
-
-        return update_many(cls, rows, fields=fields, chunk_size=chunk_size, progress=progress)
+        return batch.update_many(cls, rows, fields=fields, chunk_size=chunk_size, progress=progress)
 
     # records -------------------------------------------------------------------------------
     @property
@@ -648,15 +627,15 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
 
         Returns the number of rows written (0 when nothing changed).
         """
-        return type(self).database()._save(self)
+        return persistence.save(type(self).database(), self)
 
     def delete(self) -> int:
         """DELETE this row by primary key; returns the number of rows deleted."""
-        return type(self).database()._delete(self)
+        return persistence.delete(type(self).database(), self)
 
     def refresh(self: M) -> M:
         """Reload every field from the database; raises NotFoundError when the row is gone."""
-        return type(self).database()._refresh(self)  # type: ignore[return-value]
+        return persistence.refresh(type(self).database(), self)  # type: ignore[no-any-return]
 
     def _pk_condition(self) -> Compare:
         info = type(self).__aq__
@@ -669,5 +648,6 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
 
 
 _SET_CTX = ActiveRecord.__dict__["_aq_ctx"].__set__
+use_relation_slot(ActiveRecord.__dict__["_aq_rel"])
 _SET_FIELDS = set_fields_set
 _SET_PRIVATE = set_private

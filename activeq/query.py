@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar, overl
 
 import pydantic
 
+from . import paging
 from .ast import (
     Alias,
     BindParam,
@@ -42,6 +43,7 @@ from .errors import (
     ValidationError,
     unknown_fields_error,
 )
+from .loading import check_fetch_mode, load_includes, normalize_includes
 from .paramstyles import same_values
 from .results import Row
 from .sources import (
@@ -627,8 +629,6 @@ class Query(Selectable, Generic[M]):
 
     def includes(self, *relations: Any) -> Self:
         """Eager-load relations: names, dotted paths, or dicts of name -> refinement/nested."""
-        from .loading import normalize_includes
-
         spec = normalize_includes(self.model, relations)
         return self._replace(includes=self._s["includes"] + spec)
 
@@ -638,8 +638,6 @@ class Query(Selectable, Generic[M]):
 
     def fetch_mode(self, mode: str) -> Self:
         """How unloaded relations behave on results: 'lazy', 'peers' or 'raise'."""
-        from .loading import check_fetch_mode
-
         return self.options(fetch_mode=check_fetch_mode(mode))
 
     def cache(self, ttl: float | None = None, *, enabled: bool = True) -> Self:
@@ -898,9 +896,7 @@ class Query(Selectable, Generic[M]):
     def _finish(self, results: list[Any], db: Database) -> list[Any]:
         includes = self._s["includes"]
         if includes and results:
-            from .loading import load_includes
-
-            load_includes(db, self.model, results, includes)
+                load_includes(db, self.model, results, includes)
         return results
 
     def __iter__(self) -> Iterator[M]:
@@ -1054,15 +1050,11 @@ class Query(Selectable, Generic[M]):
         tie-break, or by ``by`` (column names or orderings that are unique together).
         Rows inserted past the current position while iterating are still visited once.
         """
-        from .paging import chunks
-
-        return chunks(self, size, by)
+        return paging.chunks(self, size, by)
 
     def paginate(self, page: int, per_page: int = 20) -> Any:
         """Page ``page`` (from 1) as a ``Page``: ``.items``, ``.total``, ``.pages``, ``.has_next``."""
-        from .paging import paginate
-
-        return paginate(self, page, per_page)
+        return paging.paginate(self, page, per_page)
 
     def cursor_page(self, size: int = 20, after: str | None = None, *, by: Any = None) -> Any:
         """``size`` results after an opaque cursor, as a ``CursorPage``.
@@ -1070,9 +1062,7 @@ class Query(Selectable, Generic[M]):
         ``.items`` holds the results and ``.next_cursor`` the cursor of the next page
         (None on the last one); keyed like :meth:`chunks`.
         """
-        from .paging import cursor_page
-
-        return cursor_page(self, size, after, by)
+        return paging.cursor_page(self, size, after, by)
 
     def explain(self, analyze: bool = False) -> Any:
         """The query plan as a ``Plan`` (``.rows``, ``.full_scans``, ``.indexes``, ``str()``)."""
