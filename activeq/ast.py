@@ -384,6 +384,11 @@ class ColumnRef(Expr, Generic[T, O]):
     def __eq__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
         if type(other) in self.accepts:
             return _compare_value("=", self, other)
+        if isinstance(other, Expr):
+            # Two expressions (a join condition): the node Compare() would build, without
+            # its frames.
+            return _tnew(Compare, (("cmp", "=", self[0], other[0]), self[1] + other[1], "=",  # type: ignore[no-any-return]
+                                   self, other))
         if other is None:
             return IsNull(self, False)
         return _checked("=", self, other)
@@ -473,6 +478,10 @@ class ColumnRef(Expr, Generic[T, O]):
 
     # arithmetic: the column's type says which operands it takes --------------------------
     def __add__(self, other: Any) -> Expr:
+        if type(other) is int and self.type.int_operand:
+            # ``id + 1``: the node Arith(Param) would build, without their frames.
+            return _tnew(Arith, (("ar", "+", self[0], "?"), self[1] + (other,), "+", self,  # type: ignore[no-any-return]
+                                 _tnew(Param, ("?", (other,), other))))
         return Arith("+", self, as_expr(self.type.arith_operand("+", other, self)))
 
     def __radd__(self, other: Any) -> Expr:

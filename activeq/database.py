@@ -316,7 +316,8 @@ class Database:
     @classmethod
     def from_connection(cls, conn: Any, **options: Any) -> Database:
         """A Database running on a connection the application already holds: an open apsw,
-        sqlite3 (``isolation_level=None``), psycopg (autocommit) or duckdb connection.
+        sqlite3 (``isolation_level=None``), psycopg (autocommit) or duckdb connection, or a
+        SQLAlchemy ``Connection``, whose transaction activeq's writes join (docs/embedding.md).
 
         The application keeps its connection: activeq runs its statements on it (with the
         builder, the compile cache, timings, the result cache and N+1 detection) and never

@@ -244,7 +244,7 @@ def _shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
         params += s["offset"][1]
     s["_params"] = params
     key: tuple[Any, ...] = tuple(items)
-    if _groups_within(query):
+    if (groups or joins or extra is not None) and _groups_within(query):
         # Which repeated expressions hold equal values decides which share placeholders.
         key = (*key, _sharing_signature(query))
     s["_key"] = key
@@ -425,6 +425,8 @@ class Query(Selectable, Generic[M]):
 
     def where(self, *conditions: Any, **equals: Any) -> Self:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
+        if len(conditions) == 1 and not equals and isinstance(conditions[0], Expr):
+            return self._with("wheres", self._s["wheres"] + conditions)
         if conditions and not equals:
             for c in conditions:
                 if not isinstance(c, Expr):
@@ -447,6 +449,8 @@ class Query(Selectable, Generic[M]):
         ``'-name'`` sorts it descending; an int is a 1-based position in the select list.
         Replaces any previous ordering; ``order_by()`` with no arguments removes it.
         """
+        if len(orderings) == 1 and isinstance(orderings[0], (Expr, Ordering)):
+            return self._with("orders", orderings)
         for o in orderings:
             if not isinstance(o, (Expr, Ordering)):
                 return self._replace(orders=tuple([self._ordering(o) for o in orderings]))
@@ -493,10 +497,14 @@ class Query(Selectable, Generic[M]):
 
         Between two models the condition may be omitted when a relation links them.
         """
+        if type(target) in _FROM_ITEMS and isinstance(on, Expr):
+            return self._with_shape("joins", self._s["joins"] + (("inner", target, on),))
         return self._join("inner", target, on)
 
     def left_join(self, target: Any, on: Any = None) -> Self:
         """LEFT OUTER JOIN a model's table, an alias, a subquery or a CTE."""
+        if type(target) in _FROM_ITEMS and isinstance(on, Expr):
+            return self._with_shape("joins", self._s["joins"] + (("left", target, on),))
         return self._join("left", target, on)
 
     def cross_join(self, target: Any) -> Self:

@@ -357,6 +357,10 @@ def test_sqlalchemy_connection_gains_timings_n_plus_one_and_explain(request, tmp
         raw = db.execute("SELECT name FROM e_shops WHERE id = " + ("?" if kind == "sqlite" else "%s"), (2,))
         assert raw.fetchall() == [("B",)] and [d[0] for d in raw.description] == ["name"]
         assert db.execute("UPDATE e_stock SET count = count + 1").rowcount == 2
+        assert [s.name for s in Shop.query().order_by(Shop.c.id).iter(batch=2)] == ["A", "B", "C"]
+        db.executescript("CREATE TABLE e_notes (n INTEGER); INSERT INTO e_notes VALUES (1);\n"
+                         "INSERT INTO e_notes VALUES (2); -- the end")
+        assert _host_rows(conn, "SELECT sum(n) FROM e_notes") == [(3,)]
         conn.commit()
     engine.dispose()
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from helpers import Order, User
 
+from activeq import ValidationError, func
 from activeq import ast as a
-from activeq import func
 from activeq import sources as src
 
 U = User.c
@@ -144,3 +144,35 @@ def test_key_and_params_agree_whichever_is_asked_first():
     assert params == ("paid", 3, 1, 3, 3)
     assert first.to_sql()[1] == list(params)
     assert first.to_sql()[0] == second.to_sql()[0]
+
+
+@pytest.mark.parametrize("column", [U.age, O.total], ids=["int column", "float column"])
+def test_column_plus_int_is_the_node_arith_builds(column):
+    quick = column + 7
+    general = a.Arith("+", column, a.Param(7))
+    assert type(quick) is a.Arith
+    assert quick.key == general.key
+    assert quick.params == general.params == (7,)
+    assert quick.left is column and type(quick.right) is a.Param and quick.right.value == 7
+
+
+def test_column_plus_a_value_it_refuses_still_raises():
+    with pytest.raises(ValidationError, match="User.name is text: cannot compare it with 1"):
+        U.name + 1
+    with pytest.raises(ValidationError, match="a number"):
+        U.age + True
+    assert (U.age + 2.5).params == (2.5,)
+
+
+def test_column_equals_expression_is_the_node_compare_builds():
+    quick = O.user_id == U.id
+    general = a.Compare("=", O.user_id, U.id)
+    assert type(quick) is a.Compare
+    assert quick.key == general.key and quick.params == general.params == ()
+    assert quick.left is O.user_id and quick.right is U.id
+    valued = O.user_id == U.id + 1
+    assert valued.params == (1,)
+    sql, params = User.query().select(U.id).join(Order, valued).to_sql()
+    assert sql == ('SELECT "users"."id" FROM "users" JOIN "orders" ON "orders"."user_id" = '
+                   '"users"."id" + ?')
+    assert params == [1]
