@@ -213,16 +213,26 @@ def _shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
             if node[1]:
                 params += node[1]
     add(_PART_END)
+    # Whether the query or one it reads from groups by values (see _groups_within), found on
+    # the way rather than by walking the parts again.
+    within = False
     if extra is not None:
-        if extra.source is not None:
-            params += extra.source[1]
+        source = extra.source
+        if source is not None:
+            params += source[1]
+            if type(source) in _DERIVED and source.groups:
+                within = True
         if extra.compound is not None:
             params += extra.compound[1]
+            if extra.compound.groups:
+                within = True
     for kind, target, on in joins:
         add(kind)
         if type(target) in _FROM_ITEMS:
             add(target[0])
             params += target[1]
+            if not within and type(target) in _DERIVED and target.groups:
+                within = True
         else:
             add(target.__aq__.token)
         if on is None:
@@ -232,7 +242,20 @@ def _shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
             if on[1]:
                 params += on[1]
     add(_PART_END)
-    for part in (wheres, groups, havings, orders):
+    for node in wheres:
+        add(node[0])
+        if node[1]:
+            params += node[1]
+    add(_PART_END)
+    for node in groups:
+        add(node[0])
+        if node[1]:
+            params += node[1]
+            within = True
+        elif type(node) is OutputColumn:
+            within = True
+    add(_PART_END)
+    for part in (havings, orders):
         for node in part:
             add(node[0])
             if node[1]:
@@ -244,7 +267,7 @@ def _shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
         params += s["offset"][1]
     s["_params"] = params
     key: tuple[Any, ...] = tuple(items)
-    if (groups or joins or extra is not None) and _groups_within(query):
+    if within:
         # Which repeated expressions hold equal values decides which share placeholders.
         key = (*key, _sharing_signature(query))
     s["_key"] = key

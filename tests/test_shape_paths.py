@@ -13,6 +13,7 @@ from helpers import Order, User
 
 from activeq import ValidationError, func
 from activeq import ast as a
+from activeq import query as src_query
 from activeq import sources as src
 
 U = User.c
@@ -176,3 +177,40 @@ def test_column_equals_expression_is_the_node_compare_builds():
     assert sql == ('SELECT "users"."id" FROM "users" JOIN "orders" ON "orders"."user_id" = '
                    '"users"."id" + ?')
     assert params == [1]
+
+
+def _grouped_by_value():
+    return User.query().select((U.age + 1).as_("a"), func.count().as_("n")).group_by(U.age + 1)
+
+
+def _plain_group():
+    return User.query().select(U.age, func.count().as_("n")).group_by(U.age)
+
+
+SHARING_CASES = {
+    "no grouping": lambda: User.query().select(U.age).where(U.age > 3),
+    "groups by a column": _plain_group,
+    "groups by an expression with a value": _grouped_by_value,
+    "groups by a field name": lambda: User.query().select(U.age).group_by("age"),
+    "groups by a position": lambda: User.query().select(U.age).group_by(1),
+    "joins a CTE grouping by a value": lambda: (
+        lambda c: User.query().join(c, c.c.a == U.age))(_grouped_by_value().cte("g")),
+    "joins a CTE grouping by a column": lambda: (
+        lambda c: User.query().join(c, c.c.age == U.age))(_plain_group().cte("g")),
+    "reads a subquery grouping by a value": lambda: _grouped_by_value().subquery("s").query(),
+    "reads a subquery grouping by a column": lambda: _plain_group().subquery("s").query(),
+    "a union whose member groups by a value": lambda: _grouped_by_value().union(
+        User.query().select(U.age, U.id)),
+    "a union of plain members": lambda: User.query().select(U.age).union(
+        User.query().select(U.id)),
+}
+
+
+@pytest.mark.parametrize("build", SHARING_CASES.values(), ids=SHARING_CASES.keys())
+def test_key_carries_the_sharing_signature_exactly_when_values_are_shared(build):
+    # The one-pass key finds on its way whether values are shared; the general walk
+    # (shares_values) must agree, and so must the rendering.
+    query = build()
+    signed = query.key[-1] is not src_query._PART_END
+    assert signed == query.shares_values
+    assert build().key == query.key
