@@ -52,7 +52,8 @@ postgresql:
 		$$SUDO apt-get update -qq && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
-bench: $(STAMP)
+# The PostgreSQL section starts its own server as the tests do (it skips without one).
+bench: $(STAMP) postgresql
 	$(BIN)/python -m pytest bench --benchmark-only --benchmark-json=bench/.results.json $(BENCH_ARGS)
 	$(BIN)/python bench/report.py bench/.results.json
 

@@ -11,6 +11,8 @@
 'Oslo'
 """
 
+# Imported for what it lends the session: db.reflect() and db.reflect_models() run it.
+from . import reflection as reflection
 from .aio import AsyncActiveRecord, AsyncDatabase
 from .ast import BindParam, extract
 from .cache import CacheStats, MemoryCache

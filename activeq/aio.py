@@ -7,6 +7,11 @@ GIL while SQLite works, so reads gathered with ``asyncio.gather`` run in paralle
 in submission order on one writer thread over the one writer connection. Compilation, row
 mapping, includes, batches and the query log are the synchronous code paths, unchanged: inside
 a worker thread an ``AsyncActiveRecord`` behaves exactly like an ``ActiveRecord``.
+
+On PostgreSQL there is no worker thread: the same synchronous code runs in a greenlet on the
+event loop's thread over psycopg's ``AsyncConnection`` (see :mod:`activeq.engines.bridge`).
+Each awaited call borrows a connection of psycopg_pool's ``AsyncConnectionPool`` (a transaction
+keeps one until it ends), and its statements are awaited on the loop.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from .database import Database, check_transaction_mode
+from .engines import AsyncConnection, AsyncEngine, async_engine_for, dialect_of
 from .errors import ActiveqError, ArgumentTypeError, CompileError
 from .model import ActiveRecord
-from .pool import PoolStats
+from .pool import PoolStats, check_pool_size
 from .query import _SET_STATE, CompiledQuery, Query
 from .results import Row
+from .schema import check_bind
 
 if TYPE_CHECKING:
     from .ast import ColumnRef
@@ -96,11 +103,15 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 
 class AsyncDatabase:
-    """A SQLite database for asyncio: pooled reads in parallel, writes in order.
+    """A database for asyncio. SQLite (and DuckDB): pooled reads in parallel on reader
+    threads, writes in order on one writer thread. PostgreSQL (``postgresql://...``):
+    psycopg's async connections on the event loop, no thread.
 
     Args:
-        path: file name, or ":memory:" (one connection: reads then run on the writer thread).
-        pool_size: reader connections (and reader threads).
+        path: file name, or ":memory:" (one connection: reads then run on the writer thread),
+            or a URL (see ``Database``).
+        pool_size: reader connections (and reader threads); on PostgreSQL the most
+            connections of the async pool.
         pool_timeout: seconds a read waits for a free reader before ``PoolTimeoutError``.
         **options: passed to :class:`~activeq.Database` (pragmas, busy_timeout_ms,
             on_connect, slow_query_ms, ...). ``fetch_mode`` defaults to 'raise': relations
@@ -123,19 +134,12 @@ class AsyncDatabase:
     'Rex'
     """
 
-    dialect = "sqlite"
-
     def __init__(self, path: str = ":memory:", *, pool_size: int = 4, pool_timeout: float = 5.0,
                  **options: Any) -> None:
         memory = path in ("", ":memory:") or "mode=memory" in path
         # Reading an unloaded relation would run a query right there, blocking the event
         # loop: by default it raises and points to includes().
         options.setdefault("fetch_mode", "raise")
-        self.sync = Database(path, pool_size=None if memory else pool_size,
-                             pool_timeout=pool_timeout, **options)
-        """The synchronous Database doing the work (its own connection is the writer)."""
-        self.pool = self.sync.pool
-        """The reader pool, or None for an in-memory database."""
         self.path = path
         self._closing = False
         self._closed = False
@@ -144,6 +148,22 @@ class AsyncDatabase:
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._writes: SimpleQueue[Any] = SimpleQueue()
         self._reads: SimpleQueue[Any] = SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self.native: AsyncEngine | None = None
+        """The driver's async engine when it has one (PostgreSQL: psycopg's AsyncConnection and
+        AsyncConnectionPool); None where statements run on worker threads (SQLite, DuckDB)."""
+        native = async_engine_for(path)
+        if native is not None:
+            self._init_native(native, pool_size, pool_timeout, options)
+            return
+        # Reader threads on pooled connections for a SQLite file; DuckDB (one process holds
+        # its file) and in-memory databases read on the writer thread.
+        pooled = not memory and dialect_of(path) == "sqlite"
+        self.sync = Database(path, pool_size=pool_size if pooled else None,
+                             pool_timeout=pool_timeout, **options)
+        """The synchronous Database doing the work (its own connection is the writer)."""
+        self.pool = self.sync.pool
+        """The reader pool, or None for an in-memory database (and on a native async engine)."""
         try:
             if self.pool is not None:
                 # Opened now so that no connection is ever opened on the event loop.
@@ -160,10 +180,74 @@ class AsyncDatabase:
         for thread in self._threads:
             thread.start()
 
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect: "sqlite", "postgres" or "duckdb"."""
+        return self.sync.dialect
+
+    # native async engines ------------------------------------------------------------------
+    def _init_native(self, engine_class: type[AsyncEngine], pool_size: int, pool_timeout: float,
+                     options: dict[str, Any]) -> None:
+        check_pool_size(pool_size, pool_timeout)
+        on_connect = options.pop("on_connect", None)
+        engine = engine_class(self.path, pool_size=pool_size,  # type: ignore[call-arg]
+                              pool_timeout=pool_timeout, on_connect=on_connect)
+        self.native = engine
+        self._bridge = engine.bridge()
+        self.sync = Database(self._bridge, **options)
+        self.pool = None
+        # The session's per-thread state as a fresh unit of work starts it (no transaction).
+        self._baseline = dict(self.sync._local.__dict__)
+        self._opened = False
+        self._open_lock: asyncio.Lock | None = None
+        self._open_units = 0
+        self._unchecked: list[type[ActiveRecord]] = []
+
+    async def _ready(self) -> None:
+        """Connect once (a server that is down or refuses the login is reported here)."""
+        if self._opened:
+            return
+        if self._open_lock is None:
+            self._open_lock = asyncio.Lock()
+        async with self._open_lock:
+            if not self._opened:
+                first = await self.native.connect()  # type: ignore[union-attr]
+                await first.close()
+                self._opened = True
+
+    async def _native_run(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
+        tx = _TX.get()
+        if tx is not None and tx.db is self:
+            return await tx._unit.run(fn, args)  # type: ignore[union-attr]
+        if self._closing:
+            raise ActiveqError("the AsyncDatabase is closed")
+        await self._ready()
+        async with self.native.borrow() as conn:  # type: ignore[union-attr]
+            unit = _Unit(self, conn)
+            if self._unchecked:
+                await unit.run(self._check_bound, ())
+            return await unit.run(fn, args)
+
+    def _check_bound(self) -> None:
+        models, self._unchecked = self._unchecked, []
+        try:
+            check_bind(self.sync, models)
+        except BaseException:
+            self._unchecked[:0] = models
+            raise
+
     # models --------------------------------------------------------------------------------
     def bind(self, *models: type[ActiveRecord]) -> None:
-        """Make these async models (or ``AsyncActiveRecord`` for all of them) use this database."""
-        self.sync.bind(*models)
+        """Make these async models (or ``AsyncActiveRecord`` for all of them) use this database.
+
+        On a native async engine the check of existing tables against the models waits for
+        the first awaited call (reading the catalog here would block the event loop).
+        """
+        if self.native is not None:
+            self.sync._attach_models(models)
+            self._unchecked.extend(models)
+        else:
+            self.sync.bind(*models)
         for model in models:
             type.__setattr__(model, "__async_database__", self)
 
@@ -195,6 +279,8 @@ class AsyncDatabase:
         return await self._read(fn, self.sync)
 
     def _read(self, fn: Callable[..., R], *args: Any) -> Awaitable[R]:
+        if self.native is not None:
+            return self._native_run(fn, args)
         tx = _TX.get()
         if self.pool is None or (tx is not None and tx.db is self):
             # Inside a transaction a read must see its own writes: it runs on the writer.
@@ -220,6 +306,18 @@ class AsyncDatabase:
     async def _session(self) -> AsyncGenerator[Callable[..., Awaitable[Any]], None]:
         """Jobs that must share one connection across awaits (a cursor kept open)."""
         tx = _TX.get()
+        if self.native is not None:
+            if tx is not None and tx.db is self:
+                unit = tx._unit
+                yield lambda fn, *args: unit.run(fn, args)  # type: ignore[union-attr]
+                return
+            if self._closing:
+                raise ActiveqError("the AsyncDatabase is closed")
+            await self._ready()
+            async with self.native.borrow() as native_conn:  # type: ignore[union-attr]
+                own = _Unit(self, native_conn)
+                yield lambda fn, *args: own.run(fn, args)
+            return
         pool = self.pool
         if pool is None or (tx is not None and tx.db is self):
             yield self._write
@@ -243,6 +341,8 @@ class AsyncDatabase:
             pool.release(conn)
 
     async def _write(self, fn: Callable[..., R], *args: Any) -> R:
+        if self.native is not None:
+            return await self._native_run(fn, args)
         tx = _TX.get()
         if tx is None or tx.db is not self:
             if self._closing:
@@ -285,6 +385,8 @@ class AsyncDatabase:
     @property
     def in_transaction(self) -> bool:
         """Whether some task has a transaction open on this database."""
+        if self.native is not None:
+            return self._open_units > 0
         return self._lock is not None and self._lock.locked()
 
     # monitoring ----------------------------------------------------------------------------
@@ -303,7 +405,8 @@ class AsyncDatabase:
         return self.sync.queries
 
     def pool_stats(self) -> PoolStats | None:
-        """The reader pool's counters (None for an in-memory database)."""
+        """The reader pool's counters (None for an in-memory database, and on PostgreSQL,
+        where psycopg_pool pools the connections)."""
         return self.pool.stats() if self.pool is not None else None
 
     # closing -------------------------------------------------------------------------------
@@ -321,6 +424,10 @@ class AsyncDatabase:
         self._close_future = asyncio.get_running_loop().create_future()
         self._closing = True
         try:
+            if self.native is not None:
+                await self.native.close()
+                self.sync.close()
+                return
             async with self._tx_lock():
                 pass
             await asyncio.to_thread(self._shutdown)
@@ -344,6 +451,8 @@ class AsyncDatabase:
         return self._closed
 
     async def __aenter__(self) -> AsyncDatabase:
+        if self.native is not None:
+            await self._ready()
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -353,11 +462,44 @@ class AsyncDatabase:
         return f"<AsyncDatabase {self.path!r}>"
 
 
+class _Unit:
+    """A unit of work on a native async engine: one pooled connection, and the session state
+    (transaction depth, ...) of the statements run on it, kept between their greenlets."""
+
+    __slots__ = ("db", "conn", "state", "lock")
+
+    def __init__(self, db: AsyncDatabase, conn: AsyncConnection) -> None:
+        self.db = db
+        self.conn = conn
+        self.state = dict(db._baseline)
+        self.lock: asyncio.Lock | None = None
+
+    async def run(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
+        """``fn(*args)`` as synchronous activeq code whose statements run on this connection."""
+        # Greenlets of several tasks share the loop's thread, and with it the session's
+        # per-thread state: each gets its unit's state while it runs.
+        local = self.db.sync._local.__dict__
+
+        def enter() -> None:
+            local.clear()
+            local.update(self.state)
+            _worker.active = True
+
+        def leave() -> None:
+            self.state = dict(local)
+            _worker.active = False
+
+        if self.lock is None:
+            self.lock = asyncio.Lock()
+        async with self.lock:  # tasks sharing a transaction take turns on its connection
+            return await self.db._bridge.run(fn, args, self.conn, enter, leave)  # type: ignore[no-any-return]
+
+
 class AsyncTransaction:
     """What ``AsyncDatabase.transaction()`` returns: an async context manager."""
 
     def __init__(self, db: AsyncDatabase, mode: str) -> None:
-        check_transaction_mode(mode)
+        check_transaction_mode(mode, db.sync.engine.connection_class._modes)
         self.db = db
         self.mode = mode
         self._cm: Any = None
@@ -365,11 +507,15 @@ class AsyncTransaction:
         self._nested = False
         self._locked = False
         self._token: Any = None
+        self._unit: _Unit | None = None
+        self._borrowed: Any = None
 
     async def __aenter__(self) -> AsyncDatabase:
         db = self.db
         outer = _TX.get()
         self._nested = outer is not None and outer.db is db
+        if db.native is not None:
+            return await self._enter_native(outer)
         if not self._nested:
             if db._closing:
                 raise ActiveqError("the AsyncDatabase is closed")
@@ -392,10 +538,43 @@ class AsyncTransaction:
         self._token = _TX.set(self)
         return db
 
+    async def _enter_native(self, outer: AsyncTransaction | None) -> AsyncDatabase:
+        # The transaction keeps one pooled connection from BEGIN to COMMIT; other tasks go on
+        # on other connections, and the server keeps the transactions apart.
+        db = self.db
+        self._cm = db.sync.transaction(self.mode)
+        if outer is not None and self._nested:
+            self._unit = outer._unit
+        else:
+            if db._closing:
+                raise ActiveqError("the AsyncDatabase is closed")
+            await db._ready()
+            self._borrowed = db.native.borrow()  # type: ignore[union-attr]
+            self._unit = _Unit(db, await self._borrowed.__aenter__())
+            db._open_units += 1
+        try:
+            await self._unit.run(self._begin, ())  # type: ignore[union-attr]
+        except BaseException:
+            await self._give_back()
+            raise
+        self._token = _TX.set(self)
+        return db
+
+    async def _give_back(self) -> None:
+        borrowed, self._borrowed = self._borrowed, None
+        if borrowed is not None:
+            self.db._open_units -= 1
+            await borrowed.__aexit__(None, None, None)  # rolls back what is left open
+
     async def __aexit__(self, et: Any, e: Any, tb: Any) -> bool:
         if self._token is not None:
             _TX.reset(self._token)
             self._token = None
+        if self._unit is not None:
+            try:
+                return bool(await self._unit.run(self._end, (et, e, tb)))
+            finally:
+                await self._give_back()
         future = self.db._submit(self._end, (et, e, tb))
         # Queued before any later write, so other tasks may go ahead now.
         self._unlock()

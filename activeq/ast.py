@@ -384,6 +384,11 @@ class ColumnRef(Expr, Generic[T, O]):
     def __eq__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
         if type(other) in self.accepts:
             return _compare_value("=", self, other)
+        if isinstance(other, Expr):
+            # Two expressions (a join condition): the node Compare() would build, without
+            # its frames.
+            return _tnew(Compare, (("cmp", "=", self[0], other[0]), self[1] + other[1], "=",  # type: ignore[no-any-return]
+                                   self, other))
         if other is None:
             return IsNull(self, False)
         return _checked("=", self, other)
@@ -473,6 +478,10 @@ class ColumnRef(Expr, Generic[T, O]):
 
     # arithmetic: the column's type says which operands it takes --------------------------
     def __add__(self, other: Any) -> Expr:
+        if type(other) is int and self.type.int_operand:
+            # ``id + 1``: the node Arith(Param) would build, without their frames.
+            return _tnew(Arith, (("ar", "+", self[0], "?"), self[1] + (other,), "+", self,  # type: ignore[no-any-return]
+                                 _tnew(Param, ("?", (other,), other))))
         return Arith("+", self, as_expr(self.type.arith_operand("+", other, self)))
 
     def __radd__(self, other: Any) -> Expr:
@@ -922,6 +931,12 @@ class Func(Expr):
         None is UNBOUNDED, 0 the current row, a negative number rows PRECEDING and a positive
         one rows FOLLOWING, so ``rows=(None, 0)`` is a running total.
         """
+        if (type(order_by) in _ORDER_ITEMS and type(partition_by) is tuple and not partition_by
+                and rows is None and range_ is None):
+            # One sort item, no partition, no frame (rank(), row_number()): the node Window()
+            # would build, without its frames.
+            return _tnew(Window, (("over", self[0], (), (order_by[0],), None),  # type: ignore[no-any-return]
+                                  self[1] + order_by[1], self, (), (order_by,), None))
         return Window(self, _expr_tuple(partition_by, "partition_by"),
                       _expr_tuple(order_by, "order_by"), _frame(rows, range_))
 
@@ -1048,6 +1063,9 @@ class Window(Expr):
                tuple([o.key for o in order_by]), frame)
         return _tnew(cls, (key, params, func, partition_by, order_by, frame))
 
+
+# Sort items over() takes as they are: an ordering, or a column (sorted ascending).
+_ORDER_ITEMS = frozenset((Ordering, ColumnRef))
 
 #: Every node class that may appear in a tree; the compiler has one handler per entry.
 NODE_TYPES: tuple[type[Node], ...] = (

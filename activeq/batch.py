@@ -20,6 +20,7 @@ from pydantic_core import core_schema as cs
 
 from .ast import Compare, Param
 from .compiler import compiler
+from .engines.base import quote_identifier
 from .errors import CompileError, DatabaseError, ValidationError, unknown_fields_error
 from .query import Insert, Update
 from .types import FloatType
@@ -279,6 +280,14 @@ def _as_list(rows: Iterable[Any]) -> list[Any]:
     return rows if isinstance(rows, list) else list(rows)
 
 
+def _copies(db: Any, info: Any, on_conflict: str | None, want_ids: bool) -> bool:
+    """Whether a batch goes in with COPY: PostgreSQL's bulk path, several times faster than
+    executemany there. COPY returns no rows and takes no conflict clause, and a Database whose
+    ``execute()`` is overridden sees every statement as SQL through it (activeq.routing)."""
+    return (db.dialect == "postgres" and on_conflict is None and not want_ids
+            and info.schema is None and "_run_many" not in vars(db))
+
+
 def insert_many(
     model: Any,
     rows: Iterable[Any],
@@ -332,6 +341,7 @@ def insert_many(
         and any(r.__dict__.get(pk) is None for _, r in records)
     )
     ids: list[Any] | None = [] if want_ids else None
+    copies = _copies(db, info, on_conflict, want_ids)
     conn = db._thread().conn
     done = 0
     changed = 0
@@ -347,11 +357,17 @@ def insert_many(
                 values = [entry.values(row) for row in values]
             compile_ns = perf_counter_ns() - t0
             before = conn.total_changes()
+            sql = entry.sql
             t0 = perf_counter_ns()
             try:
-                returned = db._run_many(entry.sql, values, ids is not None)
-                if ids is not None:
-                    ids.extend([r[0] for r in returned])
+                if copies and names:
+                    columns = [info.by_name[n].column for n in names]
+                    sql = _copy_sql(info.table, columns)
+                    conn.copy(info.table, columns, values)
+                else:
+                    returned = db._run_many(sql, values, ids is not None)
+                    if ids is not None:
+                        ids.extend([r[0] for r in returned])
             except DatabaseError as e:
                 after = conn.total_changes()
                 index = None
@@ -364,7 +380,7 @@ def insert_many(
                                      positions=range(done, done + len(values)))
             count = conn.changes()
             # The log keeps one sample row: holding every chunk's values would pin them.
-            db.log.record(entry.sql, stmt.key, values[:1], compile_ns, perf_counter_ns() - t0,
+            db.log.record(sql, stmt.key, values[:1], compile_ns, perf_counter_ns() - t0,
                           count, hit)
             changed += count
             done += len(values)
@@ -377,6 +393,12 @@ def insert_many(
     if returning:
         return ids  # type: ignore[return-value]
     return changed
+
+
+def _copy_sql(table: str, columns: list[str]) -> str:
+    """The statement a COPY batch runs, as the query log shows it."""
+    return (f"COPY {quote_identifier(table)} ({', '.join(map(quote_identifier, columns))}) "
+            "FROM STDIN")
 
 
 def _unwrap_records(model: Any, part: list[Any], start: int, records: list[tuple[int, Any]]) -> list[Any]:

@@ -31,7 +31,11 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from .commitwatch import CommitWatch
 from .errors import ActiveqError
+from .invalidation import SchemaDependencies
+from .invalidation import dml_tables as parse_dml_tables
+from .registry import resolve_model
 
 if TYPE_CHECKING:
     from .compiler import Compiled
@@ -302,11 +306,11 @@ def thaw(frozen: Any) -> Any:
         items = (thaw(v) for v in frozen[2])
         return frozenset(items) if frozen[1] else set(items)
     if tag == _MODEL:
-        from .model import resolve_model
-
         model = resolve_model(frozen[1])
         row = tuple(thaw(v) for v in frozen[3])
-        return model.__aq__.builder(frozen[2])((row,), None)[0]
+        # The values are the instance's own, converted when it was loaded from whichever
+        # engine: rebuilt as they are, never converted again.
+        return model.__aq__.rebuilder(frozen[2])((row,), None)[0]
     return copy.deepcopy(frozen[1])
 
 
@@ -436,8 +440,6 @@ class CacheManager:
         # open transaction may already have written unknown tables.
         self.active = True
         if self._watch_commits:
-            from .commitwatch import CommitWatch
-
             self._watch = CommitWatch(self.db)
         elif self.db.dialect == "postgres" and not self.closed:
             self._watch = self._watch_server()
@@ -491,8 +493,6 @@ class CacheManager:
         if tables is None:
             return None
         if self._deps is None:
-            from .invalidation import SchemaDependencies
-
             self._deps = SchemaDependencies(self.db._introspect, self.db.dialect)
         return self._deps.expand(tables)  # type: ignore[no-any-return]
 
@@ -500,9 +500,7 @@ class CacheManager:
         """Tables written by raw DML (parsed only once something is cached)."""
         if not self.active:
             return None
-        from .invalidation import dml_tables
-
-        return dml_tables(sql)
+        return parse_dml_tables(sql)
 
     def after_write(self, tables: Iterable[str] | None) -> None:
         """Every write statement: drop stale instances, bump (or, in a transaction, defer)."""

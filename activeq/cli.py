@@ -15,6 +15,17 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+import sqlglot
+from sqlglot import exp
+
+from .advice import advise_statement
+from .database import Database
+from .errors import ActiveqError
+from .monitor import explain_plan
+from .reflection import model_source, reflect_table, table_names
+from .schema import schema_fetcher
+from .stats import load_stats, render_stats
+
 __all__ = ["main"]
 
 
@@ -54,8 +65,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except Exception as e:
-        from .errors import ActiveqError
-
         if isinstance(e, ActiveqError):
             print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
             return 1
@@ -63,10 +72,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 def _explain(args: argparse.Namespace, out: TextIO) -> int:
-    from .advice import advise_statement
-    from .database import Database
-    from .monitor import explain_plan
-
     if not os.path.isfile(args.db_path):
         print(f"error: no database file at {args.db_path}", file=sys.stderr)
         return 1
@@ -90,10 +95,6 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _reflect(args: argparse.Namespace, out: TextIO) -> int:
-    from .database import Database
-    from .reflection import model_source, reflect_table, table_names
-    from .schema import schema_fetcher
-
     url = args.url
     if "://" not in url and url != ":memory:" and not os.path.isfile(url):
         print(f"error: no database file at {url}", file=sys.stderr)
@@ -113,9 +114,6 @@ def _reflect(args: argparse.Namespace, out: TextIO) -> int:
 
 def _params(sql: str, given: list[str]) -> tuple[object, ...]:
     """The values for the statement's '?' placeholders: numbers where they parse, else text."""
-    import sqlglot
-    from sqlglot import exp
-
     try:
         wanted = sum(1 for _ in sqlglot.parse_one(sql, read="sqlite").find_all(exp.Placeholder))
     except sqlglot.errors.ParseError:
@@ -136,7 +134,5 @@ def _value(text: str) -> object:
 
 
 def _stats(args: argparse.Namespace, out: TextIO) -> int:
-    from .stats import load_stats, render_stats
-
     print(render_stats(load_stats(args.file), args.limit), file=out)
     return 0

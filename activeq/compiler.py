@@ -27,6 +27,7 @@ from . import types as t
 from .dialects import get as get_dialect
 from .errors import ArgumentTypeError, CompileError, UnsupportedError, ValidationError
 from .paramstyles import SLOT, check_paramstyle, equality_pattern, inline_values, place_markers
+from .results import make_mapper
 from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function, sqlite_stamp
 from .values import NO_FORM, stored_form
 
@@ -434,8 +435,13 @@ def lower_like(node: a.Like, lw: Lowering) -> exp.Expression:
     item = _paren_if(lw.lower(node.item), *_BINARY)
     pattern = lw.lower(node.pattern)
     test: exp.Expression = (exp.ILike if node.insensitive else exp.Like)(this=item, expression=pattern)
-    if node.escape is not None:
-        test = exp.Escape(this=test, expression=exp.Literal.string(node.escape))
+    escape = node.escape
+    if escape is None and lw.dialect.NAME == "postgres":
+        # PostgreSQL alone takes a backslash in a pattern as an escape by default; SQLite and
+        # DuckDB match it literally. ESCAPE '' makes PostgreSQL match it literally too.
+        escape = ""
+    if escape is not None:
+        test = exp.Escape(this=test, expression=exp.Literal.string(escape))
     return exp.Not(this=exp.Paren(this=test)) if node.negated else test
 
 
@@ -1394,8 +1400,6 @@ class Compiler:
         row_convert = None
         kind = stmt.kind
         if kind == "select":
-            from .results import make_mapper
-
             mapper, names, row_convert = make_mapper(stmt, dialect.NAME)
         return Compiled(
             text, None if identity else tuple(order), converters, mapper, names,

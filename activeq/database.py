@@ -1,5 +1,8 @@
 """The session over an engine: connections per thread, execution with timing records,
-transactions, retry, caches, records.
+transactions, retry, caches.
+
+Records are saved by the model layer (:mod:`activeq.persistence`) and reports are formatted
+by :mod:`activeq.monitor`; this module imports neither the model layer nor anything above it.
 
 ``Database(url)`` opens the engine the URL names (:mod:`activeq.engines`): SQLite through APSW
 for a path or ``sqlite:///path``, PostgreSQL through psycopg for ``postgresql://``, DuckDB for
@@ -13,27 +16,31 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .cache import CacheBackend, CacheManager, CacheStats
+from .advice import suggest_indexes as advise_indexes
+from .ast import Param
+from .cache import CacheBackend, CacheManager, CacheStats, _table_name
 from .commitwatch import read_data_version
 from .compiler import Compiled, compiler
 from .connections import Link, ThreadState, WriteLock, serialize_reads, stream_rows
 from .constraints import creation_order
 from .cursor import Cursor
+from .ddl import create_table_statements, drop_table_statement
 from .engines import Connection, Engine, PlanData, dialect_of, open_engine
 from .engines.lent import LentEngine, lend
 from .errors import (
     ActiveqError,
     ArgumentTypeError,
+    CompileError,
     ConfigurationError,
     DatabaseError,
     MissingParameterError,
-    NotFoundError,
     OperationalError,
     SerializationError,
     UnsupportedError,
@@ -41,12 +48,15 @@ from .errors import (
 )
 from .finders import forget_finders, make_finder, register_finder
 from .journal import Journal
-from .monitor import Plan, QueryLog, Timing
-from .pool import ConnectionPool, attach_pool
+from .monitor import Plan, QueryLog, Timing, explain_plan
+from .nplusone import NPlusOneDetector
+from .pool import ConnectionPool, attach_pool, attach_server_pool, check_pool_size
 from .rawsql import READ, plain_kind
-from .retry import RetryPolicy, retry_busy, retry_statement
+from .retry import RetryPolicy, retry_busy, retry_statement, run_atomic
+from .retry import retrying as retrying_calls
 from .routing import Routed, route_through_execute
-from .schema import check_before_create, check_bind, check_schema, schema_fetcher
+from .schema import check_before_create, check_bind, check_schema
+from .stats import dump_stats
 from .values import raise_unbindable, unstorable_error
 
 if TYPE_CHECKING:
@@ -76,6 +86,46 @@ def check_transaction_mode(mode: str, allowed: Collection[str] = TRANSACTION_MOD
         names = [repr(m) for m in ordered + [m for m in allowed if m not in ordered]]
         raise ConfigurationError(
             f"unknown transaction mode {mode!r}: use {', '.join(names[:-1])} or {names[-1]}")
+
+
+FETCH_MODES = ("lazy", "peers", "raise")
+"""How unloaded relations behave on results (``fetch_mode=`` of ``Database`` and queries)."""
+
+
+def check_fetch_mode(mode: str) -> str:
+    """Validate a fetch mode name.
+
+    >>> check_fetch_mode('eager')
+    Traceback (most recent call last):
+    ...
+    activeq.errors.CompileError: unknown fetch mode 'eager'; expected one of lazy, peers, raise
+    """
+    if mode not in FETCH_MODES:
+        raise CompileError(f"unknown fetch mode {mode!r}; expected one of {', '.join(FETCH_MODES)}")
+    return mode
+
+
+def _unset_hook(*args: Any) -> Any:
+    raise ConfigurationError("activeq.reflection is not imported")
+
+
+@dataclass
+class Hooks:
+    """What a few ``Database`` methods run in the layers above the session.
+
+    ``db.reflect()`` builds a ``Table`` and ``db.reflect_models()`` model classes: work of the
+    model layer, which imports this module and so cannot be imported by it. That layer sets
+    these when it is imported (:mod:`activeq.reflection`); importing any activeq module first
+    imports the package, which imports every layer, so they are set before any ``Database``
+    exists.
+    """
+
+    reflect: Callable[[Database, str, str | None], Table] = _unset_hook
+    reflect_models: Callable[[Database, str | None, Iterable[str] | None],
+                             dict[str, type[ActiveRecord]]] = _unset_hook
+
+
+hooks = Hooks()
 
 
 class LoadContext:
@@ -125,7 +175,9 @@ class Database:
         cache: the cache backend (``MemoryCache``, ``RedisCache``); an in-process LRU when
             None.
         cache_ttl: default lifetime in seconds of cached results (None: until invalidated).
-        pool_size: SQLite only: read on a pool of up to this many connections and write on one
+        pool_size: on PostgreSQL, the most connections of psycopg_pool's pool that reads
+            outside a transaction borrow (writes and transactions keep each thread's own
+            connection). On SQLite: read on a pool of up to this many connections and write on one
             shared connection (see :mod:`activeq.pool`); None gives each thread a connection of
             its own (see :mod:`activeq.connections`).
         pool_timeout: seconds a read waits for a free pooled connection before
@@ -155,7 +207,7 @@ class Database:
 
     def __init__(
         self,
-        url: str | LentEngine = ":memory:",
+        url: str | Engine = ":memory:",
         *,
         pragmas: dict[str, Any] | None = None,
         busy_timeout_ms: int = 5000,
@@ -176,17 +228,22 @@ class Database:
         on_connect: Callable[[Any], Any] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        from .loading import check_fetch_mode
-
-        lent = isinstance(url, LentEngine)
+        # An Engine instance: a connection the application lent, or an async driver's bridge.
+        lent = isinstance(url, Engine)
         self.dialect = url.dialect if lent else dialect_of(url)  # type: ignore[union-attr, arg-type]
         if lent and (pragmas is not None or pool_size is not None):
             raise ConfigurationError(
                 "a lent connection keeps the application's settings and is the only one: "
-                "pragmas and pool_size do not apply")
+                "pragmas and pool_size do not apply" if isinstance(url, LentEngine) else
+                "an engine given to Database keeps its own settings: pragmas and pool_size "
+                "do not apply")
         sqlite = self.dialect == "sqlite"
+        # A server pools connections in its driver (psycopg_pool); SQLite in activeq.pool.
+        server_pool = self.dialect == "postgres" and pool_size is not None
+        if server_pool:
+            check_pool_size(pool_size, pool_timeout)
         if not sqlite:
-            for name, given in (("pragmas", pragmas), ("pool_size", pool_size),
+            for name, given in (("pragmas", pragmas), ("pool_size", None if server_pool else pool_size),
                                 ("sqlite_counters", sqlite_counters or None)):
                 if given is not None:
                     raise ConfigurationError(
@@ -198,6 +255,10 @@ class Database:
         if sqlite:
             options = {"pragmas": pragmas, "busy_timeout_ms": busy_timeout_ms,
                        "statement_cache_size": statement_cache_size}
+        elif server_pool:
+            # Pooled connections are prepared by the pool, with the same on_connect.
+            options = {"pool_size": pool_size, "pool_timeout": pool_timeout,
+                       "on_connect": on_connect}
         # Opened first: a bad pragma, an unknown scheme or an unreachable server is refused
         # before anything else is set up.
         self._engine: Engine = url if lent else open_engine(url, **options)  # type: ignore[assignment, arg-type]
@@ -226,7 +287,7 @@ class Database:
         self._has_file = not memory and self._engine.connection_class.watches_file
         # One connection for all threads: an in-memory database exists only inside it, and a
         # pool writes on one connection. Otherwise each thread opens its own.
-        self._share_one = memory or pool_size is not None
+        self._share_one = memory or (pool_size is not None and not server_pool)
         self._shared: Link | None = None
         self._links: weakref.WeakSet[Link] = weakref.WeakSet()
         self._links_lock = threading.Lock()
@@ -245,7 +306,9 @@ class Database:
             self.log.enable_counters(self._thread().conn)
         self.n_plus_one = None if n_plus_one is None else self.detect_n_plus_one(n_plus_one, scoped=False).start()
         self.pool: ConnectionPool[Connection] | None = None
-        if pool_size is not None:
+        if server_pool:
+            attach_server_pool(self)
+        elif pool_size is not None:
             self.pool = attach_pool(self, pool_size, pool_timeout)
         if type(self).execute is not Database.execute:
             route_through_execute(self)
@@ -253,7 +316,8 @@ class Database:
     @classmethod
     def from_connection(cls, conn: Any, **options: Any) -> Database:
         """A Database running on a connection the application already holds: an open apsw,
-        psycopg (autocommit) or duckdb connection.
+        sqlite3 (``isolation_level=None``), psycopg (autocommit) or duckdb connection, or a
+        SQLAlchemy ``Connection``, whose transaction activeq's writes join (docs/embedding.md).
 
         The application keeps its connection: activeq runs its statements on it (with the
         builder, the compile cache, timings, the result cache and N+1 detection) and never
@@ -446,6 +510,10 @@ class Database:
         through a base class are checked by :meth:`check_schema`.)
         """
         check_bind(self, models)
+        self._attach_models(models)
+
+    def _attach_models(self, models: Sequence[type[ActiveRecord] | Table]) -> None:
+        """:meth:`bind` after its schema check."""
         for model in models:
             if isinstance(model, type):
                 # A class attribute: subclasses without a binding of their own inherit it.
@@ -468,8 +536,6 @@ class Database:
         than missing plain indexes (which are created), ``SchemaError`` lists the differences
         and nothing is run.
         """
-        from .ddl import create_table_statements
-
         if if_not_exists:
             check_before_create(self, models)
         with self.transaction():
@@ -491,11 +557,7 @@ class Database:
         >>> pets.query().where(pets.c.name == 'Rex').to_sql()[0]
         'SELECT "pets"."id", "pets"."name" FROM "pets" WHERE "pets"."name" = ?'
         """
-        from .reflection import reflect_table
-
-        table = reflect_table(schema_fetcher(self), self.dialect, name, schema)
-        self.bind(table)
-        return table
+        return hooks.reflect(self, name, schema)
 
     def reflect_models(self, schema: str | None = None,
                        tables: Iterable[str] | None = None) -> dict[str, type[ActiveRecord]]:
@@ -518,13 +580,7 @@ class Database:
         >>> Book.query().includes('author').first().author.name
         'Le Guin'
         """
-        from .reflection import build_models, reflect_table, table_names
-
-        fetch = schema_fetcher(self)
-        names = table_names(fetch, self.dialect, schema) if tables is None else list(tables)
-        models = build_models([reflect_table(fetch, self.dialect, n, schema) for n in names])
-        self.bind(*models.values())
-        return models
+        return hooks.reflect_models(self, schema, tables)
 
     def check_schema(self, *models: type[ActiveRecord] | Table) -> list[Any]:
         """How the tables of these models (none given: every model bound to this database)
@@ -559,8 +615,6 @@ class Database:
         referred row that is still referred to.) Models unrelated by foreign keys keep the
         given order.
         """
-        from .ddl import drop_table_statement
-
         with self.transaction():
             for model in reversed(creation_order(models[::-1])):
                 self.execute(drop_table_statement(model, self.dialect, if_exists))
@@ -902,8 +956,6 @@ class Database:
         if fn is None:
             return self.transaction(mode)
         check_transaction_mode(mode, self._engine.connection_class._modes)
-        from .retry import run_atomic
-
         return run_atomic(self, fn, args, kwargs, mode)
 
     def retrying(self, fn: Callable[..., Any] | None = None, *, mode: str = "immediate",
@@ -912,10 +964,8 @@ class Database:
 
         Use bare (``@db.retrying``) or with options (``@db.retrying(mode='deferred')``).
         """
-        from .retry import retrying
-
         check_transaction_mode(mode, self._engine.connection_class._modes)
-        return retrying(self, fn, mode=mode, policy=policy)
+        return retrying_calls(self, fn, mode=mode, policy=policy)
 
     def _exec_control(self, sql: str, retry: bool = False, started: int = 0) -> None:
         """BEGIN, COMMIT, ROLLBACK or a savepoint statement on this thread's connection."""
@@ -983,8 +1033,6 @@ class Database:
 
     def explain(self, sql: str, params: Any = (), analyze: bool = False) -> Any:
         """EXPLAIN QUERY PLAN for raw SQL, as a ``Plan``."""
-        from .monitor import explain_plan
-
         return explain_plan(self, sql, params, analyze)
 
     # statistics, slow queries, advice, N+1 (see activeq.monitor, .advice, .nplusone) -------
@@ -1002,8 +1050,6 @@ class Database:
 
     def stats_dump(self, path: Any) -> None:
         """Save :meth:`stats` as JSON (print it with ``python -m activeq stats FILE``)."""
-        from .stats import dump_stats
-
         dump_stats(self.log.stats(), path)
 
     def slow_queries(self, threshold_ms: float | None = None) -> list[Any]:
@@ -1016,15 +1062,11 @@ class Database:
 
     def suggest_indexes(self) -> list[Any]:
         """CREATE INDEX proposals (``IndexSuggestion``) for the full scans and sorts seen."""
-        from .advice import suggest_indexes
-
-        return suggest_indexes(self)
+        return advise_indexes(self)
 
     def detect_n_plus_one(self, mode: str = "warn", threshold: int = 2, *,
                           scoped: bool = True) -> Any:
         """A detector of repeated query shapes; use it as ``with db.detect_n_plus_one():``."""
-        from .nplusone import NPlusOneDetector
-
         return NPlusOneDetector(self, mode, threshold, scoped=scoped)
 
     # caching -------------------------------------------------------------------------------
@@ -1070,8 +1112,6 @@ class Database:
         Writes through activeq and commits by other connections invalidate by themselves;
         this is for data changed some other way (another process with its own cache).
         """
-        from .cache import _table_name
-
         self._cache.invalidate([_table_name(t) for t in tables] if tables else None)
 
     def cache_stats(self) -> CacheStats:
@@ -1110,80 +1150,10 @@ class Database:
         info = model.__aq__
         if info.pk is None:
             raise ActiveqError(f"{model.__name__} has no primary key")
-        from .ast import Param
-
         query = model.query().where(info.refs[info.pk.name] == Param(None))
         entry, _ = compiler.compile(query, self.dialect)
         found = self._find_entries[model] = (entry, query.key, self._cache.model_cache(model))
         return found
-
-    def _save(self, record: Any) -> int:
-        # Held throughout: the cache learns which row is written (row_write) for this call.
-        state = self._thread()
-        lock = self._writer
-        lock.acquire(state)
-        try:
-            return self._save_locked(record)
-        finally:
-            lock.release(state)
-
-    def _save_locked(self, record: Any) -> int:
-        model = type(record)
-        info = model.__aq__
-        data = record.__dict__
-        if getattr(record, "_aq_ctx", None) is None:
-            from .batch import insert_one
-
-            self._remember(record)
-            # A new row cannot be in the instance cache: nothing to evict for it.
-            self._cache.row_write = (record, False)
-            try:
-                return insert_one(self, record)
-            finally:
-                self._cache.row_write = None
-        changed = [n for n in record.__pydantic_fields_set__ if n in data and n != info.pk.name]
-        if not changed:
-            return 0
-        # Validated by update(), as any update is, before anything is written.
-        values = {name: data[name] for name in changed}
-        self._remember(record)
-        # Only this row's cached instance is evicted, not the whole table's.
-        self._cache.row_write = (record, True)
-        try:
-            count = model.query().where(record._pk_condition()).update(values)
-        finally:
-            self._cache.row_write = None
-        record.__pydantic_fields_set__.clear()
-        return count
-
-    def _delete(self, record: Any) -> int:
-        model = type(record)
-        state = self._thread()
-        lock = self._writer
-        lock.acquire(state)
-        try:
-            self._remember(record)
-            self._cache.row_write = (record, True)
-            try:
-                count = model.query().where(record._pk_condition()).delete()
-            finally:
-                self._cache.row_write = None
-        finally:
-            lock.release(state)
-        object.__setattr__(record, "_aq_ctx", None)
-        return count
-
-    def _refresh(self, record: Any) -> Any:
-        model = type(record)
-        fresh = model.query().where(record._pk_condition()).first()
-        if fresh is None:
-            raise NotFoundError(f"{model.__name__} with this primary key no longer exists")
-        object.__setattr__(record, "__dict__", fresh.__dict__)
-        record.__pydantic_fields_set__.clear()
-        object.__setattr__(record, "_aq_ctx", fresh._aq_ctx)
-        if hasattr(record, "_aq_rel"):
-            object.__setattr__(record, "_aq_rel", {})
-        return record
 
     def __repr__(self) -> str:
         return f"<Database {self.path!r}>"

@@ -180,12 +180,20 @@ def create_table_statements(model: Any, dialect_name: str = "sqlite",
     if sequence is not None:
         statements.append(exp.Create(this=sequence[0], kind="SEQUENCE", exists=if_not_exists)
                           .sql(dialect=dialect.SQLGLOT))
-    statements.append(create.sql(dialect=dialect.SQLGLOT))
     indexes = [
         TableIndex(index_name("idx", info.table, (c.column,)), (c.column,), False)
         for c in info.columns if c.index and not c.unique and not c.primary_key
     ]
     indexes.extend(index for index in info.indexes if not index.unique)
+    if if_not_exists and not dialect.INDEX_IF_NOT_EXISTS:
+        # No CREATE INDEX IF NOT EXISTS (MySQL 8): the indexes go inside the CREATE TABLE,
+        # which IF NOT EXISTS already makes harmless to run again.
+        definitions.extend(
+            exp.IndexColumnConstraint(this=ident(index.name),
+                                      expressions=[exp.Column(this=ident(c)) for c in index.columns])
+            for index in indexes)
+        indexes = []
+    statements.append(create.sql(dialect=dialect.SQLGLOT))
     statements.extend(create_index_statement(info.table, index, dialect_name, if_not_exists,
                                              schema=info.schema)
                       for index in indexes)
@@ -196,6 +204,10 @@ def create_index_statement(table: str, index: TableIndex, dialect_name: str = "s
                            if_not_exists: bool = True, schema: str | None = None) -> str:
     """CREATE [UNIQUE] INDEX for one index of ``table`` (in ``schema``, when given)."""
     dialect = get_dialect(dialect_name)
+    if if_not_exists and not dialect.INDEX_IF_NOT_EXISTS:
+        raise UnsupportedError("CREATE INDEX IF NOT EXISTS", dialect.NAME,
+                               "pass if_not_exists=False, or let create_tables declare the "
+                               "index inside CREATE TABLE")
     nulls_first = dialect.NULLS_ARE == "small"
     name: exp.Expression = ident(index.name)
     target = table_exp(table, schema)

@@ -57,15 +57,18 @@ def register_finder(db: Database, model: Any, find: Callable[[Any], Any]) -> Non
             FINDERS[model] = find
 
 
-def fill_source(info: Any, names: tuple[str, ...], dialect: str, env: dict[str, Any]) -> str:
+def fill_source(info: Any, names: tuple[str, ...], dialect: str | None,
+                env: dict[str, Any]) -> str:
     """Statements filling ``d`` (an instance's ``__dict__``) from row ``r`` holding ``names``.
 
     Only columns whose type converts results in ``dialect`` get a call; their converters are
     added to ``env``. Rows come from the database and are trusted: nothing is validated.
+    ``dialect`` None means the row holds Python values already (a cached model's): no
+    conversion at all.
     """
     fills = []
     for i, name in enumerate(names):
-        conv = info.by_name[name].type.result(dialect)
+        conv = None if dialect is None else info.by_name[name].type.result(dialect)
         if conv is None:
             fills.append(f"d[{name!r}] = r[{i}]")
         else:

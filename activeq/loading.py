@@ -22,9 +22,9 @@ from time import perf_counter_ns
 from typing import Any, NamedTuple
 
 from .ast import ColumnRef
-from .compiler import compiler
+from .compiler import _json_default, compiler
+from .database import FETCH_MODES, check_fetch_mode
 from .errors import CompileError, RelationNotLoadedError
-from .query import Query
 
 __all__ = [
     "FETCH_MODES",
@@ -36,18 +36,9 @@ __all__ = [
     "normalize_includes",
 ]
 
-FETCH_MODES = ("lazy", "peers", "raise")
-
 _set = object.__setattr__
 # Key types SQLite returns unchanged; other values are compared in their stored (text) form.
 _NATIVE = frozenset((int, str, float, bytes))
-
-
-def check_fetch_mode(mode: str) -> str:
-    """Validate a fetch mode name."""
-    if mode not in FETCH_MODES:
-        raise CompileError(f"unknown fetch mode {mode!r}; expected one of {', '.join(FETCH_MODES)}")
-    return mode
 
 
 class Include(NamedTuple):
@@ -277,7 +268,7 @@ def _store(parents: list[Any], slots: list[dict[str, Any]] | None, name: str,
     if slots is None:
         slots = [{name: v} for v in values]
         # map() drives the slot descriptor from C: no Python-level loop per parent.
-        list(map(_SET_REL or _rel_setter(), parents, slots))
+        list(map(_SET_REL, parents, slots))
     else:
         for slot, value in zip(slots, values):
             slot[name] = value
@@ -303,8 +294,6 @@ def _stored(value: Any) -> Any:
     """A key in the form SQLite returns it, so parent keys match raw row values."""
     if value is None or type(value) in _NATIVE:
         return value
-    from .compiler import _json_default
-
     return _json_default(value)
 
 
@@ -316,7 +305,7 @@ def _child_query(db: Any, rel: Any, refine: Any, keys: list[Any], nested: tuple[
     query = rel.base_query()
     if refine is not None:
         refined = refine(query)
-        if not isinstance(refined, Query) or refined.model is not target:
+        if not isinstance(refined, type(query)) or refined.model is not target:
             raise CompileError(
                 f"the includes() function for {rel.label} must return a query of "
                 f"{target.__name__} (the one it was given, refined), not {refined!r}")
@@ -410,25 +399,24 @@ _SET_REL: Any = None
 _GET_REL: Any = None
 
 
-def _rel_setter() -> Any:
-    global _SET_REL, _GET_REL
-    if _SET_REL is None:
-        from .model import ActiveRecord
+def use_relation_slot(slot: Any) -> None:
+    """Keep the descriptor of the models' relation slot (``ActiveRecord._aq_rel``), which the
+    model layer hands down when it declares the base class.
 
-        # The slot's own descriptor: an unset slot raises at C level, without going through
-        # the model's __getattr__ fallback.
-        _GET_REL = ActiveRecord.__dict__["_aq_rel"].__get__
-        _SET_REL = ActiveRecord.__dict__["_aq_rel"].__set__
-    return _SET_REL
+    Read through the slot's own descriptor, an unset slot raises at C level, without going
+    through the model's ``__getattr__`` fallback.
+    """
+    global _SET_REL, _GET_REL
+    _GET_REL = slot.__get__
+    _SET_REL = slot.__set__
 
 
 def _slot_of(instance: Any) -> dict[str, Any]:
     """The instance's relation dict, created when it has none yet."""
-    set_rel = _SET_REL or _rel_setter()
     try:
         return _GET_REL(instance)  # type: ignore[no-any-return]
     except AttributeError:
         slot: dict[str, Any] = {}
-        set_rel(instance, slot)
+        _SET_REL(instance, slot)
         return slot
 

@@ -17,6 +17,7 @@ from pydantic.fields import Field as PydanticField
 from pydantic.fields import FieldInfo, ModelPrivateAttr, PrivateAttr
 from pydantic_core import PydanticUndefined
 
+from . import batch, persistence
 from .ast import ColumnRef, Compare, JsonColumn, Param
 from .columns import ColumnSet, ModelColumns
 from .constraints import ForeignKey, TableIndex, declared_indexes
@@ -30,12 +31,14 @@ from .dependencies import (
 )
 from .errors import ActiveqError, ValidationError, unknown_fields_error
 from .finders import FINDERS, fill_source
+from .loading import use_relation_slot
+from .query import Query
+from .registry import register_model
 from .sources import TableAlias
 from .types import INT64_MAX, INT64_MIN, IntType, SQLType, column_type
 
 if TYPE_CHECKING:
     from .database import Database
-    from .query import Query
 
 __all__ = ["ActiveRecord", "ColumnSpec", "Field", "ModelInfo"]
 
@@ -180,6 +183,15 @@ class ModelInfo:
             fn = self._builders[key] = _make_builder(self, names, dialect)
         return fn
 
+    def rebuilder(self, names: tuple[str, ...]) -> Any:
+        """:meth:`builder` for rows of Python values taken from instances (a cache's copy):
+        the same instances, with no result conversion of any engine applied again."""
+        key = (None, names)
+        fn = self._builders.get(key)
+        if fn is None:
+            fn = self._builders[key] = _make_builder(self, names, None)
+        return fn
+
     def adapter(self, name: str) -> pydantic.TypeAdapter[Any]:
         """A cached validator for one field, used to check values before a write."""
         adapter = self._adapters.get(name)
@@ -192,7 +204,7 @@ class ModelInfo:
         return adapter
 
 
-def _make_builder(info: ModelInfo, names: tuple[str, ...], dialect: str) -> Any:
+def _make_builder(info: ModelInfo, names: tuple[str, ...], dialect: str | None) -> Any:
     # Rows from the database skip pydantic: an instance is one allocation plus its __dict__.
     # pydantic's bookkeeping slots are left unset and supplied on first use by
     # ActiveRecord.__getattr__; the load context is set only when it is not the default one.
@@ -334,8 +346,7 @@ def _install_metadata(cls: Any, plain: dict[str, Any], namespace: dict[str, Any]
     for attr, value in plain.items():
         if getattr(value, "is_relation", False):
             value.attach(cls, attr)
-    _MODELS[f"{cls.__module__}.{cls.__name__}"] = cls
-    _MODELS[cls.__name__] = cls
+    register_model(cls)
 
 
 _INT64 = annotated_types.Interval(ge=INT64_MIN, le=INT64_MAX)
@@ -361,27 +372,8 @@ def _bound_integers(cls: Any, columns: list[Column], namespace: dict[str, Any] |
         cls.model_rebuild(force=True, _types_namespace=namespace)
 
 
-_MODELS: dict[str, Any] = {}
-
-
 def _query_class() -> Any:
-    global _QUERY
-    if _QUERY is None:
-        from .query import Query
-
-        _QUERY = Query
-    return _QUERY
-
-
-_QUERY: Any = None
-
-
-def resolve_model(name: str) -> type[ActiveRecord]:
-    """Find a declared model by class name (for string targets of relations)."""
-    try:
-        return _MODELS[name]  # type: ignore[no-any-return]
-    except KeyError:
-        raise ActiveqError(f"no model named {name!r} has been declared") from None
+    return Query
 
 
 class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
@@ -449,7 +441,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         info = cls.__aq__  # type: ignore[attr-defined]
         base = info.empty_query
         if base is None or info.model is not cls:
-            base = _query_class()(cls)
+            base = Query(cls)
             if info.model is cls:
                 info.empty_query = base
         return base  # type: ignore[no-any-return]
@@ -603,9 +595,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         >>> Pet.insert_many([{'name': 'Rex'}, {'name': 'Kit'}], on_conflict='ignore', returning=True)
         [3]
         """
-        from .batch import insert_many
-
-        return insert_many(cls, rows, on_conflict=on_conflict, conflict_columns=conflict_columns,
+        return batch.insert_many(cls, rows, on_conflict=on_conflict, conflict_columns=conflict_columns,
                            update_columns=update_columns, returning=returning,
                            chunk_size=chunk_size, progress=progress)
 
@@ -624,9 +614,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         Returns:
             The number of rows changed.
         """
-        from .batch import update_many
-
-        return update_many(cls, rows, fields=fields, chunk_size=chunk_size, progress=progress)
+        return batch.update_many(cls, rows, fields=fields, chunk_size=chunk_size, progress=progress)
 
     # records -------------------------------------------------------------------------------
     @property
@@ -639,15 +627,15 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
 
         Returns the number of rows written (0 when nothing changed).
         """
-        return type(self).database()._save(self)
+        return persistence.save(type(self).database(), self)
 
     def delete(self) -> int:
         """DELETE this row by primary key; returns the number of rows deleted."""
-        return type(self).database()._delete(self)
+        return persistence.delete(type(self).database(), self)
 
     def refresh(self: M) -> M:
         """Reload every field from the database; raises NotFoundError when the row is gone."""
-        return type(self).database()._refresh(self)  # type: ignore[return-value]
+        return persistence.refresh(type(self).database(), self)  # type: ignore[no-any-return]
 
     def _pk_condition(self) -> Compare:
         info = type(self).__aq__
@@ -660,5 +648,6 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
 
 
 _SET_CTX = ActiveRecord.__dict__["_aq_ctx"].__set__
+use_relation_slot(ActiveRecord.__dict__["_aq_rel"])
 _SET_FIELDS = set_fields_set
 _SET_PRIVATE = set_private

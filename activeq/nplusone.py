@@ -24,6 +24,7 @@ from types import FrameType
 from typing import Any
 
 from .errors import ActiveqError, ConfigurationError
+from .registry import declared_models
 
 __all__ = ["MODES", "NPlusOne", "NPlusOneDetector", "NPlusOneError", "NPlusOneWarning"]
 
@@ -244,19 +245,10 @@ def suggest_includes(sql: str) -> str:
     return "load the rows together with includes() on the parent query, or with one IN query"
 
 
-def _models() -> list[Any]:
-    from .model import _MODELS
-
-    seen: dict[int, Any] = {}
-    for model in list(_MODELS.values()):
-        seen.setdefault(id(model), model)
-    return list(seen.values())
-
-
 def _model_for(table: str | None) -> Any:
     if table is None:
         return None
-    for model in _models():
+    for model in declared_models():
         info = getattr(model, "__aq__", None)
         if info is not None and info.table == table:
             return model
@@ -268,7 +260,7 @@ def _relations_to(table: str | None, column: str | None) -> list[tuple[str, str]
     if table is None or column is None:
         return []
     found = []
-    for model in _models():
+    for model in declared_models():
         info = getattr(model, "__aq__", None)
         for name, rel in (getattr(info, "relations", None) or {}).items():
             try:

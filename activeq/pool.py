@@ -11,6 +11,7 @@ borrower, thread or asyncio task alike, so nobody waits while another borrower j
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -21,15 +22,30 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .connections import is_memory, stream_rows
 from .engines import Connection
-from .errors import ActiveqError
+from .errors import ActiveqError, ConfigurationError
 from .values import raise_unbindable
 
 if TYPE_CHECKING:
     from .database import Database
 
-__all__ = ["ConnectionPool", "PoolStats", "PoolTimeoutError", "attach_pool"]
+__all__ = ["ConnectionPool", "PoolStats", "PoolTimeoutError", "attach_pool", "attach_server_pool"]
 
 T = TypeVar("T")
+
+
+def check_pool_size(size: Any, timeout: Any, error: type[ActiveqError] = ConfigurationError) -> None:
+    """Refuse a pool size that is not a positive integer, or a negative or missing timeout.
+
+    >>> check_pool_size(0, 5.0)
+    Traceback (most recent call last):
+    ...
+    activeq.errors.ConfigurationError: pool_size must be a positive integer, not 0
+    """
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise error(f"pool_size must be a positive integer, not {size!r}")
+    if (not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout != timeout
+            or timeout < 0):
+        raise error(f"pool_timeout must be a non-negative number of seconds, not {timeout!r}")
 
 
 class PoolTimeoutError(ActiveqError, TimeoutError):
@@ -150,10 +166,7 @@ class ConnectionPool(Generic[T]):
 
     def __init__(self, factory: Callable[[], T], size: int, timeout: float = 5.0,
                  close: Callable[[T], None] | None = None) -> None:
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise ActiveqError(f"pool_size must be a positive integer, not {size!r}")
-        if timeout is None or timeout < 0:
-            raise ActiveqError(f"pool_timeout must be a non-negative number of seconds, not {timeout!r}")
+        check_pool_size(size, timeout, ActiveqError)
         self.factory = factory
         self.size = size
         self.timeout = float(timeout)
@@ -344,6 +357,52 @@ class ConnectionPool(Generic[T]):
 
 # Database integration --------------------------------------------------------------------
 
+def _run_select(db: Database, conn: Connection, entry: Any, values: Any, shape: Any,
+                compile_ns: int, hit: bool) -> list[Any]:
+    """One compiled SELECT on a borrowed connection, logged like ``Database._select``."""
+    t0 = perf_counter_ns()
+    try:
+        rows = conn.reader.execute(entry.sql, values).fetchall()
+    except conn.driver_errors as e:
+        raise conn.translate(e, entry.sql) from e
+    except (OverflowError, UnicodeEncodeError) as e:
+        raise_unbindable(e, values)
+    db.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
+    return rows
+
+
+def attach_server_pool(db: Database) -> None:
+    """Make ``db`` read on its engine's own pool (psycopg_pool on PostgreSQL).
+
+    A server keeps its connections' transactions apart itself, so unlike :func:`attach_pool`
+    nothing is funnelled through one writer: reads outside the calling thread's transaction
+    borrow a pooled connection for the statement (or the whole stream), while writes and
+    transactions stay on the thread's own connection. Only this instance's read methods change.
+    """
+    engine = db.engine
+    local = db._local
+    cls = type(db)
+    plain_select = cls._select
+    plain_stream = cls._stream
+
+    def _select(entry: Any, values: Any, shape: Any, compile_ns: int, hit: bool) -> list[Any]:
+        # getattr: a thread that only reads needs no connection of its own.
+        if getattr(local, "depth", 0):  # inside this thread's transaction: see its own writes
+            return plain_select(db, entry, values, shape, compile_ns, hit)
+        with engine.borrow() as conn:
+            return _run_select(db, conn, entry, values, shape, compile_ns, hit)
+
+    def _stream(entry: Any, values: Any, shape: Any, compile_ns: int, hit: bool,
+                batch: int) -> Iterator[list[Any]]:
+        if getattr(local, "depth", 0):
+            yield from plain_stream(db, entry, values, shape, compile_ns, hit, batch)
+            return
+        with engine.borrow() as conn:
+            yield from stream_rows(db, conn, entry, values, shape, compile_ns, hit, batch)
+
+    db._select = _select  # type: ignore[method-assign]
+    db._stream = _stream  # type: ignore[method-assign]
+
 def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[Connection]:
     """Give ``db`` a pool of reader connections; its shared connection becomes the writer.
 
@@ -375,17 +434,7 @@ def attach_pool(db: Database, size: int, timeout: float) -> ConnectionPool[Conne
     plain_select = cls._select
     plain_stream = cls._stream
 
-    def run_select(conn: Connection, entry: Any, values: Any, shape: Any, compile_ns: int,
-                   hit: bool) -> list[Any]:
-        t0 = perf_counter_ns()
-        try:
-            rows = conn.reader.execute(entry.sql, values).fetchall()
-        except conn.driver_errors as e:
-            raise conn.translate(e, entry.sql) from e
-        except (OverflowError, UnicodeEncodeError) as e:
-            raise_unbindable(e, values)
-        db.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
-        return rows
+    run_select = functools.partial(_run_select, db)
 
     def _select(entry: Any, values: Any, shape: Any, compile_ns: int, hit: bool) -> list[Any]:
         conn = getattr(held, "conn", None)

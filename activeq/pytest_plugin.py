@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from .testing import assert_max_queries, assert_queries, count_queries
+
 __all__ = ["QueryCounter", "query_counter"]
 
 
@@ -27,20 +29,14 @@ class QueryCounter:
 
     def __call__(self, db: Any, *, ignore_transactions: bool = False
                  ) -> AbstractContextManager[Any]:
-        from .testing import count_queries
-
         return count_queries(db, ignore_transactions=ignore_transactions)
 
     def exactly(self, db: Any, n: int, **kw: Any) -> AbstractContextManager[Any]:
         """A block that fails unless it runs exactly ``n`` statements."""
-        from .testing import assert_queries
-
         return assert_queries(db, n, **kw)
 
     def at_most(self, db: Any, n: int, **kw: Any) -> AbstractContextManager[Any]:
         """A block that fails if it runs more than ``n`` statements."""
-        from .testing import assert_max_queries
-
         return assert_max_queries(db, n, **kw)
 
 

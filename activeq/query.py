@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar, overl
 
 import pydantic
 
+from . import paging
 from .ast import (
     Alias,
     BindParam,
@@ -42,9 +43,19 @@ from .errors import (
     ValidationError,
     unknown_fields_error,
 )
+from .loading import check_fetch_mode, load_includes, normalize_includes
 from .paramstyles import same_values
 from .results import Row
-from .sources import CTE, FromItem, SetOperation, Subquery, TableAlias, output_columns
+from .sources import (
+    CTE,
+    FromItem,
+    SetOperation,
+    Subquery,
+    TableAlias,
+    common_table,
+    derived_table,
+    output_columns,
+)
 from .statements import returning_columns, rows_of
 from .values import nan_error, unstorable_error
 
@@ -158,6 +169,86 @@ def _sharing_signature(query: Query[Any]) -> tuple[tuple[int, ...], ...]:
                 next(j for j in range(i + 1) if same_values(occurrences[j], values))
                 for i, values in enumerate(occurrences)))
     return tuple(signature)
+
+
+class _PartEnd:
+    """Closes each part in the flat key of a query (see ``_shape``): equal to itself only."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "|"
+
+
+_PART_END = _PartEnd()
+
+
+def _shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
+    """The key and the bound values of a query without the common shape, found together in
+    one pass over its parts and memoized (see ``Query.key`` and ``Query.params``).
+
+    The key lists the keys of the parts' items in one flat run, each part closed by
+    ``_PART_END`` (which no node key equals), so no part needs a tuple of its own. Values come
+    in the order the compiler lowers the parts (see compiler.lower_select).
+    """
+    s = query._s
+    params: tuple[Any, ...] = ()
+    extra = s["extra"]
+    if extra is not None:
+        for node in extra.distinct_on:
+            params += node[1]
+    columns = s["columns"]
+    joins = s["joins"]
+    wheres = s["wheres"]
+    groups = s["groups"]
+    havings = s["havings"]
+    orders = s["orders"]
+    items: list[Any] = ["select", s["token"], columns is None, s["limit"] is None,
+                        s["offset"] is None, s["distinct"], s["count_wrap"]]
+    add = items.append
+    # Most nodes hold no values: their params are not added.
+    if columns:
+        for node in columns:
+            add(node[0])
+            if node[1]:
+                params += node[1]
+    add(_PART_END)
+    if extra is not None:
+        if extra.source is not None:
+            params += extra.source[1]
+        if extra.compound is not None:
+            params += extra.compound[1]
+    for kind, target, on in joins:
+        add(kind)
+        if type(target) in _FROM_ITEMS:
+            add(target[0])
+            params += target[1]
+        else:
+            add(target.__aq__.token)
+        if on is None:
+            add(None)
+        else:
+            add(on[0])
+            if on[1]:
+                params += on[1]
+    add(_PART_END)
+    for part in (wheres, groups, havings, orders):
+        for node in part:
+            add(node[0])
+            if node[1]:
+                params += node[1]
+        add(_PART_END)
+    if s["limit"] is not None:
+        params += s["limit"][1]
+    if s["offset"] is not None:
+        params += s["offset"][1]
+    s["_params"] = params
+    key: tuple[Any, ...] = tuple(items)
+    if (groups or joins or extra is not None) and _groups_within(query):
+        # Which repeated expressions hold equal values decides which share placeholders.
+        key = (*key, _sharing_signature(query))
+    s["_key"] = key
+    return key, params
 
 
 _LONE_VALUES = (Param, BindParam)
@@ -277,27 +368,7 @@ class Query(Selectable, Generic[M]):
                 s["count_wrap"],
             )
             return key
-        columns = s["columns"]
-        joins = s["joins"]
-        key = s["_key"] = (
-            "select",
-            s["token"],
-            None if columns is None else tuple(map(_KEY, columns)),
-            tuple([(k, t[0] if type(t) in _FROM_ITEMS else t.__aq__.token,
-                     None if on is None else on[0]) for k, t, on in joins]),
-            tuple(map(_KEY, s["wheres"])),
-            tuple(map(_KEY, s["groups"])),
-            tuple(map(_KEY, s["havings"])),
-            tuple(map(_KEY, s["orders"])),
-            s["limit"] is None,
-            s["offset"] is None,
-            s["distinct"],
-            s["count_wrap"],
-        )
-        if _groups_within(self):
-            # Which repeated expressions hold equal values decides which share placeholders.
-            key = s["_key"] = (*key, _sharing_signature(self))
-        return key
+        return _shape(self)[0]
 
     @property
     def shares_values(self) -> bool:
@@ -326,34 +397,7 @@ class Query(Selectable, Generic[M]):
                 params += s["offset"].params
             s["_params"] = params
             return params
-        params = ()
-        # In the order the compiler lowers the parts (see compiler.lower_select).
-        extra = s["extra"]
-        if extra is not None:
-            for node in extra.distinct_on:
-                params += node.params
-        if s["columns"] is not None:
-            for c in s["columns"]:
-                params += c.params
-        if extra is not None:
-            if extra.source is not None:
-                params += extra.source.params
-            if extra.compound is not None:
-                params += extra.compound.params
-        for _, target, on in s["joins"]:
-            if isinstance(target, FromItem):
-                params += target.params
-            if on is not None:
-                params += on.params
-        for part in ("wheres", "groups", "havings", "orders"):
-            for node in s[part]:
-                params += node.params
-        if s["limit"] is not None:
-            params += s["limit"].params
-        if s["offset"] is not None:
-            params += s["offset"].params
-        s["_params"] = params
-        return params
+        return _shape(self)[1]
 
     # builders ------------------------------------------------------------------------------
     @overload
@@ -374,16 +418,21 @@ class Query(Selectable, Generic[M]):
             if extra is not None and extra.source is not None:
                 return self._replace(columns=tuple(extra.source.c))
             return self._replace(columns=None)
-        if all([isinstance(c, Expr) for c in columns]):
-            return self._with_shape("columns", columns)
-        return self._with_shape("columns", tuple([self._column(c) for c in columns]))
+        for c in columns:
+            if not isinstance(c, Expr):
+                return self._with_shape("columns", tuple([self._column(c) for c in columns]))
+        return self._with_shape("columns", columns)
 
     def where(self, *conditions: Any, **equals: Any) -> Self:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
         if len(conditions) == 1 and not equals and isinstance(conditions[0], Expr):
             return self._with("wheres", self._s["wheres"] + conditions)
-        if conditions and not equals and all([isinstance(c, Expr) for c in conditions]):
-            return self._with("wheres", self._s["wheres"] + conditions)
+        if conditions and not equals:
+            for c in conditions:
+                if not isinstance(c, Expr):
+                    break
+            else:
+                return self._with("wheres", self._s["wheres"] + conditions)
         conds = tuple([self._condition(c) for c in conditions])
         if equals:
             conds += tuple(self._column(name) == value for name, value in equals.items())
@@ -402,7 +451,10 @@ class Query(Selectable, Generic[M]):
         """
         if len(orderings) == 1 and isinstance(orderings[0], (Expr, Ordering)):
             return self._with("orders", orderings)
-        return self._replace(orders=tuple([self._ordering(o) for o in orderings]))
+        for o in orderings:
+            if not isinstance(o, (Expr, Ordering)):
+                return self._replace(orders=tuple([self._ordering(o) for o in orderings]))
+        return self._with("orders", orderings)
 
     def limit(self, n: int | None) -> Self:
         """At most ``n`` rows (bound as a parameter); None removes the limit."""
@@ -430,7 +482,10 @@ class Query(Selectable, Generic[M]):
         A string names a column or alias of the select list, else a field of the model; an
         int is a 1-based position in the select list.
         """
-        return self._with_shape("groups", tuple([self._grouping(c) for c in columns]))
+        for c in columns:
+            if not isinstance(c, Expr):
+                return self._with_shape("groups", tuple([self._grouping(c) for c in columns]))
+        return self._with_shape("groups", columns)
 
     def having(self, *conditions: Any) -> Self:
         """Conditions on groups, ANDed with any already present."""
@@ -442,10 +497,14 @@ class Query(Selectable, Generic[M]):
 
         Between two models the condition may be omitted when a relation links them.
         """
+        if type(target) in _FROM_ITEMS and isinstance(on, Expr):
+            return self._with_shape("joins", self._s["joins"] + (("inner", target, on),))
         return self._join("inner", target, on)
 
     def left_join(self, target: Any, on: Any = None) -> Self:
         """LEFT OUTER JOIN a model's table, an alias, a subquery or a CTE."""
+        if type(target) in _FROM_ITEMS and isinstance(on, Expr):
+            return self._with_shape("joins", self._s["joins"] + (("left", target, on),))
         return self._join("left", target, on)
 
     def cross_join(self, target: Any) -> Self:
@@ -501,7 +560,7 @@ class Query(Selectable, Generic[M]):
         >>> per_region.query().where(per_region.c.total > 100).sql()
         'SELECT "r"."region", "r"."total" FROM (SELECT "sales"."region", SUM("sales"."amount") AS "total" FROM "sales" GROUP BY "sales"."region") AS "r" WHERE "r"."total" > ?'
         """
-        return Subquery(self, name)
+        return derived_table(self, name)
 
     def cte(self, name: str, recursive: bool = False) -> CTE:
         """This query as a common table expression named ``name``, used like a subquery.
@@ -520,7 +579,7 @@ class Query(Selectable, Generic[M]):
         >>> tree.query().sql()
         'WITH RECURSIVE "tree" AS (SELECT "nodes"."id" FROM "nodes" WHERE "nodes"."id" = ? UNION ALL SELECT "nodes"."id" FROM "nodes" JOIN "tree" ON "nodes"."parent_id" = "tree"."id") SELECT "tree"."id" FROM "tree"'
         """
-        return CTE(self, name, recursive)
+        return common_table(self, name, recursive)
 
     def union(self, other: Query[Any]) -> Query[Row]:
         """``self UNION other`` (duplicates removed): a query of ``Row``s.
@@ -578,8 +637,6 @@ class Query(Selectable, Generic[M]):
 
     def includes(self, *relations: Any) -> Self:
         """Eager-load relations: names, dotted paths, or dicts of name -> refinement/nested."""
-        from .loading import normalize_includes
-
         spec = normalize_includes(self.model, relations)
         return self._replace(includes=self._s["includes"] + spec)
 
@@ -589,8 +646,6 @@ class Query(Selectable, Generic[M]):
 
     def fetch_mode(self, mode: str) -> Self:
         """How unloaded relations behave on results: 'lazy', 'peers' or 'raise'."""
-        from .loading import check_fetch_mode
-
         return self.options(fetch_mode=check_fetch_mode(mode))
 
     def cache(self, ttl: float | None = None, *, enabled: bool = True) -> Self:
@@ -849,9 +904,7 @@ class Query(Selectable, Generic[M]):
     def _finish(self, results: list[Any], db: Database) -> list[Any]:
         includes = self._s["includes"]
         if includes and results:
-            from .loading import load_includes
-
-            load_includes(db, self.model, results, includes)
+                load_includes(db, self.model, results, includes)
         return results
 
     def __iter__(self) -> Iterator[M]:
@@ -1005,15 +1058,11 @@ class Query(Selectable, Generic[M]):
         tie-break, or by ``by`` (column names or orderings that are unique together).
         Rows inserted past the current position while iterating are still visited once.
         """
-        from .paging import chunks
-
-        return chunks(self, size, by)
+        return paging.chunks(self, size, by)
 
     def paginate(self, page: int, per_page: int = 20) -> Any:
         """Page ``page`` (from 1) as a ``Page``: ``.items``, ``.total``, ``.pages``, ``.has_next``."""
-        from .paging import paginate
-
-        return paginate(self, page, per_page)
+        return paging.paginate(self, page, per_page)
 
     def cursor_page(self, size: int = 20, after: str | None = None, *, by: Any = None) -> Any:
         """``size`` results after an opaque cursor, as a ``CursorPage``.
@@ -1021,9 +1070,7 @@ class Query(Selectable, Generic[M]):
         ``.items`` holds the results and ``.next_cursor`` the cursor of the next page
         (None on the last one); keyed like :meth:`chunks`.
         """
-        from .paging import cursor_page
-
-        return cursor_page(self, size, after, by)
+        return paging.cursor_page(self, size, after, by)
 
     def explain(self, analyze: bool = False) -> Any:
         """The query plan as a ``Plan`` (``.rows``, ``.full_scans``, ``.indexes``, ``str()``)."""

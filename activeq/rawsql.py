@@ -13,7 +13,8 @@ from typing import Any
 
 from .errors import MultipleStatementsError
 
-__all__ = ["DML", "OTHER_WRITE", "READ", "StatementCheck", "check_single", "plain_kind"]
+__all__ = ["DML", "OTHER_WRITE", "READ", "StatementCheck", "check_single", "plain_kind",
+           "refuse_second_statement"]
 
 READ = 0
 """Reads only (SELECT, EXPLAIN, a PRAGMA query, transaction control): no rowcount."""
@@ -46,7 +47,8 @@ def plain_kind(sql: str) -> int | None:
     return None
 
 
-def _refuse(sql: str, end: int) -> MultipleStatementsError:
+def refuse_second_statement(sql: str, end: int) -> MultipleStatementsError:
+    """The error for ``sql`` whose first statement ends at ``end`` and another follows."""
     first = sql[:end].strip()
     rest = sql[end:].strip()
     return MultipleStatementsError(
@@ -84,7 +86,7 @@ class StatementCheck:
             return True
         sql = self.sql
         if end < len(sql) and _EMPTY_TAIL.fullmatch(sql, end) is None:
-            raise _refuse(sql, end)
+            raise refuse_second_statement(sql, end)
         if cursor.is_readonly or cursor.is_explain:
             self.kind = READ
         else:

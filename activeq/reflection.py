@@ -21,7 +21,7 @@ import itertools
 import keyword
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -31,8 +31,10 @@ from sqlglot import exp
 
 from .catalog import Fetch, LiveColumn, reader
 from .constraints import TableIndex, index_name
+from .database import Database, hooks
 from .errors import SchemaError, UnsupportedError
 from .model import ActiveRecord
+from .schema import schema_fetcher
 from .table import Column, Table
 
 __all__ = ["build_models", "model_source", "python_type", "reflect_table", "table_names"]
@@ -354,3 +356,25 @@ def build_models(tables: Sequence[Table]) -> dict[str, Any]:
                     and value.__aq__.table == table.name:
                 out[table.name] = value
     return out
+
+
+def reflect(db: Database, name: str, schema: str | None = None) -> Table:
+    """``db.reflect(name, schema)``: the table as a ``Table`` bound to ``db``."""
+    table = reflect_table(schema_fetcher(db), db.dialect, name, schema)
+    db.bind(table)
+    return table
+
+
+def reflect_models(db: Database, schema: str | None = None,
+                   tables: Iterable[str] | None = None) -> dict[str, Any]:
+    """``db.reflect_models(schema, tables)``: a model class per table, bound to ``db``."""
+    fetch = schema_fetcher(db)
+    names = table_names(fetch, db.dialect, schema) if tables is None else list(tables)
+    models = build_models([reflect_table(fetch, db.dialect, n, schema) for n in names])
+    db.bind(*models.values())
+    return models
+
+
+# Database.reflect and reflect_models run these (the session cannot import this layer).
+hooks.reflect = reflect
+hooks.reflect_models = reflect_models

@@ -23,6 +23,8 @@ from .ast import ColumnRef, Expr, Ordering
 from .constraints import ForeignKey, on_delete_action
 from .errors import CompileError, RelationError
 from .loading import load_on_access
+from .model import ActiveRecord
+from .registry import MODELS
 
 __all__ = ["BelongsTo", "HasMany", "HasOne", "ManyToMany", "Relation", "belongs_to", "has_many",
            "has_one", "many_to_many"]
@@ -53,14 +55,12 @@ def _resolve(spec: Any, owner: Any, where: str) -> Any:
         if not hasattr(spec, "__aq__"):
             raise RelationError(f"{where}: {spec.__name__} is not an ActiveRecord model")
         return spec
-    from .model import _MODELS
-
     # A name declared in the owner's own module wins over a same-named model elsewhere.
     for key in (f"{owner.__module__}.{spec}", spec):
-        found = _MODELS.get(key)
+        found = MODELS.get(key)
         if found is not None:
             return found
-    close = difflib.get_close_matches(spec, [k for k in _MODELS if "." not in k], n=1)
+    close = difflib.get_close_matches(spec, [k for k in MODELS if "." not in k], n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise RelationError(f"{where}: no model named {spec!r} has been declared{hint}")
 
@@ -371,11 +371,9 @@ def _key_or_pk(model: Any, name: str | None, what: str, label: str) -> str:
 
 def _model_for_table(name: str, owner: Any) -> Any:
     """A declared model whose class name is ``name``, else None (``name`` is a table)."""
-    from .model import _MODELS
-
     for key in (f"{owner.__module__}.{name}", name):
-        if key in _MODELS:
-            return _MODELS[key]
+        if key in MODELS:
+            return MODELS[key]
     return None
 
 
@@ -387,8 +385,6 @@ def _join_table_model(table: str, fk: str, other: str) -> Any:
     key = (table, fk, other)
     model = _JOIN_MODELS.get(key)
     if model is None:
-        from .model import ActiveRecord
-
         namespace = {
             "__module__": __name__,
             "__qualname__": f"_JoinTable_{table}",

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import logging
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter_ns
@@ -155,7 +154,7 @@ def retry_busy(db: Database, run: Callable[[], T], sql: str, first: BaseExceptio
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug("%s on try %d of %s; waiting %.1f ms", type(error).__name__,
                                  attempt, sql, wait * 1e3)
-                time.sleep(wait)
+                conn.pause(wait)
                 left_ms = (deadline - perf_counter_ns()) // 1_000_000
                 if left_ms < db.busy_timeout_ms:
                     conn.set_busy_timeout(max(0, left_ms))
@@ -226,7 +225,8 @@ def run_atomic(db: Database, fn: Callable[..., T], args: tuple[Any, ...], kwargs
                         raise
                     raise _exhausted(e, attempt, started, "the transaction stayed") from e
                 db.busy_retries += 1
-                time.sleep(max(0.0, min(policy.delay(attempt), (deadline - perf_counter_ns()) / 1e9)))
+                state.conn.pause(max(0.0, min(policy.delay(attempt),
+                                              (deadline - perf_counter_ns()) / 1e9)))
     finally:
         state.deadline = outer
 

@@ -167,10 +167,7 @@ class Subquery(_Derived):
     _fields = ("select", "name", "c", "groups")
 
     def __new__(cls, select: Query[Any], name: str):  # type: ignore[no-untyped-def]
-        _check_name("subquery()", name)
-        number, c, groups = _derived_shape("subquery", ("subquery", name, select.key),
-                                           select, name)
-        return _tnew(cls, (("subquery", number), select.params, select, name, c, groups))
+        return derived_table(select, name)
 
 
 class CTE(_Derived):
@@ -186,11 +183,7 @@ class CTE(_Derived):
     recursive: bool
 
     def __new__(cls, select: Query[Any], name: str, recursive: bool = False):  # type: ignore[no-untyped-def]
-        _check_name("cte()", name)
-        recursive = bool(recursive)
-        number, c, groups = _derived_shape("cte", ("cte", name, recursive, select.key),
-                                           select, name)
-        return _tnew(cls, (("cte", number), select.params, select, name, c, groups, recursive))
+        return common_table(select, name, recursive)
 
     def union_all(self, step: Query[Any]) -> CTE:
         """This CTE with ``UNION ALL step`` added to its definition (the recursive step)."""
@@ -199,6 +192,33 @@ class CTE(_Derived):
     def union(self, step: Query[Any]) -> CTE:
         """This CTE with ``UNION step`` added (a recursive step whose duplicates stop it)."""
         return CTE(self.select.union(step), self.name, self.recursive)
+
+
+def derived_table(select: Query[Any], name: str) -> Subquery:
+    """``Subquery(select, name)``: what ``Query.subquery`` builds, without a class call's
+    frames (a report builds a few per statement)."""
+    if type(name) is not str or not name:
+        _check_name("subquery()", name)
+    shape = ("subquery", name, select.key)
+    found = _SHAPES.get(shape)
+    if found is None:
+        found = _derived_shape("subquery", shape, select, name)
+    return _tnew(Subquery, (("subquery", found[0]), select.params, select, name, found[1],  # type: ignore[no-any-return]
+                            found[2]))
+
+
+def common_table(select: Query[Any], name: str, recursive: bool = False) -> CTE:
+    """``CTE(select, name, recursive)``: what ``Query.cte`` builds, without a class call's
+    frames (a report builds a few per statement)."""
+    if type(name) is not str or not name:
+        _check_name("cte()", name)
+    recursive = recursive is True or bool(recursive)
+    shape = ("cte", name, recursive, select.key)
+    found = _SHAPES.get(shape)
+    if found is None:
+        found = _derived_shape("cte", shape, select, name)
+    return _tnew(CTE, (("cte", found[0]), select.params, select, name, found[1], found[2],  # type: ignore[no-any-return]
+                       recursive))
 
 
 class SetOperation(Node):

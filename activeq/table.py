@@ -22,7 +22,13 @@ import pydantic
 from pydantic_core import PydanticUndefined
 
 from .columns import ColumnSet
-from .constraints import ForeignKey, TableIndex, declared_indexes, on_delete_action
+from .constraints import (
+    ForeignKey,
+    TableIndex,
+    declared_indexes,
+    expected_indexes,
+    on_delete_action,
+)
 from .errors import ActiveqError, ArgumentTypeError, CompileError, SchemaError
 from .model import _INT64, _MODEL_TOKENS, ModelInfo, _query_class
 from .model import Column as MappedColumn
@@ -366,8 +372,6 @@ class Table:
     @property
     def indexes(self) -> tuple[TableIndex, ...]:
         """Every index and unique constraint besides the primary key, as ``TableIndex``."""
-        from .constraints import expected_indexes
-
         return tuple(expected_indexes(self.__aq__))
 
     @property

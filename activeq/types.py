@@ -134,6 +134,8 @@ class SQLType:
     """Its values are text: LIKE and its helpers apply."""
     signed = False
     """Unary minus applies (numbers and durations)."""
+    int_operand = False
+    """``+ - * /`` take an int operand as it is: ``arith_operand`` returns it unchecked."""
 
     def __init__(self) -> None:
         self.key: Any = self.name
@@ -238,6 +240,7 @@ class IntType(SQLType):
     accepts = frozenset((int,))
     numeric = True
     signed = True
+    int_operand = True
 
     def ddl(self, dialect: str) -> str:
         return "INTEGER" if dialect == "sqlite" else "BIGINT"
@@ -267,6 +270,7 @@ class FloatType(SQLType):
     accepts = frozenset((int,))  # a float goes through check(), which refuses NaN
     numeric = True
     signed = True
+    int_operand = True
 
     def ddl(self, dialect: str) -> str:
         return {"sqlite": "REAL", "postgres": "DOUBLE PRECISION"}.get(dialect, "DOUBLE")

@@ -36,6 +36,8 @@ USER_FIELDS = ("id", "name", "email", "status", "age", "created_at")
 ORDER_FIELDS = ("id", "user_id", "total", "status", "created_at")
 USER_COLS = ", ".join(USER_FIELDS)
 ORDER_COLS = ", ".join(ORDER_FIELDS)
+INSERT_USERS = f"INSERT INTO users ({USER_COLS}) VALUES (?,?,?,?,?,?)"
+INSERT_ORDERS = f"INSERT INTO orders ({ORDER_COLS}) VALUES (?,?,?,?,?)"
 
 # (name, value set on every connection, value PRAGMA reads back). Set explicitly on every
 # library's connection so no library runs with friendlier defaults than another.

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from bench.harness import BenchEnv
+from bench.pg_env import PgBenchEnv, start_server
 
 
 def pytest_addoption(parser):
@@ -30,6 +31,20 @@ def env(request, tmp_path_factory):
     bench_env.close()
 
 
+@pytest.fixture(scope="session")
+def pg(request, env):
+    """The PostgreSQL section's server and databases (skips when PostgreSQL is missing)."""
+    server = start_server()
+    try:
+        pg_env = PgBenchEnv(server, env.sizes, env.data)
+    except BaseException:
+        server.stop()
+        raise
+    request.config._pg_server_version = pg_env.server_version
+    yield pg_env
+    pg_env.close()
+
+
 def versions() -> dict[str, str | None]:
     """Versions of every library the benchmarks touch (None when not importable)."""
     out: dict[str, str | None] = {"python": platform.python_version()}
@@ -43,7 +58,7 @@ def versions() -> dict[str, str | None]:
     import sqlite3
 
     out["sqlite (stdlib sqlite3)"] = sqlite3.sqlite_version
-    for name in ("sqlglot", "pydantic", "sqlalchemy", "peewee", "activeq"):
+    for name in ("sqlglot", "pydantic", "sqlalchemy", "peewee", "psycopg", "activeq"):
         try:
             module = __import__(name)
         except ImportError:
@@ -74,5 +89,8 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
         "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
-        "versions": versions(),
+        "versions": {
+            **versions(),
+            "postgresql server": getattr(config, "_pg_server_version", None),
+        },
     }

@@ -14,6 +14,8 @@ import pytest
 from bench.common import (
     DELETE_STATUS,
     EXPECTED_PRAGMAS,
+    INSERT_ORDERS,
+    INSERT_USERS,
     ORDER_COLS,
     SCHEMA,
     UPDATE_FROM,
@@ -57,6 +59,74 @@ def feature_guard(lib: str, feature: str):
         pytest.skip(f"activeq feature not landed: {feature} ({type(exc).__name__}: {exc})")
 
 
+def build_file(path: Path, users: Sequence[tuple] = (), orders: Sequence[tuple] = ()) -> apsw.Connection:
+    """A new SQLite file with the benchmark pragmas, schema and rows, analysed; returns the
+    APSW connection that wrote it."""
+    conn = apsw.Connection(str(path))
+    for stmt in pragma_statements():
+        conn.execute(stmt).fetchall()
+    with conn:
+        for stmt in SCHEMA:
+            conn.execute(stmt)
+        conn.executemany(INSERT_USERS, users)
+        conn.executemany(INSERT_ORDERS, orders)
+    conn.execute("ANALYZE")
+    return conn
+
+
+class UsersFile:
+    """The users of one scale in their own file: a raw APSW connection (``raw``, ``cur``)
+    and an activeq Database on it (``db``, statistics off) with a model of the users table
+    (``User``, named ``model``) and ``tables`` bound, for benchmarks that set activeq beside
+    raw APSW in the same run."""
+
+    def __init__(self, request, tmp_path_factory, model: str, *tables) -> None:
+        from activeq import Database
+        from bench.libs.activeq_lib import user_model
+
+        self.sizes = Sizes.for_scale(scale_option(request))
+        self.data = Data(self.sizes)
+        path = tmp_path_factory.mktemp("bench") / "users.db"
+        self.raw = build_file(path, self.data.users)
+        self.cur = self.raw.cursor()
+        self.db = Database(str(path), stats=False)
+        self.User = user_model(model)
+        self.db.bind(self.User, *tables)
+
+    def close(self) -> None:
+        self.db.close()
+        self.raw.close()
+
+
+class Medians:
+    """Times batches of operations and reports the ratio of two variants' median times."""
+
+    def __init__(self) -> None:
+        self._medians: dict[tuple[str, str], float] = {}
+
+    def time(self, benchmark, group: str, name: str, target, args, ops: int, rounds: int):
+        """Run ``target(*args)`` for ``rounds`` rounds of ``ops`` operations; its last result."""
+        benchmark.group = group
+        benchmark.extra_info.update(variant=name, ops_per_round=ops)
+        target(*args)  # warm statement, compile and result caches alike
+        result = benchmark.pedantic(target, args=args, rounds=rounds, iterations=1,
+                                    warmup_rounds=1)
+        stats = getattr(benchmark, "stats", None)
+        if stats is not None:
+            median = stats.stats.median
+            self._medians[(group, name)] = median
+            benchmark.extra_info["per_op_us"] = round(median / ops * 1e6, 3)
+        return result
+
+    def ratio(self, benchmark, group: str, name: str, other: str, label: str) -> None:
+        """Store (as ``extra_info[label]``) and print ``name``'s median over ``other``'s."""
+        mine, base = self._medians.get((group, name)), self._medians.get((group, other))
+        if mine is not None and base:
+            ratio = mine / base
+            benchmark.extra_info[label] = round(ratio, 3)
+            print(f"\n{group}: {name} / {other} = {ratio:.3f}")
+
+
 class BenchEnv:
     """Everything one benchmark session shares: sizes, data, template files, adapters."""
 
@@ -82,21 +152,8 @@ class BenchEnv:
     def _build_templates(self) -> None:
         for name in ("empty", "users", "full"):
             path = self.root / f"template-{name}.db"
-            conn = apsw.Connection(str(path))
-            for stmt in pragma_statements():
-                conn.execute(stmt).fetchall()
-            with conn:
-                for stmt in SCHEMA:
-                    conn.execute(stmt)
-                if name in ("users", "full"):
-                    conn.executemany(
-                        f"INSERT INTO users ({USER_COLS}) VALUES (?,?,?,?,?,?)", self.data.users
-                    )
-                if name == "full":
-                    conn.executemany(
-                        f"INSERT INTO orders ({ORDER_COLS}) VALUES (?,?,?,?,?)", self.data.orders
-                    )
-            conn.execute("ANALYZE")
+            users = self.data.users if name in ("users", "full") else ()
+            conn = build_file(path, users, self.data.orders if name == "full" else ())
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
             self.templates[name] = path

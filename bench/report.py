@@ -2,8 +2,9 @@
 
 Usage: python bench/report.py bench/.results.json [--out-dir DIR]
 
-Every ratio is the library's median divided by raw APSW's median in the same group of the
-same run, so machines and runs are never mixed.
+Every ratio is the library's median divided by the floor's median in the same group of the
+same run, so machines and runs are never mixed: raw APSW for the SQLite workloads, raw psycopg
+for the PostgreSQL section (groups named "PG ...", all run against one server in the same run).
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import sys
 from pathlib import Path
 
 REFERENCE = "raw_apsw"
+PG_REFERENCE = "raw_psycopg"
+PG_PREFIX = "PG "
 LIBRARY_ORDER = (
     "raw_apsw",
     "raw_apsw_aio",
+    "raw_psycopg",
     "sqlite3",
     "sqlalchemy_core",
     "sqlalchemy_orm",
@@ -50,6 +54,36 @@ WORKLOADS = {
 }
 
 
+PG_WORKLOADS = {
+    "W01": "Insert every user in one bulk call inside one transaction: activeq `insert_many`, "
+    "psycopg `executemany` (pipelined), SQLAlchemy's insertmanyvalues, Peewee `insert_many` in "
+    "chunks of 1,000.",
+    "W03": "Primary-key lookups, a batch per round. The async group: `await find_by_id` one "
+    "after another against psycopg's AsyncConnection (labelled raw_psycopg there).",
+}
+
+# The bars activeq is held to in the PostgreSQL section (ratio to raw psycopg, same run).
+PG_BARS = {
+    "PG W01 insert users": 1.0,
+    "PG W03 pk lookup": 1.3,
+    "PG W03 async pk lookup": 1.3,
+    "PG W04 filtered query": 1.3,
+    "PG W09 keyset chunks": 1.2,
+}
+
+
+def is_pg(group: str) -> bool:
+    return group.startswith(PG_PREFIX)
+
+
+def describe(group: str) -> str | None:
+    """The description of a group's workload (W-number), the PostgreSQL wording first."""
+    if is_pg(group):
+        key = group[len(PG_PREFIX):].split()[0]
+        return PG_WORKLOADS.get(key) or WORKLOADS.get(key)
+    return WORKLOADS.get(group.split()[0])
+
+
 def fmt_time(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -67,12 +101,14 @@ def fmt_ratio(ratio: float | None) -> str:
     return f"{ratio:.2f}×"
 
 
-def is_reference(library: str) -> bool:
-    return library.strip().lower().replace(" ", "_") == REFERENCE
+def is_reference(library: str, group: str = "") -> bool:
+    """Whether ``library`` is the floor of ``group`` (raw psycopg in the PostgreSQL section)."""
+    floor = PG_REFERENCE if is_pg(group) else REFERENCE
+    return library.strip().lower().replace(" ", "_") == floor
 
 
 def library_rank(name: str) -> tuple[int, str]:
-    if is_reference(name):
+    if is_reference(name) or is_reference(name, PG_PREFIX):
         return (0, name)
     return (LIBRARY_ORDER.index(name) if name in LIBRARY_ORDER else len(LIBRARY_ORDER), name)
 
@@ -86,7 +122,7 @@ def ungrouped(bench: dict, library: str) -> str:
 
 
 def collect(results: dict) -> dict[str, dict[str, dict]]:
-    """{group: {library: row}} with medians, per-op times and ratios to raw APSW."""
+    """{group: {library: row}} with medians, per-op times and ratios to the group's floor."""
     groups: dict[str, dict[str, dict]] = {}
     for bench in results.get("benchmarks", []):
         extra = bench.get("extra_info") or {}
@@ -104,8 +140,8 @@ def collect(results: dict) -> dict[str, dict[str, dict]]:
             "ops": ops,
             "per_op": stats["median"] / ops if ops else None,
         }
-    for rows in groups.values():
-        ref = next((r for lib, r in rows.items() if is_reference(lib)), None)
+    for group, rows in groups.items():
+        ref = next((r for lib, r in rows.items() if is_reference(lib, group)), None)
         for row in rows.values():
             row["ratio"] = row["median"] / ref["median"] if ref and ref["median"] > 0 else None
     return dict(sorted(groups.items()))
@@ -146,7 +182,7 @@ def current_versions() -> dict[str, str | None]:
     import sqlite3
 
     out["sqlite (stdlib sqlite3)"] = sqlite3.sqlite_version
-    for name in ("sqlglot", "pydantic", "sqlalchemy", "peewee", "activeq"):
+    for name in ("sqlglot", "pydantic", "sqlalchemy", "peewee", "psycopg", "activeq"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -154,12 +190,14 @@ def current_versions() -> dict[str, str | None]:
     return out
 
 
-def comparable(groups: dict) -> tuple[list[str], dict]:
-    """The side-by-side workloads: groups run for the libraries of LIBRARY_ORDER."""
+def comparable(groups: dict, pg: bool = False) -> tuple[list[str], dict]:
+    """The side-by-side workloads: groups run for the libraries of LIBRARY_ORDER, of the SQLite
+    workloads or (``pg``) of the PostgreSQL section."""
     matrix = {
         group: rows
         for group, rows in groups.items()
-        if any(lib in LIBRARY_ORDER and not is_reference(lib) for lib in rows)
+        if is_pg(group) == pg
+        and any(lib in LIBRARY_ORDER and not is_reference(lib, group) for lib in rows)
     }
     libraries = sorted(
         {lib for rows in matrix.values() for lib in rows if lib in LIBRARY_ORDER},
@@ -230,7 +268,8 @@ def render_markdown(groups: dict, env: dict, chart_name: str | None) -> str:
         out.append(f"| {group} | " + " | ".join(cells) + " |")
     out.append("")
     out.append("— = not run (not applicable to that library, or the feature was skipped).")
-    others = [g for g in groups if g not in matrix]
+    pg_libraries, pg_matrix = comparable(groups, pg=True)
+    others = [g for g in groups if g not in matrix and g not in pg_matrix]
     if others:
         out.append(
             "Benchmarks with their own variants are listed under Per workload only: "
@@ -241,13 +280,15 @@ def render_markdown(groups: dict, env: dict, chart_name: str | None) -> str:
     if chart_name:
         out.append(f"![ratios]({chart_name})")
         out.append("")
+    if pg_matrix:
+        out += pg_section(pg_libraries, pg_matrix, env)
 
     out.append("## Per workload")
     out.append("")
     for group, rows in groups.items():
         out.append(f"### {group}")
         out.append("")
-        description = WORKLOADS.get(group.split()[0])
+        description = describe(group)
         if description:
             out.append(description)
             out.append("")
@@ -268,6 +309,41 @@ def render_markdown(groups: dict, env: dict, chart_name: str | None) -> str:
             out.append(f"Operations per round: {', '.join(f'{o:,}' for o in sorted(ops))}.")
         out.append("")
     return "\n".join(out)
+
+
+def pg_section(libraries: list[str], matrix: dict, env: dict) -> list[str]:
+    """The PostgreSQL table: ratios to raw psycopg, with activeq's bar and whether it holds."""
+    out = ["## PostgreSQL: ratio to raw psycopg", ""]
+    server = (env.get("versions") or {}).get("postgresql server")
+    out.append(
+        "Every library against the same PostgreSQL server in the same run"
+        + (f" ({server})" if server else "")
+        + ", through psycopg 3 (SQLAlchemy's `postgresql+psycopg` dialect; Peewee's "
+        "`PostgresqlDatabase` on psycopg 3). 1.00× is hand-written SQL on psycopg turning rows "
+        "into slotted dataclasses."
+    )
+    out.append("")
+    out.append("| workload | " + " | ".join(libraries) + " | activeq bar |")
+    out.append("|---|" + "---:|" * len(libraries) + "---|")
+    for line in pg_lines(libraries, matrix):
+        out.append(line)
+    out.append("")
+    return out
+
+
+def pg_lines(libraries: list[str], matrix: dict) -> list[str]:
+    lines = []
+    for group, rows in matrix.items():
+        cells = [fmt_ratio(rows[lib]["ratio"]) if lib in rows else "—" for lib in libraries]
+        bar = PG_BARS.get(group)
+        ours = rows.get("activeq", {}).get("ratio")
+        verdict = "—"
+        if bar is not None:
+            verdict = f"≤ {bar:.1f}×" + (
+                "" if ours is None else (" met" if ours <= bar else " MISSED")
+            )
+        lines.append(f"| {group} | " + " | ".join(cells) + f" | {verdict} |")
+    return lines
 
 
 def render_chart(groups: dict, path: Path) -> bool:
@@ -325,6 +401,12 @@ def main(argv: list[str] | None = None) -> int:
     markdown = render_markdown(groups, environment(results), chart.name if has_chart else None)
     (args.out_dir / "RESULTS.md").write_text(markdown + "\n")
     print(f"wrote {args.out_dir / 'RESULTS.md'}" + (f" and {chart}" if has_chart else ""))
+    pg_libraries, pg_matrix = comparable(groups, pg=True)
+    if pg_matrix:
+        print("PostgreSQL, ratio to raw psycopg:")
+        print("| workload | " + " | ".join(pg_libraries) + " | activeq bar |")
+        for line in pg_lines(pg_libraries, pg_matrix):
+            print(line)
     return 0
 
 

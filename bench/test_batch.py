@@ -27,6 +27,7 @@ import pytest
 
 from activeq import ActiveRecord, Database, Field
 from bench.harness import scale_option
+from bench.libs.activeq_lib import user_model
 
 ROOT = Path(__file__).resolve().parents[1]
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
@@ -44,14 +45,7 @@ MEMORY_LIMIT_MB = 50
 _RESULTS: dict[str, tuple[float, float]] = {}
 
 
-class BatchUser(ActiveRecord):
-    __table_name__ = "users"
-    id: int = Field(primary_key=True)
-    name: str
-    email: str = Field(unique=True)
-    status: str = Field(index=True)
-    age: int
-    created_at: str
+BatchUser = user_model("BatchUser")
 
 
 class BatchOrder(ActiveRecord):

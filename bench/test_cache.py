@@ -12,20 +12,10 @@ from __future__ import annotations
 
 from itertools import starmap
 
-import apsw
 import pytest
 
-from bench.common import (
-    LIMIT,
-    SCHEMA,
-    USER_COLS,
-    Data,
-    Sizes,
-    UserRow,
-    pragma_statements,
-    user_key,
-)
-from bench.harness import scale_option
+from bench.common import LIMIT, USER_COLS, UserRow, user_key
+from bench.harness import Medians, UsersFile
 
 FILTERED = f"SELECT {USER_COLS} FROM users WHERE status = ? AND age > ? ORDER BY id LIMIT {LIMIT}"
 USER_BY_ID = f"SELECT {USER_COLS} FROM users WHERE id = ?"
@@ -33,82 +23,14 @@ USER_BY_ID = f"SELECT {USER_COLS} FROM users WHERE id = ?"
 FILTER_GROUP = "cache: filtered query hit"
 FIND_GROUP = "cache: find_by_id"
 
-_medians: dict[tuple[str, str], float] = {}
-
-
-def _model():
-    from activeq import ActiveRecord, Field
-
-    class CachedUser(ActiveRecord):
-        __table_name__ = "users"
-
-        id: int = Field(primary_key=True)
-        name: str
-        email: str = Field(unique=True)
-        status: str = Field(index=True)
-        age: int
-        created_at: str
-
-    return CachedUser
-
-
-class Setup:
-    """One database file, a raw APSW connection and an activeq Database on it."""
-
-    def __init__(self, scale: float, root) -> None:
-        self.sizes = Sizes.for_scale(scale)
-        self.data = Data(self.sizes)
-        path = str(root / "cache.db")
-        conn = apsw.Connection(path)
-        for stmt in pragma_statements():
-            conn.execute(stmt).fetchall()
-        with conn:
-            for stmt in SCHEMA:
-                conn.execute(stmt)
-            conn.executemany(f"INSERT INTO users ({USER_COLS}) VALUES (?,?,?,?,?,?)",
-                             self.data.users)
-        conn.execute("ANALYZE")
-        self.raw = conn
-        self.cur = conn.cursor()
-
-        from activeq import Database
-
-        self.db = Database(path, stats=False)
-        self.User = _model()
-        self.db.bind(self.User)
-
-    def close(self) -> None:
-        self.db.close()
-        self.raw.close()
+_medians = Medians()
 
 
 @pytest.fixture(scope="module")
 def setup(request, tmp_path_factory):
-    scale = scale_option(request)
-    s = Setup(scale, tmp_path_factory.mktemp("bench-cache"))
+    s = UsersFile(request, tmp_path_factory, "CachedUser")
     yield s
     s.close()
-
-
-def _time(benchmark, group: str, name: str, target, args, ops: int, rounds: int):
-    benchmark.group = group
-    benchmark.extra_info.update(variant=name, ops_per_round=ops)
-    target(*args)  # warm statement, compile and result caches alike
-    result = benchmark.pedantic(target, args=args, rounds=rounds, iterations=1, warmup_rounds=1)
-    stats = getattr(benchmark, "stats", None)
-    if stats is not None:
-        median = stats.stats.median
-        _medians[(group, name)] = median
-        benchmark.extra_info["per_op_us"] = round(median / ops * 1e6, 3)
-    return result
-
-
-def _ratio(benchmark, group: str, name: str, other: str, label: str) -> None:
-    mine, base = _medians.get((group, name)), _medians.get((group, other))
-    if mine is not None and base:
-        ratio = mine / base
-        benchmark.extra_info[label] = round(ratio, 3)
-        print(f"\n{group}: {name} / {other} = {ratio:.3f}")
 
 
 # filtered query ---------------------------------------------------------------------------
@@ -136,15 +58,15 @@ def test_cache_filtered(benchmark, setup, variant):
                 .cache(ttl=300).all() for s, n in params]
 
     target = {"raw apsw": raw, "activeq uncached": uncached, "activeq cache hit": cached}[variant]
-    result = _time(benchmark, FILTER_GROUP, variant, target, (params,), sizes.batch,
+    result = _medians.time(benchmark, FILTER_GROUP, variant, target, (params,), sizes.batch,
                    sizes.batches(sizes.cache_hits))
     assert [[user_key(u) for u in rows] for rows in result] == [
         setup.data.filtered(s, n) for s, n in params]
     if variant == "activeq cache hit":
         stats = setup.db.cache_stats()
         assert stats.hits > 0 and stats.misses == len(set(params))
-        _ratio(benchmark, FILTER_GROUP, variant, "activeq uncached", "hit_vs_uncached")
-        _ratio(benchmark, FILTER_GROUP, variant, "raw apsw", "hit_vs_raw")
+        _medians.ratio(benchmark, FILTER_GROUP, variant, "activeq uncached", "hit_vs_uncached")
+        _medians.ratio(benchmark, FILTER_GROUP, variant, "raw apsw", "hit_vs_raw")
 
 
 # find_by_id -------------------------------------------------------------------------------
@@ -170,10 +92,10 @@ def test_cache_find_by_id(benchmark, setup, variant):
         return [f(i) for i in ids]
 
     target = raw if variant == "raw apsw" else find
-    result = _time(benchmark, FIND_GROUP, variant, target, (ids,), sizes.batch,
+    result = _medians.time(benchmark, FIND_GROUP, variant, target, (ids,), sizes.batch,
                    sizes.batches(sizes.lookups))
     assert [user_key(u) for u in result] == [setup.data.user(i) for i in ids]
     if variant == "activeq cached":
-        _ratio(benchmark, FIND_GROUP, variant, "raw apsw", "cached_vs_raw")
-        _ratio(benchmark, FIND_GROUP, variant, "activeq uncached", "cached_vs_uncached")
+        _medians.ratio(benchmark, FIND_GROUP, variant, "raw apsw", "cached_vs_raw")
+        _medians.ratio(benchmark, FIND_GROUP, variant, "activeq uncached", "cached_vs_uncached")
         setup.db.disable_cache(User)

@@ -17,6 +17,7 @@ import apsw
 import pytest
 
 from bench.harness import scale_option
+from bench.libs.activeq_lib import user_model
 
 GROUP_FIND = "monitor: find_by_id"
 GROUP_FILTER = "monitor: filtered query"
@@ -29,18 +30,7 @@ _medians: dict[tuple[str, str], tuple[float, float]] = {}
 
 @cache
 def _models():
-    from activeq import ActiveRecord, Field
-
-    class MonUser(ActiveRecord):
-        __table_name__ = "users"
-
-        id: int = Field(primary_key=True)
-        name: str
-        email: str = Field(unique=True)
-        status: str = Field(index=True)
-        age: int
-
-    return MonUser
+    return user_model("MonUser", created_at=False)
 
 
 

@@ -17,6 +17,7 @@ Each module defines:
 * ``DISTINCT_ON``: whether ``SELECT DISTINCT ON`` is rendered.
 * ``FOR_UPDATE``: ``"render"``, ``"noop"`` or None (refused).
 * ``FOREIGN_KEY_ACTIONS``: the ``ON DELETE`` actions a FOREIGN KEY may use.
+* ``INDEX_IF_NOT_EXISTS``: whether ``CREATE INDEX IF NOT EXISTS`` exists (not on MySQL 8).
 """
 
 from __future__ import annotations

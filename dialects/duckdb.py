@@ -25,3 +25,4 @@ SKIP LOCKED and NOWAIT are refused), or None (refused)."""
 FOREIGN_KEY_ACTIONS = ("restrict", "no action")
 """What ``ON DELETE`` may do in a FOREIGN KEY (DuckDB refuses CASCADE, SET NULL and SET
 DEFAULT: its foreign keys only prevent the delete)."""
+INDEX_IF_NOT_EXISTS = True

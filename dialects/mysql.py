@@ -1,4 +1,7 @@
-"""MySQL 8, with PyMySQL/mysqlclient ``%s`` placeholders."""
+"""MySQL 8.0.17 or later, with PyMySQL/mysqlclient ``%s`` placeholders (rendering only).
+
+MariaDB is not a target: it has neither ``MEMBER OF`` nor ``CAST(... AS JSON)``, both used
+here (see docs/mysql.md)."""
 
 NAME = "mysql"
 SQLGLOT = "mysql"
@@ -23,3 +26,6 @@ FOR_UPDATE = "render"
 SKIP LOCKED and NOWAIT are refused), or None (refused)."""
 FOREIGN_KEY_ACTIONS = ("cascade", "set null", "restrict", "no action")
 """What ``ON DELETE`` may do in a FOREIGN KEY (InnoDB rejects SET DEFAULT)."""
+INDEX_IF_NOT_EXISTS = False
+"""MySQL 8 has no ``CREATE INDEX IF NOT EXISTS``: ``create_tables`` declares the indexes
+inside ``CREATE TABLE IF NOT EXISTS`` instead, so running it twice is harmless."""

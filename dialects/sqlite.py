@@ -23,3 +23,4 @@ FOR_UPDATE = "noop"
 SKIP LOCKED and NOWAIT are refused), or None (refused)."""
 FOREIGN_KEY_ACTIONS = ("cascade", "set null", "set default", "restrict", "no action")
 """What ``ON DELETE`` may do in a FOREIGN KEY (enforced while PRAGMA foreign_keys is on)."""
+INDEX_IF_NOT_EXISTS = True

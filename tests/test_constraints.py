@@ -88,8 +88,8 @@ GOLDEN = {
         "`shop_id` BIGINT NOT NULL, `sku` VARCHAR(20) NOT NULL, "
         "`status` VARCHAR(10) NOT NULL DEFAULT 'new', `created` VARCHAR(30) NOT NULL DEFAULT '', "
         "FOREIGN KEY (`shop_id`) REFERENCES `shops` (`id`) ON DELETE CASCADE, "
-        "UNIQUE (`shop_id`, `sku`))",
-        "CREATE INDEX IF NOT EXISTS `idx_items_status_created` ON `items`(`status`, `created`)",
+        # MySQL 8 has no CREATE INDEX IF NOT EXISTS: the index is declared in the table.
+        "UNIQUE (`shop_id`, `sku`), INDEX `idx_items_status_created` (`status`, `created`))",
     ],
 }
 

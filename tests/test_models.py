@@ -304,8 +304,7 @@ DDL = {
     "mysql": [
         "CREATE TABLE IF NOT EXISTS `users` (`id` BIGINT AUTO_INCREMENT PRIMARY KEY, "
         "`name` TEXT NOT NULL, `email` VARCHAR(255) NOT NULL UNIQUE, `age` BIGINT, "
-        "`status` TEXT NOT NULL DEFAULT 'active')",
-        "CREATE INDEX IF NOT EXISTS `idx_users_status` ON `users`(`status`)",
+        "`status` TEXT NOT NULL DEFAULT 'active', INDEX `idx_users_status` (`status`))",
     ],
     "duckdb": [
         'CREATE SEQUENCE IF NOT EXISTS "users_id_seq"',

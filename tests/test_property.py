@@ -1,20 +1,34 @@
-"""Differential property test: random predicate trees give the same rows on SQLite (through
-activeq), on DuckDB (the duckdb rendering of the same query) and in a pure-Python evaluation
-with SQL's three-valued logic. Leaves include CASE, CAST, string and date functions."""
+"""Differential property test: random predicate trees give the same rows through activeq on
+SQLite, DuckDB and a real PostgreSQL server as a pure-Python evaluation with SQL's three-valued
+logic. Leaves include CASE, CAST, arithmetic, LIKE and ILIKE, string and date functions.
+
+Where the engines differ natively and activeq keeps the difference (docs/engine-differences.md),
+the Python evaluation follows the engine: LIKE ignores ASCII case on SQLite only, and SQLite's
+ILIKE, upper() and lower() fold ASCII letters only. Division by zero, which also differs, is
+kept out of the trees (a divisor is a non-zero literal or ``nullif(column, 0)``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import operator
-from pathlib import Path
+import re
+from collections.abc import Iterator
 from typing import Any
 
-import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from activeq import ActiveRecord, Database, Field, case, cast, func
+
+try:
+    import psycopg
+except ImportError:  # the dev extra installs it; without it the PostgreSQL run skips
+    psycopg = None
+
+ENGINES = ["sqlite", "duckdb", "postgres"]
 
 
 class Item(ActiveRecord):
@@ -37,6 +51,9 @@ ROWS: list[dict[str, Any]] = [
     {"id": 8, "a": 3, "b": 3, "s": "abd", "d": None},
     {"id": 9, "a": 2, "b": -2, "s": None, "d": dt.date(2024, 6, 30)},
     {"id": 10, "a": 4, "b": 1, "s": "b", "d": dt.date(2024, 7, 1)},
+    {"id": 11, "a": -7, "b": -2, "s": "ABC", "d": dt.date(2024, 2, 1)},
+    {"id": 12, "a": 7, "b": 4, "s": "Ébc", "d": dt.date(2022, 11, 30)},
+    {"id": 13, "a": 6, "b": -4, "s": "éA_b", "d": dt.date(2024, 3, 1)},
 ]
 
 Value = int | None
@@ -64,10 +81,24 @@ def tri_not(x: Tri) -> Tri:
     return None if x is None else not x
 
 
-def like(value: str, pattern: str) -> bool:
-    # Patterns used here are lower case, so SQLite's ASCII case folding cannot matter.
-    import re
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
+
+def lower(engine: str, s: str) -> str:
+    """lower() as the engine computes it: SQLite folds ASCII letters only."""
+    return s.translate(_ASCII_LOWER) if engine == "sqlite" else s.lower()
+
+
+def upper(engine: str, s: str) -> str:
+    """upper() as the engine computes it: SQLite folds ASCII letters only."""
+    return s.translate(_ASCII_UPPER) if engine == "sqlite" else s.upper()
+
+
+def like(value: str, pattern: str, *, ascii_case: bool = False) -> bool:
+    """SQL LIKE without an escape character; ``ascii_case`` ignores the case of ASCII letters."""
+    if ascii_case:
+        value, pattern = value.translate(_ASCII_LOWER), pattern.translate(_ASCII_LOWER)
     regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
     return re.fullmatch(regex, value, flags=re.S) is not None
 
@@ -82,7 +113,7 @@ class P:
     def expr(self) -> Any:
         raise NotImplementedError
 
-    def eval(self, row: dict[str, Any]) -> Tri:
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
         raise NotImplementedError
 
 
@@ -95,7 +126,7 @@ class Cmp(P):
         right = getattr(Item.c, self.value) if isinstance(self.value, str) else self.value
         return OPS[self.op](left, right)
 
-    def eval(self, row: dict[str, Any]) -> Tri:
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
         x = row[self.col]
         if isinstance(self.value, str):
             y = row[self.value]
@@ -120,7 +151,7 @@ class In(P):
         col = getattr(Item.c, self.col)
         return col.not_in(self.values) if self.negated else col.is_in(self.values)
 
-    def eval(self, row: dict[str, Any]) -> Tri:
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
         x = row[self.col]
         if not self.values:
             found: Tri = False
@@ -145,14 +176,65 @@ class Like(P):
     def expr(self) -> Any:
         return Item.c.s.not_like(self.pattern) if self.negated else Item.c.s.like(self.pattern)
 
-    def eval(self, row: dict[str, Any]) -> Tri:
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
         if row["s"] is None:
             return None
-        hit = like(row["s"], self.pattern)
+        # SQLite's LIKE ignores ASCII case; DuckDB's and PostgreSQL's LIKE is case-sensitive.
+        hit = like(row["s"], self.pattern, ascii_case=engine == "sqlite")
         return (not hit) if self.negated else hit
 
     def __repr__(self) -> str:
         return f"(s {'NOT ' if self.negated else ''}LIKE {self.pattern!r})"
+
+
+class ILike(P):
+    def __init__(self, pattern: str, negated: bool) -> None:
+        self.pattern, self.negated = pattern, negated
+
+    def expr(self) -> Any:
+        s = Item.c.s
+        return ~s.ilike(self.pattern) if self.negated else s.ilike(self.pattern)
+
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
+        if row["s"] is None:
+            return None
+        # Both sides folded as the engine folds them: Unicode case, or ASCII only on SQLite.
+        hit = like(lower(engine, row["s"]), lower(engine, self.pattern))
+        return (not hit) if self.negated else hit
+
+    def __repr__(self) -> str:
+        return f"(s {'NOT ' if self.negated else ''}ILIKE {self.pattern!r})"
+
+
+def remainder(x: int, y: int) -> int:
+    """SQL's integer ``%``: the sign of the dividend (truncating division), on every engine."""
+    r = abs(x) % abs(y)
+    return -r if x < 0 else r
+
+
+class Arith(P):
+    """``col / divisor <op> value`` or ``col % divisor <op> value``; the divisor is a non-zero
+    literal or ``nullif(other, 0)``, so no row divides by zero."""
+
+    def __init__(self, col: str, divide: bool, divisor: int | str, op: str, value: int) -> None:
+        self.col, self.divide, self.divisor, self.op, self.value = col, divide, divisor, op, value
+
+    def expr(self) -> Any:
+        col = getattr(Item.c, self.col)
+        divisor = (func.nullif(getattr(Item.c, self.divisor), 0)
+                   if isinstance(self.divisor, str) else self.divisor)
+        return OPS[self.op](col / divisor if self.divide else col % divisor, self.value)
+
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
+        x = row[self.col]
+        y = row[self.divisor] if isinstance(self.divisor, str) else self.divisor
+        if x is None or not y:
+            return None
+        return compare(x / y if self.divide else remainder(x, y), self.op, self.value)
+
+    def __repr__(self) -> str:
+        divisor = f"nullif({self.divisor}, 0)" if isinstance(self.divisor, str) else self.divisor
+        return f"({self.col} {'/' if self.divide else '%'} {divisor} {self.op} {self.value})"
 
 
 class Between(P):
@@ -163,7 +245,7 @@ class Between(P):
         col = getattr(Item.c, self.col)
         return col.not_between(self.low, self.high) if self.negated else col.between(self.low, self.high)
 
-    def eval(self, row: dict[str, Any]) -> Tri:
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
         x = row[self.col]
         ge = None if x is None or self.low is None else x >= self.low
         le = None if x is None or self.high is None else x <= self.high
@@ -182,7 +264,7 @@ class IsNull(P):
         col = getattr(Item.c, self.col)
         return col.is_not_null() if self.negated else col.is_null()
 
-    def eval(self, row: dict[str, Any]) -> Tri:
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
         return (row[self.col] is not None) if self.negated else (row[self.col] is None)
 
     def __repr__(self) -> str:
@@ -196,8 +278,8 @@ class And(P):
     def expr(self) -> Any:
         return self.x.expr() & self.y.expr()
 
-    def eval(self, row: dict[str, Any]) -> Tri:
-        return tri_and(self.x.eval(row), self.y.eval(row))
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
+        return tri_and(self.x.eval(row, engine), self.y.eval(row, engine))
 
     def __repr__(self) -> str:
         return f"({self.x!r} & {self.y!r})"
@@ -210,8 +292,8 @@ class Or(P):
     def expr(self) -> Any:
         return self.x.expr() | self.y.expr()
 
-    def eval(self, row: dict[str, Any]) -> Tri:
-        return tri_or(self.x.eval(row), self.y.eval(row))
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
+        return tri_or(self.x.eval(row, engine), self.y.eval(row, engine))
 
     def __repr__(self) -> str:
         return f"({self.x!r} | {self.y!r})"
@@ -224,8 +306,8 @@ class Not(P):
     def expr(self) -> Any:
         return ~self.x.expr()
 
-    def eval(self, row: dict[str, Any]) -> Tri:
-        return tri_not(self.x.eval(row))
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
+        return tri_not(self.x.eval(row, engine))
 
     def __repr__(self) -> str:
         return f"~{self.x!r}"
@@ -248,7 +330,7 @@ class CaseCmp(P):
         chosen = case((col > self.k, col), else_=getattr(Item.c, self.other))
         return OPS[self.op](chosen, self.value)
 
-    def eval(self, row: dict[str, Any]) -> Tri:
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
         chosen = row[self.col] if compare(row[self.col], ">", self.k) is True else row[self.other]
         return compare(chosen, self.op, self.value)
 
@@ -268,7 +350,7 @@ class CastCmp(P):
             return cast(col, str) == str(self.value)
         return OPS[self.op](cast(col, float), self.value + 0.5)
 
-    def eval(self, row: dict[str, Any]) -> Tri:
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
         x = row[self.col]
         if self.to_text:
             return None if x is None else str(x) == str(self.value)
@@ -282,14 +364,16 @@ def _substring(s: str, start: int, length: int) -> str:
     return s[start - 1:start - 1 + length]
 
 
+# name -> (activeq expression of the column, Python evaluation of (engine, value))
 STRING_FUNCTIONS: dict[str, tuple[Any, Any]] = {
-    "length": (lambda c: func.length(c), len),
-    "upper": (lambda c: func.upper(c), str.upper),
-    "substring": (lambda c: func.substring(c, 2, 2), lambda s: _substring(s, 2, 2)),
-    "position": (lambda c: func.position("b", c), lambda s: s.find("b") + 1),
-    "replace": (lambda c: func.replace(c, "b", "xy"), lambda s: s.replace("b", "xy")),
-    "concat": (lambda c: func.concat(c, "!"), lambda s: s + "!"),
-    "trim": (lambda c: func.trim(func.concat(" ", c, " ")), lambda s: s.strip(" ")),
+    "length": (lambda c: func.length(c), lambda e, s: len(s)),
+    "upper": (lambda c: func.upper(c), upper),
+    "lower": (lambda c: func.lower(c), lower),
+    "substring": (lambda c: func.substring(c, 2, 2), lambda e, s: _substring(s, 2, 2)),
+    "position": (lambda c: func.position("b", c), lambda e, s: s.find("b") + 1),
+    "replace": (lambda c: func.replace(c, "b", "xy"), lambda e, s: s.replace("b", "xy")),
+    "concat": (lambda c: func.concat(c, "!"), lambda e, s: s + "!"),
+    "trim": (lambda c: func.trim(func.concat(" ", c, " ")), lambda e, s: s.strip(" ")),
 }
 
 
@@ -307,9 +391,9 @@ class StrCmp(P):
     def expr(self) -> Any:
         return OPS[self.op](STRING_FUNCTIONS[self.name][0](Item.c.s), self._value())
 
-    def eval(self, row: dict[str, Any]) -> Tri:
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
         s = row["s"]
-        return compare(None if s is None else STRING_FUNCTIONS[self.name][1](s), self.op,
+        return compare(None if s is None else STRING_FUNCTIONS[self.name][1](engine, s), self.op,
                        self._value())
 
     def __repr__(self) -> str:
@@ -337,7 +421,7 @@ class DateCmp(P):
         self.unit, self.trunc, self.op, self.n, self.pick = unit, trunc, op, n, pick
 
     def _target(self) -> dt.datetime:
-        base = [r["d"] for r in ROWS if r["d"] is not None][self.pick % 8]
+        base = [r["d"] for r in ROWS if r["d"] is not None][self.pick]
         return _trunc(base, self.unit)
 
     def expr(self) -> Any:
@@ -345,7 +429,7 @@ class DateCmp(P):
             return func.date_trunc(self.unit, Item.c.d) == self._target()
         return OPS[self.op](func.date_diff("day", Item.c.d, self.PIVOT), self.n * 20)
 
-    def eval(self, row: dict[str, Any]) -> Tri:
+    def eval(self, row: dict[str, Any], engine: str) -> Tri:
         d = row["d"]
         if d is None:
             return None
@@ -364,16 +448,23 @@ values = st.one_of(st.none(), st.integers(-2, 6))
 leaves = st.one_of(
     st.builds(Cmp, cols, st.sampled_from(list(OPS)), st.one_of(values, cols)),
     st.builds(In, cols, st.lists(values, max_size=4), st.booleans()),
-    st.builds(Like, st.sampled_from(["a%", "%c", "_b%", "%", "", "a\\_c", "%x", "b"]), st.booleans()),
+    st.builds(Like, st.sampled_from(["a%", "A%", "%c", "%C", "_b%", "%", "", "a\\_c", "%x", "b",
+                                     "é%", "É%"]), st.booleans()),
+    st.builds(ILike, st.sampled_from(["a%", "A%", "%C", "_B%", "é%", "É%", "%a_b", "abc"]),
+              st.booleans()),
+    st.builds(Arith, cols, st.booleans(),
+              st.one_of(st.sampled_from([-3, -2, 2, 3, 4]), cols), st.sampled_from(list(OPS)),
+              st.integers(-3, 3)),
     st.builds(Between, cols, values, values, st.booleans()),
     st.builds(IsNull, cols, st.booleans()),
     st.builds(CaseCmp, cols, st.integers(-1, 4), cols, st.sampled_from(list(OPS)),
               st.integers(-2, 6)),
     st.builds(CastCmp, cols, st.booleans(), st.sampled_from(list(OPS)), st.integers(-2, 6)),
     st.builds(StrCmp, st.sampled_from(list(STRING_FUNCTIONS)), st.sampled_from(list(OPS)),
-              st.one_of(st.integers(0, 4), st.sampled_from(["", "b", "bc", "BCD", "axyc", "abc!"]))),
+              st.one_of(st.integers(0, 4),
+                        st.sampled_from(["", "b", "bc", "BCD", "axyc", "abc!", "ÉBC", "éa_b"]))),
     st.builds(DateCmp, st.sampled_from(["year", "quarter", "month", "week", "day"]),
-              st.booleans(), st.sampled_from(list(OPS)), st.integers(-12, 12), st.integers(0, 7)),
+              st.booleans(), st.sampled_from(list(OPS)), st.integers(-12, 12), st.integers(0, 10)),
 )
 predicates = st.recursive(
     leaves,
@@ -383,32 +474,55 @@ predicates = st.recursive(
 )
 
 
-@pytest.fixture(scope="module")
-def engines(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    path = Path(tmp_path_factory.mktemp("prop")) / "items.db"
-    db = Database(str(path))
-    db.bind(Item)
-    db.create_tables(Item)
-    for row in ROWS:
-        Item.create(**row)
-    duck = duckdb.connect()
-    duck.execute('CREATE TABLE "prop_items" ("id" BIGINT PRIMARY KEY, "a" BIGINT, "b" BIGINT, '
-                 '"s" TEXT, "d" DATE)')
-    duck.executemany('INSERT INTO "prop_items" VALUES (?, ?, ?, ?, ?)',
-                     [(r["id"], r["a"], r["b"], r["s"], r["d"]) for r in ROWS])
-    yield db, duck
-    duck.close()
-    db.close()
+_pg_databases = itertools.count()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def _engine_url(kind: str, request: pytest.FixtureRequest, folder: Any) -> Iterator[str]:
+    """The URL of a fresh database of one kind (a PostgreSQL one is dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'items.db'}"
+    elif kind == "duckdb":
+        yield f"duckdb:///{folder / 'items.duckdb'}"
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = f"prop{next(_pg_databases)}"
+        with psycopg.connect(server.conninfo(), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        yield server.url(name)
+        with psycopg.connect(server.conninfo(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def items_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[tuple[str, Database]]:
+    """(engine, Database) holding ROWS in ``prop_items``, written through activeq."""
+    for url in _engine_url(request.param, request, tmp_path_factory.mktemp("prop")):
+        db = Database(url)
+        db.bind(Item)
+        db.create_tables(Item)
+        Item.insert_many(ROWS)
+        yield request.param, db
+        db.close()
+
+
+@pytest.fixture
+def items(items_db: tuple[str, Database]) -> tuple[str, Database]:
+    """The module's database of this engine, bound to ``Item`` for one test."""
+    items_db[1].bind(Item)
+    return items_db
+
+
+def test_the_rows_were_stored_unchanged(items: tuple[str, Database]) -> None:
+    assert [r.model_dump() for r in Item.query().order_by(Item.c.id).all()] == ROWS
+
+
+# Derandomized: the same trees on every run and machine; a new failure is never a lucky draw.
+@settings(max_examples=250, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(pred=predicates)
-def test_sqlite_duckdb_and_python_agree(engines: Any, pred: P) -> None:
-    db, duck = engines
-    expected = [r["id"] for r in ROWS if pred.eval(r) is True]
+def test_every_engine_agrees_with_python(items: tuple[str, Database], pred: P) -> None:
+    engine, db = items
+    expected = [r["id"] for r in ROWS if pred.eval(r, engine) is True]
     query = Item.query().where(pred.expr()).order_by(Item.c.id)
-    got_sqlite = [item.id for item in query.all()]
-    assert got_sqlite == expected, (pred, query.to_sql())
-    sql, params = query.select(Item.c.id).to_sql("duckdb")
-    got_duck = [r[0] for r in duck.execute(sql, params).fetchall()]
-    assert got_duck == expected, (pred, sql, params)
+    assert [item.id for item in query.all()] == expected, (engine, pred, query.to_sql(engine))

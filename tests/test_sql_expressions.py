@@ -753,7 +753,7 @@ def test_text_values_are_bound_never_interpolated(engines):
     assert Event.query().count() == 5
 
 
-def test_text_marker_used_twice_binds_the_value_twice():
+def test_text_marker_used_twice_binds_the_value_twice(engines):
     q = Event.query().select(E.id).where(text('"qty" BETWEEN :n AND :n + 4', n=3))
     assert q.to_sql() == (
         'SELECT "events"."id" FROM "events" WHERE ("qty" BETWEEN ? AND ? + 4)', [3, 3])

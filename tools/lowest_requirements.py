@@ -1,5 +1,7 @@
 """Print activeq's runtime dependencies pinned at the lower bounds pyproject.toml declares.
 
+The extras whose lower bounds the suite tests (:data:`TESTED_EXTRAS`) are pinned too.
+
 ``make test-deps-min`` installs activeq with this output as pip constraints, so the test suite
 runs at the oldest versions the package metadata allows. A dependency without a lower bound is
 an error: its oldest version would be untested.
@@ -13,6 +15,7 @@ import tomllib
 from pathlib import Path
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+TESTED_EXTRAS = ("sqlalchemy",)
 
 
 def lowest_requirements(requirements: list[str]) -> list[str]:
@@ -29,7 +32,8 @@ def lowest_requirements(requirements: list[str]) -> list[str]:
 
 def main() -> int:
     project = tomllib.loads(PYPROJECT.read_text())["project"]
-    print("\n".join(lowest_requirements(project["dependencies"])))
+    extras = [r for name in TESTED_EXTRAS for r in project["optional-dependencies"][name]]
+    print("\n".join(lowest_requirements(project["dependencies"] + extras)))
     return 0
 
 

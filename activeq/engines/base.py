@@ -19,6 +19,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -175,6 +176,11 @@ class Connection(ABC):
         """Rows changed on this connection since it opened, or None when the driver cannot
         tell (then a failed batch cannot name the row that failed)."""
         return None
+
+    def pause(self, seconds: float) -> None:
+        """Wait before trying again (a retry's back-off): ``time.sleep`` here; on an event
+        loop's bridged connection an ``asyncio.sleep`` that lets other tasks run."""
+        time.sleep(seconds)
 
     def set_busy_timeout(self, milliseconds: int) -> None:  # noqa: B027 (optional hook)
         """How long the driver itself waits on a lock held by another connection (SQLite's busy
@@ -368,6 +374,11 @@ class Engine(ABC):
     connection_class: ClassVar[type[Connection]]
     """The class of the connections :meth:`connect` returns."""
 
+    def borrow(self) -> AbstractContextManager[Connection]:
+        """``with engine.borrow() as conn:`` a connection of the engine's own pool for the
+        block (psycopg_pool on PostgreSQL); engines without one refuse."""
+        raise UnsupportedError("a pool of server connections", self.dialect)
+
     @property
     def private_memory(self) -> bool:
         """Whether the database lives inside one connection (SQLite's ":memory:"), so that
@@ -406,6 +417,19 @@ class AsyncConnection(ABC):
     @abstractmethod
     async def fetch(self, sql: str, params: Params = ()) -> list[Row]:
         """See :meth:`Connection.fetch`."""
+
+    async def run(self, sql: str, params: Params = ()) -> list[Row]:
+        """One compiled statement, read or write: its rows (RETURNING rows for a write), with
+        :meth:`changes` counting a write; what :attr:`Connection.reader` does, awaited."""
+        return (await self.execute(sql, params)).rows
+
+    async def executescript(self, sql: str) -> None:
+        """See :meth:`Connection.executescript`."""
+        raise UnsupportedError("a script of several statements", self.dialect)
+
+    async def control(self, sql: str) -> None:
+        """See :meth:`Connection.control`."""
+        raise UnsupportedError(f"the transaction statement {sql!r}", self.dialect)
 
     @abstractmethod
     async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
@@ -497,6 +521,16 @@ class AsyncEngine(ABC):
     @abstractmethod
     async def close(self) -> None:
         """See :meth:`Engine.close`."""
+
+    def borrow(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """``async with engine.borrow() as conn:`` a pooled connection for the block."""
+        raise UnsupportedError("a pool of async connections", self.dialect)
+
+    def bridge(self) -> Any:
+        """A blocking :class:`Engine` whose connection runs each statement on the async
+        connection of the greenlet calling it (see :mod:`activeq.engines.bridge`), so that
+        activeq's synchronous session code runs on the event loop without a thread."""
+        raise UnsupportedError("running the session on the event loop", self.dialect)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url}>"

@@ -12,13 +12,14 @@ import importlib
 from functools import cache
 from typing import Any
 
-from ..errors import ArgumentTypeError, UnsupportedError
+from ..errors import ArgumentTypeError
 from .base import Connection, Engine
 
 __all__ = ["LentEngine", "keep_open", "lend"]
 
 # The module of the driver's connection class -> the engine module that wraps it.
-_ENGINES = {"apsw": "apsw", "duckdb": "duckdb", "_duckdb": "duckdb", "psycopg": "psycopg"}
+_ENGINES = {"apsw": "apsw", "sqlite3": "sqlite3", "duckdb": "duckdb", "_duckdb": "duckdb",
+            "psycopg": "psycopg", "sqlalchemy": "sqlalchemy"}
 
 
 def _keep_open(self: Connection) -> None:
@@ -59,16 +60,14 @@ class LentEngine(Engine):
 
 
 def lend(raw: Any) -> LentEngine:
-    """An engine over ``raw``, an open apsw, psycopg or duckdb connection."""
-    driver = type(raw).__module__.split(".")[0]
-    name = _ENGINES.get(driver)
-    if driver == "sqlite3":
-        raise UnsupportedError(
-            "Database.from_connection() of a sqlite3 connection", "sqlite",
-            "lend an apsw connection, or open the same file with Database(path)")
+    """An engine over ``raw``, an open apsw, sqlite3, psycopg or duckdb connection, or a
+    SQLAlchemy ``Connection``."""
+    # By the driver's own class, also for a subclass (sqlite3.connect(factory=...)).
+    name = next((_ENGINES[m] for m in (c.__module__.split(".")[0] for c in type(raw).__mro__)
+                 if m in _ENGINES), None)
     if name is None:
         raise ArgumentTypeError(
-            f"Database.from_connection() takes an open apsw, psycopg or duckdb "
-            f"connection, not {type(raw).__module__}.{type(raw).__qualname__}")
+            f"Database.from_connection() takes an open apsw, sqlite3, psycopg or duckdb "
+            f"connection, or a SQLAlchemy Connection, not {type(raw).__module__}.{type(raw).__qualname__}")
     module = importlib.import_module(f"{__package__}.{name}")
     return LentEngine(module.lend(raw))

@@ -64,6 +64,7 @@ from .base import (
     quote_identifier,
     transaction_sql,
 )
+from .bridge import BridgeEngine
 from .lent import keep_open
 from .urls import password_in, redact
 
@@ -668,6 +669,31 @@ class AsyncPsycopgConnection(AsyncConnection):
         except psycopg.Error as e:
             raise translate(e, sql) from e
 
+    async def run(self, sql: str, params: Params = ()) -> list[Row]:
+        cur = self._cursor
+        try:
+            await cur.execute(sql, params or None)
+            rows = await cur.fetchall() if _has_rows(cur) else []
+        except psycopg.Error as e:
+            raise translate(e, sql) from e
+        rowcount = _rowcount(cur)
+        if rowcount >= 0:
+            self._changes = rowcount
+        return rows
+
+    async def executescript(self, sql: str) -> None:
+        try:
+            # Without parameters psycopg sends the simple query protocol: every statement runs.
+            await self._cursor.execute(sql.encode())
+        except psycopg.Error as e:
+            raise translate(e, sql) from e
+
+    async def control(self, sql: str) -> None:
+        if sql == "COMMIT":
+            await self.commit()
+        else:
+            await self._control(sql)
+
     async def _whole_async(self, run: Any) -> Any:
         if self.in_transaction:
             return await run()
@@ -895,6 +921,9 @@ class AsyncPsycopgEngine(AsyncEngine):
                 await pool.open()
                 self._pool = pool
             return self._pool
+
+    def bridge(self) -> BridgeEngine:
+        return BridgeEngine(self, PsycopgConnection)
 
     async def close(self) -> None:
         spare, self._spare = self._spare, None

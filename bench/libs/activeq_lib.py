@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import types
 from functools import cache
 
 from bench.common import LIMIT, PRAGMAS, pragma_queries
@@ -15,6 +16,20 @@ from bench.common import LIMIT, PRAGMAS, pragma_queries
 # Passed to the constructor so every connection activeq opens (the async reader pool
 # included) gets them, overriding activeq's own recommended defaults where they differ.
 BENCH_PRAGMAS = {name: value for name, value, _ in PRAGMAS}
+
+
+def user_model(name: str, created_at: bool = True):
+    """A new model class ``name`` of the ``users`` table (without relations), for a benchmark
+    that binds it to a Database of its own."""
+    from activeq import ActiveRecord, Field
+
+    fields: dict = {"id": int, "name": str, "email": str, "status": str, "age": int}
+    if created_at:
+        fields["created_at"] = str
+    body = {"__table_name__": "users", "__annotations__": fields, "__module__": __name__,
+            "__qualname__": name, "id": Field(primary_key=True), "email": Field(unique=True),
+            "status": Field(index=True)}
+    return types.new_class(name, (ActiveRecord,), exec_body=lambda ns: ns.update(body))
 
 
 @cache
@@ -266,3 +281,49 @@ class ActiveqAsync:
 
 
 ADAPTERS = {"activeq": Activeq, "activeq_async": ActiveqAsync}
+
+
+class ActiveqPg(Activeq):
+    """activeq on PostgreSQL: ``Database("postgresql://...")``, the same models and calls."""
+
+    def __init__(self, pg, database: str) -> None:
+        from activeq import Database
+
+        self.path = database
+        self.User, self.Order, self.has_relations = models()
+        self.db = Database(pg.url(database))
+        self.activate()
+
+
+class ActiveqPgAsync:
+    """``AsyncDatabase("postgresql://...")``: one ``await User.find_by_id(i)`` per lookup."""
+
+    name = "activeq_async"
+
+    def __init__(self, pg, database: str) -> None:
+        from activeq import AsyncDatabase
+        from activeq.errors import ConfigurationError
+
+        self.path = database
+        self.User, self.Order = async_models()
+        self.loop = asyncio.new_event_loop()
+        try:
+            self.db = AsyncDatabase(pg.url(database))
+        except ConfigurationError as exc:
+            # An AsyncDatabase that only runs SQLite refuses the URL's options.
+            raise NotImplementedError(f"AsyncDatabase on PostgreSQL: {exc}") from exc
+        self.activate()
+
+    def activate(self) -> None:
+        self.db.bind(self.User, self.Order)
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.db.close())
+        self.loop.close()
+
+    async def _get_users(self, ids: list[int]) -> list:
+        find = self.User.find_by_id
+        return [await find(i) for i in ids]
+
+    def get_users(self, ids: list[int]) -> list:
+        return self.loop.run_until_complete(self._get_users(ids))

@@ -89,7 +89,8 @@ EXPECTED: dict[str, tuple[str, list[Any]]] = {
         [],
     ),
     "like_ilike": (
-        'SELECT "users"."id" FROM "users" WHERE "users"."name" LIKE %s AND "users"."email" ILIKE %s AND NOT ("users"."name" LIKE %s)',
+        # ESCAPE '': a backslash in a pattern is literal, as on SQLite and DuckDB.
+        'SELECT "users"."id" FROM "users" WHERE "users"."name" LIKE %s ESCAPE \'\' AND "users"."email" ILIKE %s ESCAPE \'\' AND NOT ("users"."name" LIKE %s ESCAPE \'\')',
         ["A%", "%@EXAMPLE.COM", "z%"],
     ),
     "between": (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from activeq import ActiveRecord, Database, Field
+from activeq import ActiveRecord, Database, Field, func
 from activeq.errors import OperationalError
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "engine-differences.md"
@@ -33,6 +33,24 @@ def test_integer_division_and_modulo_agree(pairs: Database) -> None:
     row = Pair.query().where(Pair.c.y == 2)
     assert row.pluck(Pair.c.x / Pair.c.y) == [-3.5]
     assert row.pluck(Pair.c.x % Pair.c.y) == [-1]
+
+
+def test_a_backslash_in_a_like_pattern_is_literal_everywhere(pairs: Database) -> None:
+    Pair.create(x=1, y=1, s="a\\_c")
+    Pair.create(x=2, y=1, s="a_c")
+    # PostgreSQL alone escapes with a backslash by default; activeq renders ESCAPE '' there.
+    assert Pair.query().where(Pair.c.s.like("a\\_c")).pluck(Pair.c.s) == ["a\\_c"]
+    assert Pair.query().where(Pair.c.s.ilike("A\\%")).pluck(Pair.c.s) == ["a\\_c"]
+    assert Pair.query().where(Pair.c.s.not_like("%\\%")).order_by(Pair.c.id).pluck(Pair.c.s) == [
+        "Ébc", "abc", "a_c"]
+
+
+def test_upper_and_lower_of_non_ascii_text(pairs: Database) -> None:
+    folded = Pair.query().where(Pair.c.x == 7).pluck(func.lower(Pair.c.s), func.upper(Pair.c.s))
+    if pairs.dialect == "sqlite":
+        assert folded == [("Ébc", "ÉBC")]
+    else:
+        assert folded == [("ébc", "ÉBC")]
 
 
 def test_division_by_zero(pairs: Database) -> None:
@@ -74,6 +92,7 @@ def test_the_table_lists_exactly_these_cases() -> None:
         "`c.x % c.y` with `y = 0` (integers)",
         '`c.s.like("A%")` against `"abc"`',
         '`c.s.ilike("é%")` against `"Ébc"`',
+        '`func.lower(c.s)`, `func.upper(c.s)` of `"Ébc"`',
     ]
 
 

@@ -1,0 +1,178 @@
+"""The quick paths that build nodes and shapes give what the general paths give.
+
+Builders skip work on their usual arguments (a window with one sort item, a CTE made by
+``Query.cte``, a query key found in one pass over its parts). Each quick path must build
+the node the general one builds, and a query key listed in one flat run must still tell
+apart every query whose parts differ, however the same items are spread over them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import Order, User
+
+from activeq import ValidationError, func
+from activeq import ast as a
+from activeq import sources as src
+
+U = User.c
+O = Order.c  # noqa: E741 - mirrors U
+
+
+def _same_node(left, right):
+    assert type(left) is type(right)
+    assert left.key == right.key
+    assert left.params == right.params
+    assert len(left) == len(right)
+    for x, y in zip(left[2:], right[2:]):
+        # Fields are the same children (by identity: == on an expression builds SQL) or equal
+        # plain values.
+        if isinstance(x, tuple):
+            assert type(x) is type(y) and len(x) == len(y)
+            assert all(i is j for i, j in zip(x, y))
+        else:
+            assert x == y
+
+
+@pytest.mark.parametrize("order_by", [U.age.desc(), U.age, (U.age + 5).asc()],
+                         ids=["ordering", "column", "ordering with a value"])
+def test_window_with_one_sort_item_is_the_node_window_builds(order_by):
+    rank = func.rank()
+    quick = rank.over(order_by=order_by)
+    general = a.Window(rank, (), (order_by,), None)
+    _same_node(quick, general)
+    assert quick.order_by[0] is order_by
+    q = User.query().select(U.id, quick.as_("r"))
+    assert q.to_sql() == User.query().select(U.id, general.as_("r")).to_sql()
+
+
+def test_window_quick_path_keeps_values_in_order():
+    w = func.sum(U.age + 1).over(order_by=(U.age * 3).desc())
+    assert w.params == (1, 3)
+    sql, params = User.query().select(w.as_("s")).to_sql()
+    assert sql == ('SELECT SUM("users"."age" + ?) OVER (ORDER BY "users"."age" * ? DESC) AS "s" '
+                   'FROM "users"')
+    assert params == [1, 3]
+
+
+def test_query_cte_and_subquery_build_what_their_classes_build():
+    q = Order.query().select(O.user_id, func.sum(O.total).as_("spent")).where(
+        O.note == "paid").group_by(O.user_id)
+    for quick, general in ((q.cte("spend"), src.CTE(q, "spend")),
+                           (q.cte("spend", recursive=True), src.CTE(q, "spend", True)),
+                           (q.subquery("spend"), src.Subquery(q, "spend"))):
+        assert type(quick) is type(general)
+        assert quick.key == general.key
+        assert quick.params == general.params == ("paid",)
+        assert quick.c is general.c
+        assert quick.name == general.name == "spend"
+    assert q.cte("spend").recursive is False
+    assert q.cte("spend", recursive=1).recursive is True
+
+
+@pytest.mark.parametrize("name", ["", None, 3])
+def test_cte_and_subquery_names_are_still_checked(name):
+    q = Order.query().select(O.user_id)
+    with pytest.raises(Exception, match="needs a non-empty name"):
+        q.cte(name)
+    with pytest.raises(Exception, match="needs a non-empty name"):
+        q.subquery(name)
+
+
+def _grouped():
+    return Order.query().select(O.user_id, func.count().as_("n"))
+
+
+# Pairs whose items are the same but sit in different parts (or in different numbers): a flat
+# key must still differ, and the SQL with it.
+MOVED = {
+    "where vs having": (
+        _grouped().group_by(O.user_id).where(func.count() > 1),
+        _grouped().group_by(O.user_id).having(func.count() > 1),
+    ),
+    "group by vs order by": (
+        _grouped().group_by(O.user_id),
+        _grouped().order_by(O.user_id),
+    ),
+    "two wheres vs where and having": (
+        _grouped().group_by(O.user_id).where(O.total > 1, O.id > 2),
+        _grouped().group_by(O.user_id).where(O.total > 1).having(O.id > 2),
+    ),
+    "grouped twice vs grouped and ordered": (
+        _grouped().group_by(O.user_id, O.note),
+        _grouped().group_by(O.user_id).order_by(O.note),
+    ),
+    "column vs group": (
+        Order.query().select(O.user_id, O.note).group_by(O.user_id),
+        Order.query().select(O.user_id).group_by(O.user_id, O.note),
+    ),
+    "join vs where": (
+        User.query().select(U.id).join(Order, O.user_id == U.id).where(O.total > 1),
+        User.query().select(U.id).join(Order, (O.user_id == U.id) & (O.total > 1)),
+    ),
+    "one join vs two": (
+        User.query().select(U.id).join(Order, O.user_id == U.id),
+        User.query().select(U.id).join(Order, O.user_id == U.id).join(
+            User.alias("p"), User.alias("p").c.id == U.id),
+    ),
+    "all columns vs none listed": (
+        Order.query().group_by(O.user_id),
+        Order.query().select(*Order.c).group_by(O.user_id),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MOVED))
+def test_items_in_different_parts_give_different_keys(name):
+    left, right = MOVED[name]
+    assert left.key != right.key
+    if name != "all columns vs none listed":
+        assert left.to_sql()[0] != right.to_sql()[0]
+
+
+def test_key_and_params_agree_whichever_is_asked_first():
+    def build(status, n):
+        spend = Order.query().select(O.user_id, func.sum(O.total).as_("spent")).where(
+            O.note == status).group_by(O.user_id).cte("spend")
+        return User.query().join(spend, spend.c.user_id == U.id).select(
+            U.id, spend.c.spent).where(spend.c.spent > n, U.age + 1 > n).order_by(U.id).limit(n)
+
+    first, second = build("paid", 3), build("new", 7)
+    params = first.params
+    assert first.key == second.key
+    assert second.params == ("new", 7, 1, 7, 7)
+    assert params == ("paid", 3, 1, 3, 3)
+    assert first.to_sql()[1] == list(params)
+    assert first.to_sql()[0] == second.to_sql()[0]
+
+
+@pytest.mark.parametrize("column", [U.age, O.total], ids=["int column", "float column"])
+def test_column_plus_int_is_the_node_arith_builds(column):
+    quick = column + 7
+    general = a.Arith("+", column, a.Param(7))
+    assert type(quick) is a.Arith
+    assert quick.key == general.key
+    assert quick.params == general.params == (7,)
+    assert quick.left is column and type(quick.right) is a.Param and quick.right.value == 7
+
+
+def test_column_plus_a_value_it_refuses_still_raises():
+    with pytest.raises(ValidationError, match="User.name is text: cannot compare it with 1"):
+        U.name + 1
+    with pytest.raises(ValidationError, match="a number"):
+        U.age + True
+    assert (U.age + 2.5).params == (2.5,)
+
+
+def test_column_equals_expression_is_the_node_compare_builds():
+    quick = O.user_id == U.id
+    general = a.Compare("=", O.user_id, U.id)
+    assert type(quick) is a.Compare
+    assert quick.key == general.key and quick.params == general.params == ()
+    assert quick.left is O.user_id and quick.right is U.id
+    valued = O.user_id == U.id + 1
+    assert valued.params == (1,)
+    sql, params = User.query().select(U.id).join(Order, valued).to_sql()
+    assert sql == ('SELECT "users"."id" FROM "users" JOIN "orders" ON "orders"."user_id" = '
+                   '"users"."id" + ?')
+    assert params == [1]
