@@ -10,8 +10,11 @@ a worker thread an ``AsyncActiveRecord`` behaves exactly like an ``ActiveRecord`
 
 On PostgreSQL there is no worker thread: the same synchronous code runs in a greenlet on the
 event loop's thread over psycopg's ``AsyncConnection`` (see :mod:`activeq.engines.bridge`).
-Each awaited call borrows a connection of psycopg_pool's ``AsyncConnectionPool`` (a transaction
-keeps one until it ends), and its statements are awaited on the loop.
+Each awaited call runs on one connection of psycopg_pool's ``AsyncConnectionPool`` (a
+transaction keeps one until it ends), and its statements are awaited on the loop. The last
+connection given back is kept out of the pool while nobody waits for one, so awaits one after
+another reuse one server session without a trip to the pool, while gathered calls take more
+pooled connections and run at once; the kept connection counts within ``pool_size``.
 """
 
 from __future__ import annotations
@@ -202,6 +205,7 @@ class AsyncDatabase:
         self._open_lock: asyncio.Lock | None = None
         self._open_units = 0
         self._unchecked: list[type[ActiveRecord]] = []
+        self._kept: AsyncConnection | None = None  # see _take
 
     async def _ready(self) -> None:
         """Connect once (a server that is down or refuses the login is reported here)."""
@@ -221,12 +225,37 @@ class AsyncDatabase:
             return await tx._unit.run(fn, args)  # type: ignore[union-attr]
         if self._closing:
             raise ActiveqError("the AsyncDatabase is closed")
-        await self._ready()
-        async with self.native.borrow() as conn:  # type: ignore[union-attr]
+        conn = await self._take()
+        try:
             unit = _Unit(self, conn)
             if self._unchecked:
                 await unit.run(self._check_bound, ())
             return await unit.run(fn, args)
+        finally:
+            await self._give(conn)
+
+    async def _take(self) -> AsyncConnection:
+        """A connection for one unit of work: the one the last unit gave back when it is free
+        (awaits one after another run on one server session, with no trip to the pool), else a
+        pooled one (gathered work runs at once, on at most ``pool_size`` connections)."""
+        conn = self._kept
+        if conn is None:
+            await self._ready()
+            conn = self._kept  # another unit may have ended while this one waited to open
+            if conn is None:
+                return await self.native.acquire()  # type: ignore[union-attr]
+        self._kept = None
+        return conn
+
+    async def _give(self, conn: AsyncConnection) -> None:
+        """End a unit of work on ``conn``: keep it for the next unit, or give it back to the
+        pool when someone waits there (it counts within ``pool_size`` while kept), when a
+        transaction was left open on it, or when it broke."""
+        native = self.native
+        if self._kept is None and not self._closing and native.reusable(conn):  # type: ignore[union-attr]
+            self._kept = conn
+        else:
+            await native.release(conn)  # type: ignore[union-attr]
 
     def _check_bound(self) -> None:
         models, self._unchecked = self._unchecked, []
@@ -313,10 +342,12 @@ class AsyncDatabase:
                 return
             if self._closing:
                 raise ActiveqError("the AsyncDatabase is closed")
-            await self._ready()
-            async with self.native.borrow() as native_conn:  # type: ignore[union-attr]
+            native_conn = await self._take()
+            try:
                 own = _Unit(self, native_conn)
                 yield lambda fn, *args: own.run(fn, args)
+            finally:
+                await self._give(native_conn)
             return
         pool = self.pool
         if pool is None or (tx is not None and tx.db is self):
@@ -425,6 +456,9 @@ class AsyncDatabase:
         self._closing = True
         try:
             if self.native is not None:
+                kept, self._kept = self._kept, None
+                if kept is not None:
+                    await self.native.release(kept)
                 await self.native.close()
                 self.sync.close()
                 return
@@ -466,33 +500,35 @@ class _Unit:
     """A unit of work on a native async engine: one pooled connection, and the session state
     (transaction depth, ...) of the statements run on it, kept between their greenlets."""
 
-    __slots__ = ("db", "conn", "state", "lock")
+    __slots__ = ("db", "conn", "state", "lock", "local")
 
-    def __init__(self, db: AsyncDatabase, conn: AsyncConnection) -> None:
+    def __init__(self, db: AsyncDatabase, conn: AsyncConnection, shared: bool = False) -> None:
         self.db = db
         self.conn = conn
         self.state = dict(db._baseline)
-        self.lock: asyncio.Lock | None = None
+        # Tasks sharing a transaction take turns on its connection.
+        self.lock = asyncio.Lock() if shared else None
+        self.local = db.sync._local.__dict__
+
+    # Greenlets of several tasks share the loop's thread, and with it the session's
+    # per-thread state: each gets its unit's state while it runs.
+    def enter(self) -> None:
+        local = self.local
+        local.clear()
+        local.update(self.state)
+        _worker.active = True
+
+    def leave(self) -> None:
+        self.state = dict(self.local)
+        _worker.active = False
 
     async def run(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
         """``fn(*args)`` as synchronous activeq code whose statements run on this connection."""
-        # Greenlets of several tasks share the loop's thread, and with it the session's
-        # per-thread state: each gets its unit's state while it runs.
-        local = self.db.sync._local.__dict__
-
-        def enter() -> None:
-            local.clear()
-            local.update(self.state)
-            _worker.active = True
-
-        def leave() -> None:
-            self.state = dict(local)
-            _worker.active = False
-
+        run = self.db._bridge.run
         if self.lock is None:
-            self.lock = asyncio.Lock()
-        async with self.lock:  # tasks sharing a transaction take turns on its connection
-            return await self.db._bridge.run(fn, args, self.conn, enter, leave)  # type: ignore[no-any-return]
+            return await run(fn, args, self.conn, self.enter, self.leave)  # type: ignore[no-any-return]
+        async with self.lock:
+            return await run(fn, args, self.conn, self.enter, self.leave)  # type: ignore[no-any-return]
 
 
 class AsyncTransaction:
@@ -548,9 +584,8 @@ class AsyncTransaction:
         else:
             if db._closing:
                 raise ActiveqError("the AsyncDatabase is closed")
-            await db._ready()
-            self._borrowed = db.native.borrow()  # type: ignore[union-attr]
-            self._unit = _Unit(db, await self._borrowed.__aenter__())
+            self._borrowed = await db._take()
+            self._unit = _Unit(db, self._borrowed, shared=True)
             db._open_units += 1
         try:
             await self._unit.run(self._begin, ())  # type: ignore[union-attr]
@@ -564,7 +599,7 @@ class AsyncTransaction:
         borrowed, self._borrowed = self._borrowed, None
         if borrowed is not None:
             self.db._open_units -= 1
-            await borrowed.__aexit__(None, None, None)  # rolls back what is left open
+            await self.db._give(borrowed)  # rolls back what is left open
 
     async def __aexit__(self, et: Any, e: Any, tb: Any) -> bool:
         if self._token is not None:

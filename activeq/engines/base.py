@@ -526,6 +526,19 @@ class AsyncEngine(ABC):
         """``async with engine.borrow() as conn:`` a pooled connection for the block."""
         raise UnsupportedError("a pool of async connections", self.dialect)
 
+    async def acquire(self) -> AsyncConnection:
+        """A pooled connection, kept until :meth:`release` (what :meth:`borrow` does by hand)."""
+        raise UnsupportedError("a pool of async connections", self.dialect)
+
+    async def release(self, conn: AsyncConnection) -> None:
+        """Give back a connection :meth:`acquire` lent, rolling back what it left open."""
+        raise UnsupportedError("a pool of async connections", self.dialect)
+
+    def reusable(self, conn: AsyncConnection) -> bool:
+        """Whether an acquired ``conn`` may serve the next unit of work without going back to
+        the pool first (False: always give it back)."""
+        return False
+
     def bridge(self) -> Any:
         """A blocking :class:`Engine` whose connection runs each statement on the async
         connection of the greenlet calling it (see :mod:`activeq.engines.bridge`), so that

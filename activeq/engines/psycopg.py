@@ -864,6 +864,8 @@ class AsyncPsycopgEngine(AsyncEngine):
         self._spare: AsyncPsycopgConnection | None = None
         self._pool: psycopg_pool.AsyncConnectionPool[Any] | None = None
         self._pool_lock: asyncio.Lock | None = None  # made on the loop that first borrows
+        self.waiting = 0
+        """Tasks waiting in :meth:`acquire` for a pooled connection right now."""
 
     @classmethod
     async def open(cls, url: str, **options: Any) -> AsyncPsycopgEngine:
@@ -887,21 +889,43 @@ class AsyncPsycopgEngine(AsyncEngine):
     @asynccontextmanager
     async def borrow(self) -> AsyncIterator[AsyncPsycopgConnection]:
         """A pooled connection for the block (psycopg_pool's ``AsyncConnectionPool``)."""
-        pool = self._pool or await self._open_pool()
+        conn = await self.acquire()
         try:
+            yield conn
+        finally:
+            await self.release(conn)
+
+    async def acquire(self) -> AsyncPsycopgConnection:
+        """A pooled connection, kept until :meth:`release` (waiting at most ``pool_timeout``)."""
+        self.waiting += 1
+        try:
+            pool = self._pool or await self._open_pool()
             raw = await pool.getconn()
         except psycopg_pool.PoolTimeout as e:
             raise OperationalError(f"no pooled connection to {self.url} within "
                                    f"{self.pool_timeout} s: {e}") from e
-        conn = AsyncPsycopgConnection(raw, self._target.conninfo)
-        try:
-            yield conn
         finally:
-            try:
-                if conn.in_transaction and not raw.closed:
-                    await conn.rollback()  # nothing a block left unfinished is committed
-            finally:
-                await pool.putconn(raw)
+            self.waiting -= 1
+        return AsyncPsycopgConnection(raw, self._target.conninfo)
+
+    async def release(self, conn: AsyncConnection) -> None:
+        """Give ``conn`` back to the pool, rolled back if a transaction is left open on it."""
+        raw = conn.raw
+        try:
+            if not raw.closed and conn.in_transaction:
+                await conn.rollback()  # nothing a unit of work left unfinished is committed
+        finally:
+            if self._pool is not None:
+                await self._pool.putconn(raw)
+            else:  # the pool closed while the connection was out
+                await raw.close()
+
+    def reusable(self, conn: AsyncConnection) -> bool:
+        """Whether ``conn`` may serve the next unit of work without going back to the pool:
+        no transaction left open, not broken, and nobody waiting for a pooled connection."""
+        raw = conn.raw
+        return (self.waiting == 0 and self._pool is not None and not raw.closed
+                and not raw.broken and not conn.in_transaction)
 
     async def _open_pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
         if self._pool_lock is None:

@@ -153,6 +153,53 @@ def test_pool_size_bounds_the_connections_of_gathered_work(url):
     asyncio.run(main())
 
 
+def _pid(d) -> int:
+    return d.execute("SELECT pg_backend_pid()").fetchall()[0][0]
+
+
+def test_awaits_one_after_another_reuse_one_connection_and_gathered_ones_still_meet(url):
+    async def main() -> None:
+        db = await _open(url, pool_size=3)
+        lamp = await Gadget.create(name="lamp", price=3)
+
+        async def meet(n: int) -> int:
+            return await db.run_sync(
+                lambda d: d.execute("SELECT rendezvous(%s)", (n,)).fetchall()[0][0], write=False)
+
+        # Three statements in flight together: the pool now holds three server sessions.
+        assert len(set(await asyncio.gather(*(meet(3) for _ in range(3))))) == 3
+        pids = []
+        for _ in range(12):
+            assert (await Gadget.find_by_id(lamp.id)).name == "lamp"
+            pids.append(await db.run_sync(_pid, write=False))
+        # One after another, every call ran on the same server session.
+        assert len(set(pids)) == 1
+        # Gathered calls still run at once, the kept connection among the three.
+        met = await asyncio.gather(*(meet(6) for _ in range(3)))
+        assert len(set(met)) == 3 and pids[0] in met
+        await db.close()
+
+    asyncio.run(main())
+
+
+def test_the_kept_connection_counts_within_pool_size_and_is_given_to_waiters(url):
+    async def main() -> None:
+        db = await _open(url, pool_size=1)
+        lamp = await Gadget.create(name="lamp", price=3)
+        # With one connection, gathered calls and a transaction take turns on it (none waits
+        # for a connection the database keeps for itself).
+        found = await asyncio.gather(*(Gadget.find_by_id(lamp.id) for _ in range(5)))
+        assert [g.name for g in found] == ["lamp"] * 5
+        async with db.transaction():
+            await Gadget.create(name="desk")
+        pids = await asyncio.gather(*(db.run_sync(_pid, write=False) for _ in range(4)))
+        assert len(set(pids)) == 1
+        assert await Gadget.query().order_by(Gadget.c.name).pluck("name") == ["desk", "lamp"]
+        await db.close()
+
+    asyncio.run(main())
+
+
 def test_transactions_commit_roll_back_and_nest(url):
     async def main() -> None:
         db = await _open(url)
