@@ -50,7 +50,10 @@ def register_finder(db: Database, model: Any, find: Callable[[Any], Any]) -> Non
     open (checked under the lock :func:`forget_finders` takes, which they call after any
     such change)."""
     with _changing:
-        if model.__database__ is db and not db._closed:
+        # A finder pushing its records itself is kept only while the log still takes them.
+        if model.__database__ is db and not db._closed and getattr(find, "pushes", False) in (
+            False, db.log.pushed
+        ):
             FINDERS[model] = find
 
 
@@ -97,8 +100,21 @@ def make_finder(db: Database, model: Any, entry: Compiled, shape: Any) -> Callab
         "retry": retry_statement,
         "rerun": _rerun,
         "unbindable": raise_unbindable,
+        "push": db.log._unfolded.append,
+        "unfolded": db.log._unfolded,
+        "every": db.log.fold_every,
     }
     fill = fill_source(info, names, db.dialect, env)
+    if db.log.pushed:
+        # The log's recorder, inline: a statement costs a tuple and an append, and the log
+        # is called only when the SQL text changes, the gate is reached or a fold is due.
+        record = """dt = clock() - t0
+    n = len(rows)
+    push((sql, values, 0, dt, n, True))
+    if sql is not log._last or dt >= log._gate_ns or len(unfolded) >= every:
+        log.settle(sql, shape, values, 0, dt, n, True)"""
+    else:
+        record = "log.record(sql, shape, values, 0, clock() - t0, len(rows), True)"
     # The statement is always read to its end (fetchall): a statement left open would keep
     # the connection's read snapshot, and a later write on it could fail as stale.
     src = f"""
@@ -115,7 +131,7 @@ def find_by_id(id):
         rows = retry(db, e, sql, rerun(cur, sql, values), t0)
     except (OverflowError, UnicodeEncodeError) as e:
         unbindable(e, values)
-    log.record(sql, shape, values, 0, clock() - t0, len(rows), True)
+    {record}
     if not rows:
         return None
     r = rows[0]
@@ -126,4 +142,5 @@ def find_by_id(id):
 """
     exec(src, env)  # noqa: S102 - generated from column names validated as identifiers
     find: Callable[[Any], Any] = env["find_by_id"]
+    find.pushes = db.log.pushed  # type: ignore[attr-defined]
     return find

@@ -21,6 +21,7 @@ from typing import Any
 
 from .engines import Connection
 from .errors import ConfigurationError
+from .finders import forget_finders
 from .stats import COUNTER_NAMES, ShapeAccumulator, ShapeStats, render_stats
 
 __all__ = [
@@ -202,6 +203,9 @@ class QueryLog:
         on_slow_query: called with each ``SlowQuery`` as it is recorded.
     """
 
+    fold_every = FOLD_EVERY
+    """Records pushed before the batch is folded (read by finders that push their own)."""
+
     def __init__(self, limit: int = 10_000, slow_query_ms: float | None = None, *,
                  stats: bool = True,
                  on_slow_query: Callable[[SlowQuery], Any] | None = None) -> None:
@@ -223,6 +227,10 @@ class QueryLog:
         self._status: dict[str, int] | None = None
         self._counters = False
         self._stats = stats
+        self._last: str | None = None
+        """The SQL text of the last record pushed (see ``_stats_recorder``)."""
+        self.pushed = False
+        """Whether a caller may push its record onto ``_unfolded`` itself (see ``settle``)."""
         _LOGS.add(self)
         self.slow_query_ms = slow_query_ms
         self._select_record()
@@ -285,12 +293,18 @@ class QueryLog:
             self._status = event.get("stmt_status")
 
     def _select_record(self) -> None:
+        self._last = None
         if self._counters:
             self.record = self._record_counters  # type: ignore[method-assign]
         elif self._stats:
             self.record = self._stats_recorder()  # type: ignore[method-assign]
         else:
             self.record = self._off_recorder()  # type: ignore[method-assign]
+        pushed = self._stats and not self._counters
+        if pushed != self.pushed:
+            self.pushed = pushed
+            # Finders built for the other setting record the wrong way now.
+            forget_finders()
 
     # the hot path --------------------------------------------------------------------------
     def record(self, sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
@@ -310,16 +324,15 @@ class QueryLog:
         fold = self._fold
         after = self._after
         every = FOLD_EVERY
-        last = None
 
         def record(sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
                    rows: int, hit: bool) -> None:
-            nonlocal last
             push((sql, params, compile_ns, execute_ns, rows, hit))
             # SQL texts come from the compile cache, so a statement run in a loop passes the
-            # same str object each time: one identity test stands for the shape lookup.
-            if sql is not last:
-                last = sql
+            # same str object each time: one identity test stands for the shape lookup. The
+            # last text is an attribute, not a cell: finders push records too (``settle``).
+            if sql is not log._last:
+                log._last = sql
                 switched(sql, shape)
             if not hit:
                 missed(sql)
@@ -329,6 +342,25 @@ class QueryLog:
                 after((sql, shape, params, compile_ns, execute_ns, rows, hit))
 
         return record
+
+    def settle(self, sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
+               rows: int, hit: bool) -> None:
+        """What ``record`` does after its push, for a caller that pushed the record tuple
+        ``(sql, params, compile_ns, execute_ns, rows, hit)`` onto ``_unfolded`` itself.
+
+        Only while ``pushed`` is true. Such a caller (a generated finder) calls this only when
+        ``sql is not _last``, ``execute_ns >= _gate_ns`` or a batch is due for folding: most
+        statements then cost a tuple and an append, without a call.
+        """
+        if sql is not self._last:
+            self._last = sql
+            self._switched(sql, shape)
+        if not hit:
+            self._missed(sql)
+        if len(self._unfolded) >= FOLD_EVERY:
+            self._fold()
+        if execute_ns >= self._gate_ns:
+            self._after((sql, shape, params, compile_ns, execute_ns, rows, hit))
 
     def _off_recorder(self) -> Callable[..., None]:
         log = self

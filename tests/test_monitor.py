@@ -174,6 +174,69 @@ def test_stats_dump_round_trip(db, tmp_path):
 
 
 # SQLite's statement counters ----------------------------------------------------------------
+def test_lookups_recorded_untracked_keep_order_and_totals_beside_other_statements(db):
+    # Untracked, find_by_id puts its record in the log's batch itself: runs of lookups and
+    # filtered queries share batches, across a fold, and every total still holds.
+    _users(10)
+    db.reset_stats()
+    filtered = User.query().where(User.c.age == 3)
+    runs = FOLD_EVERY // 3 + 5
+    for i in range(runs):
+        User.find_by_id(i % 10 + 1)
+        filtered.all()
+        User.find_by_id(99)  # no such row
+    lookup_sql = User.query().where(User.c.id == 1).to_sql()[0]
+    by_sql = _by_sql(db)
+    assert by_sql[lookup_sql].count == 2 * runs
+    assert by_sql[lookup_sql].rows == runs
+    assert by_sql[filtered.to_sql()[0]].count == runs
+    recent = db.queries[-3 * runs:]
+    assert [q.sql for q in recent] == [lookup_sql, filtered.to_sql()[0], lookup_sql] * runs
+    assert [q.params for q in recent[:6]] == [(1,), (3,), (99,), (2,), (3,), (99,)]
+    assert [q.rows for q in recent[:3]] == [1, 1, 0]
+    assert all(q.cache_hit and q.compile_ns == 0 for q in recent[::3])
+    assert all(q.shape is not None for q in recent)
+
+
+def test_lookup_records_follow_stats_and_counters_switched_after_first_use(tmp_path):
+    db = Database(str(tmp_path / "switch.db"))
+    db.bind(User, Order)
+    db.create_tables(User, Order)
+    _users(3)
+    User.find_by_id(1)  # the model's finder exists from here on
+    db.log.stats_enabled = False
+    db.reset_stats()
+    User.find_by_id(2)
+    assert db.stats() == [] and db.queries == []
+    db.log.stats_enabled = True
+    User.find_by_id(2)
+    assert [(s.count, s.rows) for s in db.stats()] == [(1, 1)]
+    db.log.enable_counters(db._thread().conn)
+    User.find_by_id(3)
+    (timing,) = db.queries[-1:]
+    assert timing.params == (3,) and timing.counters is not None
+    assert timing.counters.fullscan_steps == 0
+    assert db.stats()[0].count == 2 and db.stats()[0].vm_steps == timing.counters.vm_steps
+    db.log.enable_counters(db._thread().conn, False)
+    User.find_by_id(1)
+    assert db.queries[-1].counters is None and db.stats()[0].count == 3
+    db.close()
+
+
+def test_slow_lookup_found_by_threshold_and_gate_without_tracking(db):
+    _users(3)
+    db.reset_stats()
+    User.find_by_id(1)
+    seen = []
+    db.log.observe(seen.append)  # closes the gate to zero: every record reaches observers
+    User.find_by_id(2)
+    db.log.unobserve(seen.append)
+    User.find_by_id(3)
+    assert [rec[2] for rec in seen] == [(2,)]
+    assert [q.params for q in db.queries] == [(1,), (2,), (3,)]
+    assert sorted(s.params for s in db.slow_queries(threshold_ms=0)) == [(1,), (2,), (3,)]
+
+
 def test_sqlite_counters_attached_to_records_and_stats(tmp_path):
     db = Database(str(tmp_path / "c.db"), sqlite_counters=True)
     db.bind(User, Order)
