@@ -43,7 +43,6 @@ from .base import (
     Result,
     Row,
     quote_identifier,
-    transaction_sql,
 )
 from .filemoved import check_not_moved
 from .lent import keep_open
@@ -310,15 +309,6 @@ class ApswConnection(Connection):
             raise translate(e, sql) from e
         finally:
             cur.close()
-
-    def begin(self, mode: str = "deferred") -> None:
-        self._control(transaction_sql(_MODES, mode, self.dialect))
-
-    def commit(self) -> None:
-        self._control("COMMIT")
-
-    def rollback(self) -> None:
-        self._control("ROLLBACK")
 
     def _control(self, sql: str) -> None:
         try:

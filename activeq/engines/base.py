@@ -259,19 +259,19 @@ class Connection(ABC):
         """Yield the rows of a query in lists of at most ``batch`` rows, without holding them
         all (a server-side cursor on PostgreSQL). Close the generator to stop early."""
 
-    @abstractmethod
     def begin(self, mode: str = "deferred") -> None:
         """Start a transaction. Modes: "deferred", "immediate", "exclusive" everywhere (SQLite's
         locking modes; on PostgreSQL and DuckDB all three are a plain BEGIN), and on PostgreSQL
         also "read committed", "repeatable read", "serializable"."""
+        self._control(self.begin_sql(mode))
 
-    @abstractmethod
     def commit(self) -> None:
         """Commit the open transaction."""
+        self._control("COMMIT")
 
-    @abstractmethod
     def rollback(self) -> None:
         """Roll back the open transaction."""
+        self._control("ROLLBACK")
 
     def savepoint(self, name: str) -> None:
         """Mark a savepoint inside the open transaction."""

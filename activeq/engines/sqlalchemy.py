@@ -184,15 +184,6 @@ class SqlalchemyConnection(Connection):
             raise self.translate(e, sql) from e
 
     # transactions -------------------------------------------------------------------------
-    def begin(self, mode: str = "deferred") -> None:
-        self._control(self.begin_sql(mode))
-
-    def commit(self) -> None:
-        self._control("COMMIT")
-
-    def rollback(self) -> None:
-        self._control("ROLLBACK")
-
     def _control(self, sql: str) -> None:
         words = sql.upper().split()
         try:

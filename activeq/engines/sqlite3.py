@@ -30,7 +30,7 @@ from ..errors import (
 )
 from ..rawsql import DML, OTHER_WRITE, READ, plain_kind, refuse_second_statement
 from .apsw import _DATA_VERSION, _MODES, SqliteCommitWatch, convert_binding, sqlite_plan
-from .base import Connection, Params, PlanData, Result, Row, quote_identifier, transaction_sql
+from .base import Connection, Params, PlanData, Result, Row, quote_identifier
 from .lent import keep_open
 
 __all__ = ["Sqlite3CommitWatch", "Sqlite3Connection", "bindable", "lend", "second_statement",
@@ -258,15 +258,6 @@ class Sqlite3Connection(Connection):
             raise translate(e, sql) from e
         finally:
             cur.close()
-
-    def begin(self, mode: str = "deferred") -> None:
-        self._control(transaction_sql(_MODES, mode, self.dialect))
-
-    def commit(self) -> None:
-        self._control("COMMIT")
-
-    def rollback(self) -> None:
-        self._control("ROLLBACK")
 
     def _control(self, sql: str) -> None:
         try:
