@@ -245,9 +245,7 @@ class AsyncDatabase:
             await self._give(conn)
 
     def _find(self, model: Any, id: Any) -> Awaitable[Any]:
-        """``await model.find_by_id(id)``."""
-        if self.native is None:
-            return self._read(_find_by_id, model, id)
+        """``await model.find_by_id(id)`` on a native async engine."""
         found = self.sync._find_entries.get(model)
         # The direct path needs the compiled lookup (made by the first call), no instance
         # cache, reads not replaced on the session, and no transaction of this task (whose
@@ -947,7 +945,10 @@ class AsyncActiveRecord(ActiveRecord):
         """``await Model.find_by_id(id)``: the row with this primary key, or None."""
         if _in_worker():
             return _find_by_id(cls, id)  # type: ignore[no-any-return]
-        return _async_db(cls)._find(cls, id)
+        db = _async_db(cls)
+        if db.native is None:
+            return db._read(_find_by_id, cls, id)
+        return db._find(cls, id)
 
     @classmethod
     def create(cls: type[M], **values: Any) -> Awaitable[M]:  # type: ignore[override]

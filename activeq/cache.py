@@ -437,8 +437,7 @@ class CacheManager:
         self._model_caches: dict[Any, ModelCache] = {}
         self._deps: Any = None
         self._open: set[TransactionWrites] = set()
-        self.pending = 0
-        """How many open transactions (of any thread or task) have written tables the cache
+        """The open transactions (of any thread or task) that have written tables the cache
         knows about (see :class:`TransactionWrites`)."""
         self.row_write: tuple[Any, bool] | None = None
         """(record, evict) while ``save()``/``delete()`` writes one row: see ``after_write``."""
@@ -495,7 +494,7 @@ class CacheManager:
                 return False
         elif self.closed:
             raise ActiveqError("the database is closed")
-        if self.pending:
+        if self._open:
             state = self.db._thread()
             if state.cache_writes is not None and not state.conn.in_transaction:
                 # The transaction ended without our hooks (raw COMMIT/ROLLBACK): assume it
@@ -523,7 +522,6 @@ class CacheManager:
         if writes is None:
             writes = state.cache_writes = TransactionWrites()
             self._open.add(writes)
-            self.pending = len(self._open)
         return writes  # type: ignore[no-any-return]
 
     # writes --------------------------------------------------------------------------------
@@ -589,7 +587,6 @@ class CacheManager:
             return
         state.cache_writes = None
         self._open.discard(writes)
-        self.pending = len(self._open)
         for cache in writes.suspended:
             cache.suspended -= 1
         if committed:
@@ -624,7 +621,7 @@ class CacheManager:
         if not self.active:
             self._activate()
         tables = entry.tables
-        if not self.sync() or self.pending and self._blocked(tables):
+        if not self.sync() or self._open and self._blocked(tables):
             return db._select(entry, values, shape, compile_ns, hit)
         key = (entry.sql, values if type(values) is tuple else tuple(values))
         backend = self._backend or self.backend
@@ -686,7 +683,7 @@ class CacheManager:
         """Run ``fn`` through the cache (see ``Database.cached``)."""
         if not self.active:
             self._activate()
-        if not self.sync() or self.pending and self._blocked(tables):
+        if not self.sync() or self._open and self._blocked(tables):
             return fn(*args, **kwargs)
         key = ("fn", name, args, tuple(sorted(kwargs.items())) if kwargs else ())
         try:

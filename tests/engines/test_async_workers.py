@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from engine_urls import pg_url
 from greenlet import getcurrent
+from test_async_native import RENDEZVOUS
 
 from activeq import AsyncActiveRecord, AsyncDatabase, Field
 from activeq.errors import IntegrityError
@@ -29,6 +30,7 @@ class Tool(AsyncActiveRecord):
 def url(pg_conninfo: str) -> str:
     with psycopg.connect(pg_conninfo, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS tools")
+        conn.execute(RENDEZVOUS)
     return pg_url(pg_conninfo)
 
 
@@ -62,15 +64,16 @@ def test_calls_in_flight_together_each_get_their_own_greenlet(url):
     async def main() -> None:
         db = await _open(url)
 
-        def held(d):
-            # Waits on the server (the loop serves the other calls meanwhile).
-            d.execute("SELECT pg_sleep(0.05)")
+        def meet(d, n):
+            # Returns only once n sessions have called it: the three calls are in flight
+            # together (the loop serves the others while one waits on the server).
+            d.execute("SELECT rendezvous(%s)", (n,))
             return getcurrent()
 
-        workers = await asyncio.gather(*(db.run_sync(held) for _ in range(3)))
+        workers = await asyncio.gather(*(db.run_sync(lambda d: meet(d, 3)) for _ in range(3)))
         assert len({id(w) for w in workers}) == 3
         # All three are idle now, and the next calls reuse them.
-        again = await asyncio.gather(*(db.run_sync(held) for _ in range(3)))
+        again = await asyncio.gather(*(db.run_sync(lambda d: meet(d, 6)) for _ in range(3)))
         assert {id(w) for w in again} == {id(w) for w in workers}
         await db.close()
 
