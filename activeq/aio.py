@@ -236,12 +236,13 @@ class AsyncDatabase:
         if self._closing:
             raise ActiveqError("the AsyncDatabase is closed")
         conn = await self._take()
+        unit = _Unit(self, conn)
         try:
-            unit = _Unit(self, conn)
             if self._unchecked:
                 await unit.run(self._check_bound, ())
             return await unit.run(fn, args)
         finally:
+            unit.end()
             await self._give(conn)
 
     def _find(self, model: Any, id: Any) -> Awaitable[Any]:
@@ -400,10 +401,11 @@ class AsyncDatabase:
             if self._closing:
                 raise ActiveqError("the AsyncDatabase is closed")
             native_conn = await self._take()
+            own = _Unit(self, native_conn)
             try:
-                own = _Unit(self, native_conn)
                 yield lambda fn, *args: own.run(fn, args)
             finally:
+                own.end()
                 await self._give(native_conn)
             return
         pool = self.pool
@@ -581,6 +583,14 @@ class _Unit:
     def leave() -> None:
         _worker.active = False
 
+    def end(self) -> None:
+        """The unit is over (its connection goes back, rolled back if a transaction is
+        still open on it): settle cache writes that no COMMIT or ROLLBACK hook settled."""
+        writes = self.state.get("cache_writes")
+        if writes is not None:
+            self.state["cache_writes"] = None
+            self.db.sync._cache.end(writes, True)
+
     async def run(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
         """``fn(*args)`` as synchronous activeq code whose statements run on this connection."""
         run = self.db._bridge.run
@@ -658,6 +668,7 @@ class AsyncTransaction:
         borrowed, self._borrowed = self._borrowed, None
         if borrowed is not None:
             self.db._open_units -= 1
+            self._unit.end()  # type: ignore[union-attr]
             await self.db._give(borrowed)  # rolls back what is left open
 
     async def __aexit__(self, et: Any, e: Any, tb: Any) -> bool:

@@ -583,9 +583,19 @@ class CacheManager:
         """The calling thread's transaction ended: invalidate what its commit changed."""
         state = self.db._thread()
         writes = state.cache_writes
-        if writes is None:
+        if writes is not None:
+            state.cache_writes = None
+            self.end(writes, committed)
+
+    def end(self, writes: TransactionWrites, committed: bool) -> None:
+        """The transaction that made ``writes`` ended: resume the instance caches it
+        suspended and, when it committed, invalidate what it wrote.
+
+        Called directly for an async unit of work that ends with its writes unsettled (a
+        transaction begun and ended by raw statements): ``committed=True`` is the safe guess.
+        """
+        if writes not in self._open:
             return
-        state.cache_writes = None
         self._open.discard(writes)
         for cache in writes.suspended:
             cache.suspended -= 1

@@ -94,6 +94,9 @@ async def run_blocking(fn: Callable[..., _T], args: Sequence[Any], conn: AsyncCo
     worker = idle.pop() if idle else _Worker()
     worker.parent = getcurrent()
     worker.conn = conn
+    # Each call starts in an empty context, as in a new greenlet: context variables set by
+    # an earlier call (of another task, maybe) do not carry over.
+    worker.gr_context = None
     enter()
     try:
         value = worker.switch(fn, args)

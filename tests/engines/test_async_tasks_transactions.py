@@ -150,3 +150,25 @@ def test_another_tasks_rollback_does_not_let_uncommitted_rows_into_the_instance_
         await db.close()
 
     asyncio.run(main())
+
+
+def test_a_transaction_left_open_by_raw_statements_does_not_suspend_the_cache_for_good(url):
+    async def main() -> None:
+        db = await _open(url, model_cache=True)
+        box = await Crate.create(name="box")
+        assert (await Crate.find_by_id(box.id)).name == "box"  # now cached
+
+        def left_open(d):
+            d.execute("BEGIN")
+            d.execute("UPDATE crates SET name = 'lid' WHERE id = %s", (box.id,))
+
+        # The call ends with its transaction open: the connection goes back rolled back.
+        await db.run_sync(left_open)
+        with db.track_queries() as tracked:
+            assert (await Crate.find_by_id(box.id)).name == "box"
+            assert (await Crate.find_by_id(box.id)).name == "box"
+        # The instance cache serves again: one statement for the two lookups.
+        assert len(tracked.queries) == 1
+        await db.close()
+
+    asyncio.run(main())

@@ -8,6 +8,7 @@ failed or was cancelled leaves a worker that serves the next call normally.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 import psycopg
 import pytest
@@ -55,6 +56,25 @@ def test_calls_one_after_another_run_in_one_reused_greenlet(url):
             assert await db.run_sync(_greenlet) is first
         # The worker is idle between calls, not finished: it serves the next one.
         assert not first.dead and first is not getcurrent()
+        await db.close()
+
+    asyncio.run(main())
+
+
+def test_a_reused_greenlet_starts_each_call_in_an_empty_context(url):
+    marker = contextvars.ContextVar("marker", default="unset")
+
+    def mark(_db):
+        seen = marker.get()
+        marker.set("set by an earlier call")
+        return seen, getcurrent()
+
+    async def main() -> None:
+        db = await _open(url)
+        first, worker = await db.run_sync(mark)
+        second, again = await db.run_sync(mark)
+        assert again is worker
+        assert (first, second) == ("unset", "unset")
         await db.close()
 
     asyncio.run(main())
