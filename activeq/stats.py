@@ -6,6 +6,7 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from operator import itemgetter
 from typing import Any
 
 __all__ = ["COUNTER_NAMES", "ShapeAccumulator", "ShapeStats", "dump_stats", "load_stats", "render_stats"]
@@ -22,8 +23,9 @@ COUNTER_NAMES = {
 }
 
 # Positions in the kept record tuple built by QueryLog.record:
-# (sql, params, compile_ns, execute_ns, rows, hit[, status]); rows follows execute_ns.
-_EXECUTE = 3
+# (sql, params, compile_ns, execute_ns, rows, hit[, status]).
+_EXECUTE = itemgetter(3)
+_ROWS = itemgetter(4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +94,7 @@ class ShapeAccumulator:
         """Add the kept records of a batch of runs (layout: see ``QueryLog``)."""
         if not records:
             return
-        # One transposition gives the columns up to ``rows`` as tuples (zip works in C,
-        # without a call per record and column); sum and max then run over plain tuples.
-        columns = zip(*records)
-        for _ in range(_EXECUTE):
-            next(columns)
-        times: tuple[int, ...] = next(columns)
+        times = list(map(_EXECUTE, records))
         n = len(times)
         seen = self.count
         self.count = seen + n
@@ -105,7 +102,7 @@ class ShapeAccumulator:
         longest = max(times)
         if longest > self.max_ns:
             self.max_ns = longest
-        self.rows += sum(next(columns))
+        self.rows += sum(map(_ROWS, records))
         if len(records[-1]) > 6 or len(records[0]) > 6:
             for rec in records:
                 if len(rec) > 6 and rec[6]:
