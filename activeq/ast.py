@@ -96,6 +96,11 @@ class Node(tuple):  # type: ignore[type-arg]
 
 _PLAIN = frozenset((int, str, float, bool, bytes, type(None)))
 
+# The integers every engine binds. A column type's ``accepts`` says which value types need no
+# check, so an int outside this range leaves that fast path and meets the type's own check.
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
 
 def as_expr(value: Any) -> Expr:
     """Wrap a Python value as a bound ``Param`` unless it already is an expression."""
@@ -382,7 +387,7 @@ class ColumnRef(Expr, Generic[T, O]):
     # Comparisons check the value against the column's type; values of a type the column
     # accepts as is take the same path as Expr's (one set lookup, no call).
     def __eq__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
             return _compare_value("=", self, other)
         if isinstance(other, Expr):
             # Two expressions (a join condition): the node Compare() would build, without
@@ -394,29 +399,29 @@ class ColumnRef(Expr, Generic[T, O]):
         return _checked("=", self, other)
 
     def __ne__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
             return _compare_value("<>", self, other)
         if other is None:
             return IsNull(self, True)
         return _checked("<>", self, other)
 
     def __lt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
             return _compare_value("<", self, other)
         return _checked("<", self, other)
 
     def __le__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
             return _compare_value("<=", self, other)
         return _checked("<=", self, other)
 
     def __gt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
             return _compare_value(">", self, other)
         return _checked(">", self, other)
 
     def __ge__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
             return _compare_value(">=", self, other)
         return _checked(">=", self, other)
 
@@ -439,7 +444,7 @@ class ColumnRef(Expr, Generic[T, O]):
         return Between(self, self._operand(low), self._operand(high), True)
 
     def _operand(self, value: Any) -> Expr:
-        if type(value) in self.accepts:
+        if type(value) in self.accepts and (type(value) is not int or _INT64_MIN <= value <= _INT64_MAX):
             return Param(value)
         if isinstance(value, Expr) or value is None:
             return as_expr(value)
@@ -450,7 +455,8 @@ class ColumnRef(Expr, Generic[T, O]):
             return values
         accepts = self.accepts
         check = self.type.check
-        return [v if type(v) in accepts or v is None else check(v, self) for v in values]
+        return [v if (type(v) in accepts and (type(v) is not int or _INT64_MIN <= v <= _INT64_MAX))
+                or v is None else check(v, self) for v in values]
 
     # LIKE compares text: a column of another type is refused (its stored form differs per
     # engine, and PostgreSQL has no LIKE for it).
@@ -478,7 +484,7 @@ class ColumnRef(Expr, Generic[T, O]):
 
     # arithmetic: the column's type says which operands it takes --------------------------
     def __add__(self, other: Any) -> Expr:
-        if type(other) is int and self.type.int_operand:
+        if type(other) is int and self.type.int_operand and _INT64_MIN <= other <= _INT64_MAX:
             # ``id + 1``: the node Arith(Param) would build, without their frames.
             return _tnew(Arith, (("ar", "+", self[0], "?"), self[1] + (other,), "+", self,  # type: ignore[no-any-return]
                                  _tnew(Param, ("?", (other,), other))))
