@@ -185,23 +185,27 @@ class Expr(Node):
         return Compare(">=", self, as_expr(other))
 
     # boolean algebra ---------------------------------------------------------------------
+    condition: bool | None = None
+    """Whether the expression is a condition: True, False, or None when its type is unknown
+    (a function, a raw fragment), which ``&``, ``|`` and ``~`` take on trust."""
+
     def __and__(self, other: Any) -> Expr:
-        if type(self) is not BoolOp and type(other) is not BoolOp and isinstance(other, Expr):
-            # Two plain operands: the node BoolOp.__new__ would build, without its frame.
+        if type(self) in _SIMPLE_CONDITIONS and type(other) in _SIMPLE_CONDITIONS:
+            # Two comparisons: the node BoolOp.__new__ would build, without its frame.
             return _tnew(BoolOp, (("AND", self[0], other[0]), self[1] + other[1], "AND", (self, other)))
-        return BoolOp("AND", (self, other if isinstance(other, Expr) else as_expr(other)))
+        return BoolOp("AND", (_condition(self, "&"), _condition(other, "&")))
 
     def __rand__(self, other: Any) -> Expr:
-        return BoolOp("AND", (as_expr(other), self))
+        return BoolOp("AND", (_condition(other, "&"), _condition(self, "&")))
 
     def __or__(self, other: Any) -> Expr:
-        return BoolOp("OR", (self, as_expr(other)))
+        return BoolOp("OR", (_condition(self, "|"), _condition(other, "|")))
 
     def __ror__(self, other: Any) -> Expr:
-        return BoolOp("OR", (as_expr(other), self))
+        return BoolOp("OR", (_condition(other, "|"), _condition(self, "|")))
 
     def __invert__(self) -> Expr:
-        return Not(self)
+        return Not(_condition(self, "~"))
 
     # arithmetic --------------------------------------------------------------------------
     def __add__(self, other: Any) -> Expr:
@@ -312,6 +316,25 @@ class Expr(Node):
         return _tnew(Ordering, (("ord", True, None, self[0]), self[1], self, True, None))  # type: ignore[no-any-return]
 
 
+def _condition(value: Any, op: str) -> Expr:
+    """``value`` as an operand of ``op`` (``&``, ``|``, ``~``): a condition, else ArgumentTypeError.
+
+    Refused when built: ``(age + 1) & ...`` or ``age & 3`` would reach the database as a
+    number used as a truth value, which SQLite takes silently and PostgreSQL refuses.
+    """
+    expr = value if isinstance(value, Expr) else as_expr(value)
+    if type(expr) in _CONDITIONS or expr.condition is not False:
+        return expr
+    if isinstance(expr, ColumnRef):
+        owner = getattr(expr.model, "__name__", expr.table)
+        what = f"{owner}.{expr.name} ({expr.type.name})"
+    else:
+        what = repr(value)
+    raise ArgumentTypeError(
+        f"{op} combines conditions (comparisons, bool columns, and their combinations); "
+        f"{what} is not one: compare it first (== != < > is_null() ...)")
+
+
 LIKE_ESCAPE = "!"
 """The escape character of the patterns ``contains``/``startswith``/``endswith`` build."""
 
@@ -383,6 +406,11 @@ class ColumnRef(Expr, Generic[T, O]):
 
     def __repr__(self) -> str:
         return f"ColumnRef({self.table}.{self.column})"
+
+    @property
+    def condition(self) -> bool:  # type: ignore[override]
+        """A bool column is a condition (so is one of unknown type)."""
+        return self.type.boolean  # type: ignore[no-any-return]
 
     # Comparisons check the value against the column's type; values of a type the column
     # accepts as is take the same path as Expr's (one set lookup, no call).
@@ -670,6 +698,7 @@ class Extract(Expr):
     """
 
     __slots__ = ()
+    condition = False
     _fields = ("part", "item")
     part: str
     item: Expr
@@ -711,6 +740,11 @@ class Param(Expr):
     def __new__(cls, value: Any):  # type: ignore[no-untyped-def]
         return _tnew(cls, ("?", (value,), value))
 
+    @property
+    def condition(self) -> bool:  # type: ignore[override]
+        """``True`` and ``False`` are conditions; other values are not."""
+        return type(self.value) is bool
+
 
 class BindParam(Expr):
     """A named placeholder for a compiled, reusable statement: ``BindParam('email')``.
@@ -746,6 +780,7 @@ class Star(Expr):
     """``*`` (inside ``COUNT(*)``)."""
 
     __slots__ = ()
+    condition = False
 
     def __new__(cls):  # type: ignore[no-untyped-def]
         return _tnew(cls, ("*", ()))
@@ -768,6 +803,7 @@ class Arith(Expr):
     """Binary arithmetic: ``+``, ``-``, ``*``, ``/``, ``%``."""
 
     __slots__ = ()
+    condition = False
     _fields = ("op", "left", "right")
     op: str
     left: Expr
@@ -979,6 +1015,7 @@ class Alias(Expr):
     """An expression named in the select list."""
 
     __slots__ = ()
+    condition = False
     _fields = ("item", "name")
     item: Expr
     name: str
@@ -1069,6 +1106,10 @@ class Window(Expr):
                tuple([o.key for o in order_by]), frame)
         return _tnew(cls, (key, params, func, partition_by, order_by, frame))
 
+
+# Nodes that are always conditions; those without BoolOp need no flattening under & and |.
+_SIMPLE_CONDITIONS = frozenset((Compare, Not, IsNull, InList, InQuery, Like, Between, Exists))
+_CONDITIONS = _SIMPLE_CONDITIONS | {BoolOp}
 
 # Sort items over() takes as they are: an ordering, or a column (sorted ascending).
 _ORDER_ITEMS = frozenset((Ordering, ColumnRef))

@@ -136,6 +136,8 @@ class SQLType:
     """Unary minus applies (numbers and durations)."""
     int_operand = False
     """``+ - * /`` take an int operand as it is: ``arith_operand`` returns it unchecked."""
+    boolean = False
+    """A column of this type is a condition on its own (``&``, ``|`` and ``~`` take it)."""
 
     def __init__(self) -> None:
         self.key: Any = self.name
@@ -311,6 +313,7 @@ class BoolType(SQLType):
     name = "bool"
     python_type = bool
     accepts = frozenset((bool,))
+    boolean = True
 
     def ddl(self, dialect: str) -> str:
         return "BOOLEAN"
@@ -896,6 +899,7 @@ class LiteralType(SQLType):
                 "values of one type (int, str or bool)")
         self.python_type = self.base.python_type
         self.accepts = self.base.accepts
+        self.boolean = self.base.boolean
         self.key = ("lit", self.base.key)
         self.textual = self.base is TEXT
 
@@ -1000,6 +1004,7 @@ class AnyType(SQLType):
     accepts = frozenset((int, float, str, bool, bytes))
     textual = True
     signed = True
+    boolean = True
 
     def ddl(self, dialect: str) -> str:
         return "TEXT"
