@@ -33,6 +33,7 @@ from activeq import (
 from activeq.cli import main
 from activeq.ddl import create_table_statements
 from activeq.reflection import python_type
+from activeq.registry import resolve_model
 
 
 class Author(ActiveRecord):
@@ -265,3 +266,35 @@ def test_awkward_column_names_become_attributes_that_keep_their_column(tmp_path)
 ])
 def test_declared_types_map_to_python_types(declared, dialect, expected):
     assert python_type(declared, dialect) == expected
+
+
+class Crate(ActiveRecord):
+    __table_name__ = "crates"
+    id: int = Field(primary_key=True)
+    label: str
+
+
+def test_reflected_models_leave_declared_names_to_declared_models(tmp_path):
+    db = Database(str(tmp_path / "shelves.db"))
+    try:
+        db.bind(Crate)
+        db.create_tables(Crate)
+        Crate.create(label="top")
+        reflected = db.reflect_models()["crates"]
+        assert reflected is not Crate and reflected.__name__ == "Crate"
+        assert resolve_model("Crate") is Crate
+
+        class Lid(ActiveRecord):
+            # Declared in another module than Crate: "Crate" resolves by its plain name.
+            __module__ = "elsewhere.lids"
+            __table_name__ = "lids"
+            id: int = Field(primary_key=True)
+            crate_id: int
+            crate = belongs_to("Crate")
+
+        assert Lid.crate.target_model() is Crate
+        # The reflected model still finds itself by its own module's name.
+        assert resolve_model(f"{reflected.__module__}.Crate") is reflected
+        assert [s.label for s in reflected.query().all()] == ["top"]
+    finally:
+        db.close()
