@@ -96,10 +96,9 @@ class Node(tuple):  # type: ignore[type-arg]
 
 _PLAIN = frozenset((int, str, float, bool, bytes, type(None)))
 
-# The integers every engine binds. A column type's ``accepts`` says which value types need no
-# check, so an int outside this range leaves that fast path and meets the type's own check.
-_INT64_MIN = -(2**63)
-_INT64_MAX = 2**63 - 1
+# A column type's ``accepts`` says which value types need no check; an int is bound as a signed
+# 64-bit integer, so one of more than 63 bits (beyond the range, or -2**63 itself, which the
+# check then takes) leaves that fast path for the type's own check.
 
 
 def as_expr(value: Any) -> Expr:
@@ -415,7 +414,7 @@ class ColumnRef(Expr, Generic[T, O]):
     # Comparisons check the value against the column's type; values of a type the column
     # accepts as is take the same path as Expr's (one set lookup, no call).
     def __eq__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
             return _compare_value("=", self, other)
         if isinstance(other, Expr):
             # Two expressions (a join condition): the node Compare() would build, without
@@ -427,29 +426,29 @@ class ColumnRef(Expr, Generic[T, O]):
         return _checked("=", self, other)
 
     def __ne__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
             return _compare_value("<>", self, other)
         if other is None:
             return IsNull(self, True)
         return _checked("<>", self, other)
 
     def __lt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
             return _compare_value("<", self, other)
         return _checked("<", self, other)
 
     def __le__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
             return _compare_value("<=", self, other)
         return _checked("<=", self, other)
 
     def __gt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
             return _compare_value(">", self, other)
         return _checked(">", self, other)
 
     def __ge__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts and (type(other) is not int or _INT64_MIN <= other <= _INT64_MAX):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
             return _compare_value(">=", self, other)
         return _checked(">=", self, other)
 
@@ -472,7 +471,7 @@ class ColumnRef(Expr, Generic[T, O]):
         return Between(self, self._operand(low), self._operand(high), True)
 
     def _operand(self, value: Any) -> Expr:
-        if type(value) in self.accepts and (type(value) is not int or _INT64_MIN <= value <= _INT64_MAX):
+        if (kind := type(value)) in self.accepts and (kind is not int or value.bit_length() < 64):
             return Param(value)
         if isinstance(value, Expr) or value is None:
             return as_expr(value)
@@ -483,7 +482,7 @@ class ColumnRef(Expr, Generic[T, O]):
             return values
         accepts = self.accepts
         check = self.type.check
-        return [v if (type(v) in accepts and (type(v) is not int or _INT64_MIN <= v <= _INT64_MAX))
+        return [v if (type(v) in accepts and (type(v) is not int or v.bit_length() < 64))
                 or v is None else check(v, self) for v in values]
 
     # LIKE compares text: a column of another type is refused (its stored form differs per
@@ -512,7 +511,7 @@ class ColumnRef(Expr, Generic[T, O]):
 
     # arithmetic: the column's type says which operands it takes --------------------------
     def __add__(self, other: Any) -> Expr:
-        if type(other) is int and self.type.int_operand and _INT64_MIN <= other <= _INT64_MAX:
+        if type(other) is int and self.type.int_operand and other.bit_length() < 64:
             # ``id + 1``: the node Arith(Param) would build, without their frames.
             return _tnew(Arith, (("ar", "+", self[0], "?"), self[1] + (other,), "+", self,  # type: ignore[no-any-return]
                                  _tnew(Param, ("?", (other,), other))))
