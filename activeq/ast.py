@@ -414,7 +414,7 @@ class ColumnRef(Expr, Generic[T, O]):
     # Comparisons check the value against the column's type; values of a type the column
     # accepts as is take the same path as Expr's (one set lookup, no call).
     def __eq__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
-        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value("=", self, other)
         if isinstance(other, Expr):
             # Two expressions (a join condition): the node Compare() would build, without
@@ -426,29 +426,29 @@ class ColumnRef(Expr, Generic[T, O]):
         return _checked("=", self, other)
 
     def __ne__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
-        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value("<>", self, other)
         if other is None:
             return IsNull(self, True)
         return _checked("<>", self, other)
 
     def __lt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value("<", self, other)
         return _checked("<", self, other)
 
     def __le__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value("<=", self, other)
         return _checked("<=", self, other)
 
     def __gt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value(">", self, other)
         return _checked(">", self, other)
 
     def __ge__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value(">=", self, other)
         return _checked(">=", self, other)
 
