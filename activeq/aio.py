@@ -201,6 +201,11 @@ class AsyncDatabase:
         self.pool = None
         # The session's per-thread state as a fresh unit of work starts it (no transaction).
         self._baseline = dict(self.sync._local.__dict__)
+        # Only the loop's thread uses the session, and its greenlets take turns: a plain
+        # object whose attributes are the running unit's own dict (see _Unit.enter) replaces
+        # the thread-local state.
+        self.sync._local = _UnitState()  # type: ignore[assignment]
+        self.sync._local.__dict__ = dict(self._baseline)
         self._opened = False
         self._open_lock: asyncio.Lock | None = None
         self._open_units = 0
@@ -496,6 +501,10 @@ class AsyncDatabase:
         return f"<AsyncDatabase {self.path!r}>"
 
 
+class _UnitState:
+    """The session state of the unit of work running now (see :class:`_Unit`)."""
+
+
 class _Unit:
     """A unit of work on a native async engine: one pooled connection, and the session state
     (transaction depth, ...) of the statements run on it, kept between their greenlets."""
@@ -505,21 +514,19 @@ class _Unit:
     def __init__(self, db: AsyncDatabase, conn: AsyncConnection, shared: bool = False) -> None:
         self.db = db
         self.conn = conn
-        self.state = dict(db._baseline)
+        self.state = db._baseline.copy()
         # Tasks sharing a transaction take turns on its connection.
         self.lock = asyncio.Lock() if shared else None
-        self.local = db.sync._local.__dict__
+        self.local = db.sync._local
 
-    # Greenlets of several tasks share the loop's thread, and with it the session's
-    # per-thread state: each gets its unit's state while it runs.
+    # Greenlets of several tasks share the loop's thread, and with it the session's state:
+    # each gets its unit's own state dict while it runs (no copy either way).
     def enter(self) -> None:
-        local = self.local
-        local.clear()
-        local.update(self.state)
+        self.local.__dict__ = self.state
         _worker.active = True
 
-    def leave(self) -> None:
-        self.state = dict(self.local)
+    @staticmethod
+    def leave() -> None:
         _worker.active = False
 
     async def run(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
