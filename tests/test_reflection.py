@@ -268,33 +268,33 @@ def test_declared_types_map_to_python_types(declared, dialect, expected):
     assert python_type(declared, dialect) == expected
 
 
-class Crate(ActiveRecord):
-    __table_name__ = "crates"
+class ShelfCrate(ActiveRecord):
+    __table_name__ = "shelf_crates"
     id: int = Field(primary_key=True)
     label: str
 
 
 def test_reflected_models_leave_declared_names_to_declared_models(tmp_path):
-    db = Database(str(tmp_path / "shelves.db"))
+    db = Database(str(tmp_path / "crates.db"))
     try:
-        db.bind(Crate)
-        db.create_tables(Crate)
-        Crate.create(label="top")
-        reflected = db.reflect_models()["crates"]
-        assert reflected is not Crate and reflected.__name__ == "Crate"
-        assert resolve_model("Crate") is Crate
+        db.bind(ShelfCrate)
+        db.create_tables(ShelfCrate)
+        ShelfCrate.create(label="top")
+        reflected = db.reflect_models()["shelf_crates"]
+        assert reflected is not ShelfCrate and reflected.__name__ == "ShelfCrate"
+        assert resolve_model("ShelfCrate") is ShelfCrate
 
-        class Lid(ActiveRecord):
-            # Declared in another module than Crate: "Crate" resolves by its plain name.
-            __module__ = "elsewhere.lids"
-            __table_name__ = "lids"
+        class ShelfLid(ActiveRecord):
+            # Declared in another module than ShelfCrate: "ShelfCrate" resolves by its plain name.
+            __module__ = "elsewhere.shelf_lids"
+            __table_name__ = "shelf_lids"
             id: int = Field(primary_key=True)
-            crate_id: int
-            crate = belongs_to("Crate")
+            shelf_crate_id: int
+            shelf_crate = belongs_to("ShelfCrate")
 
-        assert Lid.crate.target_model() is Crate
+        assert ShelfLid.shelf_crate.target_model() is ShelfCrate
         # The reflected model still finds itself by its own module's name.
-        assert resolve_model(f"{reflected.__module__}.Crate") is reflected
+        assert resolve_model(f"{reflected.__module__}.ShelfCrate") is reflected
         assert [s.label for s in reflected.query().all()] == ["top"]
     finally:
         db.close()
