@@ -1164,7 +1164,9 @@ class Database:
         if info.pk is None:
             raise ActiveqError(f"{model.__name__} has no primary key")
         query = model.query().where(info.refs[info.pk.name] == Param(None))
-        entry, _ = compiler.compile(query, self.dialect)
+        # Rendered once per model and database and kept here, not in the compile cache; its
+        # columns go unqualified (one table), which keeps the text the driver hashes short.
+        entry = compiler.render(query, self.dialect, bare=True)
         found = self._find_entries[model] = (entry, query.key, self._cache.model_cache(model))
         return found
 
