@@ -518,7 +518,16 @@ class Query(Selectable, Generic[M]):
         for c in columns:
             if not isinstance(c, Expr):
                 return self._with_shape("groups", tuple([self._grouping(c) for c in columns]))
-        return self._with_shape("groups", columns)
+        if not columns:
+            return self._with_shape("groups", columns)
+        # _with_shape inlined, for the usual call with expressions.
+        state = self._s.copy()
+        state["groups"] = columns
+        state["_memo"] = None
+        state["common"] = False
+        q = _new(type(self))
+        _SET_STATE(q, state)
+        return q
 
     def having(self, *conditions: Any) -> Self:
         """Conditions on groups, ANDed with any already present."""
@@ -873,7 +882,8 @@ class Query(Selectable, Generic[M]):
         if paramstyle is None and not literal_binds:
             entry, _ = compiler.compile(self, dialect)
             values = entry.values(self.params)
-            return entry.sql, values if type(values) is dict else list(values)
+            # values() hands back a dict, a list of its own, or the memoized tuple of values.
+            return entry.sql, list(values) if type(values) is tuple else values
         return render_sql(self, dialect, paramstyle, literal_binds)
 
     def to_sqlglot(self, dialect: str = "sqlite") -> Any:
