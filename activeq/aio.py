@@ -15,6 +15,9 @@ transaction keeps one until it ends), and its statements are awaited on the loop
 connection given back is kept out of the pool while nobody waits for one, so awaits one after
 another reuse one server session without a trip to the pool, while gathered calls take more
 pooled connections and run at once; the kept connection counts within ``pool_size``.
+``find_by_id`` outside a transaction and without an instance cache awaits its one compiled
+statement straight on that connection, with no greenlet (same statement, timing record and
+row builder as the synchronous lookup).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from queue import SimpleQueue
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 from .database import Database, check_transaction_mode
@@ -37,6 +41,7 @@ from .pool import PoolStats, check_pool_size
 from .query import _SET_STATE, CompiledQuery, Query
 from .results import Row
 from .schema import check_bind
+from .values import raise_unbindable
 
 if TYPE_CHECKING:
     from .ast import ColumnRef
@@ -201,6 +206,11 @@ class AsyncDatabase:
         self.pool = None
         # The session's per-thread state as a fresh unit of work starts it (no transaction).
         self._baseline = dict(self.sync._local.__dict__)
+        # Only the loop's thread uses the session, and its greenlets take turns: a plain
+        # object whose attributes are the running unit's own dict (see _Unit.enter) replaces
+        # the thread-local state.
+        self.sync._local = _UnitState()  # type: ignore[assignment]
+        self.sync._local.__dict__ = dict(self._baseline)
         self._opened = False
         self._open_lock: asyncio.Lock | None = None
         self._open_units = 0
@@ -233,6 +243,53 @@ class AsyncDatabase:
             return await unit.run(fn, args)
         finally:
             await self._give(conn)
+
+    def _find(self, model: Any, id: Any) -> Awaitable[Any]:
+        """``await model.find_by_id(id)`` on a native async engine."""
+        found = self.sync._find_entries.get(model)
+        # The direct path needs the compiled lookup (made by the first call), no instance
+        # cache, reads not replaced on the session, and no transaction of this task (whose
+        # unit of work holds the connection and state the read must run in).
+        if found is None or found[2] is not None or self._unchecked \
+                or "_select" in self.sync.__dict__:
+            return self._native_run(_find_by_id, (model, id))
+        tx = _TX.get()
+        if tx is not None and tx.db is self:
+            return self._native_run(_find_by_id, (model, id))
+        return self._find_direct(found[0], found[1], id)
+
+    async def _find_direct(self, entry: Any, shape: Any, id: Any) -> Any:
+        """The primary-key lookup of a cached shape, awaited straight on a connection.
+
+        The same statement, timing record (query log, statistics, slow queries, N+1
+        detection) and row builder as ``Database._find_by_id``, without entering a greenlet:
+        one awaited statement has nothing to run in between.
+        """
+        if self._closing:
+            raise ActiveqError("the AsyncDatabase is closed")
+        conn = self._kept
+        if conn is None:
+            conn = await self._take()
+        else:
+            self._kept = None
+        values = (id,)
+        try:
+            t0 = perf_counter_ns()
+            try:
+                rows = await conn.run(entry.sql, values)
+            except (OverflowError, UnicodeEncodeError) as e:
+                raise_unbindable(e, values)
+            sync = self.sync
+            sync.log.record(entry.sql, shape, values, 0, perf_counter_ns() - t0, len(rows), True)
+        finally:
+            if self._kept is None and not self._closing \
+                    and self.native.reusable(conn):  # type: ignore[union-attr]
+                self._kept = conn
+            else:
+                await self.native.release(conn)  # type: ignore[union-attr]
+        if not rows:
+            return None
+        return entry.mapper(rows, sync._default_ctx)[0]
 
     async def _take(self) -> AsyncConnection:
         """A connection for one unit of work: the one the last unit gave back when it is free
@@ -496,6 +553,10 @@ class AsyncDatabase:
         return f"<AsyncDatabase {self.path!r}>"
 
 
+class _UnitState:
+    """The session state of the unit of work running now (see :class:`_Unit`)."""
+
+
 class _Unit:
     """A unit of work on a native async engine: one pooled connection, and the session state
     (transaction depth, ...) of the statements run on it, kept between their greenlets."""
@@ -505,21 +566,19 @@ class _Unit:
     def __init__(self, db: AsyncDatabase, conn: AsyncConnection, shared: bool = False) -> None:
         self.db = db
         self.conn = conn
-        self.state = dict(db._baseline)
+        self.state = db._baseline.copy()
         # Tasks sharing a transaction take turns on its connection.
         self.lock = asyncio.Lock() if shared else None
-        self.local = db.sync._local.__dict__
+        self.local = db.sync._local
 
-    # Greenlets of several tasks share the loop's thread, and with it the session's
-    # per-thread state: each gets its unit's state while it runs.
+    # Greenlets of several tasks share the loop's thread, and with it the session's state:
+    # each gets its unit's own state dict while it runs (no copy either way).
     def enter(self) -> None:
-        local = self.local
-        local.clear()
-        local.update(self.state)
+        self.local.__dict__ = self.state
         _worker.active = True
 
-    def leave(self) -> None:
-        self.state = dict(self.local)
+    @staticmethod
+    def leave() -> None:
         _worker.active = False
 
     async def run(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
@@ -886,7 +945,10 @@ class AsyncActiveRecord(ActiveRecord):
         """``await Model.find_by_id(id)``: the row with this primary key, or None."""
         if _in_worker():
             return _find_by_id(cls, id)  # type: ignore[no-any-return]
-        return _async_db(cls)._read(_find_by_id, cls, id)
+        db = _async_db(cls)
+        if db.native is None:
+            return db._read(_find_by_id, cls, id)
+        return db._find(cls, id)
 
     @classmethod
     def create(cls: type[M], **values: Any) -> Awaitable[M]:  # type: ignore[override]

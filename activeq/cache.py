@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from .compiler import Compiled
     from .database import Database
 
-__all__ = ["CacheBackend", "CacheManager", "CacheStats", "MemoryCache", "ModelCache", "MISS"]
+__all__ = ["CacheBackend", "CacheManager", "CacheStats", "MemoryCache", "ModelCache", "MISS",
+           "TransactionWrites"]
 
 MISS: Any = object()
 """Returned by ``CacheBackend.lookup`` when nothing valid is stored under a key."""
@@ -314,6 +315,33 @@ def thaw(frozen: Any) -> Any:
     return copy.deepcopy(frozen[1])
 
 
+class TransactionWrites:
+    """What one open transaction wrote that the caches know about: the tables whose cached
+    values its commit invalidates, and the instance caches it suspends until it ends.
+
+    Each thread (each async unit of work) has its own (``cache_writes`` in its session state):
+    transactions open at once on several connections end apart, and one's rollback must not
+    drop what another's commit still has to invalidate.
+    """
+
+    __slots__ = ("tables", "every", "suspended")
+
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
+        self.every = False
+        """Whether it wrote tables that are not known (so every cached value is stale)."""
+        self.suspended: set[ModelCache] = set()
+
+    def blocks(self, tables: frozenset[str] | None) -> bool:
+        """Whether values read from ``tables`` may include its uncommitted writes."""
+        return self.every or tables is None or not self.tables.isdisjoint(tables)
+
+    def suspend(self, cache: ModelCache) -> None:
+        if cache not in self.suspended:
+            self.suspended.add(cache)
+            cache.suspended += 1
+
+
 class ModelCache:
     """The identity cache of one model: primary key -> the row tuple it was loaded from.
 
@@ -335,8 +363,9 @@ class ModelCache:
         self.rows: dict[Any, tuple[Any, ...]] = {}
         self.pk_type = info.pk.python_type
         self.max_entries = max_entries
-        self.suspended = False
-        """Set while the table has uncommitted writes: reads go to the database."""
+        self.suspended = 0
+        """How many open transactions have written the table: while any has, reads go to
+        the database and nothing is stored."""
         self.generation = 0
         """Bumped by every eviction, so a row read before one is not stored after it."""
         self.hits = 0
@@ -407,12 +436,9 @@ class CacheManager:
         self._watch: Any = None
         self._model_caches: dict[Any, ModelCache] = {}
         self._deps: Any = None
-        self._dirty: set[str] = set()
-        self._dirty_all = False
-        self.pending = False
-        """Whether the open transaction has written tables the cache knows about."""
-        self._owner = 0
-        """The thread whose transaction ``pending`` describes."""
+        self._open: set[TransactionWrites] = set()
+        """The open transactions (of any thread or task) that have written tables the cache
+        knows about (see :class:`TransactionWrites`)."""
         self.row_write: tuple[Any, bool] | None = None
         """(record, evict) while ``save()``/``delete()`` writes one row: see ``after_write``."""
         self.hits = 0
@@ -444,9 +470,7 @@ class CacheManager:
         elif self.db.dialect == "postgres" and not self.closed:
             self._watch = self._watch_server()
         if self.db.in_transaction:
-            self.pending = True
-            self._owner = threading.get_ident()
-            self._dirty_all = True
+            self._writes().every = True
 
     def _watch_server(self) -> Any:
         """LISTEN for the commits of other sessions to every table of the current schema."""
@@ -470,10 +494,12 @@ class CacheManager:
                 return False
         elif self.closed:
             raise ActiveqError("the database is closed")
-        if self.pending and self._owner == threading.get_ident() \
-                and not self.db._thread().conn.in_transaction:
-            # The transaction ended without our hooks (raw COMMIT/ROLLBACK): assume it committed.
-            self._settle(True)
+        if self._open:
+            state = self.db._thread()
+            if state.cache_writes is not None and not state.conn.in_transaction:
+                # The transaction ended without our hooks (raw COMMIT/ROLLBACK): assume it
+                # committed.
+                self._settle(True)
         return True
 
     def _foreign_commit(self) -> None:
@@ -485,8 +511,18 @@ class CacheManager:
             backend.bump_all()
 
     def _blocked(self, tables: frozenset[str] | None) -> bool:
-        """Whether ``tables`` have uncommitted writes in the open transaction."""
-        return self._dirty_all or tables is None or not self._dirty.isdisjoint(tables)
+        """Whether ``tables`` have uncommitted writes in the calling thread's transaction."""
+        writes = self.db._thread().cache_writes
+        return writes is not None and writes.blocks(tables)  # type: ignore[no-any-return]
+
+    def _writes(self) -> TransactionWrites:
+        """The calling thread's open transaction's writes, registered on first use."""
+        state = self.db._thread()
+        writes = state.cache_writes
+        if writes is None:
+            writes = state.cache_writes = TransactionWrites()
+            self._open.add(writes)
+        return writes  # type: ignore[no-any-return]
 
     # writes --------------------------------------------------------------------------------
     def _expand(self, tables: Iterable[str] | None) -> frozenset[str] | None:
@@ -522,17 +558,16 @@ class CacheManager:
             if cache.table != own and (expanded is None or cache.table in expanded):
                 cache.clear()
         if self.db._thread().conn.in_transaction:
-            self.pending = True
-            self._owner = threading.get_ident()
+            writes = self._writes()
             if expanded is None:
-                self._dirty_all = True
+                writes.every = True
                 for cache in self._model_caches.values():
-                    cache.suspended = True
+                    writes.suspend(cache)
             else:
-                self._dirty |= expanded
+                writes.tables |= expanded
                 for cache in self._model_caches.values():
                     if cache.table in expanded:
-                        cache.suspended = True
+                        writes.suspend(cache)
         else:
             self._bump(expanded)
 
@@ -545,13 +580,17 @@ class CacheManager:
             self.backend.bump(tables)
 
     def _settle(self, committed: bool) -> None:
-        if committed and self.pending:
-            self._bump(None if self._dirty_all else frozenset(self._dirty))
-        self._dirty = set()
-        self._dirty_all = False
-        self.pending = False
-        for cache in self._model_caches.values():
-            cache.suspended = False
+        """The calling thread's transaction ended: invalidate what its commit changed."""
+        state = self.db._thread()
+        writes = state.cache_writes
+        if writes is None:
+            return
+        state.cache_writes = None
+        self._open.discard(writes)
+        for cache in writes.suspended:
+            cache.suspended -= 1
+        if committed:
+            self._bump(None if writes.every else frozenset(writes.tables))
 
     def after_commit(self) -> None:
         if self.active:
@@ -582,7 +621,7 @@ class CacheManager:
         if not self.active:
             self._activate()
         tables = entry.tables
-        if not self.sync() or self.pending and self._blocked(tables):
+        if not self.sync() or self._open and self._blocked(tables):
             return db._select(entry, values, shape, compile_ns, hit)
         key = (entry.sql, values if type(values) is tuple else tuple(values))
         backend = self._backend or self.backend
@@ -628,7 +667,9 @@ class CacheManager:
         if cache is None:
             cache = self._model_caches[model] = ModelCache(
                 self, model, max_entries or self.model_max_entries)
-            cache.suspended = self._dirty_all or cache.table in self._dirty
+            for writes in self._open:
+                if writes.every or cache.table in writes.tables:
+                    writes.suspend(cache)
         elif max_entries:
             cache.max_entries = max_entries
         return cache
@@ -642,7 +683,7 @@ class CacheManager:
         """Run ``fn`` through the cache (see ``Database.cached``)."""
         if not self.active:
             self._activate()
-        if not self.sync() or self.pending and self._blocked(tables):
+        if not self.sync() or self._open and self._blocked(tables):
             return fn(*args, **kwargs)
         key = ("fn", name, args, tuple(sorted(kwargs.items())) if kwargs else ())
         try:

@@ -117,10 +117,13 @@ class Lowering:
     """
 
     __slots__ = ("dialect", "slot", "converters", "tables", "ctes", "defining", "recursive",
-                 "derived", "pattern", "seen", "alias")
+                 "derived", "pattern", "seen", "alias", "bare")
 
-    def __init__(self, dialect: Any, pattern: tuple[int, ...] | None = None) -> None:
+    def __init__(self, dialect: Any, pattern: tuple[int, ...] | None = None,
+                 bare: bool = False) -> None:
         self.dialect = dialect
+        self.bare = bare
+        """Whether columns are written without their table (a statement on one table)."""
         self.slot = 0
         self.converters: dict[int, Callable[[Any], Any]] = {}
         self.tables: set[str] = set()
@@ -197,7 +200,7 @@ def _paren_if(node: exp.Expression, *kinds: type[exp.Expression]) -> exp.Express
 
 def lower_column(node: a.ColumnRef, lw: Lowering) -> exp.Expression:
     # The tables read are recorded by the FROM items; a column's qualifier may be an alias.
-    return column_exp(node.table, node.column)
+    return column_exp(None if lw.bare else node.table, node.column)
 
 
 def lower_param(node: a.Param, lw: Lowering) -> exp.Expression:
@@ -1366,19 +1369,20 @@ class Compiler:
                     del cache[old]
         return entry, False
 
-    def lower(self, stmt: Any, dialect: Any) -> tuple[exp.Expression, Lowering]:
+    def lower(self, stmt: Any, dialect: Any,
+              bare: bool = False) -> tuple[exp.Expression, Lowering]:
         """The sqlglot tree of ``stmt`` with ``__aqp<slot>__`` markers, and its lowering state."""
         pattern = equality_pattern(stmt.params) if getattr(stmt, "shares_values", False) else None
-        lw = Lowering(dialect, pattern)
+        lw = Lowering(dialect, pattern, bare)
         tree = STATEMENTS[stmt.kind](stmt, lw)
         if lw.ctes:
             tree.set("with_", exp.With(expressions=[cte for _, cte in lw.ctes.values()],
                                        recursive=lw.recursive or None))
         return tree, lw
 
-    def text(self, stmt: Any, dialect: Any) -> tuple[str, Lowering]:
+    def text(self, stmt: Any, dialect: Any, bare: bool = False) -> tuple[str, Lowering]:
         """The SQL text of ``stmt`` with markers in place of its values."""
-        tree, lw = self.lower(stmt, dialect)
+        tree, lw = self.lower(stmt, dialect, bare)
         try:
             text = tree.sql(dialect=dialect.SQLGLOT, copy=False,
                             unsupported_level=ErrorLevel.RAISE)
@@ -1386,9 +1390,15 @@ class Compiler:
             raise UnsupportedError(stmt.kind, dialect.NAME, str(e)) from None
         return text, lw
 
-    def render(self, stmt: Any, dialect_name: str, paramstyle: str | None = None) -> Compiled:
+    def render(self, stmt: Any, dialect_name: str, paramstyle: str | None = None, *,
+               bare: bool = False) -> Compiled:
+        """``stmt`` rendered for ``dialect_name``, without the cache.
+
+        ``bare`` writes columns without their table: only for a statement that reads one
+        table and nothing else (no join, subquery or CTE), where that is unambiguous.
+        """
         dialect = get_dialect(dialect_name)
-        text, lw = self.text(stmt, dialect)
+        text, lw = self.text(stmt, dialect, bare)
         style = paramstyle or dialect.PARAMSTYLE
         if lw.alias and paramstyle is None and dialect.SHARED_PARAMSTYLE is not None:
             # The usual placeholders cannot repeat a value: switch to ones that can.

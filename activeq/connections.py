@@ -62,6 +62,10 @@ ThreadState = threading.local
 * ``conn``, ``cursor``, ``link``: the engine connection its statements run on, that
   connection's ``reader`` (the driver's fastest statement runner), and its :class:`Link`;
 * ``depth``: open transaction levels of this thread (0: autocommit);
+* ``journal``: the :class:`~activeq.journal.Journal` of the records its open transaction
+  wrote (None until the first one);
+* ``cache_writes``: what its open transaction wrote, for the caches
+  (:class:`~activeq.cache.TransactionWrites`; None when nothing cached is affected);
 * ``connecting``: True while ``Database.connect()`` prepares a new connection of this thread;
 * ``deadline``: ``perf_counter_ns()`` past which no lock wait or retry may go (0: none beyond
   the busy timeout), set by ``db.atomic()`` so that its tries share one budget;

@@ -270,7 +270,6 @@ class Database:
         self.has_last_id = self._engine.connection_class.has_last_id
         self.log = QueryLog(record_limit, slow_query_ms, stats=stats, on_slow_query=on_slow_query)
         self.log.attach(self)
-        self._journal = Journal()
         self.retry = retry if retry is not None else RetryPolicy()
         self.busy_retries = 0
         """How many times a busy (or conflicting) statement or transaction was tried again."""
@@ -354,6 +353,8 @@ class Database:
         if self._closed:
             raise ActiveqError("the database is closed")
         state.depth = 0
+        state.journal = None
+        state.cache_writes = None
         state.connecting = False
         state.deadline = 0
         state.timeout_cut = False
@@ -916,7 +917,8 @@ class Database:
                 f"the transaction was rolled back by {state.conn.product} inside a savepoint; "
                 "nothing after that point ran in a transaction")
         self._exec_control(f"RELEASE {name}")
-        self._journal.release(depth + 1)
+        if state.journal is not None:
+            state.journal.release(depth + 1)
 
     def _rollback_level(self, depth: int, name: str) -> None:
         """Undo one level after an exception, never masking that exception."""
@@ -936,7 +938,9 @@ class Database:
             if depth == 0:
                 self._after_rollback()
             else:
-                self._journal.undo(depth + 1)
+                journal = self._thread().journal
+                if journal is not None:
+                    journal.undo(depth + 1)
 
     def atomic(self, fn: Callable[..., Any] | None = None, /, *args: Any,
                mode: str = "immediate", **kwargs: Any) -> Any:
@@ -982,21 +986,29 @@ class Database:
         self.log.record(sql, ("tx", sql), (), 0, perf_counter_ns() - t0, 0, False)
 
     def _after_commit(self) -> None:
-        """Hook run after the outermost transaction commits."""
-        self._journal.forget()
+        """Hook run after the outermost transaction commits: what was written stays written."""
+        self._thread().journal = None
         self._cache.after_commit()
 
     def _after_rollback(self) -> None:
         """Hook run after the outermost transaction rolls back."""
-        self._journal.undo(1)
+        state = self._thread()
+        journal, state.journal = state.journal, None
+        if journal is not None:
+            journal.undo(1)
         self._cache.after_rollback()
 
     def _remember(self, record: Any) -> None:
         """Called before a record is written: inside a transaction, keep what a rollback
-        restores (see :mod:`activeq.journal`)."""
-        depth = self._thread().depth
+        restores (see :mod:`activeq.journal`). Each thread (each async unit of work) keeps
+        its own journal: its transaction is its own."""
+        state = self._thread()
+        depth = state.depth
         if depth:
-            self._journal.remember(record, depth)
+            journal = state.journal
+            if journal is None:
+                journal = state.journal = Journal()
+            journal.remember(record, depth)
 
     @property
     def in_transaction(self) -> bool:
@@ -1151,7 +1163,9 @@ class Database:
         if info.pk is None:
             raise ActiveqError(f"{model.__name__} has no primary key")
         query = model.query().where(info.refs[info.pk.name] == Param(None))
-        entry, _ = compiler.compile(query, self.dialect)
+        # Rendered once per model and database and kept here, not in the compile cache; its
+        # columns go unqualified (one table), which keeps the text the driver hashes short.
+        entry = compiler.render(query, self.dialect, bare=True)
         found = self._find_entries[model] = (entry, query.key, self._cache.model_cache(model))
         return found
 

@@ -8,8 +8,13 @@ database is retried and an unbindable id raises ``ValidationError``.
 
 ``FINDERS`` maps each model class to its finder; ``ActiveRecord.find_by_id`` looks there
 first (a dict lookup, where reading the class's ``__database__`` goes through pydantic's
-metaclass). Whatever changes which finder a model needs (``bind``, a model cache switched on
-or off, ``close``) empties it, and the next call builds a new one. A database whose reads do
+metaclass). A generated finder is also put on its model class in place of that classmethod,
+so ``Model.find_by_id`` is the finder itself and a call costs no lookup at all. Every model
+class holds its own ``find_by_id`` entry for this (see :func:`own_dispatch`): a finder put on
+a class never serves its subclasses. Whatever changes which finder a model needs (``bind``,
+a model cache switched on or off, ``close``) empties ``FINDERS``, puts the classmethod back
+and retires the finders: one kept by a caller (``find = User.find_by_id``) then passes each
+call on to the model's current ``find_by_id``. A database whose reads do
 not go through :meth:`Database._select` as written (an overridden ``execute``, a reader
 pool, an in-memory database's serialized reads) or a model with an instance cache gets a
 finder that takes the general path, so that every statement still reaches them.
@@ -20,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .retry import retry_statement
 from .values import raise_unbindable
@@ -29,10 +34,43 @@ if TYPE_CHECKING:
     from .compiler import Compiled
     from .database import Database
 
-__all__ = ["FINDERS", "fill_source", "forget_finders", "make_finder", "register_finder"]
+__all__ = ["FINDERS", "dispatches", "fill_source", "forget_finders", "make_finder", "own_dispatch",
+           "register_finder"]
 
 FINDERS: dict[type, Callable[[Any], Any]] = {}
 """Each model class's current ``find_by_id`` function (built on first use)."""
+
+_INSTALLED: dict[type, tuple[Any, Callable[[Any], Any]]] = {}
+"""Model classes whose ``find_by_id`` entry is a generated finder: the classmethod it replaced
+and the finder."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def dispatches(func: _F) -> _F:
+    """Mark ``func`` as the dispatching ``find_by_id`` (ActiveRecord's): a model class whose
+    entry is it gets its generated finder put in its place."""
+    func.__aq_dispatch__ = True  # type: ignore[attr-defined]
+    return func
+
+
+def _is_dispatch(entry: Any) -> bool:
+    return isinstance(entry, classmethod) and getattr(entry.__func__, "__aq_dispatch__", False)
+
+
+def own_dispatch(cls: type) -> None:
+    """Give a new class its own ``find_by_id`` entry when it would inherit the dispatching
+    classmethod (or a finder put over it on a base): a finder belongs to one class only."""
+    if "find_by_id" in cls.__dict__:
+        return  # its own method
+    with _changing:
+        for base in cls.__mro__[1:]:
+            entry = base.__dict__.get("find_by_id")
+            if entry is not None:
+                entry = _INSTALLED[base][0] if base in _INSTALLED else entry
+                if _is_dispatch(entry):
+                    type.__setattr__(cls, "find_by_id", entry)
+                return
 
 # Orders registering against forgetting: a finder built for a database while another thread
 # binds the model elsewhere is not kept.
@@ -43,6 +81,10 @@ def forget_finders() -> None:
     """Drop every finder: the next ``find_by_id`` of each model builds its own again."""
     with _changing:
         FINDERS.clear()
+        for model, (dispatch, find) in _INSTALLED.items():
+            find.__globals__["retired"] = True  # type: ignore[attr-defined]
+            type.__setattr__(model, "find_by_id", dispatch)
+        _INSTALLED.clear()
 
 
 def register_finder(db: Database, model: Any, find: Callable[[Any], Any]) -> None:
@@ -55,6 +97,10 @@ def register_finder(db: Database, model: Any, find: Callable[[Any], Any]) -> Non
             False, db.log.pushed
         ):
             FINDERS[model] = find
+            if (getattr(find, "generated", False) and isinstance(model, type)
+                    and _is_dispatch(model.__dict__.get("find_by_id"))):
+                _INSTALLED[model] = (model.__dict__["find_by_id"], find)
+                type.__setattr__(model, "find_by_id", staticmethod(find))
 
 
 def fill_source(info: Any, names: tuple[str, ...], dialect: str | None,
@@ -103,6 +149,7 @@ def make_finder(db: Database, model: Any, entry: Compiled, shape: Any) -> Callab
         "push": db.log._unfolded.append,
         "unfolded": db.log._unfolded,
         "every": db.log.fold_every,
+        "retired": False,
     }
     fill = fill_source(info, names, db.dialect, env)
     if db.log.pushed:
@@ -119,6 +166,8 @@ def make_finder(db: Database, model: Any, entry: Compiled, shape: Any) -> Callab
     # the connection's read snapshot, and a later write on it could fail as stale.
     src = f"""
 def find_by_id(id):
+    if retired:  # kept by a caller after the model's finder changed
+        return cls.find_by_id(id)
     try:
         cur = local.cursor
     except AttributeError:  # the thread's first statement
@@ -143,4 +192,7 @@ def find_by_id(id):
     exec(src, env)  # noqa: S102 - generated from column names validated as identifiers
     find: Callable[[Any], Any] = env["find_by_id"]
     find.pushes = db.log.pushed  # type: ignore[attr-defined]
+    find.generated = True  # type: ignore[attr-defined]
+    find.__qualname__ = f"{model.__qualname__}.find_by_id"
+    find.__doc__ = "The row with this primary key, or None."
     return find

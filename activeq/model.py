@@ -30,7 +30,7 @@ from .dependencies import (
     set_private,
 )
 from .errors import ActiveqError, ValidationError, unknown_fields_error
-from .finders import FINDERS, fill_source
+from .finders import FINDERS, dispatches, fill_source, own_dispatch
 from .loading import use_relation_slot
 from .query import Query
 from .registry import register_model
@@ -297,6 +297,7 @@ class ModelMeta(ModelMetaclass):
         cls = super().__new__(mcs, name, bases, namespace, **kw)
         for attr, value in plain.items():
             type.__setattr__(cls, attr, value)
+        own_dispatch(cls)
         # Abstract bases (ActiveRecord, AsyncActiveRecord) map no table.
         if (namespace.get("__module__") != __name__ or name != "ActiveRecord") and not namespace.get(
             "__aq_abstract__"
@@ -517,6 +518,7 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
         return info.builder(tuple(names), dialect)([values], None)[0]  # type: ignore[no-any-return]
 
     @classmethod
+    @dispatches
     def find_by_id(cls: type[M], id: Any) -> M | None:
         """The row with this primary key, or None."""
         # The model's finder (see activeq.finders), found without reading class attributes.

@@ -87,7 +87,7 @@ class Timing:
     ...     _ = Vase.find_by_id(1)
     >>> timing = t.queries[0]
     >>> timing.sql, timing.params, timing.rows
-    ('SELECT "vases"."id" FROM "vases" WHERE "vases"."id" = ?', (1,), 0)
+    ('SELECT "id" FROM "vases" WHERE "id" = ?', (1,), 0)
     """
 
     sql: str

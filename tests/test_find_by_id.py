@@ -4,6 +4,7 @@ cache and database, and every statement it runs is timed and seen by an overridd
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import threading
 from decimal import Decimal
 
@@ -68,8 +69,7 @@ def test_find_by_id_is_timed_and_counted_every_time(tmp_path):
         Pet.find_by_id(1)
         Pet.find_by_id(5)
     assert [q.sql for q in t.queries] == [
-        'SELECT "pets"."id", "pets"."name", "pets"."weight", "pets"."price", "pets"."born" '
-        'FROM "pets" WHERE "pets"."id" = ?'] * 2
+        'SELECT "id", "name", "weight", "price", "born" FROM "pets" WHERE "id" = ?'] * 2
     assert [q.params for q in t.queries] == [(1,), (5,)]
     assert [q.rows for q in t.queries] == [1, 0]
     db.close()
@@ -106,7 +106,7 @@ def test_an_overridden_execute_sees_find_by_id(tmp_path):
     seen.clear()
     assert Pet.find_by_id(1).name == "rex"
     assert Pet.find_by_id(1).name == "rex"
-    assert [s.split(" FROM ")[1] for s in seen] == ['"pets" WHERE "pets"."id" = ?'] * 2
+    assert [s.split(" FROM ")[1] for s in seen] == ['"pets" WHERE "id" = ?'] * 2
     db.close()
 
 
@@ -131,4 +131,101 @@ def test_threads_find_through_the_same_finder(tmp_path):
     for th in threads:
         th.join()
     assert found == ["rex"] * 3
+    db.close()
+
+
+def test_model_find_by_id_is_the_finder_itself_once_built(tmp_path):
+    # The call goes straight to the model's finder: no classmethod in between.
+    db = _open(str(tmp_path / "a.db"), "rex")
+    assert inspect.ismethod(Pet.find_by_id)  # nothing built yet
+    Pet.find_by_id(1)
+    find = Pet.find_by_id
+    assert inspect.isfunction(find)
+    assert find.__qualname__ == "Pet.find_by_id"
+    assert find(1).name == "rex" and type(find(1)) is Pet
+    db.close()
+    assert inspect.ismethod(Pet.find_by_id)  # closing put the classmethod back
+
+
+def test_a_kept_finder_follows_rebinding_cache_and_close(tmp_path):
+    first = _open(str(tmp_path / "a.db"), "in a")
+    Pet.find_by_id(1)
+    find = Pet.find_by_id
+    second = _open(str(tmp_path / "b.db"), "in b")
+    assert find(1).name == "in b"
+    first.bind(Pet)
+    assert find(1).name == "in a"
+    first.enable_cache(Pet)
+    with first.track_queries() as t:
+        assert find(1).name == "in a"
+        assert find(1).name == "in a"
+    assert len(t.queries) == 1  # the second came from the model cache
+    first.close()
+    with pytest.raises(ActiveqError, match="closed"):
+        find(1)
+    second.close()
+
+
+class Base(ActiveRecord):
+    __table_name__ = "animals"
+    id: int = Field(primary_key=True)
+    name: str
+
+
+class Cat(Base):
+    __table_name__ = "animals"
+
+
+class Named(ActiveRecord):
+    __table_name__ = "animals"
+    id: int = Field(primary_key=True)
+    name: str
+
+    @classmethod
+    def find_by_id(cls, id):  # type: ignore[override]
+        found = super().find_by_id(id)
+        return None if found is None else f"named {found.name}"
+
+
+def test_a_finder_serves_its_own_class_only(tmp_path):
+    db = Database(str(tmp_path / "a.db"))
+    db.bind(Base, Cat, Named)
+    db.create_tables(Base)
+    Base.create(name="tom")
+    assert type(Base.find_by_id(1)) is Base
+    assert type(Cat.find_by_id(1)) is Cat  # not Base's finder, inherited
+
+    class Kitten(Cat):
+        __table_name__ = "animals"
+
+    db.bind(Kitten)
+    assert type(Kitten.find_by_id(1)) is Kitten
+    assert type(Cat.find_by_id(1)) is Cat and type(Base.find_by_id(1)) is Base
+    # A model's own find_by_id stays its own, and its super() still finds the row.
+    assert Named.find_by_id(1) == "named tom"
+    assert Named.find_by_id(1) == "named tom"
+    assert inspect.ismethod(Named.find_by_id)
+    db.close()
+
+
+class Renamed(ActiveRecord):
+    __table_name__ = "renamed"
+    id: int = Field(primary_key=True, column="renamed_id")
+    title: str = Field(column="heading")
+
+
+def test_find_by_id_reads_one_table_with_unqualified_columns(tmp_path):
+    db = Database(str(tmp_path / "a.db"))
+    db.bind(Renamed)
+    db.create_tables(Renamed)
+    Renamed.create(title="first")
+    with db.track_queries() as t:
+        found = Renamed.find_by_id(1)
+        assert Renamed.find_by_id(2) is None
+    assert (found.id, found.title) == (1, "first")
+    assert t.sql == ['SELECT "renamed_id", "heading" FROM "renamed" WHERE "renamed_id" = ?'] * 2
+    # Other queries of the model keep their qualified columns.
+    assert Renamed.query().where(Renamed.c.id == 1).to_sql()[0] == (
+        'SELECT "renamed"."renamed_id", "renamed"."heading" FROM "renamed" '
+        'WHERE "renamed"."renamed_id" = ?')
     db.close()

@@ -185,7 +185,8 @@ def test_lookups_recorded_untracked_keep_order_and_totals_beside_other_statement
         User.find_by_id(i % 10 + 1)
         filtered.all()
         User.find_by_id(99)  # no such row
-    lookup_sql = User.query().where(User.c.id == 1).to_sql()[0]
+    lookup_sql = ('SELECT "id", "name", "email", "age", "status" FROM "users" '
+                  'WHERE "id" = ?')
     by_sql = _by_sql(db)
     assert by_sql[lookup_sql].count == 2 * runs
     assert by_sql[lookup_sql].rows == runs

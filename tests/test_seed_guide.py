@@ -560,7 +560,8 @@ def test_query_logging(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
             "COMMIT | Params: ()"]
         assert logged[len(setup):] == [
             f"{insert} | Params: ['a']",
-            f'{select} WHERE "notes"."id" = ? | Params: (1,)',
+            # find_by_id reads one table: its columns go unqualified.
+            'SELECT "id", "text" FROM "notes" WHERE "id" = ? | Params: (1,)',
             f'{select} WHERE "notes"."text" = ? | Params: (\'a\',)',
             'UPDATE "notes" SET "text" = ? WHERE "notes"."id" = ? | Params: (\'b\', 1)',
             "BEGIN IMMEDIATE | Params: ()",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any, ClassVar, TypeVar
@@ -41,11 +42,45 @@ _T = TypeVar("_T")
 
 
 class _Worker(greenlet):  # type: ignore[misc]
-    """A greenlet running blocking code for one async connection."""
+    """A greenlet running blocking calls one after another, each on the async connection the
+    call gives it.
 
-    def __init__(self, run: Callable[..., Any], parent: greenlet, conn: AsyncConnection) -> None:
-        super().__init__(run, parent)
-        self.conn = conn
+    Workers are kept and reused (see :func:`run_blocking`): a new greenlet per call would cost
+    Python a fresh frame stack, mapped and unmapped by the OS, on every call.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(self._serve)
+        self.conn: AsyncConnection  # set by each call
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def _serve(self, fn: Callable[..., Any], args: Sequence[Any]) -> None:
+        while True:
+            try:
+                self.value = fn(*args)
+            except BaseException as e:  # handed to the awaiting coroutine, which raises it
+                self.error = e
+            fn = args = None  # type: ignore[assignment]
+            # Idle until the next call: (fn, args) come back through this switch. A worker
+            # dropped while idle gets GreenletExit here and ends.
+            fn, args = self.parent.switch(_FINISHED)
+
+
+# What an idle worker switches back with when its call has ended (its value or error is set).
+_FINISHED = object()
+
+# Idle workers of this thread (a greenlet only ever runs on the thread that made it).
+_idle = threading.local()
+
+
+def _idle_workers() -> list[_Worker]:
+    try:
+        return _idle.workers  # type: ignore[no-any-return]
+    except AttributeError:
+        workers: list[_Worker] = []
+        _idle.workers = workers
+        return workers
 
 
 async def run_blocking(fn: Callable[..., _T], args: Sequence[Any], conn: AsyncConnection,
@@ -55,13 +90,16 @@ async def run_blocking(fn: Callable[..., _T], args: Sequence[Any], conn: AsyncCo
     ``enter`` runs each time the greenlet resumes and ``leave`` each time it pauses, so a
     caller can give per-thread state to the greenlet running now (several run on one thread).
     """
-    worker = _Worker(fn, getcurrent(), conn)
+    idle = _idle_workers()
+    worker = idle.pop() if idle else _Worker()
+    worker.parent = getcurrent()
+    worker.conn = conn
     enter()
     try:
-        value = worker.switch(*args)
+        value = worker.switch(fn, args)
     finally:
         leave()
-    while not worker.dead:
+    while value is not _FINISHED:
         try:
             result = await value
         except BaseException:  # given to the blocking code, which may clean up and re-raise
@@ -71,13 +109,23 @@ async def run_blocking(fn: Callable[..., _T], args: Sequence[Any], conn: AsyncCo
                 value = worker.throw(*error)
             finally:
                 leave()
+            del error
         else:
             enter()
             try:
                 value = worker.switch(result)
             finally:
                 leave()
-    return value  # type: ignore[no-any-return]
+    # The call has ended and the worker waits for the next one: it may serve any later call.
+    found, worker.value = worker.value, None
+    failure, worker.error = worker.error, None
+    idle.append(worker)
+    if failure is not None:
+        try:
+            raise failure
+        finally:
+            failure = None
+    return found  # type: ignore[no-any-return]
 
 
 def _outside() -> ActiveqError:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import select
 import threading
 import time
@@ -66,7 +67,7 @@ from .base import (
 )
 from .bridge import BridgeEngine
 from .lent import keep_open
-from .urls import password_in, redact
+from .urls import is_url, password_in, redact
 
 __all__ = [
     "AsyncPsycopgConnection",
@@ -108,6 +109,7 @@ _WRITE_TAGS = ("INSERT", "UPDATE", "DELETE", "MERGE")
 _READ_TAGS = ("SELECT", "SHOW", "EXPLAIN", "FETCH", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT",
               "RELEASE", "LISTEN", "VALUES")
 _IDLE = pq.TransactionStatus.IDLE
+_WHITESPACE = re.compile(r"\s")
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
 
 
@@ -187,6 +189,12 @@ class _Target:
     __slots__ = ("conninfo", "host", "port", "dbname", "user", "password", "url")
 
     def __init__(self, url: str, connect_timeout: float | None) -> None:
+        if is_url(url) and _WHITESPACE.search(url):
+            # Whether libpq refuses a space in a URL depends on its version (the one psycopg 3.2
+            # ships takes it into the password), and a tab or a newline it takes at every
+            # version: refusing here gives one answer everywhere, and names no password.
+            raise OperationalError(f"not a PostgreSQL URL: {redact(url)}: it holds whitespace; "
+                                   "percent-encode it (a space is %20)") from None
         try:
             params = conninfo_to_dict(url)
         except psycopg.Error as e:

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import OperationalError
 from .base import AsyncEngine, Engine
 
-__all__ = ["async_engine_for", "dialect_of", "engine_for", "open_engine", "password_in",
+__all__ = ["async_engine_for", "dialect_of", "engine_for", "is_url", "open_engine", "password_in",
            "redact"]
 
 # scheme -> (dialect, module, engine class, async engine class or None, install hint)
@@ -29,7 +29,23 @@ _SCHEMES: dict[str, tuple[str, str, str, str | None, str]] = {
 }
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _PASSWORD = re.compile(r"(://[^:/?#@]*:)([^@/?#]*)@")
+# In a libpq "key=value" string a value with spaces is quoted; in a URL's query it runs to the
+# next parameter, spaces and all (libpq would take them).
 _PASSWORD_PARAM = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)", re.IGNORECASE)
+_URL_PASSWORD_PARAM = re.compile(r"([?&]password=)([^&#]*)", re.IGNORECASE)
+
+
+def is_url(url: str) -> bool:
+    """Whether ``url`` is written as a URL (``scheme://...``), not a path or a libpq string.
+
+    >>> is_url("postgresql://h/db"), is_url("host=h dbname=db"), is_url("app.db")
+    (True, False, False)
+    """
+    return _SCHEME.match(url) is not None and "://" in url
+
+
+def _password_params(url: str) -> re.Pattern[str]:
+    return _URL_PASSWORD_PARAM if is_url(url) else _PASSWORD_PARAM
 
 
 def password_in(url: str) -> list[str]:
@@ -37,9 +53,11 @@ def password_in(url: str) -> list[str]:
 
     >>> password_in("postgresql://ann:s3cret@h/db"), password_in("host=h password='a b'")
     (['s3cret'], ["'a b'", 'a b'])
+    >>> password_in("postgresql://h/db?password=a b&sslmode=require")
+    ['a b']
     """
     found = [m.group(2) for m in _PASSWORD.finditer(url)]
-    for m in _PASSWORD_PARAM.finditer(url):
+    for m in _password_params(url).finditer(url):
         value = m.group(2)
         found.append(value)
         if value.startswith("'") and len(value) > 1:
@@ -52,8 +70,10 @@ def redact(url: str) -> str:
 
     >>> redact("postgresql://ann:s3cret@db.local:5432/app?sslmode=require")
     'postgresql://ann:***@db.local:5432/app?sslmode=require'
+    >>> redact("postgresql://db.local/app?password=s3 cret&sslmode=require")
+    'postgresql://db.local/app?password=***&sslmode=require'
     """
-    return _PASSWORD_PARAM.sub(r"\1***", _PASSWORD.sub(r"\1***@", url))
+    return _password_params(url).sub(r"\1***", _PASSWORD.sub(r"\1***@", url))
 
 
 def _scheme(url: str) -> str:

@@ -299,9 +299,9 @@ def test_terminals_render_count_exists_first_one(db, people):
 def test_find_by_id_renders_a_primary_key_lookup(db, people):
     with db.track_queries() as t:
         assert User.find_by_id(people[1].id).name == "Bob"
+    # One table: the columns go unqualified.
     assert t.queries[0].sql == (
-        'SELECT "users"."id", "users"."name", "users"."email", "users"."age", "users"."status" '
-        'FROM "users" WHERE "users"."id" = ?'
+        'SELECT "id", "name", "email", "age", "status" FROM "users" WHERE "id" = ?'
     )
     assert list(t.queries[0].params) == [people[1].id]
 

@@ -63,6 +63,10 @@ def test_redact_hides_passwords_in_urls_and_parameters():
     assert redact(f"postgresql://h/db?password={PASSWORD}&x=1") == \
         "postgresql://h/db?password=***&x=1"
     assert redact("postgresql://ann@h/db") == "postgresql://ann@h/db"
+    # In a URL's query a password runs to the next parameter, spaces included.
+    assert redact(f"postgresql://h/db?password=x {PASSWORD}&x=1") == \
+        "postgresql://h/db?password=***&x=1"
+    assert redact(f"host=h password='x {PASSWORD}' dbname=db") == "host=h password=*** dbname=db"
 
 
 def _closed_port() -> int:
@@ -181,15 +185,26 @@ def test_activeq_imports_without_the_optional_drivers():
 
 @pytest.mark.parametrize("url", [
     f"postgresql://ann:{PASSWORD} x@127.0.0.1/db",
+    f"postgresql://ann:{PASSWORD}\tx@127.0.0.1/db",
+    f"postgresql://ann@127.0.0.1/db?password=x {PASSWORD}",
     f"postgresql://ann:{PASSWORD}@127.0.0.1/db?bogus=1",
     f"host=127.0.0.1 password='{PASSWORD} x' bogus",
 ])
 def test_malformed_postgres_url_is_refused_without_the_password(url):
+    # Refused before any connection attempt, whichever libpq psycopg ships.
     with pytest.raises(OperationalError) as raised:
         PsycopgEngine.open(url)
     assert str(raised.value).startswith("not a PostgreSQL URL: ")
     assert PASSWORD not in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_whitespace_in_a_postgres_url_is_refused_by_name():
+    # libpq of psycopg 3.2 reads "ann:pw x@" as the password "pw x"; later ones refuse it.
+    with pytest.raises(OperationalError) as raised:
+        PsycopgEngine.open(f"postgresql://ann:{PASSWORD} x@127.0.0.1/db")
+    assert str(raised.value) == ("not a PostgreSQL URL: postgresql://ann:***@127.0.0.1/db: it "
+                                 "holds whitespace; percent-encode it (a space is %20)")
 
 
 def test_duckdb_on_connect_runs_once_for_the_whole_database(tmp_path):
