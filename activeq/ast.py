@@ -366,8 +366,18 @@ def _column_key(table: str, column: str, type_key: Any) -> str:
     if key is None:
         if len(_COLUMN_KEYS) >= _COLUMN_KEYS_MAX:
             _COLUMN_KEYS.clear()
-        key = _COLUMN_KEYS[parts] = f"col {table}.{column} #{next(_column_numbers)}"
+        key = _COLUMN_KEYS[parts] = f"col {table}.{column} #{_letters(next(_column_numbers))}"
     return key
+
+
+def _letters(number: int) -> str:
+    # The number in base 26 written with letters: a shape key shows no digits of its own, so
+    # a value never seems to be part of it.
+    out = ""
+    while number:
+        number, digit = divmod(number, 26)
+        out = chr(97 + digit) + out
+    return out
 
 
 class ColumnRef(Expr, Generic[T, O]):
