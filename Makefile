@@ -27,15 +27,17 @@ docs: $(STAMP)
 test: $(STAMP) redis-server postgresql
 	$(BIN)/python -m pytest tests
 
-# The whole suite at the lowest versions of apsw, pydantic and sqlglot that pyproject.toml
-# allows, in a venv of its own (a few minutes: it installs everything afresh).
+# The whole suite at the lowest versions pyproject.toml allows of apsw, pydantic and sqlglot and
+# of the drivers its extras install (psycopg, psycopg_pool, greenlet, DuckDB, redis, SQLAlchemy),
+# in a venv of its own (a few minutes: it installs everything afresh).
 test-deps-min: redis-server postgresql
 	rm -rf $(VENV_MIN)
 	$(PY) -m venv $(VENV_MIN)
 	$(VENV_MIN)/bin/python -m pip install -q --upgrade pip
 	$(VENV_MIN)/bin/python tools/lowest_requirements.py > $(VENV_MIN)/lowest.txt
 	$(VENV_MIN)/bin/python -m pip install -q -c $(VENV_MIN)/lowest.txt -e '.[dev]'
-	$(VENV_MIN)/bin/python -m pip freeze | grep -iE '^(apsw|pydantic|sqlglot)=='
+	$(VENV_MIN)/bin/python tools/typing_path.py
+	$(VENV_MIN)/bin/python tools/lowest_requirements.py --installed
 	$(VENV_MIN)/bin/python -m pytest tests -p no:cacheprovider
 
 # The Redis cache tests start their own redis-server on loopback; install it when missing.

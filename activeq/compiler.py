@@ -1186,7 +1186,8 @@ def lower_cast(node: x.Cast, lw: Lowering) -> exp.Expression:
     elif target == "int" and fractional and name != "sqlite":
         # SQLite truncates a fraction toward zero, as int() does; the others round
         # (PostgreSQL even to even): truncating first gives the same integer everywhere.
-        item = exp.Trunc(this=item)
+        # MySQL's TRUNCATE takes the number of decimals, which sqlglot before 30.30 leaves out.
+        item = exp.Trunc(this=item, decimals=exp.Literal.number(0) if name == "mysql" else None)
     type_sql = _CAST_TYPES[name][target]
     if type_sql is not None:
         # SQLite's type names are spelled as written: sqlglot would map NUMERIC to REAL there.

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import apsw
 import pytest
@@ -127,29 +128,72 @@ def test_pydantic_internals_are_imported_only_behind_the_version_check() -> None
     assert users == ["dependencies.py"]
 
 
-def test_lowest_requirements_pin_every_runtime_dependency_at_its_lower_bound() -> None:
+# The lowest release each extra's driver passes the suite on (`make test-deps-min`).
+EXTRA_FLOORS = {
+    # psycopg 3.2.0[binary] asks for psycopg-binary==3.2.0.dev1, which was never released.
+    "psycopg": "3.2.1", "psycopg-pool": "3.2.0", "greenlet": "3.0.0",
+    # DuckDB 1.x leaves rowcount at -1; 2.0.0 needs the undeclared pytz for TIMESTAMPTZ.
+    "duckdb": "2.0.1",
+    "redis": "5.0.0", "SQLAlchemy": "2.0.0",
+}
+
+
+def _tools() -> Any:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import lowest_requirements
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    return lowest_requirements
+
+
+def test_lowest_requirements_pin_every_dependency_and_extra_at_its_lower_bound() -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "tools" / "lowest_requirements.py")],
                           capture_output=True, text=True, check=True)
-    pins = dict(line.split("==") for line in proc.stdout.split())
+    lines = proc.stdout.split()
+    pins = dict(line.split("==") for line in lines if "==" in line)
     assert pins == {**{name: _spell(lowest) for name, (lowest, _) in RUNTIME.items()},
-                    "SQLAlchemy": "2.0.0"}
+                    **EXTRA_FLOORS}
+    assert [line for line in lines if "==" not in line] == ["pdoc<16"]
     makefile = (ROOT / "Makefile").read_text()
     target = makefile[makefile.index("\ntest-deps-min:"):].split("\n\n")[0]
     assert "tools/lowest_requirements.py > $(VENV_MIN)/lowest.txt" in target
     assert "pip install -q -c $(VENV_MIN)/lowest.txt -e '.[dev]'" in target
+    assert "$(VENV_MIN)/bin/python tools/typing_path.py" in target  # tests/test_typing.py
+    assert "$(VENV_MIN)/bin/python tools/lowest_requirements.py --installed" in target
     assert "$(VENV_MIN)/bin/python -m pytest tests" in target
 
 
+def test_every_extra_but_speedups_is_tested_at_its_lower_bound() -> None:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    assert sorted(_tools().TESTED_EXTRAS) == sorted(set(extras) - {"dev", "speedups"})
+    # The dev extra installs every tested extra's packages, over the same range: a constraint
+    # on a package nothing installs would pin nothing.
+    for name in _tools().TESTED_EXTRAS:
+        for requirement in extras[name]:
+            assert requirement in extras["dev"], (name, requirement)
+
+
 def test_a_dependency_without_a_lower_bound_is_refused() -> None:
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        from lowest_requirements import lowest_requirements
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    lowest_requirements = _tools().lowest_requirements
     assert lowest_requirements(["apsw>=3.51.0.0", "sqlglot>=28.0.0,<31"]) == [
         "apsw==3.51.0.0", "sqlglot==28.0.0"]
+    assert lowest_requirements(["psycopg[binary]>=3.2.1"]) == ["psycopg==3.2.1"]
     with pytest.raises(ValueError, match="'redis<6' declares no lower bound"):
         lowest_requirements(["redis<6"])
+
+
+def test_pins_the_venv_does_not_hold_are_named() -> None:
+    pins_not_installed = _tools().pins_not_installed
+    apsw_version = importlib.metadata.version("apsw")
+    assert pins_not_installed([f"apsw=={apsw_version}"]) == []
+    assert pins_not_installed(["pydantic==0.1", "activeq-no-such-package==1.0"]) == [
+        f"pydantic==0.1: {importlib.metadata.version('pydantic')} installed",
+        "activeq-no-such-package==1.0: not installed"]
+    # "2.8" pins what pip installs as 2.8.0.
+    pydantic_version = importlib.metadata.version("pydantic")
+    assert pins_not_installed([f"pydantic=={pydantic_version}.0"]) == []
 
 
 # license and extras ---------------------------------------------------------------------------
@@ -170,7 +214,7 @@ def test_redis_extra_installs_the_client_redis_cache_needs(monkeypatch: pytest.M
     redis_extra = [r for r in requires if r.marker is not None
                    and r.marker.evaluate({"extra": "redis"})
                    and not r.marker.evaluate({"extra": ""})]
-    assert [(r.name, str(r.specifier)) for r in redis_extra] == [("redis", ">=5")]
+    assert [(r.name, str(r.specifier)) for r in redis_extra] == [("redis", ">=5.0.0")]
     monkeypatch.setitem(sys.modules, "redis", None)  # as if the client were not installed
     with pytest.raises(ActiveqError) as info:
         RedisCache()
