@@ -97,6 +97,10 @@ class Node(tuple):  # type: ignore[type-arg]
 
 _PLAIN = frozenset((int, str, float, bool, bytes, type(None)))
 
+# A column type's ``accepts`` says which value types need no check; an int is bound as a signed
+# 64-bit integer, so one of more than 63 bits (beyond the range, or -2**63 itself, which the
+# check then takes) leaves that fast path for the type's own check.
+
 
 def as_expr(value: Any) -> Expr:
     """Wrap a Python value as a bound ``Param`` unless it already is an expression."""
@@ -181,23 +185,27 @@ class Expr(Node):
         return Compare(">=", self, as_expr(other))
 
     # boolean algebra ---------------------------------------------------------------------
+    condition: bool | None = None
+    """Whether the expression is a condition: True, False, or None when its type is unknown
+    (a function, a raw fragment), which ``&``, ``|`` and ``~`` take on trust."""
+
     def __and__(self, other: Any) -> Expr:
-        if type(self) is not BoolOp and type(other) is not BoolOp and isinstance(other, Expr):
-            # Two plain operands: the node BoolOp.__new__ would build, without its frame.
+        if type(self) in _SIMPLE_CONDITIONS and type(other) in _SIMPLE_CONDITIONS:
+            # Two comparisons: the node BoolOp.__new__ would build, without its frame.
             return _tnew(BoolOp, (("AND", self[0], other[0]), self[1] + other[1], "AND", (self, other)))
-        return BoolOp("AND", (self, other if isinstance(other, Expr) else as_expr(other)))
+        return BoolOp("AND", (_condition(self, "&"), _condition(other, "&")))
 
     def __rand__(self, other: Any) -> Expr:
-        return BoolOp("AND", (as_expr(other), self))
+        return BoolOp("AND", (_condition(other, "&"), _condition(self, "&")))
 
     def __or__(self, other: Any) -> Expr:
-        return BoolOp("OR", (self, as_expr(other)))
+        return BoolOp("OR", (_condition(self, "|"), _condition(other, "|")))
 
     def __ror__(self, other: Any) -> Expr:
-        return BoolOp("OR", (as_expr(other), self))
+        return BoolOp("OR", (_condition(other, "|"), _condition(self, "|")))
 
     def __invert__(self) -> Expr:
-        return Not(self)
+        return Not(_condition(self, "~"))
 
     # arithmetic --------------------------------------------------------------------------
     def __add__(self, other: Any) -> Expr:
@@ -308,6 +316,25 @@ class Expr(Node):
         return _tnew(Ordering, (("ord", True, None, self[0]), self[1], self, True, None))  # type: ignore[no-any-return]
 
 
+def _condition(value: Any, op: str) -> Expr:
+    """``value`` as an operand of ``op`` (``&``, ``|``, ``~``): a condition, else ArgumentTypeError.
+
+    Refused when built: ``(age + 1) & ...`` or ``age & 3`` would reach the database as a
+    number used as a truth value, which SQLite takes silently and PostgreSQL refuses.
+    """
+    expr = value if isinstance(value, Expr) else as_expr(value)
+    if type(expr) in _CONDITIONS or expr.condition is not False:
+        return expr
+    if isinstance(expr, ColumnRef):
+        owner = getattr(expr.model, "__name__", expr.table)
+        what = f"{owner}.{expr.name} ({expr.type.name})"
+    else:
+        what = repr(value)
+    raise ArgumentTypeError(
+        f"{op} combines conditions (comparisons, bool columns, and their combinations); "
+        f"{what} is not one: compare it first (== != < > is_null() ...)")
+
+
 LIKE_ESCAPE = "!"
 """The escape character of the patterns ``contains``/``startswith``/``endswith`` build."""
 
@@ -409,10 +436,15 @@ class ColumnRef(Expr, Generic[T, O]):
     def __repr__(self) -> str:
         return f"ColumnRef({self.table}.{self.column})"
 
+    @property
+    def condition(self) -> bool:  # type: ignore[override]
+        """A bool column is a condition (so is one of unknown type)."""
+        return self.type.boolean  # type: ignore[no-any-return]
+
     # Comparisons check the value against the column's type; values of a type the column
     # accepts as is take the same path as Expr's (one set lookup, no call).
     def __eq__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value("=", self, other)
         if isinstance(other, Expr):
             # Two expressions (a join condition): the node Compare() would build, without
@@ -424,29 +456,29 @@ class ColumnRef(Expr, Generic[T, O]):
         return _checked("=", self, other)
 
     def __ne__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value("<>", self, other)
         if other is None:
             return IsNull(self, True)
         return _checked("<>", self, other)
 
     def __lt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value("<", self, other)
         return _checked("<", self, other)
 
     def __le__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value("<=", self, other)
         return _checked("<=", self, other)
 
     def __gt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value(">", self, other)
         return _checked(">", self, other)
 
     def __ge__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
-        if type(other) in self.accepts:
+        if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
             return _compare_value(">=", self, other)
         return _checked(">=", self, other)
 
@@ -469,7 +501,7 @@ class ColumnRef(Expr, Generic[T, O]):
         return Between(self, self._operand(low), self._operand(high), True)
 
     def _operand(self, value: Any) -> Expr:
-        if type(value) in self.accepts:
+        if (kind := type(value)) in self.accepts and (kind is not int or value.bit_length() < 64):
             return Param(value)
         if isinstance(value, Expr) or value is None:
             return as_expr(value)
@@ -480,7 +512,8 @@ class ColumnRef(Expr, Generic[T, O]):
             return values
         accepts = self.accepts
         check = self.type.check
-        return [v if type(v) in accepts or v is None else check(v, self) for v in values]
+        return [v if (type(v) in accepts and (type(v) is not int or v.bit_length() < 64))
+                or v is None else check(v, self) for v in values]
 
     # LIKE compares text: a column of another type is refused (its stored form differs per
     # engine, and PostgreSQL has no LIKE for it).
@@ -508,7 +541,7 @@ class ColumnRef(Expr, Generic[T, O]):
 
     # arithmetic: the column's type says which operands it takes --------------------------
     def __add__(self, other: Any) -> Expr:
-        if type(other) is int and self.type.int_operand:
+        if type(other) is int and self.type.int_operand and other.bit_length() < 64:
             # ``id + 1``: the node Arith(Param) would build, without their frames.
             return _tnew(Arith, (("ar", "+", self[0], "?"), self[1] + (other,), "+", self,  # type: ignore[no-any-return]
                                  _tnew(Param, ("?", (other,), other))))
@@ -694,6 +727,7 @@ class Extract(Expr):
     """
 
     __slots__ = ()
+    condition = False
     _fields = ("part", "item")
     part: str
     item: Expr
@@ -735,6 +769,11 @@ class Param(Expr):
     def __new__(cls, value: Any):  # type: ignore[no-untyped-def]
         return _tnew(cls, ("?", (value,), value))
 
+    @property
+    def condition(self) -> bool:  # type: ignore[override]
+        """``True`` and ``False`` are conditions; other values are not."""
+        return type(self.value) is bool
+
 
 class BindParam(Expr):
     """A named placeholder for a compiled, reusable statement: ``BindParam('email')``.
@@ -770,6 +809,7 @@ class Star(Expr):
     """``*`` (inside ``COUNT(*)``)."""
 
     __slots__ = ()
+    condition = False
 
     def __new__(cls):  # type: ignore[no-untyped-def]
         return _tnew(cls, ("*", ()))
@@ -792,6 +832,7 @@ class Arith(Expr):
     """Binary arithmetic: ``+``, ``-``, ``*``, ``/``, ``%``."""
 
     __slots__ = ()
+    condition = False
     _fields = ("op", "left", "right")
     op: str
     left: Expr
@@ -1003,6 +1044,7 @@ class Alias(Expr):
     """An expression named in the select list."""
 
     __slots__ = ()
+    condition = False
     _fields = ("item", "name")
     item: Expr
     name: str
@@ -1093,6 +1135,10 @@ class Window(Expr):
                tuple([o.key for o in order_by]), frame)
         return _tnew(cls, (key, params, func, partition_by, order_by, frame))
 
+
+# Nodes that are always conditions; those without BoolOp need no flattening under & and |.
+_SIMPLE_CONDITIONS = frozenset((Compare, Not, IsNull, InList, InQuery, Like, Between, Exists))
+_CONDITIONS = _SIMPLE_CONDITIONS | {BoolOp}
 
 # Sort items over() takes as they are: an ordering, or a column (sorted ascending).
 _ORDER_ITEMS = frozenset((Ordering, ColumnRef))

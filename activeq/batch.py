@@ -364,10 +364,11 @@ def insert_many(
                     columns = [info.by_name[n].column for n in names]
                     sql = _copy_sql(info.table, columns)
                     conn.copy(info.table, columns, values)
+                    count = conn.changes()
                 else:
-                    returned = db._run_many(sql, values, ids is not None)
+                    returned, count = db._run_many(sql, values, ids is not None)
                     if ids is not None:
-                        ids.extend([r[0] for r in returned])
+                        ids.extend([r[0] for r in returned or ()])
             except DatabaseError as e:
                 after = conn.total_changes()
                 index = None
@@ -378,7 +379,6 @@ def insert_many(
                 # The transaction rolls back: no row of the batch stays written.
                 raise_unbindable_row(e, values, names, where=f"invalid {model.__name__}: ",
                                      positions=range(done, done + len(values)))
-            count = conn.changes()
             # The log keeps one sample row: holding every chunk's values would pin them.
             db.log.record(sql, stmt.key, values[:1], compile_ns, perf_counter_ns() - t0,
                           count, hit)
@@ -516,7 +516,6 @@ def update_many(
                       (Compare("=", info.refs[pk], Param(None)),))
         batches.append((stmt, keyed, positions, list(map(_getter(keyed), dicts))))
 
-    conn = db._thread().conn
     changed = 0
     done = 0
     with db.transaction():
@@ -531,14 +530,13 @@ def update_many(
                 # running it: what is left after a failure tells which row failed.
                 rows = iter(part)
                 try:
-                    db._run_many(entry.sql, rows, False)
+                    count = db._run_many(entry.sql, rows, False)[1]
                 except DatabaseError as e:
                     failed = start + len(part) - length_hint(rows) - 1
                     raise _row_db_error(e, positions[failed]) from e.__cause__
                 except (OverflowError, UnicodeEncodeError) as e:
                     raise_unbindable_row(e, part, keyed, where=f"invalid {model.__name__}: ",
                                          positions=positions[start:start + len(part)])
-                count = conn.changes()
                 db.log.record(entry.sql, stmt.key, part[:1], 0, perf_counter_ns() - t0, count, hit)
                 changed += count
                 done += len(part)

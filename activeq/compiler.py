@@ -1068,12 +1068,18 @@ def lower_insert(stmt: Any, lw: Lowering) -> exp.Expression:
     name = lw.dialect.NAME
     values = exp.Tuple(expressions=[lw.placeholder(info.by_name[n].type.bind(name))
                                     for n in stmt.names])
-    insert = exp.Insert(
-        this=exp.Schema(this=model_table(info), expressions=[ident(c) for c in cols]),
-        expression=exp.Values(expressions=[values]),
-    ) if cols else _insert_defaults(info, lw.dialect)
     conflict = stmt.on_conflict
     dialect = lw.dialect
+    if cols:
+        insert = exp.Insert(
+            this=exp.Schema(this=model_table(info), expressions=[ident(c) for c in cols]),
+            expression=exp.Values(expressions=[values]),
+        )
+    elif conflict is not None and dialect.UPSERT == "on_conflict" and not (
+            conflict[0] == "replace" and name == "sqlite"):
+        insert = _insert_key_default(info, dialect)
+    else:
+        insert = _insert_defaults(info, dialect)
     if conflict is not None:
         _lower_conflict(insert, stmt.names, conflict, info, dialect)
     if stmt.returning and info.pk is not None:
@@ -1094,6 +1100,32 @@ def _insert_defaults(info: Any, dialect: Any) -> exp.Insert:
     return exp.Insert(
         this=exp.Schema(this=model_table(info), expressions=[exp.Identifier(this="", quoted=False)]),
         expression=exp.Values(expressions=[exp.Tuple(expressions=[])]),
+    )
+
+
+def _insert_key_default(info: Any, dialect: Any) -> exp.Insert:
+    """A row of column defaults that takes an ON CONFLICT clause: ``(key) VALUES (DEFAULT)``.
+
+    SQLite allows no upsert clause after DEFAULT VALUES, and has no DEFAULT in VALUES: there
+    an integer key is given NULL, which makes it a new rowid as DEFAULT VALUES would.
+    """
+    pk = info.pk
+    if pk is None:
+        raise CompileError(
+            f"{info.table}: a row of defaults has no column to name in an ON CONFLICT insert; "
+            "give the row a value or insert it without on_conflict")
+    if dialect.NAME == "sqlite":
+        if not isinstance(pk.type, t.IntType):
+            raise UnsupportedError(
+                "ON CONFLICT on a row of defaults", "sqlite",
+                f"SQLite takes no upsert after DEFAULT VALUES, and {info.table}.{pk.column} is "
+                "not an integer key NULL would number; give the row a value")
+        value: exp.Expression = exp.Null()
+    else:
+        value = exp.var("DEFAULT")
+    return exp.Insert(
+        this=exp.Schema(this=model_table(info), expressions=[ident(pk.column)]),
+        expression=exp.Values(expressions=[exp.Tuple(expressions=[value])]),
     )
 
 

@@ -815,14 +815,15 @@ class Database:
                     lock.restore(state)
                 lock.rlock.release()
 
-    def _run_many(self, sql: str, rows: Any, returning: bool) -> list[Any] | None:
-        """``executemany`` inside this thread's transaction; with ``returning`` the rows the
-        statement gives back."""
+    def _run_many(self, sql: str, rows: Any, returning: bool) -> tuple[list[Any] | None, int]:
+        """``executemany`` inside this thread's transaction: with ``returning`` the rows the
+        statement gives back (else None), and the number of rows it changed."""
         conn = self._thread().conn
         if returning:
-            return conn.executemany_returning(sql, rows)
+            returned = conn.executemany_returning(sql, rows)
+            return returned, conn.changes()
         conn.executemany(sql, rows)
-        return None
+        return None, conn.changes()
 
     def _after_write(self, tables: Iterable[str] | None) -> None:
         """Called after every write statement; ``tables`` None means unknown (raw SQL)."""

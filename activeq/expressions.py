@@ -70,6 +70,11 @@ class Cast(Expr):
     def __new__(cls, item: Expr, type: str):  # type: ignore[no-untyped-def]
         return _tnew(cls, (("cast", type, item.key), item.params, item, type))
 
+    @property
+    def condition(self) -> bool:  # type: ignore[override]
+        """A cast to bool is a condition; to another type it is not."""
+        return self.type == "bool"
+
 
 class Keyword(Expr):
     """A word from a fixed set that the SQL spells inline (``'month'`` in ``date_trunc``).
@@ -80,6 +85,7 @@ class Keyword(Expr):
     """
 
     __slots__ = ()
+    condition = False
     _fields = ("word",)
     word: str
 

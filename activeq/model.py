@@ -400,8 +400,11 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
     """Composite indexes, one tuple of field names each: ``(("status", "created_at"),)``."""
     __unique__: ClassVar[tuple[tuple[str, ...], ...]] = ()
     """Composite unique constraints, one tuple of field names each: ``(("user_id", "sku"),)``."""
-    c: ClassVar[ModelColumns]
-    """The model's columns: ``User.c.email`` (a ``ColumnSet``, typed ``ColumnSet[User]``)."""
+    if TYPE_CHECKING:
+        # For type checkers only: at run time the annotation would come first in every
+        # subclass's annotations, so a field named ``c`` would move to the first column.
+        c: ClassVar[ModelColumns]
+        """The model's columns: ``User.c.email`` (a ``ColumnSet``, typed ``ColumnSet[User]``)."""
 
     model_config = pydantic.ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
 

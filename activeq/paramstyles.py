@@ -56,8 +56,10 @@ def place_markers(text: str, style: str, alias: dict[int, int]
     holds the same value in the same expression.
     """
     placeholder, numbered = PARAMSTYLES[style]
-    if style in ("format", "pyformat"):
-        # pyformat drivers (psycopg, PyMySQL) read every % as a marker: a literal % is %%.
+    if style in ("format", "pyformat") and SLOT.search(text):
+        # pyformat drivers (psycopg, PyMySQL) read every % as a marker when given values: a
+        # literal % is then %%. Without values they send the text as written, so a statement
+        # with no placeholder keeps its % as is (else the server would run %%).
         text = text.replace("%", "%%")
     order: list[int] = []
     if not numbered:

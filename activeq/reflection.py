@@ -34,6 +34,7 @@ from .constraints import TableIndex, index_name
 from .database import Database, hooks
 from .errors import SchemaError, UnsupportedError
 from .model import ActiveRecord
+from .registry import REFLECTED_MODULE
 from .schema import schema_fetcher
 from .table import Column, Table
 
@@ -346,7 +347,7 @@ def build_models(tables: Sequence[Table]) -> dict[str, Any]:
     before any same-named model declared elsewhere.
     """
     source = model_source(tables)
-    module = f"activeq_reflected_{next(_MODULES)}"
+    module = f"{REFLECTED_MODULE}{next(_MODULES)}"
     namespace: dict[str, Any] = {"__name__": module}
     exec(compile(source, f"<{module}>", "exec", dont_inherit=True), namespace)  # noqa: S102 - source built above from quoted names
     out = {}

@@ -18,17 +18,26 @@ from typing import Any
 
 from .errors import ActiveqError
 
-__all__ = ["MODELS", "declared_models", "register_model", "resolve_model"]
+__all__ = ["MODELS", "REFLECTED_MODULE", "declared_models", "register_model", "resolve_model"]
 
 MODELS: dict[str, Any] = {}
 """Each model under its class name and under ``module.ClassName`` (the latter wins for
 relations declared in the same module)."""
 
+REFLECTED_MODULE = "activeq_reflected_"
+"""The start of the module names models built by reflecting a database are declared in."""
+
 
 def register_model(cls: type) -> None:
-    """Record a newly declared model class under both of its names."""
+    """Record a newly declared model class under both of its names.
+
+    A model reflected from a database is recorded under ``module.ClassName`` only: its class
+    name is made from a table name, and must not take the place of a model the program
+    declared under that name (a string relation target elsewhere would find the copy).
+    """
     MODELS[f"{cls.__module__}.{cls.__name__}"] = cls
-    MODELS[cls.__name__] = cls
+    if not cls.__module__.startswith(REFLECTED_MODULE):
+        MODELS[cls.__name__] = cls
 
 
 def resolve_model(name: str) -> Any:

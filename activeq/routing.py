@@ -104,17 +104,22 @@ def route_through_execute(db: Database) -> None:
         finally:
             lock.release(state)
 
-    def _run_many(sql: str, rows: Any, returning: bool) -> list[Any] | None:
-        # One statement per row: the override's signature has no executemany.
+    def _run_many(sql: str, rows: Any, returning: bool) -> tuple[list[Any] | None, int]:
+        # One statement per row: the override's signature has no executemany. The count is
+        # the sum of the rowcounts the override gives back.
         returned: list[Any] = []
-        for row in rows:
-            def run(params: Any) -> Cursor:
-                return Cursor(run_many(sql, (params,), returning) or [], 1, None)
+        changed = 0
 
+        def run(params: Any) -> Cursor:
+            got, count = run_many(sql, (params,), returning)
+            return Cursor(got or [], count, None)
+
+        for row in rows:
             result = db.execute(_routed(sql, run), row)
+            changed += _rowcount(db, result, sql)
             if returning:
                 returned.extend(_rows(db, result, sql))
-        return returned if returning else None
+        return (returned if returning else None), changed
 
     def _exec_control(sql: str, retry: bool = False, started: int = 0) -> None:
         def run(params: Any) -> Cursor:

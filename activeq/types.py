@@ -136,6 +136,8 @@ class SQLType:
     """Unary minus applies (numbers and durations)."""
     int_operand = False
     """``+ - * /`` take an int operand as it is: ``arith_operand`` returns it unchecked."""
+    boolean = False
+    """A column of this type is a condition on its own (``&``, ``|`` and ``~`` take it)."""
 
     def __init__(self) -> None:
         self.key: Any = self.name
@@ -202,6 +204,21 @@ def _finite(value: Any, column: Any) -> Any:
     return value
 
 
+def _int64(value: int, column: Any, integers: bool = True) -> int:
+    """``value`` when it fits the signed 64 bits every engine binds; else ValueOutOfRangeError.
+
+    ``integers`` False: the column holds other numbers, and a float would do.
+    """
+    if not INT64_MIN <= value <= INT64_MAX:
+        if integers:
+            text = f"{_where(column)} holds 64-bit integers: {value} is out of range"
+        else:
+            text = (f"{_where(column)}: the int {value} is out of the 64-bit range a value is "
+                    "bound in; pass a float")
+        raise ValueOutOfRangeError(text, field=getattr(column, "name", None))
+    return value
+
+
 def _numeric_operand(sqltype: SQLType, op: str, value: Any, column: Any) -> Any:
     if op not in ("+", "-", "*", "/", "%"):
         return SQLType.arith_operand(sqltype, op, value, column)
@@ -209,7 +226,9 @@ def _numeric_operand(sqltype: SQLType, op: str, value: Any, column: Any) -> Any:
         return _remainder_operand(sqltype, value, column)
     if isinstance(value, a.Expr):
         return value
-    if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _int64(value, column, integers=isinstance(sqltype, IntType))
+    if isinstance(value, (float, decimal.Decimal)):
         return _finite(value, column)
     raise _refuse(column, value, f"{sqltype.name}, a number")
 
@@ -249,11 +268,7 @@ class IntType(SQLType):
         if isinstance(value, bool) or isinstance(value, enum.Enum):
             return value.value if isinstance(value, enum.Enum) else int(value)
         if isinstance(value, int):
-            if not INT64_MIN <= value <= INT64_MAX:
-                raise ValueOutOfRangeError(
-                    f"{_where(column)} holds 64-bit integers: {value} is out of range",
-                    field=getattr(column, "name", None))
-            return value
+            return _int64(value, column)
         if isinstance(value, (float, decimal.Decimal)):
             return _finite(value, column)
         raise _refuse(column, value, "an integer")
@@ -276,7 +291,9 @@ class FloatType(SQLType):
         return {"sqlite": "REAL", "postgres": "DOUBLE PRECISION"}.get(dialect, "DOUBLE")
 
     def check(self, value: Any, column: Any) -> Any:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _int64(value, column, integers=False)
+        if isinstance(value, float):
             return _finite(value, column)
         if isinstance(value, decimal.Decimal):
             return float(value)
@@ -296,6 +313,7 @@ class BoolType(SQLType):
     name = "bool"
     python_type = bool
     accepts = frozenset((bool,))
+    boolean = True
 
     def ddl(self, dialect: str) -> str:
         return "BOOLEAN"
@@ -881,6 +899,7 @@ class LiteralType(SQLType):
                 "values of one type (int, str or bool)")
         self.python_type = self.base.python_type
         self.accepts = self.base.accepts
+        self.boolean = self.base.boolean
         self.key = ("lit", self.base.key)
         self.textual = self.base is TEXT
 
@@ -985,11 +1004,19 @@ class AnyType(SQLType):
     accepts = frozenset((int, float, str, bool, bytes))
     textual = True
     signed = True
+    boolean = True
 
     def ddl(self, dialect: str) -> str:
         return "TEXT"
 
+    def check(self, value: Any, column: Any) -> Any:
+        if type(value) is int:
+            return _int64(value, column, integers=False)
+        return value
+
     def arith_operand(self, op: str, value: Any, column: Any) -> Any:
+        if type(value) is int:
+            return _int64(value, column, integers=False)
         return value
 
 

@@ -367,7 +367,7 @@ def test_write_statements_with_random_values_share_a_shape(v1, v2, k1, k2, t1, t
 
 
 @settings(max_examples=40, deadline=None)
-@given(v1=numbers, v2=numbers, n1=st.integers(), n2=st.integers(), t1=st.text(max_size=8),
+@given(v1=numbers, v2=numbers, n1=int64, n2=int64, t1=st.text(max_size=8),
        t2=st.text(max_size=8))
 def test_from_items_and_set_operations_with_random_values_share_a_shape(v1, v2, n1, n2, t1, t2):
     def build(v, n, t):
@@ -400,7 +400,7 @@ def test_from_items_and_set_operations_with_random_values_share_a_shape(v1, v2, 
 
 
 @settings(max_examples=60, deadline=None)
-@given(v1=numbers, v2=numbers, w1=scalars, w2=scalars, n1=st.integers(), n2=st.integers())
+@given(v1=numbers, v2=numbers, w1=scalars, w2=scalars, n1=int64, n2=int64)
 def test_expression_nodes_with_random_values_share_a_shape(v1, v2, w1, w2, n1, n2):
     def build(v, w, n):
         return (
@@ -423,7 +423,7 @@ def test_expression_nodes_with_random_values_share_a_shape(v1, v2, w1, w2, n1, n
 
 
 @settings(max_examples=60, deadline=None)
-@given(v1=st.text(max_size=5), v2=st.text(max_size=5), n1=st.integers(), n2=st.integers())
+@given(v1=st.text(max_size=5), v2=st.text(max_size=5), n1=int64, n2=int64)
 def test_grouped_queries_with_random_values_share_a_shape(v1, v2, n1, n2):
     def build(v, n):
         label = U.name + v

@@ -387,3 +387,36 @@ def test_wrong_value_type_is_a_validation_error(db):
         User.create(name="x", email="x@example.com", age="not a number")
     assert info.value.field == "age"
     assert User.query().count() == 0
+
+
+class Grid(ActiveRecord):
+    """A field named ``c``, as ``Model.c`` is: the column keeps its place and both stay reachable."""
+
+    __table_name__ = "grids"
+    id: int = Field(primary_key=True)
+    r: int
+    c: int
+    label: str = ""
+
+
+def test_a_field_named_c_is_a_column_in_its_declared_place(tmp_path) -> None:
+    assert list(Grid.model_fields) == ["id", "r", "c", "label"]
+    assert [col.name for col in Grid.c] == ["id", "r", "c", "label"]
+    assert Grid.c["c"] is Grid.c.c
+    assert repr(Grid.c.c) == "ColumnRef(grids.c)"
+    assert create_table_statements(Grid, "sqlite") == [
+        'CREATE TABLE IF NOT EXISTS "grids" ("id" INTEGER PRIMARY KEY, "r" INTEGER NOT NULL, '
+        '"c" INTEGER NOT NULL, "label" TEXT NOT NULL DEFAULT \'\')']
+    db = Database(str(tmp_path / "grid.db"))
+    try:
+        db.bind(Grid)
+        db.create_tables(Grid)
+        made = Grid.create(r=1, c=2, label="b2")
+        Grid.create(r=1, c=3)
+        assert made.c == 2
+        assert Grid.query().where(Grid.c["c"] > 2).tuples() == [(2, 1, 3, "")]
+        assert Grid.query().where(c=2).pluck("label") == ["b2"]
+        assert db.execute("SELECT * FROM grids ORDER BY id").fetchall() == [
+            (1, 1, 2, "b2"), (2, 1, 3, "")]
+    finally:
+        db.close()

@@ -21,7 +21,7 @@ import pytest
 from engine_models import ENGINES, DatabaseModels, models_on
 from type_cases import CASES, MODELS, Case, sort_key
 
-from activeq import ActiveRecord, Field, ValidationError, extract
+from activeq import ActiveRecord, ArgumentTypeError, Field, ValidationError, cast, extract
 
 ORDERED_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
@@ -194,6 +194,37 @@ def test_boolean_logic_and_like_give_the_same_rows(nums: DatabaseModels) -> None
     # LIKE's case follows the database: SQLite folds ASCII case, the others do not.
     assert ids(c.s.like("a%")) == ([1, 2, 4] if m.dialect == "sqlite" else [2])
     assert ids(c.s.startswith("a")) == ([1, 2, 4] if m.dialect == "sqlite" else [2])
+
+
+def test_and_or_not_take_conditions_only() -> None:
+    c = Num.c
+    refused = [
+        (lambda: (c.i + 1) & (c.s == "x"), "&", "Arith("),
+        (lambda: c.i & 3, "&", "Num.i (int)"),
+        (lambda: (c.i > 0) & 3, "&", "3"),
+        (lambda: 3 & (c.i > 0), "&", "3"),
+        (lambda: (c.i > 0) | c.s, "|", "Num.s (str)"),
+        (lambda: c.f | (c.i > 0), "|", "Num.f (float)"),
+        (lambda: "x" | (c.i > 0), "|", "'x'"),
+        (lambda: ~c.i, "~", "Num.i (int)"),
+        (lambda: ~(c.i * 2), "~", "Arith("),
+        (lambda: (c.ok == True) & cast(c.i, int), "&", "Cast("),  # noqa: E712
+        (lambda: (c.i > 0) & c.i.as_("n"), "&", "Alias("),
+    ]
+    for build, op, named in refused:
+        with pytest.raises(ArgumentTypeError) as info:
+            build()
+        message = str(info.value)
+        assert message.startswith(f"{op} combines conditions (comparisons, bool columns, "
+                                  "and their combinations); "), message
+        assert named in message, message
+    # Conditions of every kind, bool columns and bool values are taken as they are.
+    both = (c.ok & (c.i > 0)) | ~c.ok | ((c.i > 0) & True) | ~c.s.like("a%") | c.i.is_in([1])
+    assert Num.query().where(both).to_sql()[0].endswith(
+        'WHERE ("op_nums"."ok" AND "op_nums"."i" > ?) OR NOT "op_nums"."ok" OR '
+        '("op_nums"."i" > ? AND ?) OR NOT ("op_nums"."s" LIKE ?) OR "op_nums"."i" IN (SELECT '
+        '"value" FROM JSON_EACH(?))')
+    assert (cast(c.i, bool) & c.ok).key[0] == "AND"
 
 
 class Moment(ActiveRecord):

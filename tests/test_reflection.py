@@ -33,6 +33,7 @@ from activeq import (
 from activeq.cli import main
 from activeq.ddl import create_table_statements
 from activeq.reflection import python_type
+from activeq.registry import resolve_model
 
 
 class Author(ActiveRecord):
@@ -265,3 +266,35 @@ def test_awkward_column_names_become_attributes_that_keep_their_column(tmp_path)
 ])
 def test_declared_types_map_to_python_types(declared, dialect, expected):
     assert python_type(declared, dialect) == expected
+
+
+class ShelfCrate(ActiveRecord):
+    __table_name__ = "shelf_crates"
+    id: int = Field(primary_key=True)
+    label: str
+
+
+def test_reflected_models_leave_declared_names_to_declared_models(tmp_path):
+    db = Database(str(tmp_path / "crates.db"))
+    try:
+        db.bind(ShelfCrate)
+        db.create_tables(ShelfCrate)
+        ShelfCrate.create(label="top")
+        reflected = db.reflect_models()["shelf_crates"]
+        assert reflected is not ShelfCrate and reflected.__name__ == "ShelfCrate"
+        assert resolve_model("ShelfCrate") is ShelfCrate
+
+        class ShelfLid(ActiveRecord):
+            # Declared in another module than ShelfCrate: "ShelfCrate" resolves by its plain name.
+            __module__ = "elsewhere.shelf_lids"
+            __table_name__ = "shelf_lids"
+            id: int = Field(primary_key=True)
+            shelf_crate_id: int
+            shelf_crate = belongs_to("ShelfCrate")
+
+        assert ShelfLid.shelf_crate.target_model() is ShelfCrate
+        # The reflected model still finds itself by its own module's name.
+        assert resolve_model(f"{reflected.__module__}.ShelfCrate") is reflected
+        assert [s.label for s in reflected.query().all()] == ["top"]
+    finally:
+        db.close()

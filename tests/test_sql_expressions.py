@@ -316,7 +316,7 @@ GOLDEN: dict[str, dict[str, tuple[str, list[Any]]]] = {
             [],
         ),
         'mysql': (
-            "SELECT `events`.`id`, CAST(DATE_FORMAT(`events`.`at`, '%%Y-01-01 00:00:00') AS DATETIME), CAST(DATE_FORMAT(`events`.`at`, '%%Y-%%m-01 00:00:00') AS DATETIME), CAST(DATE_FORMAT(`events`.`at`, '%%Y-%%m-%%d 00:00:00') AS DATETIME), CAST(DATE_FORMAT(`events`.`at`, '%%Y-%%m-%%d %%H:00:00') AS DATETIME), CAST(DATE_FORMAT(`events`.`at`, '%%Y-%%m-%%d %%H:%%i:00') AS DATETIME), CAST(DATE_FORMAT(`events`.`at`, '%%Y-%%m-%%d %%H:%%i:%%s') AS DATETIME) FROM `events` ORDER BY `events`.`id`",
+            "SELECT `events`.`id`, CAST(DATE_FORMAT(`events`.`at`, '%Y-01-01 00:00:00') AS DATETIME), CAST(DATE_FORMAT(`events`.`at`, '%Y-%m-01 00:00:00') AS DATETIME), CAST(DATE_FORMAT(`events`.`at`, '%Y-%m-%d 00:00:00') AS DATETIME), CAST(DATE_FORMAT(`events`.`at`, '%Y-%m-%d %H:00:00') AS DATETIME), CAST(DATE_FORMAT(`events`.`at`, '%Y-%m-%d %H:%i:00') AS DATETIME), CAST(DATE_FORMAT(`events`.`at`, '%Y-%m-%d %H:%i:%s') AS DATETIME) FROM `events` ORDER BY `events`.`id`",
             [],
         ),
         'duckdb': (

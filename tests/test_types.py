@@ -21,6 +21,7 @@ from activeq import (
     Database,
     Field,
     ValidationError,
+    ValueOutOfRangeError,
     cast,
     func,
 )
@@ -450,6 +451,37 @@ def test_a_compared_value_is_checked_against_the_column_type() -> None:
         User.c.age.is_in([1, "x"])
     # ISO text is taken for dates and times, as pydantic takes it (the seed guide compares so).
     assert Every.query().where(Every.c.seen > "2024-01-01").to_sql()[1] == ["2024-01-01 00:00:00.000000"]
+
+
+def test_an_int_beyond_64_bits_is_refused_when_the_expression_is_built(db: Database) -> None:
+    big, small = 2**63, -(2**63) - 1
+    refused = [
+        lambda: User.c.age == big, lambda: User.c.age != big, lambda: User.c.age < big,
+        lambda: User.c.age <= small, lambda: User.c.age > big, lambda: User.c.age >= small,
+        lambda: User.c.age.between(0, big), lambda: User.c.age.is_in([1, big]),
+        lambda: User.c.age.not_in([small]), lambda: User.c.age + big, lambda: User.c.age - small,
+        lambda: User.query().where(age=big),
+    ]
+    with db.track_queries() as tracked:
+        for build in refused:
+            with pytest.raises(ValueOutOfRangeError) as info:
+                build()
+            assert isinstance(info.value, ValidationError)
+            assert str(info.value) in (f"User.age holds 64-bit integers: {big} is out of range",
+                                       f"User.age holds 64-bit integers: {small} is out of range")
+            assert info.value.field == "age"
+        with pytest.raises(ValueOutOfRangeError, match=rf"^Every\.ratio: the int {big} is out of "
+                           "the 64-bit range a value is bound in; pass a float$"):
+            Every.c.ratio > big  # noqa: B015
+        with pytest.raises(ValueOutOfRangeError, match=r"^Every\.ratio: the int"):
+            Every.c.ratio * small  # noqa: B015
+    assert tracked.queries == []
+    # The ends of the range are values like any other.
+    User.create(name="a", email="a@x", age=2**63 - 1)
+    User.create(name="b", email="b@x", age=-(2**63))
+    assert User.query().where(User.c.age == 2**63 - 1).pluck("name") == ["a"]
+    assert User.query().where(User.c.age.is_in([-(2**63)])).pluck("name") == ["b"]
+    assert User.query().where(User.c.age.between(-(2**63), 0)).pluck("name") == ["b"]
 
 
 def test_oversized_ints_are_refused_before_anything_is_written(db: Database) -> None:
