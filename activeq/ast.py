@@ -13,6 +13,7 @@ new nodes; nothing here knows about dialects.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from operator import itemgetter
@@ -377,6 +378,35 @@ def _in(item: Expr, values: Any, negated: bool) -> Expr:
     return InList(item, tuple(values), negated)
 
 
+# A column's key is one string per (table, column, type key), not a tuple of them: every key
+# that holds the column (a query's, a CTE's) is hashed on each cache lookup, and a string
+# hashes once for its lifetime while a tuple is hashed anew each time. Numbers are never
+# reused, so forgetting the strings (past the bound) costs cache misses, never a wrong match.
+_COLUMN_KEYS: dict[tuple[str, str, Any], str] = {}
+_COLUMN_KEYS_MAX = 65536
+_column_numbers = itertools.count(1)
+
+
+def _column_key(table: str, column: str, type_key: Any) -> str:
+    parts = (table, column, type_key)
+    key = _COLUMN_KEYS.get(parts)
+    if key is None:
+        if len(_COLUMN_KEYS) >= _COLUMN_KEYS_MAX:
+            _COLUMN_KEYS.clear()
+        key = _COLUMN_KEYS[parts] = f"col {table}.{column} #{_letters(next(_column_numbers))}"
+    return key
+
+
+def _letters(number: int) -> str:
+    # The number in base 26 written with letters: a shape key shows no digits of its own, so
+    # a value never seems to be part of it.
+    out = ""
+    while number:
+        number, digit = divmod(number, 26)
+        out = chr(97 + digit) + out
+    return out
+
+
 class ColumnRef(Expr, Generic[T, O]):
     """A column of a model's table: ``User.c.email``. One instance per model column.
 
@@ -400,7 +430,7 @@ class ColumnRef(Expr, Generic[T, O]):
     accepts: frozenset[type]
 
     def __new__(cls, model: Any, name: str, column: str, table: str, type: Any):  # type: ignore[no-untyped-def]  # noqa: A002
-        return _tnew(cls, (("col", table, column, type.key), (), model, name, column, table,
+        return _tnew(cls, (_column_key(table, column, type.key), (), model, name, column, table,
                            type, type.accepts))
 
     def __repr__(self) -> str:

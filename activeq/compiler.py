@@ -1383,9 +1383,12 @@ class Compiler:
         ``paramstyle`` chooses placeholders other than the dialect's usual ones.
         """
         key = (dialect, stmt.key) if paramstyle is None else (dialect, stmt.key, paramstyle)
-        entry = self.lookup(key)
-        if entry is not None:
-            return entry, True
+        # lookup() inlined: every to_sql() of a cached shape comes this way.
+        slot = self._cache.get(key)
+        if slot is not None:
+            self.hits += 1
+            slot[1] = next(self._uses)
+            return slot[0], True
         if paramstyle is not None:
             check_paramstyle(paramstyle)
         entry = self.render(stmt, dialect, paramstyle)

@@ -86,9 +86,9 @@ _EMPTY: dict[str, Any] = {
     # Whether the query has the common shape: the model's own table and whole row, with
     # filters, ordering and a limit only. Such a query is keyed by fewer parts.
     "common": True,
-    # Memos: the shape key and the bound values (None until first computed).
-    "_key": None,
-    "_params": None,
+    # Memo: ``(shape key, bound values)``, None until first computed. One entry, so each
+    # builder call resets it with a single store.
+    "_memo": None,
 }
 
 # The state parts that decide whether a query has the common shape.
@@ -132,10 +132,12 @@ class Extra(NamedTuple):
 _FROM_ITEMS = frozenset((TableAlias, Subquery, CTE))
 
 
-def _sharing_signature(query: Query[Any]) -> tuple[tuple[int, ...], ...]:
+def _sharing_signature(query: Query[Any],
+                       params: tuple[Any, ...]) -> tuple[tuple[int, ...], ...]:
     """For each expression with values that occurs more than once in the statement, which of
     its occurrences hold values equal to an earlier one's: the compiler lets those share
-    placeholders, so this is part of the shape (other equal values are not)."""
+    placeholders, so this is part of the shape (other equal values are not). ``params`` are
+    the query's own values (its memo is written once the key is complete)."""
     found: dict[Any, list[tuple[Any, ...]]] = {}
 
     # A node's values are its children's (and its own), so a part without values has no
@@ -149,7 +151,7 @@ def _sharing_signature(query: Query[Any]) -> tuple[tuple[int, ...], ...]:
                     visit(item[2:])
             elif type(item) is tuple:
                 visit(item)
-            elif isinstance(item, Query) and item.params:
+            elif isinstance(item, Query) and (params if item is query else item.params):
                 q = item._s
                 if q["columns"]:
                     visit(q["columns"])
@@ -265,13 +267,35 @@ def _shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
         params += s["limit"][1]
     if s["offset"] is not None:
         params += s["offset"][1]
-    s["_params"] = params
     key: tuple[Any, ...] = tuple(items)
     if within:
         # Which repeated expressions hold equal values decides which share placeholders.
-        key = (*key, _sharing_signature(query))
-    s["_key"] = key
-    return key, params
+        key = (*key, _sharing_signature(query, params))
+    memo = s["_memo"] = (key, params)
+    return memo
+
+
+def _common_shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
+    """``_shape`` for a query of the common shape (the model's own table and whole row, with
+    filters, ordering and a limit only), keyed by fewer parts: its length sets it apart."""
+    s = query._s
+    wheres = s["wheres"]
+    orders = s["orders"]
+    limit = s["limit"]
+    offset = s["offset"]
+    key = (s["token"], tuple(map(_KEY, wheres)), tuple(map(_KEY, orders)), limit is None,
+           offset is None, s["distinct"], s["count_wrap"])
+    params: tuple[Any, ...] = ()
+    for node in wheres:
+        params += node[1]
+    for node in orders:
+        params += node[1]
+    if limit is not None:
+        params += limit[1]
+    if offset is not None:
+        params += offset[1]
+    memo = s["_memo"] = (key, params)
+    return memo
 
 
 _LONE_VALUES = (Param, BindParam)
@@ -334,7 +358,7 @@ class Query(Selectable, Generic[M]):
 
     def _replace(self, **changes: Any) -> Self:
         state = {**self._s, **changes}
-        state["_key"] = state["_params"] = None
+        state["_memo"] = None
         if not _SHAPE_PARTS.isdisjoint(changes):
             state["common"] = (
                 state["columns"] is None and not state["joins"] and not state["groups"]
@@ -348,7 +372,7 @@ class Query(Selectable, Generic[M]):
         # _with for a part that decides the common shape (see _SHAPE_PARTS).
         state = self._s.copy()
         state[part] = value
-        state["_key"] = state["_params"] = None
+        state["_memo"] = None
         state["common"] = not value and (
             state["columns"] is None and not state["joins"] and not state["groups"]
             and not state["havings"] and state["extra"] is None
@@ -361,7 +385,7 @@ class Query(Selectable, Generic[M]):
         # _replace for one part: the path every chained builder call takes.
         state = self._s.copy()
         state[part] = value
-        state["_key"] = state["_params"] = None
+        state["_memo"] = None
         q = _new(type(self))
         _SET_STATE(q, state)
         return q
@@ -375,23 +399,10 @@ class Query(Selectable, Generic[M]):
     @property
     def key(self) -> Any:
         """The shape of the SQL this query renders to (values excluded)."""
-        s = self._s
-        key = s["_key"]
-        if key is not None:
-            return key
-        if s["common"]:
-            # The common shape, keyed by fewer parts (its length sets it apart from the rest).
-            key = s["_key"] = (
-                s["token"],
-                tuple(map(_KEY, s["wheres"])),
-                tuple(map(_KEY, s["orders"])),
-                s["limit"] is None,
-                s["offset"] is None,
-                s["distinct"],
-                s["count_wrap"],
-            )
-            return key
-        return _shape(self)[0]
+        memo = self._s["_memo"]
+        if memo is not None:
+            return memo[0]
+        return (_common_shape(self) if self._s["common"] else _shape(self))[0]
 
     @property
     def shares_values(self) -> bool:
@@ -403,24 +414,10 @@ class Query(Selectable, Generic[M]):
     @property
     def params(self) -> tuple[Any, ...]:
         """Bound values in the order the compiler visits them."""
-        s = self._s
-        params = s["_params"]
-        if params is not None:
-            return params  # type: ignore[no-any-return]
-        if s["common"]:
-            # The common shape: filters, ordering and a limit only.
-            params = ()  # type: ignore[assignment]
-            for node in s["wheres"]:
-                params += node.params
-            for node in s["orders"]:
-                params += node.params
-            if s["limit"] is not None:
-                params += s["limit"].params
-            if s["offset"] is not None:
-                params += s["offset"].params
-            s["_params"] = params
-            return params
-        return _shape(self)[1]
+        memo = self._s["_memo"]
+        if memo is not None:
+            return memo[1]  # type: ignore[no-any-return]
+        return (_common_shape(self) if self._s["common"] else _shape(self))[1]
 
     # builders ------------------------------------------------------------------------------
     @overload
@@ -444,12 +441,25 @@ class Query(Selectable, Generic[M]):
         for c in columns:
             if not isinstance(c, Expr):
                 return self._with_shape("columns", tuple([self._column(c) for c in columns]))
-        return self._with_shape("columns", columns)
+        # _with_shape inlined, for the usual call with expressions.
+        state = self._s.copy()
+        state["columns"] = columns
+        state["_memo"] = None
+        state["common"] = False
+        q = _new(type(self))
+        _SET_STATE(q, state)
+        return q
 
     def where(self, *conditions: Any, **equals: Any) -> Self:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
         if len(conditions) == 1 and not equals and isinstance(conditions[0], Expr):
-            return self._with("wheres", self._s["wheres"] + conditions)
+            # _with inlined: the path most filters take.
+            state = self._s.copy()
+            state["wheres"] += conditions
+            state["_memo"] = None
+            q = _new(type(self))
+            _SET_STATE(q, state)
+            return q
         if conditions and not equals:
             for c in conditions:
                 if not isinstance(c, Expr):
@@ -508,7 +518,16 @@ class Query(Selectable, Generic[M]):
         for c in columns:
             if not isinstance(c, Expr):
                 return self._with_shape("groups", tuple([self._grouping(c) for c in columns]))
-        return self._with_shape("groups", columns)
+        if not columns:
+            return self._with_shape("groups", columns)
+        # _with_shape inlined, for the usual call with expressions.
+        state = self._s.copy()
+        state["groups"] = columns
+        state["_memo"] = None
+        state["common"] = False
+        q = _new(type(self))
+        _SET_STATE(q, state)
+        return q
 
     def having(self, *conditions: Any) -> Self:
         """Conditions on groups, ANDed with any already present."""
@@ -521,13 +540,27 @@ class Query(Selectable, Generic[M]):
         Between two models the condition may be omitted when a relation links them.
         """
         if type(target) in _FROM_ITEMS and isinstance(on, Expr):
-            return self._with_shape("joins", self._s["joins"] + (("inner", target, on),))
+            # _with_shape inlined: a report chains several joins.
+            state = self._s.copy()
+            state["joins"] += (("inner", target, on),)
+            state["_memo"] = None
+            state["common"] = False
+            q = _new(type(self))
+            _SET_STATE(q, state)
+            return q
         return self._join("inner", target, on)
 
     def left_join(self, target: Any, on: Any = None) -> Self:
         """LEFT OUTER JOIN a model's table, an alias, a subquery or a CTE."""
         if type(target) in _FROM_ITEMS and isinstance(on, Expr):
-            return self._with_shape("joins", self._s["joins"] + (("left", target, on),))
+            # _with_shape inlined: a report chains several joins.
+            state = self._s.copy()
+            state["joins"] += (("left", target, on),)
+            state["_memo"] = None
+            state["common"] = False
+            q = _new(type(self))
+            _SET_STATE(q, state)
+            return q
         return self._join("left", target, on)
 
     def cross_join(self, target: Any) -> Self:
@@ -849,7 +882,8 @@ class Query(Selectable, Generic[M]):
         if paramstyle is None and not literal_binds:
             entry, _ = compiler.compile(self, dialect)
             values = entry.values(self.params)
-            return entry.sql, values if type(values) is dict else list(values)
+            # values() hands back a dict, a list of its own, or the memoized tuple of values.
+            return entry.sql, list(values) if type(values) is tuple else values
         return render_sql(self, dialect, paramstyle, literal_binds)
 
     def to_sqlglot(self, dialect: str = "sqlite") -> Any:
