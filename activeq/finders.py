@@ -82,7 +82,8 @@ def forget_finders() -> None:
     with _changing:
         FINDERS.clear()
         for model, (dispatch, find) in _INSTALLED.items():
-            find.__globals__["retired"] = True  # type: ignore[attr-defined]
+            # Its code becomes the forwarding one: the finder itself tests nothing per call.
+            find.__code__ = find.__globals__["forward"].__code__  # type: ignore[attr-defined]
             type.__setattr__(model, "find_by_id", dispatch)
         _INSTALLED.clear()
 
@@ -104,23 +105,26 @@ def register_finder(db: Database, model: Any, find: Callable[[Any], Any]) -> Non
 
 
 def fill_source(info: Any, names: tuple[str, ...], dialect: str | None,
-                env: dict[str, Any]) -> str:
+                env: dict[str, Any], *, exact: bool = True) -> str:
     """Statements filling ``d`` (an instance's ``__dict__``) from row ``r`` holding ``names``.
 
-    Only columns whose type converts results in ``dialect`` get a call; their converters are
-    added to ``env``. Rows come from the database and are trusted: nothing is validated.
-    ``dialect`` None means the row holds Python values already (a cached model's): no
-    conversion at all.
+    With ``exact`` the row holds nothing else and one unpacking assignment stores every value;
+    otherwise (more columns after them) each value is indexed. Only columns whose type
+    converts results in ``dialect`` get a call; their converters are added to ``env``. Rows
+    come from the database and are trusted: nothing is validated. ``dialect`` None means the
+    row holds Python values already (a cached model's): no conversion at all.
     """
-    fills = []
+    if not names:
+        return "pass"
+    fills = ["".join(f"d[{name!r}], " for name in names) + "= r"] if exact else []
     for i, name in enumerate(names):
         conv = None if dialect is None else info.by_name[name].type.result(dialect)
-        if conv is None:
-            fills.append(f"d[{name!r}] = r[{i}]")
-        else:
+        if conv is not None:
             env[f"c{i}"] = conv
-            fills.append(f"d[{name!r}] = c{i}(r[{i}])")
-    return "; ".join(fills) or "pass"
+            fills.append(f"d[{name!r}] = c{i}(d[{name!r}])" if exact else f"d[{name!r}] = c{i}(r[{i}])")
+        elif not exact:
+            fills.append(f"d[{name!r}] = r[{i}]")
+    return "; ".join(fills)
 
 
 def _rerun(cur: Any, sql: str, values: tuple[Any, ...]) -> Callable[[], list[Any]]:
@@ -146,28 +150,39 @@ def make_finder(db: Database, model: Any, entry: Compiled, shape: Any) -> Callab
         "retry": retry_statement,
         "rerun": _rerun,
         "unbindable": raise_unbindable,
-        "push": db.log._unfolded.append,
-        "unfolded": db.log._unfolded,
-        "every": db.log.fold_every,
-        "retired": False,
     }
     fill = fill_source(info, names, db.dialect, env)
     if db.log.pushed:
-        # The log's recorder, inline: a statement costs a tuple and an append, and the log
-        # is called only when the SQL text changes, the gate is reached or a fold is due.
+        # The log's recorder, inline: a lookup that found its row costs one extend, and the
+        # log is called only when the lookup is slower than any before it (or watched) or a
+        # fold is due. Any other outcome is recorded in full.
+        run = db.log.lookup_run(entry.sql, shape)
+        env.update(run=run, add=db.log._lookups.extend, lookups=db.log._lookups,
+                   due=3 * db.log.fold_every)
         record = """dt = clock() - t0
-    n = len(rows)
-    push((sql, values, 0, dt, n, True))
-    if sql is not log._last or dt >= log._gate_ns or len(unfolded) >= every:
-        log.settle(sql, shape, values, 0, dt, n, True)"""
+    try:
+        r, = rows
+    except ValueError:  # no row, or several
+        log.record(sql, shape, values, 0, dt, len(rows), True)
+        if not rows:
+            return None
+        r = rows[0]
     else:
-        record = "log.record(sql, shape, values, 0, clock() - t0, len(rows), True)"
+        add((dt, id, sql))
+        if dt >= run.gate or len(lookups) >= due:
+            log.lookup_due(run, values, dt)"""
+    else:
+        record = """log.record(sql, shape, values, 0, clock() - t0, len(rows), True)
+    if not rows:
+        return None
+    r = rows[0]"""
     # The statement is always read to its end (fetchall): a statement left open would keep
     # the connection's read snapshot, and a later write on it could fail as stale.
     src = f"""
+def forward(id):  # the code of a retired finder, kept by a caller after the model's changed
+    return cls.find_by_id(id)
+
 def find_by_id(id):
-    if retired:  # kept by a caller after the model's finder changed
-        return cls.find_by_id(id)
     try:
         cur = local.cursor
     except AttributeError:  # the thread's first statement
@@ -181,9 +196,6 @@ def find_by_id(id):
     except (OverflowError, UnicodeEncodeError) as e:
         unbindable(e, values)
     {record}
-    if not rows:
-        return None
-    r = rows[0]
     m = new(cls)
     d = m.__dict__
     {fill}

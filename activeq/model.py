@@ -214,11 +214,22 @@ def _make_builder(info: ModelInfo, names: tuple[str, ...], dialect: str | None) 
         "set_ctx": _SET_CTX,
     }
     # The instance's own (lazily created) __dict__ filled key by key is faster than building a
-    # dict and assigning it through the __dict__ descriptor.
-    fill = fill_source(info, names, dialect, env)
-    src = f"""
-def build_all(rows, ctx):
-    out = []
+    # dict and assigning it through the __dict__ descriptor. Rows holding just ``names`` are
+    # unpacked in one assignment; wider ones (a relation's key after them) are indexed.
+    wide = _build_source("build_wide", fill_source(info, names, dialect, env, exact=False))
+    guard = f"""    if rows and len(rows[0]) != {len(names)}:
+        return build_wide(rows, ctx)
+"""
+    src = wide + _build_source("build_all", fill_source(info, names, dialect, env), guard)
+    exec(src, env)  # noqa: S102 - generated from column names validated as identifiers
+    return env["build_all"]
+
+
+def _build_source(name: str, fill: str, guard: str = "") -> str:
+    """The source of a builder function ``name`` filling each instance with ``fill``."""
+    return f"""
+def {name}(rows, ctx):
+{guard}    out = []
     append = out.append
     if ctx is None or ctx is ctx.db._default_ctx:
         for r in rows:
@@ -237,8 +248,6 @@ def build_all(rows, ctx):
             ctx.instances = out
     return out
 """
-    exec(src, env)  # noqa: S102 - generated from column names validated as identifiers
-    return env["build_all"]
 
 
 _MODEL_TOKENS = itertools.count(1)

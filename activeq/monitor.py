@@ -4,7 +4,8 @@ slow queries, SQLite's per-statement counters, and query plans.
 Everything here hangs off ``QueryLog.record``, which every statement a Database runs passes
 through. It only appends a tuple to one list: every ``FOLD_EVERY`` statements the batch moves to the
 recent-records buffer and is folded into per-shape totals; percentiles, reports and ``Timing``
-objects are built when someone reads them.
+objects are built when someone reads them. A primary-key finder adds its lookups to one flat
+list instead, where no tuple outlives the lookup (see :class:`LookupRun`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import logging
+import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from .engines import Connection
@@ -51,6 +55,8 @@ OTHER_SHAPES = "<other statements>"
 
 PARAMS_LOG_LIMIT = 200
 """Characters of the parameter list shown in a log line."""
+
+_SQL = itemgetter(0)
 
 # Statements that have a query plan worth keeping with a slow-query record.
 _EXPLAINABLE = ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "REPLACE", "VALUES")
@@ -182,6 +188,55 @@ class _Params:
         return text
 
 
+class LookupRun:
+    """What the log knows of one primary-key finder: its SQL text, its shape, and the time
+    from which one of its lookups needs :meth:`QueryLog.lookup_due`.
+
+    A finder adds ``(execute_ns, key, sql)`` to the log's ``_lookups`` with one ``extend``
+    (atomic, so threads never split a record) for each lookup that found exactly one row (its
+    parameters are ``(key,)``: only the key is kept, so no tuple outlives the lookup);
+    anything else it records through ``QueryLog.record``. ``gate`` is the lower of the log's
+    gate and one more than the slowest lookup of its SQL so far, so a lookup that could set a
+    new maximum, be slow or be watched is the only one that calls the log.
+    """
+
+    __slots__ = ("sql", "shape", "gate", "__weakref__")
+
+    def __init__(self, sql: str, shape: Any) -> None:
+        self.sql = sql
+        self.shape = shape
+        self.gate = 0
+
+
+class _Lookups:
+    """Folded lookups, kept in the recent-records buffer as their flat list of
+    ``execute_ns, key, sql`` triples."""
+
+    __slots__ = ("flat",)
+
+    def __init__(self, flat: list[Any]) -> None:
+        self.flat = flat
+
+    def __len__(self) -> int:
+        return len(self.flat) // 3
+
+    def records(self) -> zip[tuple[Any, ...]]:
+        """The lookups as kept records (one row each, SQL from the compile cache)."""
+        return _lookup_records(self.flat)
+
+
+def _lookup_records(flat: list[Any]) -> zip[tuple[Any, ...]]:
+    # zip() of one list makes each key the 1-tuple that was bound.
+    return zip(flat[2::3], zip(flat[1::3]), repeat(0), flat[0::3], repeat(1), repeat(True))
+
+
+def _take(items: list[Any]) -> list[Any]:
+    """The items of ``items``, removed from it; items another thread appends meanwhile stay."""
+    taken = items[:len(items)]
+    del items[:len(taken)]
+    return taken
+
+
 class QueryLog:
     """Every statement's timing: recent records, per-shape totals, slow queries, observers.
 
@@ -204,12 +259,22 @@ class QueryLog:
     """
 
     fold_every = FOLD_EVERY
-    """Records pushed before the batch is folded (read by finders that push their own)."""
+    """Records added before a batch is folded (read by finders that record their own)."""
 
     def __init__(self, limit: int = 10_000, slow_query_ms: float | None = None, *,
                  stats: bool = True,
                  on_slow_query: Callable[[SlowQuery], Any] | None = None) -> None:
-        self.buffer: deque[tuple[Any, ...]] = deque(maxlen=limit)
+        self._limit = limit
+        self._batches: deque[list[tuple[Any, ...]] | _Lookups] = deque()
+        """Folded batches, oldest first: the recent records (see ``buffer``)."""
+        self._kept = 0
+        """Records in ``_batches``."""
+        self._lookups: list[Any] = []
+        """Finders' lookups since the last fold, newer than every unfolded record: a flat list
+        of ``execute_ns, key, sql`` triples (see ``LookupRun``)."""
+        self._runs: weakref.WeakSet[LookupRun] = weakref.WeakSet()
+        self._lock = threading.RLock()
+        """Taken to fold and to move lookups, so that no record is folded twice or lost."""
         self.observers: list[Callable[[tuple[Any, ...]], Any]] = []
         """Called with each raw record (trackers, N+1 detectors)."""
         self.slow: deque[SlowQuery] = deque(maxlen=1000)
@@ -219,8 +284,6 @@ class QueryLog:
         self._acc: dict[str, ShapeAccumulator] = {}
         self._shapes: dict[str, Any] = {}
         """The shape of each SQL text, as first seen."""
-        self._mixed = False
-        """Whether the unfolded batch may hold more than one SQL text."""
         self._misses: dict[str, int] = {}
         """Compile-cache misses of the unfolded batch, by SQL text."""
         self._db: Callable[[], Any] = lambda: None
@@ -230,7 +293,7 @@ class QueryLog:
         self._last: str | None = None
         """The SQL text of the last record pushed (see ``_stats_recorder``)."""
         self.pushed = False
-        """Whether a caller may push its record onto ``_unfolded`` itself (see ``settle``)."""
+        """Whether finders may add their lookups to ``_lookups`` themselves (see ``LookupRun``)."""
         _LOGS.add(self)
         self.slow_query_ms = slow_query_ms
         self._select_record()
@@ -256,6 +319,20 @@ class QueryLog:
         # SQL logger: 0 opens it for every statement.
         watched = _WATCHING and not sql_logger.isEnabledFor(_DEBUG)
         self._gate_ns = self._slow_ns if watched and not self.observers else 0
+        self._set_run_gates()
+
+    def _set_run_gates(self) -> None:
+        accs = self._acc
+        gate = self._gate_ns
+        for run in list(self._runs):
+            acc = accs.get(run.sql)
+            run.gate = 0 if acc is None else min(gate, acc.max_ns + 1)
+
+    def _open_gate(self) -> None:
+        """Send the next statement of every kind through the full check (see ``_after``)."""
+        self._gate_ns = 0
+        for run in list(self._runs):
+            run.gate = 0
 
     @property
     def stats_enabled(self) -> bool:
@@ -319,6 +396,8 @@ class QueryLog:
         log = self
         unfolded = self._unfolded
         push = unfolded.append
+        lookups = self._lookups
+        move_lookups = self._move_lookups
         switched = self._switched
         missed = self._missed
         fold = self._fold
@@ -327,13 +406,15 @@ class QueryLog:
 
         def record(sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
                    rows: int, hit: bool) -> None:
-            push((sql, params, compile_ns, execute_ns, rows, hit))
             # SQL texts come from the compile cache, so a statement run in a loop passes the
             # same str object each time: one identity test stands for the shape lookup. The
-            # last text is an attribute, not a cell: finders push records too (``settle``).
+            # last text is an attribute, not a cell: the log's other methods set it too.
+            if lookups:  # finders' lookups ran since the last record: they go first
+                move_lookups()
             if sql is not log._last:
                 log._last = sql
                 switched(sql, shape)
+            push((sql, params, compile_ns, execute_ns, rows, hit))
             if not hit:
                 missed(sql)
             if len(unfolded) >= every:
@@ -343,24 +424,40 @@ class QueryLog:
 
         return record
 
-    def settle(self, sql: str, shape: Any, params: Any, compile_ns: int, execute_ns: int,
-               rows: int, hit: bool) -> None:
-        """What ``record`` does after its push, for a caller that pushed the record tuple
-        ``(sql, params, compile_ns, execute_ns, rows, hit)`` onto ``_unfolded`` itself.
+    def lookup_run(self, sql: str, shape: Any) -> LookupRun:
+        """A new ``LookupRun`` for a finder whose lookups run ``sql`` (of query shape ``shape``)."""
+        run = LookupRun(sql, shape)
+        self._runs.add(run)
+        return run
 
-        Only while ``pushed`` is true. Such a caller (a generated finder) calls this only when
-        ``sql is not _last``, ``execute_ns >= _gate_ns`` or a batch is due for folding: most
-        statements then cost a tuple and an append, without a call.
+    def lookup_due(self, run: LookupRun, params: Any, execute_ns: int) -> None:
+        """What ``record`` does besides keeping the record, for a lookup of ``run`` that a
+        finder has just added to ``_lookups``.
+
+        Only while ``pushed`` is true. A finder calls this only when ``execute_ns >=
+        run.gate`` or ``FOLD_EVERY`` lookups are waiting: most lookups cost one ``extend``.
         """
-        if sql is not self._last:
-            self._last = sql
-            self._switched(sql, shape)
-        if not hit:
-            self._missed(sql)
-        if len(self._unfolded) >= FOLD_EVERY:
+        if execute_ns >= run.gate:
+            sql = run.sql
+            with self._lock:
+                if sql not in self._shapes and len(self._shapes) < MAX_SHAPES:
+                    self._shapes[sql] = run.shape
+                # The maximum is kept here, as it happens: a fold of lookups only adds.
+                acc = self._accumulator(sql, params)
+                if execute_ns > acc.max_ns:
+                    acc.max_ns = execute_ns
+                run.gate = min(self._gate_ns, acc.max_ns + 1)
+            if execute_ns >= self._gate_ns:
+                self._after((sql, run.shape, params, 0, execute_ns, 1, True))
+        if len(self._lookups) >= 3 * FOLD_EVERY:
             self._fold()
-        if execute_ns >= self._gate_ns:
-            self._after((sql, shape, params, compile_ns, execute_ns, rows, hit))
+
+    def _move_lookups(self) -> None:
+        """Move the waiting lookups to the end of the unfolded batch, as kept records."""
+        with self._lock:
+            taken = _take(self._lookups)
+            if taken:
+                self._unfolded.extend(_lookup_records(taken))
 
     def _off_recorder(self) -> Callable[..., None]:
         log = self
@@ -387,8 +484,10 @@ class QueryLog:
                          execute_ns: int, rows: int, hit: bool) -> None:
         status, self._status = self._status, None
         if self._stats:
-            self._unfolded.append((sql, params, compile_ns, execute_ns, rows, hit, status))
+            if self._lookups:
+                self._move_lookups()
             self._switched(sql, shape)
+            self._unfolded.append((sql, params, compile_ns, execute_ns, rows, hit, status))
             if not hit:
                 self._missed(sql)
             if len(self._unfolded) >= FOLD_EVERY:
@@ -396,8 +495,7 @@ class QueryLog:
         self._after((sql, shape, params, compile_ns, execute_ns, rows, hit, status))
 
     def _switched(self, sql: str, shape: Any) -> None:
-        # A statement of another SQL text than the previous one joined the unfolded batch.
-        self._mixed = True
+        # A statement of another SQL text than the previous one joins the unfolded batch.
         if sql not in self._shapes and len(self._shapes) < MAX_SHAPES:
             self._shapes[sql] = shape
 
@@ -407,41 +505,80 @@ class QueryLog:
         misses[sql] = misses.get(sql, 0) + 1
 
     def _fold(self) -> None:
-        """Move the unfolded records to the recent-records buffer and into per-shape totals."""
-        batch = self._unfolded
-        if not batch:
-            return
-        self.buffer.extend(batch)
-        if not self._mixed:
-            # One shape run in a loop: the common case, folded without a Python-level pass.
-            self._accumulator(batch[0]).add(batch)
-        else:
-            groups: dict[str, list[tuple[Any, ...]]] = {}
-            for rec in batch:
-                group = groups.get(rec[0])
-                if group is None:
-                    groups[rec[0]] = [rec]
+        """Move the unfolded records, then the waiting lookups, to the recent-records buffer
+        and into per-shape totals."""
+        with self._lock:
+            # Taken by length, not cleared: a record another thread adds meanwhile stays.
+            taken = _take(self._unfolded)
+            flat = _take(self._lookups)
+            if taken:
+                self._keep(taken)
+                sqls = list(map(_SQL, taken))
+                if sqls.count(sqls[0]) == len(sqls):
+                    # One shape run in a loop: the common case, folded without a Python-level pass.
+                    self._accumulator(sqls[0], taken[0][1]).add(taken)
                 else:
-                    group.append(rec)
-            for recs in groups.values():
-                self._accumulator(recs[0]).add(recs)
-            self._mixed = False
-        batch.clear()
-        misses = self._misses
-        if misses:
-            # Swapped, not cleared: a pooled reader's thread may count a miss meanwhile.
-            self._misses = {}
-            accs = self._acc
-            for sql, n in misses.items():
-                acc = accs.get(sql) or (accs.get(OTHER_SHAPES) if len(accs) >= MAX_SHAPES else None)
-                if acc is None:  # its run went into the next batch: count it with that one
-                    self._misses[sql] = self._misses.get(sql, 0) + n
+                    groups: dict[str, list[tuple[Any, ...]]] = {}
+                    for rec in taken:
+                        group = groups.get(rec[0])
+                        if group is None:
+                            groups[rec[0]] = [rec]
+                        else:
+                            group.append(rec)
+                    for sql, recs in groups.items():
+                        self._accumulator(sql, recs[0][1]).add(recs)
+            if flat:
+                self._keep(_Lookups(flat))
+                sqls = flat[2::3]
+                if sqls.count(sqls[0]) == len(sqls):
+                    self._accumulator(sqls[0], (flat[1],)).add_lookups(flat[0::3])
                 else:
-                    acc.misses += n
+                    # Each SQL text's first parameters, then its execute times.
+                    runs: dict[str, list[Any]] = {}
+                    for i in range(0, len(flat), 3):
+                        run = runs.get(flat[i + 2])
+                        if run is None:
+                            runs[flat[i + 2]] = [(flat[i + 1],), flat[i]]
+                        else:
+                            run.append(flat[i])
+                    for sql, run in runs.items():
+                        self._accumulator(sql, run[0]).add_lookups(run[1:])
+            misses = self._misses
+            if misses:
+                # Swapped, not cleared: a pooled reader's thread may count a miss meanwhile.
+                self._misses = {}
+                accs = self._acc
+                for sql, n in misses.items():
+                    acc = accs.get(sql) or (accs.get(OTHER_SHAPES) if len(accs) >= MAX_SHAPES else None)
+                    if acc is None:  # its run went into the next batch: count it with that one
+                        self._misses[sql] = self._misses.get(sql, 0) + n
+                    else:
+                        acc.misses += n
 
-    def _accumulator(self, rec: tuple[Any, ...]) -> ShapeAccumulator:
-        """The totals of ``rec``'s shape, created on its first run."""
-        sql = rec[0]
+    def _keep(self, batch: list[tuple[Any, ...]] | _Lookups) -> None:
+        """Add a folded batch to the recent records, dropping the oldest whole batches that
+        are no longer among the last ``limit`` records."""
+        batches = self._batches
+        batches.append(batch)
+        kept = self._kept + len(batch)
+        limit = self._limit
+        while kept - len(batches[0]) >= limit:
+            kept -= len(batches.popleft())
+            if not batches:
+                break
+        self._kept = kept
+
+    @property
+    def buffer(self) -> list[tuple[Any, ...]]:
+        """The recent records folded so far, oldest first (at most ``limit``), each
+        ``(sql, params, compile_ns, execute_ns, rows, hit[, status])``."""
+        out: list[tuple[Any, ...]] = []
+        for batch in list(self._batches):
+            out.extend(batch if type(batch) is list else batch.records())  # type: ignore[union-attr]
+        return out[max(0, len(out) - self._limit):] if self._limit else []
+
+    def _accumulator(self, sql: str, params: Any) -> ShapeAccumulator:
+        """The totals of ``sql``'s shape, created on its first run (which bound ``params``)."""
         acc = self._acc.get(sql)
         if acc is None:
             if len(self._acc) >= MAX_SHAPES:
@@ -449,7 +586,7 @@ class QueryLog:
                 if acc is None:
                     acc = self._acc[OTHER_SHAPES] = ShapeAccumulator(OTHER_SHAPES, None, ())
             else:
-                acc = self._acc[sql] = ShapeAccumulator(sql, self._shapes.get(sql), rec[1])
+                acc = self._acc[sql] = ShapeAccumulator(sql, self._shapes.get(sql), params)
         return acc
 
     def _keep_slow(self, rec: tuple[Any, ...]) -> None:
@@ -509,8 +646,10 @@ class QueryLog:
 
     def clear(self) -> None:
         """Forget the recent records (statistics are kept; see ``reset_stats``)."""
-        self._fold()
-        self.buffer.clear()
+        with self._lock:
+            self._fold()
+            self._batches.clear()
+            self._kept = 0
 
     def accumulators(self) -> list[ShapeAccumulator]:
         """Per-shape running totals, with every pending record folded in."""
@@ -529,14 +668,17 @@ class QueryLog:
 
     def reset_stats(self) -> None:
         """Forget statistics, recent records and slow queries."""
-        self._unfolded.clear()
-        self._acc.clear()
-        self._shapes.clear()
-        self._misses.clear()
-        self._mixed = False
-        self._select_record()  # a fresh recorder: its memory of the previous SQL is stale
-        self.buffer.clear()
-        self.slow.clear()
+        with self._lock:
+            self._unfolded.clear()
+            self._lookups.clear()
+            self._acc.clear()
+            self._shapes.clear()
+            self._misses.clear()
+            self._select_record()  # a fresh recorder: its memory of the previous SQL is stale
+            self._batches.clear()
+            self._kept = 0
+            self.slow.clear()
+            self._set_run_gates()
 
     def slow_queries(self, threshold_ms: float | None = None) -> list[SlowQuery]:
         """Slow statements, slowest first.
@@ -559,7 +701,7 @@ class QueryLog:
         self._fold()
         now = _dt.datetime.now(_dt.UTC)
         found = []
-        for rec in list(self.buffer):
+        for rec in self.buffer:
             if rec[3] >= floor and (rec[0], rec[3] / 1e6) not in known:
                 status = rec[6] if len(rec) > 6 else None
                 found.append(SlowQuery(
@@ -595,7 +737,7 @@ class _LevelCache(dict):  # type: ignore[type-arg]
     def clear(self) -> None:
         super().clear()
         for log in list(_LOGS):
-            log._gate_ns = 0
+            log._open_gate()
 
 
 def _watch_level() -> bool:

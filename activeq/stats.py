@@ -109,6 +109,19 @@ class ShapeAccumulator:
                     self.add_counters(rec[6])
         self._sample(times, seen)
 
+    def add_lookups(self, times: list[int]) -> None:
+        """Add a run of lookups that each found one row from cached SQL: their execute times.
+
+        Their maximum is not looked for: ``QueryLog`` raises ``max_ns`` as they run."""
+        n = len(times)
+        if not n:
+            return
+        seen = self.count
+        self.count = seen + n
+        self.total_ns += sum(times)
+        self.rows += n
+        self._sample(times, seen)
+
     def _sample(self, times: Sequence[int], seen: int) -> None:
         # A batched reservoir: item j (1-based, over the shape's life) stays with probability
         # R/j, so a batch keeps about R * n / (seen + n/2) of its items, chosen at random.
