@@ -499,13 +499,15 @@ def _path_placeholder(lw: Lowering) -> exp.Expression:
 
 
 def lower_json_path(node: a.JsonPath, lw: Lowering) -> exp.Expression:
-    """The JSON value at a path (SQLite: its SQL value; elsewhere JSON)."""
+    """The JSON value at a path, as JSON (a value of its kind is read by a comparison)."""
     item = lw.lower(node.item)
     path = _path_placeholder(lw)
     name = lw.dialect.NAME
+    # JSON null is SQL NULL: IS NULL holds for it and for a missing key alike.
     if name == "sqlite":
-        return _fn("json_extract", item, path)
-    # JSON null is SQL NULL, as in SQLite: IS NULL holds for it and for a missing key alike.
+        # ->, unlike json_extract, keeps a string's quotes, so "3" and 3 stay apart.
+        return exp.Nullif(this=exp.Paren(this=exp.JSONExtract(this=item, expression=path)),
+                          expression=exp.Literal.string("null"))
     value = exp.JSONBExtract(this=item, expression=path) if name == "postgres" else _fn(
         "json_extract", item, path)
     null = exp.Cast(this=exp.Literal.string("null"),
@@ -568,7 +570,10 @@ def lower_json_compare(node: a.Compare, lw: Lowering) -> exp.Expression:
 
 def json_order_keys(node: a.JsonPath, lw: Lowering) -> list[exp.Expression]:
     """Sort keys for a JSON path: numbers by value before text, as SQLite's json_extract sorts."""
-    if lw.dialect.NAME != "duckdb":
+    name = lw.dialect.NAME
+    if name == "sqlite":
+        return [_fn("json_extract", lw.lower(node.item), _path_placeholder(lw))]
+    if name != "duckdb":
         return [lower_json_path(node, lw)]
     item = lw.lower(node.item)
     path = _path_placeholder(lw)

@@ -1353,7 +1353,7 @@ def _json_value_type(node: a.JsonPath) -> SQLType | None:
 
 
 class _JsonValue(SQLType):
-    """The value at a JSON path: SQLite's json_extract gives SQL values, others JSON text."""
+    """The value at a JSON path: JSON text (decoded already by psycopg on PostgreSQL)."""
 
     name = "JSON value"
     json = True
@@ -1362,7 +1362,7 @@ class _JsonValue(SQLType):
         return JSONType.ddl(self, dialect)  # type: ignore[arg-type]
 
     def _result(self, dialect: str) -> Converter | None:
-        if dialect in ("sqlite", "postgres"):
+        if dialect == "postgres":
             return None
         loads = json.loads
         return lambda v: v if v is None else loads(v)
