@@ -186,3 +186,16 @@ def test_explain_finds_full_scans_and_indexes(library: Database) -> None:
     indexed = Book.query().where(Book.c.pages == 7).explain()
     assert indexed.full_scans == []
     assert indexed.indexes == ["ix_books_pages"]
+
+
+def test_a_deleted_record_saved_again_is_inserted_with_its_key(library: Database) -> None:
+    cid = Author.query().where(Author.c.name == "Cid").one()
+    key = cid.id
+    assert cid.delete() == 1
+    cid.born = 1999
+    with library.track_queries() as t:
+        assert cid.save() == 1
+    assert [q.sql.split()[0] for q in t.queries] == ["INSERT"]
+    again = Author.find_by_id(key)
+    assert (again.name, again.born) == ("Cid", 1999)
+    assert Author.query().count() == 3
