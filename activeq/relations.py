@@ -378,7 +378,7 @@ def _model_for_table(name: str, owner: Any) -> Any:
     return None
 
 
-_JOIN_MODELS: dict[tuple[str, str, str], Any] = {}
+_JOIN_MODELS: dict[tuple[str, tuple[str, Any], tuple[str, Any]], Any] = {}
 
 
 def _key_type(model: Any, name: str) -> Any:
