@@ -32,6 +32,7 @@ from .ast import (
     SubqueryExpr,
     Unbound,
     as_expr,
+    bindable_int,
 )
 from .compiler import Compiled, compiler, render_sql, to_sqlglot
 from .errors import (
@@ -1419,7 +1420,9 @@ class CompiledQuery(Generic[M]):
             )
         params = self._params
         for i, name in self._slots:
-            params[i] = values[name]
+            value = params[i] = values[name]
+            if type(value) is int and value.bit_length() > 63:
+                bindable_int(value)
         return self._entry.values(tuple(params))
 
     def execute(self, **values: Any) -> list[M]:
