@@ -357,14 +357,45 @@ def _condition(value: Any, op: str) -> Expr:
     expr = value if isinstance(value, Expr) else as_expr(value)
     if type(expr) in _CONDITIONS or expr.condition is not False:
         return expr
-    if isinstance(expr, ColumnRef):
-        owner = getattr(expr.model, "__name__", expr.table)
-        what = f"{owner}.{expr.name} ({expr.type.name})"
-    else:
-        what = repr(value)
     raise ArgumentTypeError(
         f"{op} combines conditions (comparisons, bool columns, and their combinations); "
-        f"{what} is not one: compare it first (== != < > is_null() ...)")
+        f"{_describe(expr, value)} is not one: compare it first (== != < > is_null() ...)")
+
+
+def _describe(expr: Expr, value: Any) -> str:
+    if isinstance(expr, ColumnRef):
+        owner = getattr(expr.model, "__name__", expr.table)
+        return f"{owner}.{expr.name} ({expr.type.name})"
+    return repr(value)
+
+
+def require_condition(value: Any, clause: str) -> Expr:
+    """``value`` when it can stand as the condition of ``clause`` (``where()``, ``having()``).
+
+    A condition is a comparison, a bool column or expression, a combination of them with
+    ``&``/``|``/``~``, EXISTS, or an expression of unknown type (a function, a ``text()``
+    fragment, a scalar subquery), taken on trust as ``&`` takes it. Anything else is refused
+    with ArgumentTypeError: a number used as a truth value is taken silently by SQLite and
+    refused by PostgreSQL, and a Python bool or str means the condition was never built.
+    """
+    if isinstance(value, Expr):
+        if type(value) in _CONDITIONS or value.condition is not False:
+            return value
+        raise ArgumentTypeError(
+            f"{clause} takes a condition (a comparison, a bool column, a combination with "
+            f"& | ~); {_describe(value, value)} is not one: compare it first "
+            "(== != < > is_null() ...)")
+    if isinstance(value, bool):
+        raise ArgumentTypeError(
+            f"{clause} got the Python bool {value!r}: a comparison was evaluated by Python "
+            "instead of building SQL (use & | ~ instead of and/or/not, and == on columns)")
+    if isinstance(value, str):
+        raise ArgumentTypeError(
+            f"{clause} takes a condition expression, not the str {value!r}: compare a column "
+            f"(Model.c.name == value), or mark raw SQL as such with text({value!r})")
+    raise ArgumentTypeError(
+        f"{clause} takes a condition expression such as Model.c.x == 1, not "
+        f"{type(value).__name__} {value!r}")
 
 
 LIKE_ESCAPE = "!"

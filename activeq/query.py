@@ -18,6 +18,7 @@ import pydantic
 
 from . import paging
 from .ast import (
+    _CONDITIONS,
     Alias,
     BindParam,
     ColumnRef,
@@ -33,6 +34,7 @@ from .ast import (
     Unbound,
     as_expr,
     bindable_int,
+    require_condition,
 )
 from .compiler import Compiled, compiler, render_sql, to_sqlglot
 from .errors import (
@@ -453,7 +455,7 @@ class Query(Selectable, Generic[M]):
 
     def where(self, *conditions: Any, **equals: Any) -> Self:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
-        if len(conditions) == 1 and not equals and isinstance(conditions[0], Expr):
+        if len(conditions) == 1 and not equals and type(conditions[0]) in _CONDITIONS:
             # _with inlined: the path most filters take.
             state = self._s.copy()
             state["wheres"] += conditions
@@ -463,11 +465,11 @@ class Query(Selectable, Generic[M]):
             return q
         if conditions and not equals:
             for c in conditions:
-                if not isinstance(c, Expr):
+                if type(c) not in _CONDITIONS:
                     break
             else:
                 return self._with("wheres", self._s["wheres"] + conditions)
-        conds = tuple([self._condition(c) for c in conditions])
+        conds = tuple([require_condition(c, "where()") for c in conditions])
         if equals:
             conds += tuple(self._column(name) == value for name, value in equals.items())
         if not conds:
@@ -533,7 +535,8 @@ class Query(Selectable, Generic[M]):
     def having(self, *conditions: Any) -> Self:
         """Conditions on groups, ANDed with any already present."""
         return self._with_shape(
-            "havings", self._s["havings"] + tuple([self._condition(c) for c in conditions]))
+            "havings", self._s["havings"] + tuple([require_condition(c, "having()")
+                                                   for c in conditions]))
 
     def join(self, target: Any, on: Any = None) -> Self:
         """INNER JOIN a model's table, an alias, a subquery or a CTE on a condition.
@@ -579,7 +582,7 @@ class Query(Selectable, Generic[M]):
                     f"join() of {target!r} needs its condition: no relation reaches an alias, "
                     "a subquery or a CTE")
             on = _infer_join(self.model, target)
-        return self._with_shape("joins", self._s["joins"] + ((kind, target, self._condition(on)),))
+        return self._with_shape("joins", self._s["joins"] + ((kind, target, require_condition(on, "join()")),))
 
     # FROM items, set operations and rare clauses -------------------------------------------
     def _over(self, source: FromItem, model: Any, columns: tuple[Expr, ...]) -> Query[Any]:
@@ -828,16 +831,6 @@ class Query(Selectable, Generic[M]):
         if isinstance(item, Expr):
             return item
         raise CompileError(f"group_by() takes columns, expressions, names or positions, not {item!r}")
-
-    def _condition(self, cond: Any) -> Expr:
-        if isinstance(cond, Expr):
-            return cond
-        if isinstance(cond, bool):
-            raise CompileError(
-                "where() got a Python bool: a comparison was evaluated by Python instead of "
-                "building SQL (use & | ~ instead of and/or/not, and == on columns)"
-            )
-        raise CompileError(f"expected a condition expression, got {cond!r}")
 
     def _ordering(self, item: Any) -> Ordering:
         if isinstance(item, (Ordering, Expr)):
