@@ -860,6 +860,15 @@ class Query(Selectable, Generic[M]):
         ``literal_binds=True`` writes the values into the text, quoted by sqlglot, for reading
         (the values list is then empty); never run text built from untrusted values that way.
 
+        The text is the statement as activeq runs it, and as the query log, ``explain()`` and
+        error messages show it. With the ``format``/``pyformat`` placeholders (PostgreSQL's
+        default, for psycopg) and values to bind, a literal ``%`` (the ``%`` operator, a ``%``
+        inside a ``text()`` fragment) is written ``%%``: the driver reads the text as a format
+        string, so ``cursor.execute(*query.to_sql("postgres"))`` runs it unchanged (SQLAlchemy's
+        psycopg dialect shows the same). Without values the driver sends the text as written,
+        so it keeps a single ``%``; for text to paste into psql use ``literal_binds=True``
+        (or ``paramstyle="dollar"``), whose ``%`` is single too.
+
         >>> from activeq import ActiveRecord, Field
         >>> class Pen(ActiveRecord):
         ...     __table_name__ = 'pens'
@@ -872,6 +881,11 @@ class Query(Selectable, Generic[M]):
         ('SELECT "pens"."id" FROM "pens" WHERE "pens"."ink" = :p1', {'p1': "it's blue"})
         >>> print(q.to_sql('postgres', literal_binds=True)[0])
         SELECT "pens"."id" FROM "pens" WHERE "pens"."ink" = 'it''s blue'
+        >>> odd = Pen.query().select('id').where(Pen.c.id % 2 == 1)
+        >>> odd.to_sql('postgres')
+        ('SELECT "pens"."id" FROM "pens" WHERE "pens"."id" %% %s = %s', [2, 1])
+        >>> print(odd.to_sql('postgres', literal_binds=True)[0])
+        SELECT "pens"."id" FROM "pens" WHERE "pens"."id" % 2 = 1
         """
         if paramstyle is None and not literal_binds:
             entry, _ = compiler.compile(self, dialect)
