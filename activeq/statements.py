@@ -13,7 +13,7 @@ from typing import Any
 
 import pydantic
 
-from .ast import Alias, ColumnRef, Expr, Param, as_expr
+from .ast import Alias, ColumnRef, Expr, as_expr, require_condition
 from .compiler import render_sql, to_sqlglot
 from .errors import ArgumentTypeError, CompileError, ValidationError, unknown_fields_error
 from .results import Row
@@ -279,10 +279,7 @@ def _names(info: Any, model: Any, names: Any, what: str) -> tuple[str, ...]:
 def _conditions(conditions: tuple[Any, ...], equals: dict[str, Any], model: Any) -> tuple[Expr, ...]:
     out = []
     for cond in conditions:
-        if not isinstance(cond, Expr) or isinstance(cond, Param):
-            raise CompileError(
-                f"where() takes SQL conditions such as Model.c.x == 1, not {cond!r}")
-        out.append(cond)
+        out.append(require_condition(cond, "where()"))
     info = model.__aq__
     for name, value in equals.items():
         ref = info.refs.get(name)

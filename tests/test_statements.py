@@ -451,7 +451,7 @@ def test_bad_values_are_refused(items_db):
         update(Item).where(I.id == 1).execute()
     with pytest.raises(CompileError, match="has no values\\(\\) to set"):
         update(Item).where(I.id == 1).to_sql()
-    with pytest.raises(CompileError, match="where\\(\\) takes SQL conditions"):
+    with pytest.raises(CompileError, match="where\\(\\) got the Python bool True"):
         delete(Item).where(True)
 
 
