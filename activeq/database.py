@@ -160,7 +160,8 @@ class Database:
         busy_timeout_ms: how long SQLite waits on a lock before reporting busy (also the
             default retry budget, on every engine).
         statement_cache_size: SQLite only: APSW's prepared-statement cache size.
-        record_limit: how many timing records the query log keeps.
+        record_limit: how many timing records the query log keeps (None: every one;
+            ``ConfigurationError`` if negative).
         slow_query_ms: threshold above which statements are kept as slow queries (with
             their plans; see :meth:`slow_queries`).
         stats: keep recent timing records and per-shape statistics (:meth:`stats`).
@@ -212,7 +213,7 @@ class Database:
         pragmas: dict[str, Any] | None = None,
         busy_timeout_ms: int = 5000,
         statement_cache_size: int = 256,
-        record_limit: int = 10_000,
+        record_limit: int | None = 10_000,
         slow_query_ms: float | None = None,
         stats: bool = True,
         sqlite_counters: bool = False,

@@ -252,7 +252,7 @@ class QueryLog:
     collection for as long as the buffer keeps it.
 
     Args:
-        limit: how many recent timing records to keep.
+        limit: how many recent timing records to keep (None: every one).
         slow_query_ms: keep statements slower than this (None: keep none).
         stats: keep recent records and per-shape statistics.
         on_slow_query: called with each ``SlowQuery`` as it is recorded.
@@ -261,10 +261,14 @@ class QueryLog:
     fold_every = FOLD_EVERY
     """Records added before a batch is folded (read by finders that record their own)."""
 
-    def __init__(self, limit: int = 10_000, slow_query_ms: float | None = None, *,
+    def __init__(self, limit: int | None = 10_000, slow_query_ms: float | None = None, *,
                  stats: bool = True,
                  on_slow_query: Callable[[SlowQuery], Any] | None = None) -> None:
+        if limit is not None and (type(limit) is not int or limit < 0):
+            raise ConfigurationError(
+                f"record_limit must be a non-negative integer or None, not {limit!r}")
         self._limit = limit
+        """How many recent records to keep (None: all)."""
         self._batches: deque[list[tuple[Any, ...]] | _Lookups] = deque()
         """Folded batches, oldest first: the recent records (see ``buffer``)."""
         self._kept = 0
@@ -562,7 +566,7 @@ class QueryLog:
         batches.append(batch)
         kept = self._kept + len(batch)
         limit = self._limit
-        while kept - len(batches[0]) >= limit:
+        while limit is not None and kept - len(batches[0]) >= limit:
             kept -= len(batches.popleft())
             if not batches:
                 break
@@ -575,7 +579,8 @@ class QueryLog:
         out: list[tuple[Any, ...]] = []
         for batch in list(self._batches):
             out.extend(batch if type(batch) is list else batch.records())  # type: ignore[union-attr]
-        return out[max(0, len(out) - self._limit):] if self._limit else []
+        limit = self._limit
+        return out if limit is None else out[max(0, len(out) - limit):] if limit else []
 
     def _accumulator(self, sql: str, params: Any) -> ShapeAccumulator:
         """The totals of ``sql``'s shape, created on its first run (which bound ``params``)."""

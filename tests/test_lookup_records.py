@@ -10,7 +10,9 @@ import threading
 from collections import Counter
 from typing import Any
 
-from activeq import ActiveRecord, Database, Field
+import pytest
+
+from activeq import ActiveRecord, ConfigurationError, Database, Field
 from activeq.monitor import FOLD_EVERY, sql_logger
 
 
@@ -197,3 +199,17 @@ def test_the_record_limit_keeps_the_latest_lookups(tmp_path):
     assert db.stats()[0].count == runs
     db.close()
 
+
+
+def test_no_record_limit_keeps_every_record_and_a_negative_one_is_refused(tmp_path):
+    db = _open(str(tmp_path / "l.db"), record_limit=None)
+    db.reset_stats()
+    runs = 10_000 + FOLD_EVERY + 3  # more than the default limit keeps
+    for i in range(runs):
+        Lantern.find_by_id(i % LANTERNS + 1)
+    records = db.queries
+    assert len(records) == runs
+    assert [q.params for q in records[-3:]] == [((runs - k) % LANTERNS + 1,) for k in (3, 2, 1)]
+    db.close()
+    with pytest.raises(ConfigurationError, match="record_limit must be a non-negative integer or None, not -1"):
+        Database(str(tmp_path / "m.db"), record_limit=-1)
