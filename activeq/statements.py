@@ -15,7 +15,7 @@ import pydantic
 
 from .ast import Alias, ColumnRef, Expr, as_expr, require_condition
 from .compiler import render_sql, to_sqlglot
-from .errors import CompileError, ValidationError, unknown_fields_error
+from .errors import ArgumentTypeError, CompileError, ValidationError, unknown_fields_error
 from .results import Row
 from .values import nan_error
 
@@ -219,7 +219,14 @@ class InsertStatement(_Frozen):
     def from_select(self, names: Any, query: Any) -> InsertStatement:
         """``INSERT INTO table (names) SELECT ...``: the query selects one column per name."""
         info = self.model.__aq__
-        names = (names,) if isinstance(names, str) else tuple(names)
+        if isinstance(names, str):
+            names = (names,)
+        elif not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            # Iterating a query here would run it.
+            raise ArgumentTypeError(
+                f"from_select(names, query) takes the column names first (a str, list or tuple "
+                f"of str), not {type(names).__name__}")
+        names = tuple(names)
         unknown = [n for n in names if n not in info.by_name]
         if unknown:
             raise unknown_fields_error(self.model, unknown)
