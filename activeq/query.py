@@ -440,7 +440,9 @@ class Query(Selectable, Generic[M]):
             return self._replace(columns=None)
         for c in columns:
             if not isinstance(c, Expr):
-                return self._with_shape("columns", tuple([self._column(c) for c in columns]))
+                # map() over a bound method, here and in the other builders: a comprehension
+                # naming self would make it a closure cell, allocated on every call.
+                return self._with_shape("columns", tuple(map(self._column, columns)))
         # _with_shape inlined, for the usual call with expressions.
         state = self._s.copy()
         state["columns"] = columns
@@ -466,9 +468,9 @@ class Query(Selectable, Generic[M]):
                     break
             else:
                 return self._with("wheres", self._s["wheres"] + conditions)
-        conds = tuple([self._condition(c) for c in conditions])
+        conds = tuple(map(self._condition, conditions))
         if equals:
-            conds += tuple(self._column(name) == value for name, value in equals.items())
+            conds += self._equalities(equals)
         if not conds:
             return self
         return self._replace(wheres=self._s["wheres"] + conds)
@@ -486,7 +488,7 @@ class Query(Selectable, Generic[M]):
             return self._with("orders", orderings)
         for o in orderings:
             if not isinstance(o, (Expr, Ordering)):
-                return self._replace(orders=tuple([self._ordering(o) for o in orderings]))
+                return self._replace(orders=tuple(map(self._ordering, orderings)))
         return self._with("orders", orderings)
 
     def limit(self, n: int | None) -> Self:
@@ -517,7 +519,7 @@ class Query(Selectable, Generic[M]):
         """
         for c in columns:
             if not isinstance(c, Expr):
-                return self._with_shape("groups", tuple([self._grouping(c) for c in columns]))
+                return self._with_shape("groups", tuple(map(self._grouping, columns)))
         if not columns:
             return self._with_shape("groups", columns)
         # _with_shape inlined, for the usual call with expressions.
@@ -532,7 +534,7 @@ class Query(Selectable, Generic[M]):
     def having(self, *conditions: Any) -> Self:
         """Conditions on groups, ANDed with any already present."""
         return self._with_shape(
-            "havings", self._s["havings"] + tuple([self._condition(c) for c in conditions]))
+            "havings", self._s["havings"] + tuple(map(self._condition, conditions)))
 
     def join(self, target: Any, on: Any = None) -> Self:
         """INNER JOIN a model's table, an alias, a subquery or a CTE on a condition.
@@ -676,7 +678,7 @@ class Query(Selectable, Generic[M]):
         """
         if not columns:
             return self._with_extra(distinct_on=())
-        return self._with_extra(distinct_on=tuple(self._column(c) for c in columns))
+        return self._with_extra(distinct_on=tuple(map(self._column, columns)))
 
     def for_update(self, skip_locked: bool = False, nowait: bool = False) -> Self:
         """``SELECT ... FOR UPDATE``: lock the selected rows until the transaction ends.
@@ -753,6 +755,12 @@ class Query(Selectable, Generic[M]):
         if isinstance(item, Expr):
             return item
         raise CompileError(f"expected a column name or expression, got {item!r}")
+
+    def _equalities(self, equals: dict[str, Any]) -> tuple[Expr, ...]:
+        # ``where(name=value)``: kept out of where() itself, whose frame then holds no closure
+        # cell (the builders run on every query, this form rarely).
+        column = self._column
+        return tuple([column(name) == value for name, value in equals.items()])
 
     def _named(self, name: str) -> ColumnRef:
         s = self._s
