@@ -451,8 +451,8 @@ class ColumnRef(Expr, Generic[T, O]):
                                    _tnew(Param, ("?", value, other))))
         if isinstance(other, Expr):
             # Two expressions (a join condition): the node Compare() would build, without
-            # its frames.
-            return _tnew(Compare, (("cmp", "=", self[0], other[0]), self[1] + other[1], "=",  # type: ignore[no-any-return]
+            # its frames; a column holds no values, so the comparison's are other's.
+            return _tnew(Compare, (("cmp", "=", self[0], other[0]), other[1], "=",  # type: ignore[no-any-return]
                                    self, other))
         if other is None:
             return IsNull(self, False)
@@ -594,7 +594,8 @@ class ColumnRef(Expr, Generic[T, O]):
 def _checked(op: str, column: ColumnRef, other: Any) -> Expr:
     if isinstance(other, Expr):
         # Two expressions (a join condition): the node Compare() would build, without its frame.
-        return _tnew(Compare, (("cmp", op, column[0], other[0]), column[1] + other[1], op,  # type: ignore[no-any-return]
+        # A column holds no values: the comparison's are other's.
+        return _tnew(Compare, (("cmp", op, column[0], other[0]), other[1], op,  # type: ignore[no-any-return]
                                column, other))
     if getattr(other, "kind", None) == "select" and hasattr(other, "_s"):
         return Compare(op, column, as_expr(other))

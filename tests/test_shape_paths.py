@@ -71,6 +71,27 @@ def test_query_cte_and_subquery_build_what_their_classes_build():
     assert q.cte("spend", recursive=1).recursive is True
 
 
+@pytest.mark.parametrize("select", [
+    lambda: Order.query().select(O.user_id),
+    lambda: (lambda m: m.query().select(m.c.user_id))(Order.alias("m")),
+    lambda: Order.query().select(O.user_id).union(Order.query().select(O.id)),
+], ids=["plain select", "select over an alias", "union"])
+def test_query_over_a_cte_carries_its_models_token_and_reads_it(select):
+    # The query over a derived table takes its model's token from the select's own state:
+    # the select's token is the model's, or starts with it when the select reads something
+    # else than the model's table.
+    c = select().cte("c")
+    over = c.query()
+    assert over._s["model"] is Order
+    assert over._s["token"] == (Order.__aq__.token, (c.key, None, (), None, ()))
+    sql, params = over.where(c.c.user_id > 2).to_sql()
+    assert sql.startswith('WITH "c" AS (SELECT ')
+    assert sql.endswith('SELECT "c"."user_id" FROM "c" WHERE "c"."user_id" > ?')
+    assert params == [2]
+    alias_query = Order.alias("m").query()
+    assert alias_query._s["token"][0] == Order.__aq__.token
+
+
 @pytest.mark.parametrize("name", ["", None, 3])
 def test_cte_and_subquery_names_are_still_checked(name):
     q = Order.query().select(O.user_id)
