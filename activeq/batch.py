@@ -328,11 +328,15 @@ def insert_many(
         if set(map(type, part)) != {dict}:
             part = _unwrap_records(model, part, start, records)
         dicts = validator.validate(part, start)
-        with_pk = pk is not None and any(d[pk] is not None for d in dicts)
-        names = info.names if with_pk or pk is None else tuple(n for n in info.names if n != pk)
+        keyed = [d[pk] is not None for d in dicts] if pk is not None else []
+        with_pk = pk is None or any(keyed)
+        names = info.names if with_pk else tuple(n for n in info.names if n != pk)
         check_awareness(model, names, dicts, start, None)
         refuse_nan_in_rows(model, _float_names(info, names), dicts, start)
-        batches.append((names, list(map(_getter(names), dicts))))
+        if pk is None or not with_pk or all(keyed):
+            batches.append((names, list(map(_getter(names), dicts))))
+        else:
+            batches.extend(_key_runs(info, pk, dicts, keyed))
         del dicts
 
     # Instances get their new keys back, which needs RETURNING when the database assigns them.
@@ -393,6 +397,25 @@ def insert_many(
     if returning:
         return ids  # type: ignore[return-value]
     return changed
+
+
+def _key_runs(info: Any, pk: str, dicts: list[dict[str, Any]],
+              keyed: list[bool]) -> list[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
+    """Split rows that give their primary key from rows that leave it to the database.
+
+    A row without a key must not send NULL for it: only SQLite turns that into a new key,
+    PostgreSQL and DuckDB refuse it. Runs of neighbouring rows keep the batch's order, so
+    returned keys and the row index in an error still match the caller's rows.
+    """
+    without = tuple(n for n in info.names if n != pk)
+    runs = []
+    start = 0
+    for index in range(1, len(dicts) + 1):
+        if index == len(dicts) or keyed[index] != keyed[start]:
+            names = info.names if keyed[start] else without
+            runs.append((names, list(map(_getter(names), dicts[start:index]))))
+            start = index
+    return runs
 
 
 def _copy_sql(table: str, columns: list[str]) -> str:

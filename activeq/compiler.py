@@ -23,6 +23,7 @@ from sqlglot.errors import UnsupportedError as SqlglotUnsupported
 
 from . import ast as a
 from . import expressions as x
+from . import scaled
 from . import sources as src
 from . import types as t
 from .dialects import get as get_dialect
@@ -262,6 +263,8 @@ def lower_compare(node: a.Compare, lw: Lowering) -> exp.Expression:
     else:
         left = lw.lower(left_node)
         right = lw.lower(right_node)
+        if name == "sqlite":
+            left, right = _same_form(((left, t.expr_type(left_node)), (right, t.expr_type(right_node))))
     return _COMPARE[node.op](this=_paren_if(left, *_BINARY), expression=_paren_if(right, *_BINARY))
 
 
@@ -277,9 +280,17 @@ def lower_arith(node: a.Arith, lw: Lowering) -> exp.Expression:
     # A bound operand takes the other side's stored form (a scaled Decimal, microseconds).
     converter_left = right_type.bind(name) if right_type is not None and node.op in ("+", "-") else None
     converter_right = left_type.bind(name) if left_type is not None and node.op in ("+", "-") else None
+    left = lower_value(node.left, lw, converter_left)
+    right = lower_value(node.right, lw, converter_right)
+    if name == "sqlite" and node.op in ("+", "-", "*"):
+        form = scaled.common_form((left_type, right_type))
+        # A scaled Decimal times an integer stays scaled once; anything else meets one form.
+        if form is not None and (node.op != "*" or form[0] == "float"):
+            left = scaled.in_form(left, left_type, form)
+            right = scaled.in_form(right, right_type, form)
     # Parenthesise nested arithmetic so (a - b) * c and a - (b - c) keep their grouping.
-    left = _paren_if(lower_value(node.left, lw, converter_left), *_ARITHMETIC, *_BINARY)
-    right = _paren_if(lower_value(node.right, lw, converter_right), *_ARITHMETIC, *_BINARY)
+    left = _paren_if(left, *_ARITHMETIC, *_BINARY)
+    right = _paren_if(right, *_ARITHMETIC, *_BINARY)
     if node.op == "+" and ((left_type is not None and left_type.text)
                            or (right_type is not None and right_type.text)):
         # Text + text concatenates (CONCAT on MySQL).
@@ -461,8 +472,19 @@ def lower_between(node: a.Between, lw: Lowering) -> exp.Expression:
     item = _paren_if(lw.lower(node.item), *_BINARY)
     kind = t.expr_type(node.item)
     name = lw.dialect.NAME
+    form = None
+    if name == "sqlite":
+        kinds = (kind, t.expr_type(node.low), t.expr_type(node.high))
+        form = scaled.common_form(kinds)
+        if form is not None:
+            # Bound bounds are scaled to the form chosen (none for a float comparison).
+            item = scaled.in_form(item, kind, form)
+            kind = scaled.exact_type(form, kinds)
     low = lower_value(node.low, lw, None if kind is None else kind.compare_bind(name, ">="))
     high = lower_value(node.high, lw, None if kind is None else kind.compare_bind(name, "<="))
+    if form is not None:
+        low = scaled.in_form(low, t.expr_type(node.low), form)
+        high = scaled.in_form(high, t.expr_type(node.high), form)
     test = exp.Between(this=item, low=low, high=high)
     return exp.Not(this=exp.Paren(this=test)) if node.negated else test
 
@@ -486,13 +508,15 @@ def _path_placeholder(lw: Lowering) -> exp.Expression:
 
 
 def lower_json_path(node: a.JsonPath, lw: Lowering) -> exp.Expression:
-    """The JSON value at a path (SQLite: its SQL value; elsewhere JSON)."""
+    """The JSON value at a path, as JSON (a value of its kind is read by a comparison)."""
     item = lw.lower(node.item)
     path = _path_placeholder(lw)
     name = lw.dialect.NAME
+    # JSON null is SQL NULL: IS NULL holds for it and for a missing key alike.
     if name == "sqlite":
-        return _fn("json_extract", item, path)
-    # JSON null is SQL NULL, as in SQLite: IS NULL holds for it and for a missing key alike.
+        # ->, unlike json_extract, keeps a string's quotes, so "3" and 3 stay apart.
+        return exp.Nullif(this=exp.Paren(this=exp.JSONExtract(this=item, expression=path)),
+                          expression=exp.Literal.string("null"))
     value = exp.JSONBExtract(this=item, expression=path) if name == "postgres" else _fn(
         "json_extract", item, path)
     null = exp.Cast(this=exp.Literal.string("null"),
@@ -555,7 +579,10 @@ def lower_json_compare(node: a.Compare, lw: Lowering) -> exp.Expression:
 
 def json_order_keys(node: a.JsonPath, lw: Lowering) -> list[exp.Expression]:
     """Sort keys for a JSON path: numbers by value before text, as SQLite's json_extract sorts."""
-    if lw.dialect.NAME != "duckdb":
+    name = lw.dialect.NAME
+    if name == "sqlite":
+        return [_fn("json_extract", lw.lower(node.item), _path_placeholder(lw))]
+    if name != "duckdb":
         return [lower_json_path(node, lw)]
     item = lw.lower(node.item)
     path = _path_placeholder(lw)
@@ -621,8 +648,9 @@ _FUNCS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
     "COUNT": lambda args: exp.Count(this=args[0] if args else exp.Star()),
     "SUM": lambda args: exp.Sum(this=args[0]),
     "AVG": lambda args: exp.Avg(this=args[0]),
-    "MIN": lambda args: exp.Min(this=args[0]),
-    "MAX": lambda args: exp.Max(this=args[0]),
+    # With several arguments, the scalar smallest/largest (LEAST/GREATEST where it has a name).
+    "MIN": lambda args: exp.Min(this=args[0]) if len(args) == 1 else exp.Least(this=args[0], expressions=args[1:]),
+    "MAX": lambda args: exp.Max(this=args[0]) if len(args) == 1 else exp.Greatest(this=args[0], expressions=args[1:]),
     "LOWER": lambda args: exp.Lower(this=args[0]),
     "UPPER": lambda args: exp.Upper(this=args[0]),
     "LENGTH": lambda args: exp.Length(this=args[0]),
@@ -632,7 +660,10 @@ _FUNCS: dict[str, Callable[[list[exp.Expression]], exp.Expression]] = {
 
 
 def lower_func(node: a.Func, lw: Lowering) -> exp.Expression:
-    args = [lw.lower(arg) for arg in node.args]
+    if lw.dialect.NAME == "sqlite" and node.args:
+        args = _sqlite_func_args(node, lw)
+    else:
+        args = [lw.lower(arg) for arg in node.args]
     if node.distinct:
         if len(args) != 1:
             raise CompileError(f"{node.name}(DISTINCT ...) takes exactly one argument")
@@ -644,6 +675,48 @@ def lower_func(node: a.Func, lw: Lowering) -> exp.Expression:
         except IndexError:
             raise CompileError(f"{node.name}() needs an argument") from None
     return build_function(node.name, args, lw.dialect.NAME)
+
+
+#: Functions whose result is their first argument's value (or a count): a scaled Decimal there
+#: stays scaled, and the result type scales it back.
+_KEEPS_SCALE = frozenset(("SUM", "MIN", "MAX", "ABS", "COUNT", "FIRST_VALUE", "LAST_VALUE",
+                          "NTH_VALUE", "LAG", "LEAD"))
+#: Functions whose result is one of their arguments' values: every value argument meets one form.
+_ONE_OF_ARGS = frozenset(("COALESCE", "IFNULL", "GREATEST", "LEAST", "NULLIF", "MIN", "MAX"))
+
+
+def _same_form(pairs: Any) -> list[exp.Expression]:
+    """Lowered ``(expression, type)`` operands brought to one form on SQLite (``scaled``)."""
+    form = scaled.common_form([kind for _, kind in pairs])
+    return [scaled.in_form(expr, kind, form) for expr, kind in pairs]
+
+
+def _sqlite_func_args(node: a.Func, lw: Lowering) -> list[exp.Expression]:
+    # Exact decimals are scaled integers on SQLite (see activeq.scaled).
+    kinds = [t.expr_type(arg) for arg in node.args]
+    form = scaled.common_form(kinds)
+    if form is None:
+        return [lw.lower(arg) for arg in node.args]
+    name = node.name
+    if name in _ONE_OF_ARGS and (len(node.args) > 1 or name not in _KEEPS_SCALE):
+        exact = scaled.exact_type(form, kinds)
+        convert = None if exact is None else (
+            exact.compare_bind("sqlite", "=") if name == "NULLIF" else exact.bind("sqlite"))
+        return [scaled.in_form(lower_value(arg, lw, convert), kind, form)
+                for arg, kind in zip(node.args, kinds)]
+    if name in ("LAG", "LEAD") and len(node.args) > 2:
+        # The default value (third argument) stands for the first's value; the offset is a count.
+        first, offset, default = node.args[:3]
+        value_form = scaled.common_form((kinds[0], kinds[2]))
+        exact = scaled.exact_type(value_form, (kinds[0], kinds[2]))
+        return [scaled.in_form(lw.lower(first), kinds[0], value_form), lw.lower(offset),
+                scaled.in_form(lower_value(default, lw, None if exact is None else exact.bind("sqlite")),
+                               kinds[2], value_form),
+                *[lw.lower(arg) for arg in node.args[3:]]]
+    if name in _KEEPS_SCALE:
+        return [lw.lower(arg) for arg in node.args]
+    # Any other function (AVG, ROUND, printf, ...) reads the number itself.
+    return [scaled.as_float(lw.lower(arg), kind) for arg, kind in zip(node.args, kinds)]
 
 
 def lower_alias(node: a.Alias, lw: Lowering) -> exp.Expression:
@@ -1010,7 +1083,7 @@ def lower_update(stmt: Any, lw: Lowering) -> exp.Expression:
     name = lw.dialect.NAME
     sets = [
         exp.EQ(this=exp.Column(this=ident(col.column)),
-               expression=lower_value(value, lw, col.type.bind(name)))
+               expression=_assigned(col.type, value, lower_value(value, lw, col.type.bind(name)), name))
         for col, value in stmt.assignments
     ]
     update = exp.Update(this=model_table(info), expressions=sets)
@@ -1018,6 +1091,26 @@ def lower_update(stmt: Any, lw: Lowering) -> exp.Expression:
         update.set("where", exp.Where(this=_conjunction([lw.lower(w) for w in stmt.wheres])))
     _lower_returning(update, stmt.returns, lw)
     return update
+
+
+def _assigned(target: Any, value: Any, lowered: exp.Expression, dialect: str) -> exp.Expression:
+    """An expression ``value`` in the stored form of a column of type ``target``: on SQLite an
+    exact decimal column holds scaled integers, stored as NUMERIC(p, s) rounds elsewhere."""
+    if dialect != "sqlite" or type(value) in _BOUND:
+        return lowered
+    kind = t.expr_type(value)
+    if isinstance(target, t.DecimalType):
+        if isinstance(kind, t.FloatType):
+            return exp.Cast(this=exp.Round(this=exp.Mul(this=_paren_if(lowered, *_ARITHMETIC),
+                                                        expression=exp.Literal.number(10 ** target.places))),
+                            to=exp.DataType(this=exp.DataType.Type.USERDEFINED, kind="INTEGER"))
+        return scaled.round_to_places(lowered, kind, target.places)
+    if isinstance(kind, t.DecimalType):
+        if isinstance(target, t.IntType):
+            return scaled.round_to_places(lowered, kind, 0)
+        if isinstance(target, t.FloatType):
+            return scaled.as_float(lowered, kind)
+    return lowered
 
 
 def lower_delete(stmt: Any, lw: Lowering) -> exp.Expression:
@@ -1185,8 +1278,23 @@ def _excluded_set(column: str, dialect: Any) -> exp.Expression:
 
 
 def lower_case(node: x.Case, lw: Lowering) -> exp.Expression:
-    ifs = [exp.If(this=lw.lower(cond), true=lw.lower(value)) for cond, value in node.whens]
-    default = None if node.else_ is None else lw.lower(node.else_)
+    form = convert = None
+    if lw.dialect.NAME == "sqlite":
+        # Every branch gives its value in one form (exact decimals are scaled integers there).
+        branches = [value for _, value in node.whens]
+        if node.else_ is not None:
+            branches.append(node.else_)
+        kinds = [t.expr_type(value) for value in branches]
+        form = scaled.common_form(kinds)
+        exact = scaled.exact_type(form, kinds)
+        convert = None if exact is None else exact.bind("sqlite")
+
+    def branch(value: Any) -> exp.Expression:
+        lowered = lower_value(value, lw, convert)
+        return lowered if form is None else scaled.in_form(lowered, t.expr_type(value), form)
+
+    ifs = [exp.If(this=lw.lower(cond), true=branch(value)) for cond, value in node.whens]
+    default = None if node.else_ is None else branch(node.else_)
     return exp.Case(ifs=ifs, default=default)
 
 

@@ -80,6 +80,7 @@ __all__ = [
     "SQLType",
     "cast_type",
     "column_type",
+    "common_type",
     "decimal_type",
     "expr_type",
     "row_converter",
@@ -225,6 +226,10 @@ def _numeric_operand(sqltype: SQLType, op: str, value: Any, column: Any) -> Any:
     if op == "%":
         return _remainder_operand(sqltype, value, column)
     if isinstance(value, a.Expr):
+        if op == "/" and isinstance(expr_type(value), DecimalType):
+            raise ValidationError(
+                f"{_where(column)} / an exact Decimal: '/' has no exact result in SQL; compute "
+                "it in Python or cast the Decimal to float", field=getattr(column, "name", None))
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return _int64(value, column, integers=isinstance(sqltype, IntType))
@@ -476,19 +481,20 @@ def decimal_type(max_digits: int, decimal_places: int) -> DecimalType:
     return DecimalType(max_digits, decimal_places)
 
 
-class DecimalAvgType(FloatType):
-    """AVG of an exact decimal: a float (of the scaled integers, on SQLite)."""
+class AverageType(FloatType):
+    """AVG of exact numbers (integers or decimals): a float on every engine, where PostgreSQL
+    gives NUMERIC (and SQLite averages a decimal's scaled integers, which the compiler reads
+    back as the number first)."""
 
     def __init__(self, places: int) -> None:
         super().__init__()
         self.places = places
-        self.key = ("decavg", places)
+        self.key = ("avg", places)
 
     def _result(self, dialect: str) -> Converter | None:
-        if dialect != "sqlite":
-            return lambda v: v if v is None else float(v)
-        divisor = 10.0 ** self.places
-        return lambda v: v if v is None else v / divisor
+        if dialect == "sqlite":
+            return None  # the compiler divides AVG of the scaled integers back: a float already
+        return lambda v: v if v is None else float(v)
 
 
 # text and bytes ------------------------------------------------------------------------------
@@ -1221,6 +1227,22 @@ _CAST_TARGETS: dict[str, SQLType] = {
 
 
 # expression types ----------------------------------------------------------------------------
+class _IntSum(IntType):
+    """SUM of integers: an int on every engine (PostgreSQL's SUM of BIGINT is NUMERIC)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key = "intsum"
+
+    def _result(self, dialect: str) -> Converter | None:
+        if dialect != "postgres":
+            return None
+        return lambda v: v if v is None else int(v)
+
+
+_INT_SUM = _IntSum()
+_INT_AVERAGE = AverageType(0)
+
 #: Result types of functions whose type does not depend on their arguments.
 _FUNC_TYPES: dict[str, SQLType] = {
     **dict.fromkeys(("COUNT", "LENGTH", "POSITION", "DATE_DIFF", "ROW_NUMBER", "RANK",
@@ -1240,22 +1262,47 @@ def _func_type(node: a.Func) -> SQLType | None:
     if fixed is not None:
         return fixed
     first = expr_type(node.args[0]) if node.args else None
+    if name in ("COALESCE", "IFNULL", "GREATEST", "LEAST") or (name in ("MIN", "MAX") and len(node.args) > 1):
+        return common_type([expr_type(arg) for arg in node.args])
     if name in ("MIN", "MAX", "ABS", "LAG", "LEAD", "FIRST_VALUE", "LAST_VALUE", "NTH_VALUE"):
         return first
     if name == "SUM":
-        if first is BOOL or isinstance(first, LiteralType):
-            return INT
+        if first is BOOL or isinstance(first, LiteralType) or isinstance(first, IntType):
+            return _INT_SUM
         return first
     if name == "AVG":
         if isinstance(first, DecimalType):
-            return DecimalAvgType(first.places)
+            return AverageType(first.places)
+        if isinstance(first, IntType):
+            return _INT_AVERAGE
         return FLOAT if first is not None and first.numeric else first
-    if name == "COALESCE":
-        for arg in node.args:
-            found = expr_type(arg)
-            if found is not None:
-                return found
+    if name == "NULLIF":
+        return first
     return None
+
+
+def common_type(kinds: Sequence[SQLType | None]) -> SQLType | None:
+    """The type of a value that may come from any of ``kinds`` (CASE branches, COALESCE
+    arguments): exact decimals and integers give the Decimal with the most places, a float
+    among numbers gives float, else the first type known.
+
+    >>> common_type([decimal_type(10, 2), INT, decimal_type(8, 3)])
+    <SQL type ('dec', 11, 3)>
+    >>> common_type([decimal_type(10, 2), FLOAT]) is FLOAT
+    True
+    """
+    known = [kind for kind in kinds if kind is not None]
+    decimals = [kind for kind in known if isinstance(kind, DecimalType)]
+    if decimals and all(isinstance(kind, (DecimalType, IntType)) for kind in known):
+        places = max(kind.places for kind in decimals)
+        widest = max(decimals, key=lambda kind: (kind.places, kind.max_digits))
+        digits = max(kind.max_digits - kind.places for kind in decimals)
+        if widest.places == places and widest.max_digits - places == digits:
+            return widest
+        return decimal_type(digits + places, places)
+    if decimals and all(kind.numeric for kind in known) and any(isinstance(kind, FloatType) for kind in known):
+        return FLOAT
+    return known[0] if known else None
 
 
 def _arith_type(node: a.Arith) -> SQLType | None:
@@ -1295,11 +1342,10 @@ def _cast_type(node: x.Cast) -> SQLType | None:
 
 
 def _case_type(node: x.Case) -> SQLType | None:
-    for _, value in node.whens:
-        found = expr_type(value)
-        if found is not None:
-            return found
-    return None if node.else_ is None else expr_type(node.else_)
+    branches = [value for _, value in node.whens]
+    if node.else_ is not None:
+        branches.append(node.else_)
+    return common_type([expr_type(value) for value in branches])
 
 
 def _json_value_type(node: a.JsonPath) -> SQLType | None:
@@ -1307,7 +1353,7 @@ def _json_value_type(node: a.JsonPath) -> SQLType | None:
 
 
 class _JsonValue(SQLType):
-    """The value at a JSON path: SQLite's json_extract gives SQL values, others JSON text."""
+    """The value at a JSON path: JSON text (decoded already by psycopg on PostgreSQL)."""
 
     name = "JSON value"
     json = True
@@ -1316,7 +1362,7 @@ class _JsonValue(SQLType):
         return JSONType.ddl(self, dialect)  # type: ignore[arg-type]
 
     def _result(self, dialect: str) -> Converter | None:
-        if dialect in ("sqlite", "postgres"):
+        if dialect == "postgres":
             return None
         loads = json.loads
         return lambda v: v if v is None else loads(v)

@@ -122,8 +122,8 @@ def nan_error(model: Any, field: str, index: int | None = None) -> ValidationErr
     """The error for a NaN about to be written to ``model.field`` (in batch row ``index``)."""
     where = f"row {index}: " if index is not None else ""
     return ValidationError(
-        f"{where}{model.__name__}.{field} is NaN, which SQLite cannot store (it would keep NULL "
-        "in its place); write None for a missing value", index=index, field=field)
+        f"{where}{model.__name__}.{field} is NaN, which activeq stores on no engine (SQLite "
+        "would keep NULL in its place); write None for a missing value", index=index, field=field)
 
 
 def refuse_nan(model: Any, names: Sequence[str], values: Sequence[Any],

@@ -44,8 +44,8 @@ def _refused(db: Any, write: Any, field: str, index: int | None = None) -> Valid
         write()
     where = f"row {index}: " if index is not None else ""
     assert str(info.value) == (
-        f"{where}Reading.{field} is NaN, which SQLite cannot store (it would keep NULL in its "
-        "place); write None for a missing value")
+        f"{where}Reading.{field} is NaN, which activeq stores on no engine (SQLite would keep "
+        "NULL in its place); write None for a missing value")
     assert (info.value.field, info.value.index) == (field, index)
     assert [q.sql for q in t.queries] == []  # refused before any statement, BEGIN included
     assert _stored(db) == before
