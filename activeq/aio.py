@@ -37,6 +37,7 @@ from .database import Database, check_transaction_mode
 from .engines import AsyncConnection, AsyncEngine, async_engine_for, dialect_of
 from .errors import ActiveqError, ArgumentTypeError, CompileError
 from .model import ActiveRecord
+from .nplusone import call_sites, run_from
 from .pool import PoolStats, check_pool_size
 from .query import _SET_STATE, CompiledQuery, Query
 from .results import Row
@@ -366,6 +367,9 @@ class AsyncDatabase:
         return await self._read(fn, self.sync)
 
     def _read(self, fn: Callable[..., R], *args: Any) -> Awaitable[R]:
+        if self.sync.log.observers and fn is not run_from:
+            # The statement runs on another stack: N+1 detection counts it at the caller's lines.
+            fn, args = run_from, (call_sites(), fn, *args)  # type: ignore[assignment]
         if self.native is not None:
             return self._native_run(fn, args)
         tx = _TX.get()
@@ -431,6 +435,8 @@ class AsyncDatabase:
             pool.release(conn)
 
     async def _write(self, fn: Callable[..., R], *args: Any) -> R:
+        if self.sync.log.observers and fn is not run_from:
+            fn, args = run_from, (call_sites(), fn, *args)  # type: ignore[assignment]
         if self.native is not None:
             return await self._native_run(fn, args)
         tx = _TX.get()
@@ -488,6 +494,19 @@ class AsyncDatabase:
     def track_queries(self) -> Any:
         """``with db.track_queries() as t:`` collect every statement run inside the block."""
         return self.sync.track_queries()
+
+    def detect_n_plus_one(self, mode: str = "warn", threshold: int = 2) -> Any:
+        """``with db.detect_n_plus_one():`` report a query shape awaited again and again from
+        one line of async code (see ``Database.detect_n_plus_one``)."""
+        return self.sync.detect_n_plus_one(mode, threshold)
+
+    def slow_queries(self, threshold_ms: float | None = None) -> list[Any]:
+        """Slow statements (``SlowQuery``: SQL, params, duration, time, plan), slowest first."""
+        return self.sync.slow_queries(threshold_ms)
+
+    def stats(self) -> list[Any]:
+        """Statistics per query shape (``ShapeStats``), sorted by total execute time."""
+        return self.sync.stats()
 
     @property
     def queries(self) -> list[Any]:

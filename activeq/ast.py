@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any, Generic, cast
 
 from typing_extensions import TypeVar
 
-from .errors import ArgumentTypeError, CompileError, InvalidNameError, ValidationError
+from .errors import (
+    ArgumentTypeError,
+    CompileError,
+    InvalidNameError,
+    ValidationError,
+    ValueOutOfRangeError,
+)
 
 if TYPE_CHECKING:
     from .query import Query
@@ -102,6 +108,20 @@ _PLAIN = frozenset((int, str, float, bool, bytes, type(None)))
 # check then takes) leaves that fast path for the type's own check.
 
 
+def bindable_int(value: int) -> int:
+    """``value`` when it fits the signed 64 bits every engine binds; else ValueOutOfRangeError.
+
+    A column's comparisons check their values against its type; this is the same bound for a
+    value with no column to answer for it (``func.abs(age) == v``, ``(age + 1) > v``): SQLite
+    cannot bind a wider int at all, and the other engines would compare it as another type.
+    """
+    if not -(1 << 63) <= value < (1 << 63):
+        raise ValueOutOfRangeError(
+            f"the int {value} is out of the signed 64-bit range a value is bound in "
+            f"({-(1 << 63)} to {(1 << 63) - 1}); pass a float if an approximate value will do")
+    return value
+
+
 def as_expr(value: Any) -> Expr:
     """Wrap a Python value as a bound ``Param`` unless it already is an expression."""
     if type(value) in _PLAIN:
@@ -136,6 +156,8 @@ class Expr(Node):
         if type(other) in _PLAIN:
             if other is None:
                 return IsNull(self, False)
+            if type(other) is int and other.bit_length() > 63:
+                bindable_int(other)
             return _compare_value("=", self, other)
         if isinstance(other, Expr):
             return _tnew(Compare, (("cmp", "=", self[0], other[0]), self[1] + other[1], "=", self,
@@ -146,6 +168,8 @@ class Expr(Node):
         if type(other) in _PLAIN:
             if other is None:
                 return IsNull(self, True)
+            if type(other) is int and other.bit_length() > 63:
+                bindable_int(other)
             return _compare_value("<>", self, other)
         if isinstance(other, Expr):
             return _tnew(Compare, (("cmp", "<>", self[0], other[0]), self[1] + other[1], "<>", self,
@@ -154,6 +178,8 @@ class Expr(Node):
 
     def __lt__(self, other: Any) -> Expr:  # type: ignore[override]
         if type(other) in _PLAIN:
+            if type(other) is int and other.bit_length() > 63:
+                bindable_int(other)
             return _compare_value("<", self, other)
         if isinstance(other, Expr):
             return _tnew(Compare, (("cmp", "<", self[0], other[0]), self[1] + other[1], "<", self,
@@ -162,6 +188,8 @@ class Expr(Node):
 
     def __le__(self, other: Any) -> Expr:  # type: ignore[override]
         if type(other) in _PLAIN:
+            if type(other) is int and other.bit_length() > 63:
+                bindable_int(other)
             return _compare_value("<=", self, other)
         if isinstance(other, Expr):
             return _tnew(Compare, (("cmp", "<=", self[0], other[0]), self[1] + other[1], "<=", self,
@@ -170,6 +198,8 @@ class Expr(Node):
 
     def __gt__(self, other: Any) -> Expr:  # type: ignore[override]
         if type(other) in _PLAIN:
+            if type(other) is int and other.bit_length() > 63:
+                bindable_int(other)
             return _compare_value(">", self, other)
         if isinstance(other, Expr):
             return _tnew(Compare, (("cmp", ">", self[0], other[0]), self[1] + other[1], ">", self,
@@ -178,6 +208,8 @@ class Expr(Node):
 
     def __ge__(self, other: Any) -> Expr:  # type: ignore[override]
         if type(other) in _PLAIN:
+            if type(other) is int and other.bit_length() > 63:
+                bindable_int(other)
             return _compare_value(">=", self, other)
         if isinstance(other, Expr):
             return _tnew(Compare, (("cmp", ">=", self[0], other[0]), self[1] + other[1], ">=", self,
@@ -244,11 +276,11 @@ class Expr(Node):
 
         An empty list matches nothing, on every dialect.
         """
-        return _in(self, values, False)
+        return _in(self, _bindable_values(values), False)
 
     def not_in(self, values: Iterable[Any] | Query) -> Expr:
         """``self NOT IN (values)``; an empty list matches every row."""
-        return _in(self, values, True)
+        return _in(self, _bindable_values(values), True)
 
     def like(self, pattern: Any) -> Expr:
         """``self LIKE pattern`` (case sensitivity follows the database)."""
@@ -325,14 +357,45 @@ def _condition(value: Any, op: str) -> Expr:
     expr = value if isinstance(value, Expr) else as_expr(value)
     if type(expr) in _CONDITIONS or expr.condition is not False:
         return expr
-    if isinstance(expr, ColumnRef):
-        owner = getattr(expr.model, "__name__", expr.table)
-        what = f"{owner}.{expr.name} ({expr.type.name})"
-    else:
-        what = repr(value)
     raise ArgumentTypeError(
         f"{op} combines conditions (comparisons, bool columns, and their combinations); "
-        f"{what} is not one: compare it first (== != < > is_null() ...)")
+        f"{_describe(expr, value)} is not one: compare it first (== != < > is_null() ...)")
+
+
+def _describe(expr: Expr, value: Any) -> str:
+    if isinstance(expr, ColumnRef):
+        owner = getattr(expr.model, "__name__", expr.table)
+        return f"{owner}.{expr.name} ({expr.type.name})"
+    return repr(value)
+
+
+def require_condition(value: Any, clause: str) -> Expr:
+    """``value`` when it can stand as the condition of ``clause`` (``where()``, ``having()``).
+
+    A condition is a comparison, a bool column or expression, a combination of them with
+    ``&``/``|``/``~``, EXISTS, or an expression of unknown type (a function, a ``text()``
+    fragment, a scalar subquery), taken on trust as ``&`` takes it. Anything else is refused
+    with ArgumentTypeError: a number used as a truth value is taken silently by SQLite and
+    refused by PostgreSQL, and a Python bool or str means the condition was never built.
+    """
+    if isinstance(value, Expr):
+        if type(value) in _CONDITIONS or value.condition is not False:
+            return value
+        raise ArgumentTypeError(
+            f"{clause} takes a condition (a comparison, a bool column, a combination with "
+            f"& | ~); {_describe(value, value)} is not one: compare it first "
+            "(== != < > is_null() ...)")
+    if isinstance(value, bool):
+        raise ArgumentTypeError(
+            f"{clause} got the Python bool {value!r}: a comparison was evaluated by Python "
+            "instead of building SQL (use & | ~ instead of and/or/not, and == on columns)")
+    if isinstance(value, str):
+        raise ArgumentTypeError(
+            f"{clause} takes a condition expression, not the str {value!r}: compare a column "
+            f"(Model.c.name == value), or mark raw SQL as such with text({value!r})")
+    raise ArgumentTypeError(
+        f"{clause} takes a condition expression such as Model.c.x == 1, not "
+        f"{type(value).__name__} {value!r}")
 
 
 LIKE_ESCAPE = "!"
@@ -366,6 +429,17 @@ class Selectable:
     """
 
     __slots__ = ()
+
+
+def _bindable_values(values: Any) -> Any:
+    # Values with no column type to check them: only the 64-bit bound applies.
+    if isinstance(values, (str, bytes, Selectable)) or not isinstance(values, Iterable):
+        return values  # _in refuses what is neither a list nor a query
+    values = tuple(values)
+    for value in values:
+        if type(value) is int and value.bit_length() > 63:
+            bindable_int(value)
+    return values
 
 
 def _in(item: Expr, values: Any, negated: bool) -> Expr:
@@ -781,6 +855,8 @@ class Param(Expr):
     value: Any
 
     def __new__(cls, value: Any):  # type: ignore[no-untyped-def]
+        if type(value) is int and value.bit_length() > 63:
+            bindable_int(value)
         return _tnew(cls, ("?", (value,), value))
 
     @property

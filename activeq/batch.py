@@ -62,7 +62,7 @@ def insert_one(db: Any, record: Any) -> int:
     compile_ns = perf_counter_ns() - t0
     try:
         rows, rowid = db._exec_write(entry.sql, values, stmt.key, compile_ns, hit, entry.tables,
-                                     not returning)
+                                     new_key and not returning)
     except (OverflowError, UnicodeEncodeError) as e:
         raise_unbindable(e, values, names=names, where=f"invalid {model.__name__}: ")
     if new_key:

@@ -247,6 +247,26 @@ def lower_value(node: Any, lw: Lowering, converter: Callable[[Any], Any] | None)
     return lw.lower(node)
 
 
+def compared_value(kind: Any, dialect: str, op: str, bound: Any, other: Any) -> Callable[[Any], Any] | None:
+    """How the value of ``bound`` compared (``op``) with ``other`` (of type ``kind``) is bound.
+
+    A ``Param`` was checked against the type when the expression was built; a ``BindParam``
+    gets its value at execute(), and is checked then, before anything runs.
+    """
+    convert = None if kind is None else kind.compare_bind(dialect, op)
+    if kind is None or type(bound) is not a.BindParam:
+        return convert
+    check = kind.check
+
+    def checked(value: Any) -> Any:
+        if value is None:
+            return None
+        value = check(value, other)
+        return value if convert is None else convert(value)
+
+    return checked
+
+
 def lower_compare(node: a.Compare, lw: Lowering) -> exp.Expression:
     left_node, right_node = node.left, node.right
     if type(left_node) is a.JsonPath and left_node.kind is not None:
@@ -255,10 +275,10 @@ def lower_compare(node: a.Compare, lw: Lowering) -> exp.Expression:
     if type(right_node) in _BOUND:
         kind = t.expr_type(left_node)
         left = lw.lower(left_node)
-        right = lw.placeholder(None if kind is None else kind.compare_bind(name, node.op))
+        right = lw.placeholder(compared_value(kind, name, node.op, right_node, left_node))
     elif type(left_node) in _BOUND:
         kind = t.expr_type(right_node)
-        left = lw.placeholder(None if kind is None else kind.compare_bind(name, _FLIPPED[node.op]))
+        left = lw.placeholder(compared_value(kind, name, _FLIPPED[node.op], left_node, right_node))
         right = lw.lower(right_node)
     else:
         left = lw.lower(left_node)
@@ -480,8 +500,8 @@ def lower_between(node: a.Between, lw: Lowering) -> exp.Expression:
             # Bound bounds are scaled to the form chosen (none for a float comparison).
             item = scaled.in_form(item, kind, form)
             kind = scaled.exact_type(form, kinds)
-    low = lower_value(node.low, lw, None if kind is None else kind.compare_bind(name, ">="))
-    high = lower_value(node.high, lw, None if kind is None else kind.compare_bind(name, "<="))
+    low = lower_value(node.low, lw, compared_value(kind, name, ">=", node.low, node.item))
+    high = lower_value(node.high, lw, compared_value(kind, name, "<=", node.high, node.item))
     if form is not None:
         low = scaled.in_form(low, t.expr_type(node.low), form)
         high = scaled.in_form(high, t.expr_type(node.high), form)

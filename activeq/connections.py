@@ -169,6 +169,8 @@ def serialize_reads(db: Database) -> None:
                 rows = cur.execute(entry.sql, values).fetchall()
             except driver_errors as e:
                 rows = retry_statement(db, e, entry.sql, rerun(cur, entry.sql, values), t0)
+            except (OverflowError, UnicodeEncodeError) as e:
+                raise_unbindable(e, values)
             log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows),
                        hit)
             return rows

@@ -12,7 +12,7 @@ import decimal
 import re
 from typing import Any
 
-from .ast import Expr, Param, _tnew, as_expr
+from .ast import Expr, Param, _tnew, as_expr, bindable_int
 from .errors import CompileError
 
 __all__ = ["CAST_TYPES", "KEYWORD_ARGS", "Case", "Cast", "Keyword", "Text", "case", "cast", "text"]
@@ -196,6 +196,9 @@ def text(sql: str, **values: Any) -> Text:
                 f"text() value {name!r} is an SQL expression; values are bound, so pass a plain "
                 "Python value (or build the expression without text())")
     bound = tuple(values[n].value if isinstance(values[n], Param) else values[n] for n in names)
+    for value in bound:
+        if type(value) is int:
+            bindable_int(value)
     return Text(tuple(parts), bound)
 
 

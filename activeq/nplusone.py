@@ -19,6 +19,8 @@ import re
 import sys
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -26,7 +28,8 @@ from typing import Any
 from .errors import ActiveqError, ConfigurationError
 from .registry import declared_models
 
-__all__ = ["MODES", "NPlusOne", "NPlusOneDetector", "NPlusOneError", "NPlusOneWarning"]
+__all__ = ["MODES", "NPlusOne", "NPlusOneDetector", "NPlusOneError", "NPlusOneWarning",
+           "call_sites", "run_from"]
 
 MODES = ("warn", "raise", "log")
 
@@ -45,6 +48,40 @@ _SKIP = (
     os.path.dirname(os.path.abspath(str(__import__("pydantic").__file__))) + os.sep,
     "<frozen ",
 )
+
+#: The call sites of the task that asked for the statement now running, when it runs elsewhere
+#: (a worker thread or greenlet of the async API): there the stack holds no user frame.
+_ORIGIN: ContextVar[tuple[tuple[FrameType, int], ...] | None] = ContextVar(
+    "activeq_nplusone_origin", default=None)
+
+
+def _user_frames(frame: FrameType | None) -> Iterator[tuple[FrameType, int]]:
+    """``(frame, line)`` of the first USER_FRAMES frames outside activeq, innermost first."""
+    found = 0
+    while frame is not None and found < USER_FRAMES:
+        if not frame.f_code.co_filename.startswith(_SKIP):
+            yield frame, frame.f_lineno
+            found += 1
+        frame = frame.f_back
+
+
+def call_sites() -> tuple[tuple[FrameType, int], ...]:
+    """The caller's user call sites now, for a statement that will run on another stack.
+
+    A coroutine's frame keeps its identity across awaits, so a loop in async code still counts
+    as one site; the line is taken now, while the frame is at the awaiting line.
+    """
+    return tuple(_user_frames(sys._getframe(1)))
+
+
+def run_from(sites: tuple[tuple[FrameType, int], ...], fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, its statements counted at ``sites`` (see ``call_sites``)."""
+    token = _ORIGIN.set(sites)
+    try:
+        return fn(*args)
+    finally:
+        _ORIGIN.reset(token)
+
 
 _TABLE = re.compile(r'\bFROM\s+"?(\w+)"?', re.IGNORECASE)
 _FILTER = re.compile(r'\bWHERE\s+(?:"?\w+"?\.)?"?(\w+)"?\s*(?:=|IN\b)', re.IGNORECASE)
@@ -174,42 +211,42 @@ class NPlusOneDetector:
         sql = rec[0]
         if not sql.lstrip()[:6].upper().startswith(("SELECT", "WITH")):
             return
-        frame: FrameType | None = sys._getframe(1)
-        found: list[tuple[_Site, FrameType]] = []
+        origin = _ORIGIN.get()
+        user: Iterable[tuple[FrameType, int]] = (
+            origin if origin is not None else _user_frames(sys._getframe(1)))
+        found: list[tuple[_Site, FrameType, int]] = []
         sites = self._sites
         # An outer site's key includes the lines below it, so it counts only runs that come
         # through the same inner lines: a helper called in a loop, not a frame that simply
         # contains several different queries.
         key: tuple[Any, ...] = (sql,)
-        while frame is not None and len(found) < USER_FRAMES:
-            if not frame.f_code.co_filename.startswith(_SKIP):
-                key = (*key, frame.f_code, frame.f_lineno)
-                site = sites.get(key)
-                if site is None or site.frame is not frame:
-                    site = sites[key] = _Site(frame)
-                    if not self.scoped and len(sites) > MAX_SITES:
-                        sites.popitem(last=False)
-                elif not self.scoped:
-                    sites.move_to_end(key)
-                site.count += 1
-                found.append((site, frame))
-            frame = frame.f_back
-        for site, at in found:
+        for frame, line in user:
+            key = (*key, frame.f_code, line)
+            site = sites.get(key)
+            if site is None or site.frame is not frame:
+                site = sites[key] = _Site(frame)
+                if not self.scoped and len(sites) > MAX_SITES:
+                    sites.popitem(last=False)
+            elif not self.scoped:
+                sites.move_to_end(key)
+            site.count += 1
+            found.append((site, frame, line))
+        for site, at, line in found:
             if site.count > self.threshold and not site.reported:
                 # Report the innermost site crossing now; outer ones counting the same runs
                 # are the same finding.
-                for other, _ in found:
+                for other, _, _ in found:
                     other.reported = True
-                self._fire(site, at, rec)
+                self._fire(site, at, line, rec)
                 break
 
-    def _fire(self, site: _Site, frame: FrameType, rec: tuple[Any, ...]) -> None:
+    def _fire(self, site: _Site, frame: FrameType, line: int, rec: tuple[Any, ...]) -> None:
         report = NPlusOne(
             sql=rec[0],
             shape=rec[1],
             count=site.count,
             filename=frame.f_code.co_filename,
-            lineno=frame.f_lineno,
+            lineno=line,
             function=frame.f_code.co_name,
             suggestion=suggest_includes(rec[0]),
         )

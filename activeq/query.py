@@ -18,6 +18,7 @@ import pydantic
 
 from . import paging
 from .ast import (
+    _CONDITIONS,
     Alias,
     BindParam,
     ColumnRef,
@@ -32,6 +33,8 @@ from .ast import (
     SubqueryExpr,
     Unbound,
     as_expr,
+    bindable_int,
+    require_condition,
 )
 from .compiler import Compiled, compiler, render_sql, to_sqlglot
 from .errors import (
@@ -454,7 +457,7 @@ class Query(Selectable, Generic[M]):
 
     def where(self, *conditions: Any, **equals: Any) -> Self:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
-        if len(conditions) == 1 and not equals and isinstance(conditions[0], Expr):
+        if len(conditions) == 1 and not equals and type(conditions[0]) in _CONDITIONS:
             # _with inlined: the path most filters take.
             state = self._s.copy()
             state["wheres"] += conditions
@@ -464,11 +467,11 @@ class Query(Selectable, Generic[M]):
             return q
         if conditions and not equals:
             for c in conditions:
-                if not isinstance(c, Expr):
+                if type(c) not in _CONDITIONS:
                     break
             else:
                 return self._with("wheres", self._s["wheres"] + conditions)
-        conds = tuple(map(self._condition, conditions))
+        conds = tuple([require_condition(c, "where()") for c in conditions])
         if equals:
             conds += self._equalities(equals)
         if not conds:
@@ -546,7 +549,8 @@ class Query(Selectable, Generic[M]):
     def having(self, *conditions: Any) -> Self:
         """Conditions on groups, ANDed with any already present."""
         return self._with_shape(
-            "havings", self._s["havings"] + tuple(map(self._condition, conditions)))
+            "havings", self._s["havings"] + tuple([require_condition(c, "having()")
+                                                   for c in conditions]))
 
     def join(self, target: Any, on: Any = None) -> Self:
         """INNER JOIN a model's table, an alias, a subquery or a CTE on a condition.
@@ -592,7 +596,7 @@ class Query(Selectable, Generic[M]):
                     f"join() of {target!r} needs its condition: no relation reaches an alias, "
                     "a subquery or a CTE")
             on = _infer_join(self.model, target)
-        return self._with_shape("joins", self._s["joins"] + ((kind, target, self._condition(on)),))
+        return self._with_shape("joins", self._s["joins"] + ((kind, target, require_condition(on, "join()")),))
 
     # FROM items, set operations and rare clauses -------------------------------------------
     def _over(self, source: FromItem, model: Any, columns: tuple[Expr, ...]) -> Query[Any]:
@@ -859,16 +863,6 @@ class Query(Selectable, Generic[M]):
             return item
         raise CompileError(f"group_by() takes columns, expressions, names or positions, not {item!r}")
 
-    def _condition(self, cond: Any) -> Expr:
-        if isinstance(cond, Expr):
-            return cond
-        if isinstance(cond, bool):
-            raise CompileError(
-                "where() got a Python bool: a comparison was evaluated by Python instead of "
-                "building SQL (use & | ~ instead of and/or/not, and == on columns)"
-            )
-        raise CompileError(f"expected a condition expression, got {cond!r}")
-
     def _ordering(self, item: Any) -> Ordering:
         if isinstance(item, (Ordering, Expr)):
             return item  # type: ignore[return-value]
@@ -897,6 +891,15 @@ class Query(Selectable, Generic[M]):
         ``literal_binds=True`` writes the values into the text, quoted by sqlglot, for reading
         (the values list is then empty); never run text built from untrusted values that way.
 
+        The text is the statement as activeq runs it, and as the query log, ``explain()`` and
+        error messages show it. With the ``format``/``pyformat`` placeholders (PostgreSQL's
+        default, for psycopg) and values to bind, a literal ``%`` (the ``%`` operator, a ``%``
+        inside a ``text()`` fragment) is written ``%%``: the driver reads the text as a format
+        string, so ``cursor.execute(*query.to_sql("postgres"))`` runs it unchanged (SQLAlchemy's
+        psycopg dialect shows the same). Without values the driver sends the text as written,
+        so it keeps a single ``%``; for text to paste into psql use ``literal_binds=True``
+        (or ``paramstyle="dollar"``), whose ``%`` is single too.
+
         >>> from activeq import ActiveRecord, Field
         >>> class Pen(ActiveRecord):
         ...     __table_name__ = 'pens'
@@ -909,6 +912,11 @@ class Query(Selectable, Generic[M]):
         ('SELECT "pens"."id" FROM "pens" WHERE "pens"."ink" = :p1', {'p1': "it's blue"})
         >>> print(q.to_sql('postgres', literal_binds=True)[0])
         SELECT "pens"."id" FROM "pens" WHERE "pens"."ink" = 'it''s blue'
+        >>> odd = Pen.query().select('id').where(Pen.c.id % 2 == 1)
+        >>> odd.to_sql('postgres')
+        ('SELECT "pens"."id" FROM "pens" WHERE "pens"."id" %% %s = %s', [2, 1])
+        >>> print(odd.to_sql('postgres', literal_binds=True)[0])
+        SELECT "pens"."id" FROM "pens" WHERE "pens"."id" % 2 = 1
         """
         if paramstyle is None and not literal_binds:
             # The memo read here rather than through key and params: two property calls fewer.
@@ -1456,7 +1464,9 @@ class CompiledQuery(Generic[M]):
             )
         params = self._params
         for i, name in self._slots:
-            params[i] = values[name]
+            value = params[i] = values[name]
+            if type(value) is int and value.bit_length() > 63:
+                bindable_int(value)
         return self._entry.values(tuple(params))
 
     def execute(self, **values: Any) -> list[M]:

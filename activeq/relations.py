@@ -327,7 +327,8 @@ class ManyToMany(Relation):
                     raise RelationError(f"{label}: join-table column {name!r} is not a plain identifier")
             if fk == other:
                 raise RelationError(f"{label}: foreign_key and other_key are both {fk!r}")
-            model = _join_table_model(through, fk, other)
+            model = _join_table_model(through, (fk, _key_type(owner, self._owner_key)),
+                                      (other, _key_type(target, self._target_key)))
         elif not hasattr(model, "__aq__"):
             raise RelationError(f"{label}: through={model.__name__} is not an ActiveRecord model")
         self._through: Any = model
@@ -377,11 +378,19 @@ def _model_for_table(name: str, owner: Any) -> Any:
     return None
 
 
-_JOIN_MODELS: dict[tuple[str, str, str], Any] = {}
+_JOIN_MODELS: dict[tuple[str, tuple[str, Any], tuple[str, Any]], Any] = {}
 
 
-def _join_table_model(table: str, fk: str, other: str) -> Any:
-    """A minimal model for a join table named only by its table name (shared per layout)."""
+def _key_type(model: Any, name: str) -> Any:
+    """The Python type of ``model``'s key column ``name``, for a join-table column holding it."""
+    return model.__aq__.by_name[name].python_type
+
+
+def _join_table_model(table: str, fk: tuple[str, Any], other: tuple[str, Any]) -> Any:
+    """A minimal model for a join table named only by its table name (shared per layout).
+
+    Each column has the type of the key it refers to, so keys are bound as the keys are.
+    """
     key = (table, fk, other)
     model = _JOIN_MODELS.get(key)
     if model is None:
@@ -389,7 +398,7 @@ def _join_table_model(table: str, fk: str, other: str) -> Any:
             "__module__": __name__,
             "__qualname__": f"_JoinTable_{table}",
             "__table_name__": table,
-            "__annotations__": {fk: Any, other: Any},
+            "__annotations__": dict((fk, other)),
         }
         meta: Any = type(ActiveRecord)
         model = _JOIN_MODELS[key] = meta(f"_JoinTable_{table}", (ActiveRecord,), namespace)

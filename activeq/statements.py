@@ -13,9 +13,9 @@ from typing import Any
 
 import pydantic
 
-from .ast import Alias, ColumnRef, Expr, Param, as_expr
+from .ast import Alias, ColumnRef, Expr, as_expr, require_condition
 from .compiler import render_sql, to_sqlglot
-from .errors import CompileError, ValidationError, unknown_fields_error
+from .errors import ArgumentTypeError, CompileError, ValidationError, unknown_fields_error
 from .results import Row
 from .values import nan_error
 
@@ -219,7 +219,14 @@ class InsertStatement(_Frozen):
     def from_select(self, names: Any, query: Any) -> InsertStatement:
         """``INSERT INTO table (names) SELECT ...``: the query selects one column per name."""
         info = self.model.__aq__
-        names = (names,) if isinstance(names, str) else tuple(names)
+        if isinstance(names, str):
+            names = (names,)
+        elif not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            # Iterating a query here would run it.
+            raise ArgumentTypeError(
+                f"from_select(names, query) takes the column names first (a str, list or tuple "
+                f"of str), not {type(names).__name__}")
+        names = tuple(names)
         unknown = [n for n in names if n not in info.by_name]
         if unknown:
             raise unknown_fields_error(self.model, unknown)
@@ -272,10 +279,7 @@ def _names(info: Any, model: Any, names: Any, what: str) -> tuple[str, ...]:
 def _conditions(conditions: tuple[Any, ...], equals: dict[str, Any], model: Any) -> tuple[Expr, ...]:
     out = []
     for cond in conditions:
-        if not isinstance(cond, Expr) or isinstance(cond, Param):
-            raise CompileError(
-                f"where() takes SQL conditions such as Model.c.x == 1, not {cond!r}")
-        out.append(cond)
+        out.append(require_condition(cond, "where()"))
     info = model.__aq__
     for name, value in equals.items():
         ref = info.refs.get(name)

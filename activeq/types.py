@@ -481,20 +481,21 @@ def decimal_type(max_digits: int, decimal_places: int) -> DecimalType:
     return DecimalType(max_digits, decimal_places)
 
 
-class AverageType(FloatType):
-    """AVG of exact numbers (integers or decimals): a float on every engine, where PostgreSQL
-    gives NUMERIC (and SQLite averages a decimal's scaled integers, which the compiler reads
-    back as the number first)."""
+class _FloatResult(FloatType):
+    """A float on every engine where PostgreSQL gives NUMERIC: AVG of integers or decimals,
+    ROUND of a float (the compiler reads a decimal stored scaled on SQLite as its number)."""
 
-    def __init__(self, places: int) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.places = places
-        self.key = ("avg", places)
+        self.key = "float result"
 
     def _result(self, dialect: str) -> Converter | None:
         if dialect == "sqlite":
-            return None  # the compiler divides AVG of the scaled integers back: a float already
+            return None
         return lambda v: v if v is None else float(v)
+
+
+_FLOAT_RESULT = _FloatResult()
 
 
 # text and bytes ------------------------------------------------------------------------------
@@ -1200,6 +1201,8 @@ def cast_type(python_type: Any) -> SQLType:
 
 
 class _UnscaledDecimal(SQLType):
+    """A decimal of no fixed scale, the value of ``cast(x, Decimal)`` or ``round(decimal)``."""
+
     name = "Decimal"
     python_type = decimal.Decimal
     numeric = True
@@ -1207,6 +1210,13 @@ class _UnscaledDecimal(SQLType):
 
     def ddl(self, dialect: str) -> str:
         return {"sqlite": "NUMERIC", "postgres": "NUMERIC"}.get(dialect, "DECIMAL(38, 10)")
+
+    def _bind(self, dialect: str) -> Converter | None:
+        if dialect != "sqlite":
+            return None
+        # SQLite computes a NUMERIC value as a float or an integer; a Decimal compared with it
+        # is bound as a float (bound as it is, it would be text, which equals no number).
+        return lambda v: v if v is None or isinstance(v, int) else float(v)
 
     def _result(self, dialect: str) -> Converter | None:
         def to_decimal(value: Any) -> Any:
@@ -1241,7 +1251,6 @@ class _IntSum(IntType):
 
 
 _INT_SUM = _IntSum()
-_INT_AVERAGE = AverageType(0)
 
 #: Result types of functions whose type does not depend on their arguments.
 _FUNC_TYPES: dict[str, SQLType] = {
@@ -1253,6 +1262,9 @@ _FUNC_TYPES: dict[str, SQLType] = {
     "CUME_DIST": FLOAT,
     "DATE_TRUNC": DATETIME,
     "CURRENT_DATE": DATE,
+    # The moment in UTC, aware: SQLite's text has no offset, the others' is the session's.
+    "CURRENT_TIMESTAMP": AWARE_DATETIME,
+    "NOW": AWARE_DATETIME,
 }
 
 
@@ -1271,13 +1283,16 @@ def _func_type(node: a.Func) -> SQLType | None:
             return _INT_SUM
         return first
     if name == "AVG":
-        if isinstance(first, DecimalType):
-            return AverageType(first.places)
-        if isinstance(first, IntType):
-            return _INT_AVERAGE
+        if isinstance(first, (DecimalType, IntType)):
+            return _FLOAT_RESULT
         return FLOAT if first is not None and first.numeric else first
     if name == "NULLIF":
         return first
+    if name in ("ROUND", "FLOOR", "CEIL", "CEILING", "TRUNC"):
+        if isinstance(first, (DecimalType, _UnscaledDecimal)):
+            return _UNSCALED
+        if isinstance(first, FloatType):
+            return _FLOAT_RESULT
     return None
 
 

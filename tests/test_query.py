@@ -11,6 +11,7 @@ from activeq import (
     MultipleResultsError,
     NotFoundError,
     Row,
+    ValidationError,
     func,
 )
 
@@ -224,6 +225,19 @@ def test_compiled_statement_parameter_errors(db, people):
         stmt.execute(email="x", emial="y")
     with pytest.raises(ValueError):
         BindParam("not an identifier")
+
+
+def test_compiled_statement_checks_each_value_against_its_column_before_running(db, people):
+    stmt = User.query().where(U.email == BindParam("email"), U.age.between(BindParam("lo"), 60)).compile()
+    with db.track_queries() as t:
+        with pytest.raises(ValidationError) as info:
+            stmt.execute(email=5, lo=0)
+        assert str(info.value) == "User.email is text: cannot compare it with 5 (int)"
+        with pytest.raises(ValidationError, match=r"User.age is an integer: cannot compare it with 'x'"):
+            stmt.execute(email="ann@example.com", lo="x")
+    assert len(t) == 0
+    assert [u.name for u in stmt.execute(email="ann@example.com", lo=0)] == ["Ann"]
+    assert stmt.execute(email=None, lo=0) == []  # = NULL holds for no row, as in SQL
 
 
 def test_compiled_statement_per_dialect():

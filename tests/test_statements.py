@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from activeq import (
     ActiveRecord,
+    ArgumentTypeError,
     CompileError,
     Database,
     Field,
@@ -450,7 +451,7 @@ def test_bad_values_are_refused(items_db):
         update(Item).where(I.id == 1).execute()
     with pytest.raises(CompileError, match="has no values\\(\\) to set"):
         update(Item).where(I.id == 1).to_sql()
-    with pytest.raises(CompileError, match="where\\(\\) takes SQL conditions"):
+    with pytest.raises(CompileError, match="where\\(\\) got the Python bool True"):
         delete(Item).where(True)
 
 
@@ -478,6 +479,15 @@ def test_bad_conflict_clauses(items_db):
         insert(Item).values(name="x").on_conflict("update", conflict_columns="nam")
     with pytest.raises(CompileError, match="from_select\\(\\) takes a query"):
         insert(Item).from_select(["name"], "SELECT 1")
+
+
+def test_from_select_with_its_arguments_swapped_runs_nothing(items_db):
+    query = Item.query().select(Item.c.name)
+    with items_db.track_queries() as t, pytest.raises(ArgumentTypeError) as info:
+        insert(Item).from_select(query, ["name"])
+    assert str(info.value) == ("from_select(names, query) takes the column names first (a str, "
+                               "list or tuple of str), not Query")
+    assert len(t) == 0
 
 
 def test_statements_are_immutable():

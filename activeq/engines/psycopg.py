@@ -34,7 +34,10 @@ from typing import Any
 import psycopg
 import psycopg_pool
 from psycopg import pq
+from psycopg.adapt import Transformer
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.generators import execute as _execute
+from psycopg.rows import tuple_row
 from sqlglot import Dialect
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
@@ -111,6 +114,9 @@ _READ_TAGS = ("SELECT", "SHOW", "EXPLAIN", "FETCH", "BEGIN", "COMMIT", "ROLLBACK
 _IDLE = pq.TransactionStatus.IDLE
 _WHITESPACE = re.compile(r"\s")
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
+_COMMAND_OK = pq.ExecStatus.COMMAND_OK
+_TEXT = pq.Format.TEXT
+_WRITE_TAGS_B = tuple(tag.encode() for tag in _WRITE_TAGS)
 
 
 def error_class(sqlstate: str | None) -> type[DatabaseError]:
@@ -352,17 +358,44 @@ def _trigger_statements(table: str) -> str:
 
 
 class _Reader:
-    """:attr:`PsycopgConnection.reader`: runs a compiled statement, keeps its rows and count."""
+    """:attr:`PsycopgConnection.reader`: runs a compiled statement, keeps its rows and count.
 
-    __slots__ = ("_conn", "_cursor", "_rows")
+    A statement psycopg has already prepared on this connection runs on a shorter path: the
+    query is converted and its values dumped as the cursor does (same transformer, so the same
+    adapters and text result format), then the prepared statement is sent and awaited with the
+    connection's own ``wait`` (which cancels the query on Ctrl-C). The cursor's bookkeeping of
+    results and of each result's state is left out. Everything else (a statement run before
+    psycopg prepares it, psycopg's prepared-statement cache turned off, a pipeline, a row
+    factory other than tuples) goes through the cursor, which also keeps psycopg's cache of
+    prepared statements up to date: the short path only reads it.
+    """
+
+    __slots__ = ("_conn", "_cursor", "_rows", "_raw", "_names", "_sql", "_tx")
 
     def __init__(self, conn: PsycopgConnection) -> None:
         self._conn = conn
-        self._cursor = conn.raw.cursor()
+        self._raw = raw = conn.raw
+        self._cursor = cur = raw.cursor()
         self._rows: list[Row] = []
+        self._names = _prepared_names(raw, cur)
+        self._sql: str | None = None
+        self._tx: Any = None
 
     def execute(self, sql: str, params: Params = ()) -> _Reader:
         cur = self._cursor
+        names = self._names
+        if names and params:
+            if sql is not self._sql:
+                # A transformer per statement text, as the cursor keeps one per query.
+                self._tx = Transformer(cur)
+                self._sql = sql
+            pgq = cur._query_cls(self._tx)
+            pgq.convert(sql, params)
+            key = (pgq.query, pgq.types)
+            name = names.get(key)
+            if name is not None and self._raw._pipeline is None and \
+                    cur._row_factory is tuple_row:
+                return self._run_prepared(cur, pgq, key, name)
         cur.execute(sql, params or None)
         self._rows = cur.fetchall() if _has_rows(cur) else []
         rowcount = _rowcount(cur)
@@ -370,9 +403,49 @@ class _Reader:
             self._conn._changes = rowcount
         return self
 
+    def _run_prepared(self, cur: Any, pgq: Any, key: Any, name: bytes) -> _Reader:
+        raw = self._raw
+        with raw.lock:
+            pgconn = raw.pgconn
+            pgconn.send_query_prepared(name, pgq.params, param_formats=pgq.formats,
+                                       result_format=_TEXT)
+            # The least recently run statement is the one psycopg deallocates first.
+            self._names.move_to_end(key)
+            results = raw.wait(_execute(pgconn))
+        if len(results) != 1:
+            raise psycopg.InternalError(f"{len(results)} results for one statement")
+        result = results[0]
+        status = result.status
+        if status == _TUPLES_OK:
+            tx = self._tx
+            tx.set_pgresult(result)
+            rows = self._rows = tx.load_rows(0, result.ntuples, tuple)
+            count = len(rows)
+        elif status == _COMMAND_OK:
+            self._rows = []
+            count = result.command_tuples
+            if count is None:
+                count = -1
+        else:
+            cur._raise_for_result(result)
+        if result.command_status.startswith(_WRITE_TAGS_B):
+            self._conn._changes = count
+        return self
+
     def fetchall(self) -> list[Row]:
         rows, self._rows = self._rows, []
         return rows
+
+
+def _prepared_names(raw: Any, cur: Any) -> Any:
+    """psycopg's map of the statements it prepared on ``raw`` (``(query, types)`` to name),
+    or None when this psycopg lacks a part the short path of :class:`_Reader` uses."""
+    names = getattr(getattr(raw, "_prepared", None), "_names", None)
+    parts = (getattr(raw, "lock", None), getattr(cur, "_query_cls", None), getattr(cur, "_raise_for_result", None))
+    if names is None or not hasattr(names, "move_to_end") or None in parts \
+            or not hasattr(raw, "_pipeline") or not hasattr(cur, "_row_factory"):
+        return None
+    return names
 
 
 class PsycopgConnection(Connection):

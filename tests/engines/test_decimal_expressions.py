@@ -7,11 +7,12 @@ bound value; the expected values are computed in Python from the stored rows.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from activeq import ActiveRecord, Database, Field, ValidationError, case, func
+from activeq import ActiveRecord, Database, Field, ValidationError, case, cast, func
 
 D = Decimal
 
@@ -137,3 +138,23 @@ def test_nan_is_refused_on_every_engine_before_anything_is_written(ledger: Datab
                                "would keep NULL in its place); write None for a missing value")
     assert len(t) == 0
     assert Ledger.query().count() == 3
+
+
+def test_rounded_numbers_have_one_type_and_compare_with_bound_values(ledger: Database) -> None:
+    c = Ledger.c
+    rounded = values(func.round(c.rate, 1))
+    assert rounded == [D("2.5"), D("-1.3"), D("1.0")] and {type(v) for v in rounded} == {D}
+    assert ids(func.round(c.rate, 1) == D("2.5")) == [1]
+    assert ids(func.floor(c.price) == 3) == [2]
+    assert ids(cast(c.weight, D) == D("1.5")) == [2]
+    weights = values(func.round(c.weight, 1))
+    assert weights == [0.3, 1.5, 1.0] and {type(v) for v in weights} == {float}
+
+
+def test_current_timestamp_is_an_aware_utc_datetime(ledger: Database) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    [(now, also)] = Ledger.query().select(func.current_timestamp(), func.now()).limit(1).tuples()
+    for value in (now, also):
+        assert value.utcoffset() == timedelta(0)
+        assert before <= value <= datetime.now(UTC) + timedelta(seconds=5)
+    assert ids(func.now() > datetime(2020, 1, 1, tzinfo=UTC)) == [1, 2, 3]

@@ -93,7 +93,54 @@ def test_the_table_lists_exactly_these_cases() -> None:
         '`c.s.like("A%")` against `"abc"`',
         '`c.s.ilike("é%")` against `"Ébc"`',
         '`func.lower(c.s)`, `func.upper(c.s)` of `"Ébc"`',
+        "`order_by(c.n)`, `order_by(c.n.desc())` with NULLs in `n`",
+        "`func.max(c.n, 5)`, `func.min(c.n, 5)` with `n` NULL",
+        "`func.random()`",
     ]
+
+
+class Maybe(ActiveRecord):
+    __table_name__ = "maybes"
+    id: int = Field(primary_key=True)
+    n: int | None = None
+
+
+@pytest.fixture
+def maybes(database: Database) -> Database:
+    database.bind(Maybe)
+    database.create_tables(Maybe)
+    Maybe.insert_many([{"n": 2}, {"n": None}, {"n": 1}])
+    return database
+
+
+def test_null_placement_in_order_by(maybes: Database) -> None:
+    ascending = Maybe.query().order_by(Maybe.c.n).pluck(Maybe.c.n)
+    descending = Maybe.query().order_by(Maybe.c.n.desc()).pluck(Maybe.c.n)
+    expected = {"sqlite": ([None, 1, 2], [2, 1, None]), "duckdb": ([1, 2, None], [2, 1, None]),
+                "postgres": ([1, 2, None], [None, 2, 1])}
+    assert (ascending, descending) == expected[maybes.dialect]
+    # Saying where NULLs go gives one order everywhere.
+    assert Maybe.query().order_by(Maybe.c.n.asc().nulls_first()).pluck(Maybe.c.n) == [None, 1, 2]
+    assert Maybe.query().order_by(Maybe.c.n.asc().nulls_last_()).pluck(Maybe.c.n) == [1, 2, None]
+    assert Maybe.query().order_by(Maybe.c.n.desc().nulls_first()).pluck(Maybe.c.n) == [None, 2, 1]
+    assert Maybe.query().order_by(Maybe.c.n.desc().nulls_last_()).pluck(Maybe.c.n) == [2, 1, None]
+
+
+def test_greatest_and_least_of_a_null(maybes: Database) -> None:
+    by_id = Maybe.query().order_by(Maybe.c.id)
+    largest, smallest = by_id.pluck(func.max(Maybe.c.n, 5)), by_id.pluck(func.min(Maybe.c.n, 5))
+    if maybes.dialect == "postgres":
+        assert (largest, smallest) == ([5, 5, 5], [2, 5, 1])
+    else:
+        assert (largest, smallest) == ([5, None, 5], [2, None, 1])
+
+
+def test_random(maybes: Database) -> None:
+    value = Maybe.query().select(func.random()).limit(1).scalar()
+    if maybes.dialect == "sqlite":
+        assert isinstance(value, int) and -(2**63) <= value < 2**63
+    else:
+        assert isinstance(value, float) and 0 <= value < 1
 
 
 def test_readme_links_the_table() -> None:

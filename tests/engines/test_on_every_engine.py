@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from activeq import ActiveRecord, Database, Field, belongs_to, has_many
+from activeq import ActiveRecord, Database, Field, belongs_to, has_many, many_to_many
 from activeq.nplusone import NPlusOneError
 
 
@@ -186,3 +186,42 @@ def test_explain_finds_full_scans_and_indexes(library: Database) -> None:
     indexed = Book.query().where(Book.c.pages == 7).explain()
     assert indexed.full_scans == []
     assert indexed.indexes == ["ix_books_pages"]
+
+
+def test_a_deleted_record_saved_again_is_inserted_with_its_key(library: Database) -> None:
+    cid = Author.query().where(Author.c.name == "Cid").one()
+    key = cid.id
+    assert cid.delete() == 1
+    cid.born = 1999
+    with library.track_queries() as t:
+        assert cid.save() == 1
+    assert [q.sql.split()[0] for q in t.queries] == ["INSERT"]
+    again = Author.find_by_id(key)
+    assert (again.name, again.born) == ("Cid", 1999)
+    assert Author.query().count() == 3
+
+
+class Tag(ActiveRecord):
+    __table_name__ = "tags"
+    id: int = Field(primary_key=True)
+    label: str
+    books = many_to_many("Book", through="book_tags", foreign_key="tag_id", other_key="book_id")
+
+
+def test_many_to_many_through_a_table_name_loads_on_every_engine(library: Database) -> None:
+    # The join table is named, not declared: its columns take the types of the keys they hold.
+    library.bind(Tag)
+    join_model = Tag.__aq__.relations["books"].through_model()
+    library.bind(join_model)
+    library.create_tables(Tag, join_model)
+    books = {b.title: b.id for b in Book.query().all()}
+    red, blue = Tag.create(label="red"), Tag.create(label="blue")
+    join_model.insert_many([{"tag_id": red.id, "book_id": books["A1"]},
+                            {"tag_id": red.id, "book_id": books["B1"]},
+                            {"tag_id": blue.id, "book_id": books["A2"]}])
+    with library.track_queries() as t:
+        tags = Tag.query().includes("books").order_by(Tag.c.id).all()
+    assert [(tag.label, sorted(b.title for b in tag.books)) for tag in tags] == [
+        ("red", ["A1", "B1"]), ("blue", ["A2"])]
+    assert len(t) == 2
+    assert sorted(b.title for b in Tag.find_by_id(blue.id).books) == ["A2"]
