@@ -116,6 +116,7 @@ _WHITESPACE = re.compile(r"\s")
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
 _COMMAND_OK = pq.ExecStatus.COMMAND_OK
 _TEXT = pq.Format.TEXT
+_BINARY = pq.Format.BINARY
 _WRITE_TAGS_B = tuple(tag.encode() for tag in _WRITE_TAGS)
 
 
@@ -370,7 +371,7 @@ class _Reader:
     prepared statements up to date: the short path only reads it.
     """
 
-    __slots__ = ("_conn", "_cursor", "_rows", "_raw", "_names", "_sql", "_tx")
+    __slots__ = ("_conn", "_cursor", "_rows", "_raw", "_names", "_sql", "_tx", "_formats")
 
     def __init__(self, conn: PsycopgConnection) -> None:
         self._conn = conn
@@ -380,6 +381,7 @@ class _Reader:
         self._names = _prepared_names(raw, cur)
         self._sql: str | None = None
         self._tx: Any = None
+        self._formats: dict[Any, pq.Format] = {}
 
     def execute(self, sql: str, params: Params = ()) -> _Reader:
         cur = self._cursor
@@ -405,10 +407,11 @@ class _Reader:
 
     def _run_prepared(self, cur: Any, pgq: Any, key: Any, name: bytes) -> _Reader:
         raw = self._raw
+        fmt = self._formats.get(key)
         with raw.lock:
             pgconn = raw.pgconn
             pgconn.send_query_prepared(name, pgq.params, param_formats=pgq.formats,
-                                       result_format=_TEXT)
+                                       result_format=_TEXT if fmt is None else fmt)
             # The least recently run statement is the one psycopg deallocates first.
             self._names.move_to_end(key)
             results = raw.wait(_execute(pgconn))
@@ -421,6 +424,8 @@ class _Reader:
             tx.set_pgresult(result)
             rows = self._rows = tx.load_rows(0, result.ntuples, tuple)
             count = len(rows)
+            if fmt is None:
+                self._formats[key] = _result_format(result, raw.adapters)
         elif status == _COMMAND_OK:
             self._rows = []
             count = result.command_tuples
@@ -435,6 +440,29 @@ class _Reader:
     def fetchall(self) -> list[Row]:
         rows, self._rows = self._rows, []
         return rows
+
+
+# Types whose binary form psycopg's default loaders turn into the very value its text loaders
+# give (a float4 would not: its text is rounded to the digits a float4 holds).
+_SAME_IN_BINARY = frozenset(psycopg.postgres.types[name].oid for name in (
+    "int2", "int4", "int8", "oid", "text", "varchar", "bpchar", "name", "bool", "float8",
+    "bytea"))
+
+
+def _result_format(result: Any, adapters: Any) -> pq.Format:
+    """The format a prepared statement's rows are read in from its next run on: binary when
+    every column has a type of ``_SAME_IN_BINARY`` and the connection loads it with psycopg's
+    default loaders (none replaced by the application), else text. Ints decode faster from
+    binary; the values are the same."""
+    defaults = psycopg.postgres.adapters
+    for i in range(result.nfields):
+        oid = result.ftype(i)
+        if oid not in _SAME_IN_BINARY:
+            return _TEXT
+        for fmt in (_TEXT, _BINARY):
+            if adapters.get_loader(oid, fmt) is not defaults.get_loader(oid, fmt):
+                return _TEXT
+    return _BINARY
 
 
 def _prepared_names(raw: Any, cur: Any) -> Any:

@@ -138,3 +138,30 @@ def test_deallocate_all_and_rollback_leave_reads_working(db: Database,
         raise ZeroDivisionError
     for n in range(RUNS):
         assert [g.size for g in bigger(n % 3)] == [n % 3 + 1, n % 3 + 2, n % 3 + 3]
+
+
+class Reading(ActiveRecord):
+    __table_name__ = "readings"
+    __mapping__ = {"ratio": "REAL", "wide": "DOUBLE PRECISION"}
+    id: int = Field(primary_key=True)
+    ratio: float
+    wide: float
+    label: str
+
+
+def test_values_stay_the_same_from_run_to_run_float4_included(pg_conninfo: str) -> None:
+    database = Database(pg_url(pg_conninfo))
+    try:
+        database.bind(Reading)
+        database.create_tables(Reading)
+        Reading.insert_many([{"ratio": 0.1, "wide": 0.1, "label": "é ü"},
+                             {"ratio": -0.0, "wide": float("inf"), "label": ""}])
+        runs = [[(r.id, r.ratio, r.wide, r.label) for r in
+                 Reading.query().where(Reading.c.id > n).order_by(Reading.c.id).all()]
+                for n in (0,) * RUNS]
+        assert all(run == runs[0] for run in runs)
+        # REAL's text form is rounded to a float4's digits: 0.1, not 0.10000000149011612.
+        assert runs[-1] == [(1, 0.1, 0.1, "é ü"), (2, -0.0, float("inf"), "")]
+        assert str(runs[-1][1][1]) == "-0.0"
+    finally:
+        database.close()
