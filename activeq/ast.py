@@ -516,14 +516,17 @@ class ColumnRef(Expr, Generic[T, O]):
         return self.type.boolean  # type: ignore[no-any-return]
 
     # Comparisons check the value against the column's type; values of a type the column
-    # accepts as is take the same path as Expr's (one set lookup, no call).
+    # accepts as is build the node _compare_value would, without its frame (a column has no
+    # values of its own, so the comparison's values are the one value's).
     def __eq__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            return _compare_value("=", self, other)
+            value = (other,)
+            return _tnew(Compare, (("cmp", "=", self[0], "?"), value, "=", self,  # type: ignore[no-any-return]
+                                   _tnew(Param, ("?", value, other))))
         if isinstance(other, Expr):
             # Two expressions (a join condition): the node Compare() would build, without
-            # its frames.
-            return _tnew(Compare, (("cmp", "=", self[0], other[0]), self[1] + other[1], "=",  # type: ignore[no-any-return]
+            # its frames; a column holds no values, so the comparison's are other's.
+            return _tnew(Compare, (("cmp", "=", self[0], other[0]), other[1], "=",  # type: ignore[no-any-return]
                                    self, other))
         if other is None:
             return IsNull(self, False)
@@ -531,29 +534,39 @@ class ColumnRef(Expr, Generic[T, O]):
 
     def __ne__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            return _compare_value("<>", self, other)
+            value = (other,)
+            return _tnew(Compare, (("cmp", "<>", self[0], "?"), value, "<>", self,  # type: ignore[no-any-return]
+                                   _tnew(Param, ("?", value, other))))
         if other is None:
             return IsNull(self, True)
         return _checked("<>", self, other)
 
     def __lt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            return _compare_value("<", self, other)
+            value = (other,)
+            return _tnew(Compare, (("cmp", "<", self[0], "?"), value, "<", self,  # type: ignore[no-any-return]
+                                   _tnew(Param, ("?", value, other))))
         return _checked("<", self, other)
 
     def __le__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            return _compare_value("<=", self, other)
+            value = (other,)
+            return _tnew(Compare, (("cmp", "<=", self[0], "?"), value, "<=", self,  # type: ignore[no-any-return]
+                                   _tnew(Param, ("?", value, other))))
         return _checked("<=", self, other)
 
     def __gt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            return _compare_value(">", self, other)
+            value = (other,)
+            return _tnew(Compare, (("cmp", ">", self[0], "?"), value, ">", self,  # type: ignore[no-any-return]
+                                   _tnew(Param, ("?", value, other))))
         return _checked(">", self, other)
 
     def __ge__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            return _compare_value(">=", self, other)
+            value = (other,)
+            return _tnew(Compare, (("cmp", ">=", self[0], "?"), value, ">=", self,  # type: ignore[no-any-return]
+                                   _tnew(Param, ("?", value, other))))
         return _checked(">=", self, other)
 
     __hash__ = object.__hash__
@@ -655,7 +668,8 @@ class ColumnRef(Expr, Generic[T, O]):
 def _checked(op: str, column: ColumnRef, other: Any) -> Expr:
     if isinstance(other, Expr):
         # Two expressions (a join condition): the node Compare() would build, without its frame.
-        return _tnew(Compare, (("cmp", op, column[0], other[0]), column[1] + other[1], op,  # type: ignore[no-any-return]
+        # A column holds no values: the comparison's are other's.
+        return _tnew(Compare, (("cmp", op, column[0], other[0]), other[1], op,  # type: ignore[no-any-return]
                                column, other))
     if getattr(other, "kind", None) == "select" and hasattr(other, "_s"):
         return Compare(op, column, as_expr(other))

@@ -14,6 +14,7 @@ import json
 import threading
 from collections.abc import Callable
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlglot import exp
@@ -39,7 +40,7 @@ class Compiled:
     """One cached rendering of a shape: SQL text, slot order and how to build results."""
 
     __slots__ = ("sql", "order", "converters", "mapper", "names", "dialect", "kind", "tables",
-                 "keys", "row_convert")
+                 "keys", "row_convert", "_pick")
 
     def __init__(self, sql: str, order: tuple[int, ...] | None,
                  converters: tuple[tuple[int, Callable[[Any], Any]], ...],
@@ -48,6 +49,9 @@ class Compiled:
                  row_convert: Any = None) -> None:
         self.sql = sql
         self.order = order
+        # Takes the values in ``order`` in one C call (an itemgetter of two or more indexes
+        # gives a tuple); None when there is no order or it has fewer than two slots.
+        self._pick = itemgetter(*order) if order is not None and len(order) > 1 else None
         """Index into the tree's params for each placeholder in text order; None = identity."""
         self.converters = converters
         """(placeholder position, function) for values the dialect binds in another form."""
@@ -69,9 +73,14 @@ class Compiled:
     def values(self, params: Any) -> Any:
         """The values to bind, in placeholder order and driver form (a dict when named)."""
         order = self.order
-        if order is None and not self.converters:
-            return params
-        values = list(params) if order is None else [params[i] for i in order]
+        if order is None:
+            if not self.converters:
+                return params
+            values = list(params)
+        elif self._pick is not None:
+            values = list(self._pick(params))
+        else:
+            values = [params[order[0]]] if order else []
         for pos, convert in self.converters:
             value = values[pos]
             if type(value) is not a.Unbound:
@@ -1525,10 +1534,16 @@ class Compiler:
             cache = self._cache
             cache[key] = [entry, next(self._uses)]
             if len(cache) > self.maxsize:
-                count = len(cache) - self.maxsize + self.maxsize // 8
-                for old in sorted(cache, key=lambda k: cache[k][1])[:count]:
-                    del cache[old]
+                self._evict()
         return entry, False
+
+    def _evict(self) -> None:
+        # Kept out of compile(): the lambda would make a closure cell there, allocated on
+        # every call, cache hits included.
+        cache = self._cache
+        count = len(cache) - self.maxsize + self.maxsize // 8
+        for old in sorted(cache, key=lambda k: cache[k][1])[:count]:
+            del cache[old]
 
     def lower(self, stmt: Any, dialect: Any,
               bare: bool = False) -> tuple[exp.Expression, Lowering]:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .engines import Connection
 from .errors import BusyError
-from .retry import retry_statement
+from .retry import rerun, retry_statement
 from .values import raise_unbindable
 
 if TYPE_CHECKING:
@@ -168,8 +168,7 @@ def serialize_reads(db: Database) -> None:
             try:
                 rows = cur.execute(entry.sql, values).fetchall()
             except driver_errors as e:
-                rows = retry_statement(db, e, entry.sql,
-                                       lambda: cur.execute(entry.sql, values).fetchall(), t0)
+                rows = retry_statement(db, e, entry.sql, rerun(cur, entry.sql, values), t0)
             except (OverflowError, UnicodeEncodeError) as e:
                 raise_unbindable(e, values)
             log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows),

@@ -52,7 +52,7 @@ from .monitor import Plan, QueryLog, Timing, explain_plan
 from .nplusone import NPlusOneDetector
 from .pool import ConnectionPool, attach_pool, attach_server_pool, check_pool_size
 from .rawsql import READ, plain_kind
-from .retry import RetryPolicy, retry_busy, retry_statement, run_atomic
+from .retry import RetryPolicy, rerun, retry_busy, retry_statement, run_atomic
 from .retry import retrying as retrying_calls
 from .routing import Routed, route_through_execute
 from .schema import check_before_create, check_bind, check_schema
@@ -748,8 +748,7 @@ class Database:
         try:
             rows = cur.execute(entry.sql, values).fetchall()
         except self._driver_errors as e:
-            rows = retry_statement(self, e, entry.sql,
-                                   lambda: cur.execute(entry.sql, values).fetchall(), t0)
+            rows = retry_statement(self, e, entry.sql, rerun(cur, entry.sql, values), t0)
         except (OverflowError, UnicodeEncodeError) as e:
             raise_unbindable(e, values)
         self.log.record(entry.sql, shape, values, compile_ns, perf_counter_ns() - t0, len(rows), hit)
@@ -803,8 +802,7 @@ class Database:
             try:
                 rows = cur.execute(sql, values).fetchall()
             except self._driver_errors as e:
-                rows = retry_statement(self, e, sql, lambda: cur.execute(sql, values).fetchall(),
-                                       started or t0)
+                rows = retry_statement(self, e, sql, rerun(cur, sql, values), started or t0)
             conn = state.conn
             changed = conn.last_changes()
             self.log.record(sql, shape, values, compile_ns, perf_counter_ns() - t0, changed, hit)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .retry import retry_statement
+from .retry import rerun, retry_statement
 from .values import raise_unbindable
 
 if TYPE_CHECKING:
@@ -127,10 +127,6 @@ def fill_source(info: Any, names: tuple[str, ...], dialect: str | None,
     return "; ".join(fills)
 
 
-def _rerun(cur: Any, sql: str, values: tuple[Any, ...]) -> Callable[[], list[Any]]:
-    return lambda: cur.execute(sql, values).fetchall()
-
-
 def make_finder(db: Database, model: Any, entry: Compiled, shape: Any) -> Callable[[Any], Any]:
     """The ``find_by_id`` of ``model`` on ``db``: ``entry`` is its compiled primary-key
     SELECT, ``shape`` that query's key. It reads as ``Database._select`` does, inline."""
@@ -148,7 +144,7 @@ def make_finder(db: Database, model: Any, entry: Compiled, shape: Any) -> Callab
         "db": db,
         "Error": db._driver_errors,
         "retry": retry_statement,
-        "rerun": _rerun,
+        "rerun": rerun,
         "unbindable": raise_unbindable,
     }
     fill = fill_source(info, names, db.dialect, env)

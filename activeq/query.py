@@ -443,7 +443,9 @@ class Query(Selectable, Generic[M]):
             return self._replace(columns=None)
         for c in columns:
             if not isinstance(c, Expr):
-                return self._with_shape("columns", tuple([self._column(c) for c in columns]))
+                # map() over a bound method, here and in the other builders: a comprehension
+                # naming self would make it a closure cell, allocated on every call.
+                return self._with_shape("columns", tuple(map(self._column, columns)))
         # _with_shape inlined, for the usual call with expressions.
         state = self._s.copy()
         state["columns"] = columns
@@ -471,7 +473,7 @@ class Query(Selectable, Generic[M]):
                 return self._with("wheres", self._s["wheres"] + conditions)
         conds = tuple([require_condition(c, "where()") for c in conditions])
         if equals:
-            conds += tuple(self._column(name) == value for name, value in equals.items())
+            conds += self._equalities(equals)
         if not conds:
             return self
         return self._replace(wheres=self._s["wheres"] + conds)
@@ -486,16 +488,28 @@ class Query(Selectable, Generic[M]):
         Replaces any previous ordering; ``order_by()`` with no arguments removes it.
         """
         if len(orderings) == 1 and isinstance(orderings[0], (Expr, Ordering)):
-            return self._with("orders", orderings)
+            # _with inlined: the usual call, one sort item.
+            state = self._s.copy()
+            state["orders"] = orderings
+            state["_memo"] = None
+            q = _new(type(self))
+            _SET_STATE(q, state)
+            return q
         for o in orderings:
             if not isinstance(o, (Expr, Ordering)):
-                return self._replace(orders=tuple([self._ordering(o) for o in orderings]))
+                return self._replace(orders=tuple(map(self._ordering, orderings)))
         return self._with("orders", orderings)
 
     def limit(self, n: int | None) -> Self:
         """At most ``n`` rows (bound as a parameter); None removes the limit."""
         if type(n) is int and n >= 0:
-            return self._with("limit", _tnew(Param, ("?", (n,), n)))
+            # _with inlined: most queries end with a limit.
+            state = self._s.copy()
+            state["limit"] = _tnew(Param, ("?", (n,), n))
+            state["_memo"] = None
+            q = _new(type(self))
+            _SET_STATE(q, state)
+            return q
         if n is None:
             return self._with("limit", None)
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
@@ -520,7 +534,7 @@ class Query(Selectable, Generic[M]):
         """
         for c in columns:
             if not isinstance(c, Expr):
-                return self._with_shape("groups", tuple([self._grouping(c) for c in columns]))
+                return self._with_shape("groups", tuple(map(self._grouping, columns)))
         if not columns:
             return self._with_shape("groups", columns)
         # _with_shape inlined, for the usual call with expressions.
@@ -594,7 +608,14 @@ class Query(Selectable, Generic[M]):
         state["columns"] = columns
         state["extra"] = extra
         state["common"] = False
-        state["token"] = (model.__aq__.token, (source[0], None, (), None, ()))
+        # The model's token, from this query's own when it is of the same model (a class
+        # attribute of a model costs a call through pydantic's metaclass).
+        s = self._s
+        if s["model"] is model:
+            token = s["token"] if s["extra"] is None else s["token"][0]
+        else:
+            token = model.__aq__.token
+        state["token"] = (token, (source[0], None, (), None, ()))
         q = _new(type(self))
         _SET_STATE(q, state)
         return q
@@ -620,7 +641,9 @@ class Query(Selectable, Generic[M]):
         >>> per_region.query().where(per_region.c.total > 100).sql()
         'SELECT "r"."region", "r"."total" FROM (SELECT "sales"."region", SUM("sales"."amount") AS "total" FROM "sales" GROUP BY "sales"."region") AS "r" WHERE "r"."total" > ?'
         """
-        return derived_table(self, name)
+        s = self._s
+        return derived_table(self, name,
+                             s["_memo"] or (_common_shape(self) if s["common"] else _shape(self)))
 
     def cte(self, name: str, recursive: bool = False) -> CTE:
         """This query as a common table expression named ``name``, used like a subquery.
@@ -639,7 +662,9 @@ class Query(Selectable, Generic[M]):
         >>> tree.query().sql()
         'WITH RECURSIVE "tree" AS (SELECT "nodes"."id" FROM "nodes" WHERE "nodes"."id" = ? UNION ALL SELECT "nodes"."id" FROM "nodes" JOIN "tree" ON "nodes"."parent_id" = "tree"."id") SELECT "tree"."id" FROM "tree"'
         """
-        return common_table(self, name, recursive)
+        s = self._s
+        return common_table(self, name, recursive,
+                            s["_memo"] or (_common_shape(self) if s["common"] else _shape(self)))
 
     def union(self, other: Query[Any]) -> Query[Row]:
         """``self UNION other`` (duplicates removed): a query of ``Row``s.
@@ -680,7 +705,7 @@ class Query(Selectable, Generic[M]):
         """
         if not columns:
             return self._with_extra(distinct_on=())
-        return self._with_extra(distinct_on=tuple(self._column(c) for c in columns))
+        return self._with_extra(distinct_on=tuple(map(self._column, columns)))
 
     def for_update(self, skip_locked: bool = False, nowait: bool = False) -> Self:
         """``SELECT ... FOR UPDATE``: lock the selected rows until the transaction ends.
@@ -757,6 +782,12 @@ class Query(Selectable, Generic[M]):
         if isinstance(item, Expr):
             return item
         raise CompileError(f"expected a column name or expression, got {item!r}")
+
+    def _equalities(self, equals: dict[str, Any]) -> tuple[Expr, ...]:
+        # ``where(name=value)``: kept out of where() itself, whose frame then holds no closure
+        # cell (the builders run on every query, this form rarely).
+        column = self._column
+        return tuple([column(name) == value for name, value in equals.items()])
 
     def _named(self, name: str) -> ColumnRef:
         s = self._s
@@ -888,8 +919,13 @@ class Query(Selectable, Generic[M]):
         SELECT "pens"."id" FROM "pens" WHERE "pens"."id" % 2 = 1
         """
         if paramstyle is None and not literal_binds:
-            entry, _ = compiler.compile(self, dialect)
-            values = entry.values(self.params)
+            # The memo read here rather than through key and params: two property calls fewer.
+            s = self._s
+            key, params = s["_memo"] or (_common_shape(self) if s["common"] else _shape(self))
+            entry = compiler.lookup((dialect, key))
+            if entry is None:
+                entry, _ = compiler.compile(self, dialect)
+            values = entry.values(params)
             # values() hands back a dict, a list of its own, or the memoized tuple of values.
             return entry.sql, list(values) if type(values) is tuple else values
         return render_sql(self, dialect, paramstyle, literal_binds)
@@ -934,13 +970,14 @@ class Query(Selectable, Generic[M]):
         model = q._s["model"]
         db = model.__database__ or model.database()
         t0 = perf_counter_ns()
-        key = q.key
+        s = q._s
+        key, params = s["_memo"] or (_common_shape(q) if s["common"] else _shape(q))
         entry = compiler.lookup((db.dialect, key))
         hit = entry is not None
         if entry is None:
             entry, hit = compiler.compile(q, db.dialect)
-        values = entry.values(q.params)
-        opts = q._s["options"]
+        values = entry.values(params)
+        opts = s["options"]
         if opts and "cache" in opts or db._cache_all:
             rows = db._cache.select(entry, values, key, perf_counter_ns() - t0, hit, opts.get("cache"))
         else:

@@ -243,3 +243,12 @@ def retrying(db: Database, fn: Callable[..., T] | None = None, *, mode: str = "i
         return wrapper
 
     return decorate if fn is None else decorate(fn)
+
+
+def rerun(cur: Any, sql: str, values: Any) -> Callable[[], list[Any]]:
+    """What ``retry_statement`` runs again: ``sql`` with ``values`` on ``cur``, all rows.
+
+    Built here rather than as a lambda in the caller, whose frame would then hold its
+    names in closure cells, allocated on every statement rather than on the rare retry.
+    """
+    return lambda: cur.execute(sql, values).fetchall()

@@ -194,30 +194,35 @@ class CTE(_Derived):
         return CTE(self.select.union(step), self.name, self.recursive)
 
 
-def derived_table(select: Query[Any], name: str) -> Subquery:
+def derived_table(select: Query[Any], name: str, memo: tuple[Any, Any] | None = None) -> Subquery:
     """``Subquery(select, name)``: what ``Query.subquery`` builds, without a class call's
-    frames (a report builds a few per statement)."""
+    frames (a report builds a few per statement). ``memo`` is the select's ``(key, params)``
+    when the caller has it at hand."""
     if type(name) is not str or not name:
         _check_name("subquery()", name)
-    shape = ("subquery", name, select.key)
+    key, params = (select.key, select.params) if memo is None else memo
+    shape = ("subquery", name, key)
     found = _SHAPES.get(shape)
     if found is None:
         found = _derived_shape("subquery", shape, select, name)
-    return _tnew(Subquery, (("subquery", found[0]), select.params, select, name, found[1],  # type: ignore[no-any-return]
+    return _tnew(Subquery, (("subquery", found[0]), params, select, name, found[1],  # type: ignore[no-any-return]
                             found[2]))
 
 
-def common_table(select: Query[Any], name: str, recursive: bool = False) -> CTE:
+def common_table(select: Query[Any], name: str, recursive: bool = False,
+                 memo: tuple[Any, Any] | None = None) -> CTE:
     """``CTE(select, name, recursive)``: what ``Query.cte`` builds, without a class call's
-    frames (a report builds a few per statement)."""
+    frames (a report builds a few per statement). ``memo`` is the select's ``(key, params)``
+    when the caller has it at hand."""
     if type(name) is not str or not name:
         _check_name("cte()", name)
     recursive = recursive is True or bool(recursive)
-    shape = ("cte", name, recursive, select.key)
+    key, params = (select.key, select.params) if memo is None else memo
+    shape = ("cte", name, recursive, key)
     found = _SHAPES.get(shape)
     if found is None:
         found = _derived_shape("cte", shape, select, name)
-    return _tnew(CTE, (("cte", found[0]), select.params, select, name, found[1], found[2],  # type: ignore[no-any-return]
+    return _tnew(CTE, (("cte", found[0]), params, select, name, found[1], found[2],  # type: ignore[no-any-return]
                        recursive))
 
 

@@ -71,6 +71,27 @@ def test_query_cte_and_subquery_build_what_their_classes_build():
     assert q.cte("spend", recursive=1).recursive is True
 
 
+@pytest.mark.parametrize("select", [
+    lambda: Order.query().select(O.user_id),
+    lambda: (lambda m: m.query().select(m.c.user_id))(Order.alias("m")),
+    lambda: Order.query().select(O.user_id).union(Order.query().select(O.id)),
+], ids=["plain select", "select over an alias", "union"])
+def test_query_over_a_cte_carries_its_models_token_and_reads_it(select):
+    # The query over a derived table takes its model's token from the select's own state:
+    # the select's token is the model's, or starts with it when the select reads something
+    # else than the model's table.
+    c = select().cte("c")
+    over = c.query()
+    assert over._s["model"] is Order
+    assert over._s["token"] == (Order.__aq__.token, (c.key, None, (), None, ()))
+    sql, params = over.where(c.c.user_id > 2).to_sql()
+    assert sql.startswith('WITH "c" AS (SELECT ')
+    assert sql.endswith('SELECT "c"."user_id" FROM "c" WHERE "c"."user_id" > ?')
+    assert params == [2]
+    alias_query = Order.alias("m").query()
+    assert alias_query._s["token"][0] == Order.__aq__.token
+
+
 @pytest.mark.parametrize("name", ["", None, 3])
 def test_cte_and_subquery_names_are_still_checked(name):
     q = Order.query().select(O.user_id)
@@ -177,6 +198,42 @@ def test_column_equals_expression_is_the_node_compare_builds():
     assert sql == ('SELECT "users"."id" FROM "users" JOIN "orders" ON "orders"."user_id" = '
                    '"users"."id" + ?')
     assert params == [1]
+
+
+@pytest.mark.parametrize("op", ["==", "!=", "<", "<=", ">", ">="])
+def test_column_compared_with_a_value_is_the_node_compare_builds(op):
+    quick = {"==": U.age == 3, "!=": U.age != 3, "<": U.age < 3, "<=": U.age <= 3,
+             ">": U.age > 3, ">=": U.age >= 3}[op]
+    sql_op = {"==": "=", "!=": "<>"}.get(op, op)
+    general = a.Compare(sql_op, U.age, a.Param(3))
+    _same_node(quick.left, general.left)
+    assert type(quick) is a.Compare and quick.op == sql_op
+    assert quick.key == general.key and quick.params == general.params == (3,)
+    assert type(quick.right) is a.Param and quick.right.value == 3
+    assert quick.right.key == "?" and quick.right.params == (3,)
+    sql, params = User.query().select(U.id).where(quick).to_sql()
+    assert sql == f'SELECT "users"."id" FROM "users" WHERE "users"."age" {sql_op} ?'
+    assert params == [3]
+
+
+@pytest.mark.parametrize("cte_values", [(), ("paid",), ("paid", 2.5)],
+                         ids=["no value", "one value", "two values"])
+def test_values_come_in_placeholder_order_when_a_cte_moves_them_first(cte_values):
+    # A CTE's values are rendered first (in the WITH clause) though the statement lists
+    # them where the CTE is joined: the cached rendering reorders them, whatever their count.
+    conds = [O.note == cte_values[0]] if cte_values else []
+    if len(cte_values) > 1:
+        conds.append(O.total > cte_values[1])
+    spend = Order.query().select(O.user_id).where(*conds).cte("spend") if conds else (
+        Order.query().select(O.user_id).cte("spend"))
+    q = (User.query().select(U.id).where(U.age > 30).join(spend, spend.c.user_id == U.id)
+         .limit(5))
+    first_sql, first = q.to_sql()
+    assert first_sql.startswith('WITH "spend" AS (SELECT "orders"."user_id" FROM "orders"')
+    assert first == [*cte_values, 30, 5]
+    first.append("changed")
+    assert q.to_sql() == (first_sql, [*cte_values, 30, 5])
+    assert q.to_sql("postgres")[1] == [*cte_values, 30, 5]
 
 
 def _grouped_by_value():
