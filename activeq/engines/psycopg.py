@@ -249,6 +249,17 @@ def _rowcount(cur: Any) -> int:
     return int(cur.rowcount) if status.startswith(_WRITE_TAGS) else -1
 
 
+def _forget_prepared(raw: Any, status: str) -> None:
+    """After a DEALLOCATE or DISCARD the caller ran, clear psycopg's map of the statements it
+    prepared, which the server may no longer have. Recent psycopg clears it after DEALLOCATE
+    ALL and DISCARD ALL, but not after DEALLOCATE of one name; older releases (3.2.1) after
+    neither, and went on running the statements by name, which failed."""
+    if status.startswith(("DEALLOCATE", "DISCARD")):
+        prepared = getattr(raw, "_prepared", None)
+        if prepared is not None:
+            prepared.clear()
+
+
 def _has_rows(cur: Any) -> bool:
     result = cur.pgresult
     return result is not None and result.status == _TUPLES_OK
@@ -507,6 +518,7 @@ class PsycopgConnection(Connection):
             self._cursor.execute(sql.encode())
         except psycopg.Error as e:
             raise translate(e, sql) from e
+        _forget_prepared(self.raw, self._cursor.statusmessage or "")
 
     def execute(self, sql: str, params: Params = ()) -> Result:
         cur = self._cursor
@@ -519,6 +531,7 @@ class PsycopgConnection(Connection):
         if rowcount >= 0:
             self._changes = rowcount
         status = cur.statusmessage or ""
+        _forget_prepared(self.raw, status)
         return Result(rows, _description(cur), rowcount, not status.startswith(_READ_TAGS))
 
     def fetch(self, sql: str, params: Params = ()) -> list[Row]:
@@ -768,6 +781,7 @@ class AsyncPsycopgConnection(AsyncConnection):
         if rowcount >= 0:
             self._changes = rowcount
         status = cur.statusmessage or ""
+        _forget_prepared(self.raw, status)
         return Result(rows, _description(cur), rowcount, not status.startswith(_READ_TAGS))
 
     async def fetch(self, sql: str, params: Params = ()) -> list[Row]:

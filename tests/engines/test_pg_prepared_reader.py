@@ -132,6 +132,11 @@ def test_deallocate_all_and_rollback_leave_reads_working(db: Database,
     assert db.execute("SELECT count(*) FROM pg_prepared_statements").fetchall() == [(0,)]
     for n in range(RUNS):
         assert [g.size for g in bigger(n % 3)] == [n % 3 + 1, n % 3 + 2, n % 3 + 3]
+    # One statement deallocated by name: psycopg itself would go on running it by that name.
+    [(name,)] = db.execute("SELECT name FROM pg_prepared_statements").fetchall()
+    db.execute(f'DEALLOCATE "{name}"')
+    for n in range(RUNS):
+        assert [g.size for g in bigger(n % 3)] == [n % 3 + 1, n % 3 + 2, n % 3 + 3]
     with pytest.raises(ZeroDivisionError), db.transaction():
         Gadget.query().where(Gadget.c.size == 1).update({"size": 50})
         assert [g.size for g in bigger(0)] == [50, 2, 3]
