@@ -382,7 +382,8 @@ class _Reader:
     prepared statements up to date: the short path only reads it.
     """
 
-    __slots__ = ("_conn", "_cursor", "_rows", "_raw", "_names", "_sql", "_tx", "_formats")
+    __slots__ = ("_conn", "_cursor", "_rows", "_raw", "_names", "_sql", "_tx", "_formats",
+                 "_plan")
 
     def __init__(self, conn: PsycopgConnection) -> None:
         self._conn = conn
@@ -393,22 +394,36 @@ class _Reader:
         self._sql: str | None = None
         self._tx: Any = None
         self._formats: dict[Any, pq.Format] = {}
+        self._plan: tuple[bytes, Any, int] | None = None
 
     def execute(self, sql: str, params: Params = ()) -> _Reader:
         cur = self._cursor
         names = self._names
         if names and params:
-            if sql is not self._sql:
-                # A transformer per statement text, as the cursor keeps one per query.
-                self._tx = Transformer(cur)
-                self._sql = sql
-            pgq = cur._query_cls(self._tx)
-            pgq.convert(sql, params)
-            key = (pgq.query, pgq.types)
+            plan = self._plan
+            if sql is self._sql and plan is not None and len(params) == plan[2] \
+                    and type(params) in _SEQUENCES:
+                # The statement run last, again: its text converted then (placeholders to
+                # $n) stands; only the values are dumped, as PostgresQuery.dump does.
+                tx = self._tx
+                dumped = tx.dump_sequence(params, plan[1])
+                key = (plan[0], tx.types or ())
+                formats = tx.formats
+            else:
+                if sql is not self._sql:
+                    # A transformer per statement text, as the cursor keeps one per query.
+                    self._tx = Transformer(cur)
+                    self._sql = sql
+                pgq = cur._query_cls(self._tx)
+                pgq.convert(sql, params)
+                self._plan = _plan_of(pgq)
+                dumped = pgq.params
+                key = (pgq.query, pgq.types)
+                formats = pgq.formats
             name = names.get(key)
             if name is not None and self._raw._pipeline is None and \
                     cur._row_factory is tuple_row:
-                return self._run_prepared(cur, pgq, key, name)
+                return self._run_prepared(cur, dumped, formats, key, name)
         cur.execute(sql, params or None)
         self._rows = cur.fetchall() if _has_rows(cur) else []
         rowcount = _rowcount(cur)
@@ -416,12 +431,13 @@ class _Reader:
             self._conn._changes = rowcount
         return self
 
-    def _run_prepared(self, cur: Any, pgq: Any, key: Any, name: bytes) -> _Reader:
+    def _run_prepared(self, cur: Any, params: Any, formats: Any, key: Any,
+                      name: bytes) -> _Reader:
         raw = self._raw
         fmt = self._formats.get(key)
         with raw.lock:
             pgconn = raw.pgconn
-            pgconn.send_query_prepared(name, pgq.params, param_formats=pgq.formats,
+            pgconn.send_query_prepared(name, params, param_formats=formats,
                                        result_format=_TEXT if fmt is None else fmt)
             # The least recently run statement is the one psycopg deallocates first.
             self._names.move_to_end(key)
@@ -474,6 +490,21 @@ def _result_format(result: Any, adapters: Any) -> pq.Format:
             if adapters.get_loader(oid, fmt) is not defaults.get_loader(oid, fmt):
                 return _TEXT
     return _BINARY
+
+
+_SEQUENCES = (tuple, list)
+
+
+def _plan_of(pgq: Any) -> tuple[bytes, Any, int] | None:
+    """What a converted query keeps for its statement's next run: the query text in
+    PostgreSQL's form, the formats its values are dumped in and their number. None for named
+    placeholders (values reordered from a mapping), or when this psycopg keeps them
+    elsewhere: such statements are converted on every run."""
+    formats = getattr(pgq, "_want_formats", None)
+    parts = getattr(pgq, "_parts", None)
+    if formats is None or parts is None or getattr(pgq, "_order", True) is not None:
+        return None
+    return pgq.query, formats, len(parts) - 1
 
 
 def _prepared_names(raw: Any, cur: Any) -> Any:

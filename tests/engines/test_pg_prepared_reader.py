@@ -170,3 +170,19 @@ def test_values_stay_the_same_from_run_to_run_float4_included(pg_conninfo: str) 
         assert str(runs[-1][1][1]) == "-0.0"
     finally:
         database.close()
+
+
+def test_one_statement_run_with_values_of_changing_types_reads_the_right_rows(
+        db: Database) -> None:
+    # psycopg dumps an int as int2, int4 or int8 by its size: the same SQL text is then
+    # prepared once per set of types, and each run must use the statement of its own values.
+    bounds = [1, 70_000, 5_000_000_000, 3, -40_000, 6] * 3
+    got = [[g.size for g in Gadget.query().where(Gadget.c.size > n).where(Gadget.c.id < m)
+            .order_by(Gadget.c.id).all()] for n, m in zip(bounds, reversed(bounds), strict=True)]
+    want = [[s for s in range(1, 9) if s > n and s < m]
+            for n, m in zip(bounds, reversed(bounds), strict=True)]
+    assert got == want
+    assert any(got) and not all(got)
+    prepared = db.execute("SELECT parameter_types FROM pg_prepared_statements "
+                          "WHERE statement LIKE '%size%'").fetchall()
+    assert len(prepared) > 1
