@@ -502,7 +502,7 @@ class Query(Selectable, Generic[M]):
 
     def limit(self, n: int | None) -> Self:
         """At most ``n`` rows (bound as a parameter); None removes the limit."""
-        if type(n) is int and n >= 0:
+        if type(n) is int and 0 <= n <= 9223372036854775807:  # the 64-bit range
             # _with inlined: most queries end with a limit.
             state = self._s.copy()
             state["limit"] = _tnew(Param, ("?", (n,), n))
@@ -514,6 +514,7 @@ class Query(Selectable, Generic[M]):
             return self._with("limit", None)
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise CompileError(f"limit() takes a non-negative integer, not {n!r}")
+        # Param refuses an int beyond 64 bits, as for any bound value.
         return self._with("limit", Param(n))
 
     def offset(self, n: int | None) -> Self:

@@ -110,3 +110,15 @@ def test_a_bound_parameter_beyond_64_bits_is_refused_before_running(gauges: Data
     assert str(info.value) == _message(BIG)
     assert len(t) == 0
     assert [g.level for g in compiled.execute(n=4)] == [-5]
+
+
+@pytest.mark.parametrize("page", ["limit", "offset"])
+def test_a_limit_or_offset_beyond_64_bits_is_refused_when_built(gauges: Database, page: str) -> None:
+    with gauges.track_queries() as t:
+        with pytest.raises(ValueOutOfRangeError) as info:
+            getattr(Gauge.query(), page)(BIG)
+    assert str(info.value) == _message(BIG)
+    assert len(t) == 0
+    # The largest 64-bit value still runs as a limit or offset.
+    expected = [-5, 3] if page == "limit" else []
+    assert sorted(getattr(Gauge.query(), page)(MAX).pluck("level")) == expected
