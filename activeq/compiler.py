@@ -9,6 +9,7 @@ its placeholder appears in the text.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import itertools
 import json
 import threading
@@ -18,6 +19,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel
 from sqlglot.errors import UnsupportedError as SqlglotUnsupported
 
@@ -28,7 +30,14 @@ from . import sources as src
 from . import types as t
 from .dialects import get as get_dialect
 from .errors import ArgumentTypeError, CompileError, UnsupportedError, ValidationError
-from .paramstyles import SLOT, check_paramstyle, equality_pattern, inline_values, place_markers
+from .paramstyles import (
+    SLOT,
+    check_paramstyle,
+    equality_pattern,
+    inline_values,
+    misplaced_marker,
+    place_markers,
+)
 from .results import make_mapper
 from .sqlfunctions import NEEDS_ORDER, WINDOW_ONLY, build_function, sqlite_stamp
 from .values import NO_FORM, stored_form
@@ -127,7 +136,7 @@ class Lowering:
     """
 
     __slots__ = ("dialect", "slot", "converters", "tables", "ctes", "defining", "recursive",
-                 "derived", "pattern", "seen", "alias", "bare")
+                 "derived", "pattern", "seen", "alias", "bare", "skipped")
 
     def __init__(self, dialect: Any, pattern: tuple[int, ...] | None = None,
                  bare: bool = False) -> None:
@@ -135,6 +144,8 @@ class Lowering:
         self.bare = bare
         """Whether columns are written without their table (a statement on one table)."""
         self.slot = 0
+        self.skipped = 0
+        """Slots numbered by ``skip``: their values are bound where they were first rendered."""
         self.converters: dict[int, Callable[[Any], Any]] = {}
         self.tables: set[str] = set()
         self.pattern = pattern
@@ -151,6 +162,7 @@ class Lowering:
     def skip(self, node: Any) -> None:
         """Number ``node``'s parameters without rendering them: a CTE is defined only once."""
         self.slot += len(node.params)
+        self.skipped += len(node.params)
 
     def placeholder(self, convert: Callable[[Any], Any] | None = None) -> exp.Expression:
         slot = self.slot
@@ -694,7 +706,9 @@ def lower_func(node: a.Func, lw: Lowering) -> exp.Expression:
             return build(args)
         except IndexError:
             raise CompileError(f"{node.name}() needs an argument") from None
-    return build_function(node.name, args, lw.dialect.NAME)
+    built = build_function(node.name, args, lw.dialect.NAME)
+    built.meta["func"] = node.name  # names the call in an error found once it is written
+    return built
 
 
 #: Functions whose result is their first argument's value (or a count): a scaled Decimal there
@@ -1485,6 +1499,24 @@ LOWER: dict[type, Callable[[Any, Lowering], exp.Expression]] = {
 }
 
 
+
+@functools.cache
+def _sqlglot_dialect(name: str) -> Dialect:
+    return Dialect.get_or_raise(name)
+
+
+def _holder(tree: exp.Expression, marker: str) -> str:
+    """The ``func.<name>()`` call whose argument ``marker`` is, for an error message."""
+    for var in tree.find_all(exp.Var):
+        if marker.lower() in var.name.lower():
+            node: exp.Expression | None = var
+            while node is not None:
+                if "func" in node.meta:
+                    return f"{node.meta['func'].lower()}()"
+                node = node.parent  # type: ignore[assignment]
+    return "a bound value"
+
+
 class Compiler:
     """Renders statements per dialect and keeps a bounded LRU of renderings keyed by shape.
 
@@ -1564,6 +1596,13 @@ class Compiler:
                             unsupported_level=ErrorLevel.RAISE)
         except SqlglotUnsupported as e:
             raise UnsupportedError(stmt.kind, dialect.NAME, str(e)) from None
+        marker = misplaced_marker(text, lw.slot - lw.skipped, _sqlglot_dialect(dialect.SQLGLOT))
+        if marker is not None:
+            raise UnsupportedError(
+                _holder(tree, marker), dialect.NAME,
+                "its SQL there writes that argument into the statement's text (as a keyword or "
+                "inside a string) where a bound value cannot stand; give it a constant with "
+                "text() or use a portable function")
         return text, lw
 
     def render(self, stmt: Any, dialect_name: str, paramstyle: str | None = None, *,

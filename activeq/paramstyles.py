@@ -20,12 +20,15 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.errors import TokenError
+from sqlglot.tokens import TokenType
 
 from .ast import Unbound
 from .errors import CompileError
 from .values import NO_FORM, stored_form
 
-__all__ = ["PARAMSTYLES", "equality_pattern", "inline_values", "place_markers", "same_values"]
+__all__ = ["PARAMSTYLES", "equality_pattern", "inline_values", "misplaced_marker", "place_markers",
+           "same_values"]
 
 SLOT = re.compile(r"__aqp(\d+)__")
 
@@ -82,6 +85,34 @@ def place_markers(text: str, style: str, alias: dict[int, int]
     text = SLOT.sub(number, text)
     names = tuple(f"p{i}" for i in range(1, len(order) + 1)) if style in NAMED else None
     return text, order, names
+
+
+def misplaced_marker(text: str, slots: int, dialect: Any) -> str | None:
+    """The first marker of ``text`` that is not a placeholder of its own, else None.
+
+    sqlglot writes some functions with an argument folded into other text (SQLite's
+    ``DATE(d, '+n day')``, a unit keyword taken from the argument's name): a bound value there
+    would become part of a string or a keyword, or vanish, so the statement would not bind
+    what was given. Each of the ``slots`` markers must stand as a token by itself. Only text
+    holding a string literal, or fewer markers than slots, is tokenized.
+    """
+    found = SLOT.findall(text)
+    if len(found) == text.lower().count("__aqp") and "'" not in text \
+            and len(set(found)) == slots:
+        return None
+    try:
+        tokens = dialect.tokenize(text)
+    except TokenError:  # a raw text() fragment sqlglot cannot read: nothing to judge by
+        tokens = []
+    for token in tokens:
+        if "__aqp" in token.text.lower() and (
+                token.token_type is not TokenType.VAR or not SLOT.fullmatch(token.text)):
+            return token.text
+    present = {int(n) for n in found}
+    for slot in range(slots):
+        if slot not in present:
+            return f"__aqp{slot}__"
+    return None
 
 
 def equality_pattern(params: tuple[Any, ...]) -> tuple[int, ...]:

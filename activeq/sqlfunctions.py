@@ -280,6 +280,29 @@ def build_function(name: str, args: list[exp.Expression], dialect: str) -> exp.E
 def _from_catalogue(name: str, args: list[exp.Expression], dialect: str | None) -> exp.Expression:
     try:
         node: exp.Expression = exp.func(name, *args, copy=False, dialect=dialect)  # type: ignore[assignment]
-        return node
     except (ValueError, TypeError, IndexError) as e:
         raise CompileError(f"{name.lower()}(): {e}") from None
+    for key in _KEYWORD_ARGS.get(type(node), ("unit",)):
+        if key in node.arg_types and _from_arguments(node.args.get(key), args):
+            raise CompileError(
+                f"{name.lower()}(): the {'part' if key == 'this' else 'unit'} of "
+                f"{name.upper()} is an SQL keyword, not a value or a column; use "
+                "func.date_diff(unit, start, end), func.date_trunc(unit, value) or "
+                "extract(part, value), which take it as a string on every engine (their "
+                "argument order is the same everywhere), or arithmetic with a timedelta")
+    return node
+
+
+#: The arguments of a catalogue function that take a keyword (a date part or unit): one of the
+#: call's own arguments there would be bound as a value, or written as text. ``unit`` otherwise.
+_KEYWORD_ARGS: dict[type[exp.Expression], tuple[str, ...]] = {exp.Extract: ("this",)}
+
+
+def _from_arguments(arg: exp.Expression | None, args: list[exp.Expression]) -> bool:
+    """Whether ``arg`` holds one of the call's arguments: a bound value, a column or more."""
+    if arg is None:
+        return False
+    if any(arg is given for given in args):
+        return True
+    return any(isinstance(node, exp.Column) or "__aqp" in node.name.lower()
+               for node in arg.walk())

@@ -824,6 +824,47 @@ def test_a_function_of_one_dialect_only_is_refused_elsewhere():
         "json_group_array() is not supported by the postgres dialect: a function of sqlite only")
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: func.datediff("day", E.day, E.day), "datediff(): the unit of DATEDIFF"),
+    (lambda: func.datediff(E.day, E.day, "day"), "datediff(): the unit of DATEDIFF"),
+    (lambda: func.timestampdiff("day", E.at, E.at), "timestampdiff(): the unit of TIMESTAMPDIFF"),
+    (lambda: func.extract("year", E.day), "extract(): the part of EXTRACT"),
+])
+def test_a_value_or_column_where_a_catalogue_function_takes_a_keyword_is_refused(
+        call, message, dialect):
+    # Before, the unit was bound as a value (an error from the server at run time) or a column
+    # landed in the unit's place; sqlglot's argument order is not the engines' either.
+    with pytest.raises(CompileError) as info:
+        Event.query().select(E.id, call()).to_sql(dialect)
+    assert str(info.value).startswith(
+        f"{message} is an SQL keyword, not a value or a column; use "
+        "func.date_diff(unit, start, end), func.date_trunc(unit, value) or extract(part, value)")
+
+
+def test_a_keyword_unit_sqlglot_supplies_itself_is_kept():
+    assert Event.query().select(E.id, func.datediff(E.day, E.at)).to_sql("mysql") == (
+        "SELECT `events`.`id`, DATEDIFF(`events`.`day`, `events`.`at`) FROM `events`", [])
+    sql, values = Event.query().select(func.last_day(E.day)).to_sql("postgres")
+    assert sql.startswith("SELECT CAST(DATE_TRUNC('MONTH', \"events\".\"day\")") and values == []
+
+
+def test_a_value_the_dialect_would_write_into_the_sql_text_is_refused_there():
+    # sqlglot writes DATE_ADD on SQLite as DATE(day, '+n day'), the value inside the string:
+    # it could not be bound, and the statement would have had a value and no placeholder.
+    q = Event.query().select(E.id, func.date_add(E.day, 3))
+    with pytest.raises(UnsupportedError) as info:
+        q.to_sql("sqlite")
+    assert str(info.value).startswith(
+        "date_add() is not supported by the sqlite dialect: its SQL there writes that argument "
+        "into the statement's text")
+    assert q.to_sql("mysql") == (
+        "SELECT `events`.`id`, DATE_ADD(`events`.`day`, INTERVAL (%s) DAY) FROM `events`", [3])
+    # DuckDB's DATETRUNC took its unit from the argument's marker and dropped the value.
+    with pytest.raises(CompileError):
+        Event.query().select(func.datetrunc("month", E.at)).to_sql("duckdb")
+
+
 def test_unknown_functions_pass_through_by_name_dotted_too():
     q = Event.query().select(func.my_udf(E.qty), getattr(func, "stats.median")(E.qty))
     for dialect in DIALECTS:
