@@ -189,6 +189,24 @@ def concat(args: list[exp.Expression], dialect: str) -> exp.Expression:
     return exp.Concat(expressions=args)
 
 
+def concat_ws(args: list[exp.Expression], dialect: str) -> exp.Expression:
+    """The non-NULL parts ``args[1:]`` joined by the separator ``args[0]``; NULL when it is.
+
+    Every engine has CONCAT_WS (SQLite since 3.44). PostgreSQL takes its parts as any type, so
+    it cannot tell a bound value's: a value there is passed as text.
+    """
+    if len(args) < 2:
+        raise CompileError(f"concat_ws() takes a separator and at least 1 part, got {len(args)} "
+                           "arguments")
+    if dialect == "postgres":
+        args = [_cast(arg, "TEXT", dialect) if _is_bound(arg) else arg for arg in args]
+    return _anon("CONCAT_WS", *args)
+
+
+def _is_bound(arg: exp.Expression) -> bool:
+    return isinstance(arg, exp.Var) and arg.name.startswith("__aqp")
+
+
 def _trim(position_: str | None) -> Builder:
     def build(args: list[exp.Expression], dialect: str) -> exp.Expression:
         name = {None: "TRIM", "LEADING": "LTRIM", "TRAILING": "RTRIM"}[position_]
@@ -232,6 +250,7 @@ PORTABLE: dict[str, Builder] = {
     "SUBSTR": substring,
     "POSITION": position,
     "CONCAT": concat,
+    "CONCAT_WS": concat_ws,
     "TRIM": _trim(None),
     "LTRIM": _trim("LEADING"),
     "RTRIM": _trim("TRAILING"),

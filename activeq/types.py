@@ -1257,7 +1257,7 @@ _FUNC_TYPES: dict[str, SQLType] = {
     **dict.fromkeys(("COUNT", "LENGTH", "POSITION", "DATE_DIFF", "ROW_NUMBER", "RANK",
                      "DENSE_RANK", "NTILE"), INT),
     **dict.fromkeys(("LOWER", "UPPER", "TRIM", "LTRIM", "RTRIM", "REPLACE", "SUBSTR",
-                     "SUBSTRING", "CONCAT", "STRFTIME"), TEXT),
+                     "SUBSTRING", "CONCAT", "CONCAT_WS", "STRFTIME"), TEXT),
     "PERCENT_RANK": FLOAT,
     "CUME_DIST": FLOAT,
     "DATE_TRUNC": DATETIME,

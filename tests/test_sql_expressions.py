@@ -109,6 +109,9 @@ CASES: dict[str, Callable[[], Any]] = {
     "catalogue_functions": lambda: Event.query().select(
         E.id, func.iif(E.qty > 5, "big", "small"), func.coalesce(E.note, "-"), func.nullif(E.qty, 7)
     ).order_by(E.id),
+    "concat_ws": lambda: Event.query().select(
+        E.id, func.concat_ws("-", E.name, E.note, E.qty), func.concat_ws(E.note, E.kind, "x")
+    ).order_by(E.id),
     "text_fragment": lambda: Event.query().select(E.id).where(
         text('"qty" > :low AND "kind" <> :kind', low=2, kind="c")
     ).order_by(E.id),
@@ -374,6 +377,24 @@ GOLDEN: dict[str, dict[str, tuple[str, list[Any]]]] = {
             [],
         ),
     },
+    'concat_ws': {
+        'sqlite': (
+            'SELECT "events"."id", CONCAT_WS(?, "events"."name", "events"."note", "events"."qty"), CONCAT_WS("events"."note", "events"."kind", ?) FROM "events" ORDER BY "events"."id"',
+            ['-', 'x'],
+        ),
+        'postgres': (
+            'SELECT "events"."id", CONCAT_WS(CAST(%s AS TEXT), "events"."name", "events"."note", "events"."qty"), CONCAT_WS("events"."note", "events"."kind", CAST(%s AS TEXT)) FROM "events" ORDER BY "events"."id"',
+            ['-', 'x'],
+        ),
+        'mysql': (
+            'SELECT `events`.`id`, CONCAT_WS(%s, `events`.`name`, `events`.`note`, `events`.`qty`), CONCAT_WS(`events`.`note`, `events`.`kind`, %s) FROM `events` ORDER BY `events`.`id`',
+            ['-', 'x'],
+        ),
+        'duckdb': (
+            'SELECT "events"."id", CONCAT_WS(?, "events"."name", "events"."note", "events"."qty"), CONCAT_WS("events"."note", "events"."kind", ?) FROM "events" ORDER BY "events"."id"',
+            ['-', 'x'],
+        ),
+    },
     'strftime': {
         'sqlite': (
             'SELECT "events"."id", STRFTIME(?, "events"."at") FROM "events" ORDER BY "events"."id"',
@@ -586,6 +607,13 @@ HAND: dict[str, str | tuple[str, ...]] = {
     ),
     "current_date_and_time": "SELECT id FROM events WHERE day < CURRENT_DATE AND"
     " at < CURRENT_TIMESTAMP ORDER BY id",
+    # Written out rather than with CONCAT_WS: NULL parts are skipped, a NULL separator is NULL.
+    "concat_ws": (
+        "SELECT id, name || '-' || coalesce(note || '-', '') || qty,"
+        " CASE WHEN note IS NOT NULL THEN kind || note || 'x' END FROM events ORDER BY id",
+        "SELECT id, name || '-' || coalesce(note || '-', '') || CAST(qty AS VARCHAR),"
+        " CASE WHEN note IS NOT NULL THEN kind || note || 'x' END FROM events ORDER BY id",
+    ),
     "strftime": (
         "SELECT id, strftime('%Y-%m', at) FROM events ORDER BY id",
         "SELECT id, strftime(at, '%Y-%m') FROM events ORDER BY id",
