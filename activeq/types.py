@@ -1258,6 +1258,8 @@ _FUNC_TYPES: dict[str, SQLType] = {
                      "DENSE_RANK", "NTILE"), INT),
     **dict.fromkeys(("LOWER", "UPPER", "TRIM", "LTRIM", "RTRIM", "REPLACE", "SUBSTR",
                      "SUBSTRING", "CONCAT", "CONCAT_WS", "STRFTIME"), TEXT),
+    # SQLite has no boolean aggregates: sqlglot writes MIN and MAX of the 0/1 conditions.
+    **dict.fromkeys(("BOOL_AND", "BOOL_OR", "LOGICAL_AND", "LOGICAL_OR"), BOOL),
     "PERCENT_RANK": FLOAT,
     "CUME_DIST": FLOAT,
     "DATE_TRUNC": DATETIME,

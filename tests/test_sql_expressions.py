@@ -986,3 +986,19 @@ def test_rows_carry_the_result_types_of_portable_functions_and_windows(engines):
     assert got == duck.execute(*q.to_sql("duckdb")).fetchall()
     assert got[1] == (2, dt.datetime(2023, 12, 1), 3, dt.datetime(2024, 5, 17, 13, 45, 30), 0, 2,
                       " b c !")
+
+
+def test_boolean_aggregates_give_bools_on_every_engine(engines, pg_conninfo):
+    # SQLite has no BOOL_AND or BOOL_OR: MIN and MAX of 0/1 there, bools in the rows still.
+    q = Event.query().select(
+        E.kind, func.bool_and(E.qty > 2).as_("every"), func.bool_or(E.qty > 6).as_("some"),
+    ).group_by(E.kind).order_by(E.kind)
+    got = q.tuples()
+    assert all(type(v) is bool for row in got for v in row[1:])
+    assert got == [(kind, all(r[3] > 2 for r in EVENT_ROWS if r[2] == kind),
+                    any(r[3] > 6 for r in EVENT_ROWS if r[2] == kind))
+                   for kind in sorted({r[2] for r in EVENT_ROWS})]
+    _, duck = engines
+    assert duck.execute(*q.to_sql("duckdb")).fetchall() == got
+    with pg_events(pg_conninfo) as pg:
+        assert pg.execute(*q.to_sql("postgres")).fetchall() == got
