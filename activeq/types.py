@@ -1252,6 +1252,23 @@ class _IntSum(IntType):
 
 _INT_SUM = _IntSum()
 
+
+class _Sign(IntType):
+    """SIGN of a number: -1, 0 or 1 as an int on every engine (PostgreSQL's SIGN gives a float
+    or NUMERIC); a NaN, which only PostgreSQL stores, is left as it is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key = "sign"
+
+    def _result(self, dialect: str) -> Converter | None:
+        if dialect != "postgres":
+            return None
+        return lambda v: v if v is None or v != v else int(v)
+
+
+_SIGN = _Sign()
+
 #: Result types of functions whose type does not depend on their arguments.
 _FUNC_TYPES: dict[str, SQLType] = {
     **dict.fromkeys(("COUNT", "LENGTH", "POSITION", "DATE_DIFF", "ROW_NUMBER", "RANK",
@@ -1260,6 +1277,9 @@ _FUNC_TYPES: dict[str, SQLType] = {
                      "SUBSTRING", "CONCAT", "CONCAT_WS", "STRFTIME"), TEXT),
     # SQLite has no boolean aggregates: sqlglot writes MIN and MAX of the 0/1 conditions.
     **dict.fromkeys(("BOOL_AND", "BOOL_OR", "LOGICAL_AND", "LOGICAL_OR"), BOOL),
+    # Floats on every engine: PostgreSQL computes these in NUMERIC for integer arguments.
+    **dict.fromkeys(("SQRT", "EXP", "LN", "LOG", "LOG10", "LOG2", "POWER", "POW", "PI"),
+                    _FLOAT_RESULT),
     "PERCENT_RANK": FLOAT,
     "CUME_DIST": FLOAT,
     "DATE_TRUNC": DATETIME,
@@ -1290,6 +1310,8 @@ def _func_type(node: a.Func) -> SQLType | None:
         return FLOAT if first is not None and first.numeric else first
     if name == "NULLIF":
         return first
+    if name == "SIGN" and first is not None and first.numeric:
+        return _SIGN
     if name in ("ROUND", "FLOOR", "CEIL", "CEILING", "TRUNC"):
         if isinstance(first, (DecimalType, _UnscaledDecimal)):
             return _UNSCALED

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 from expr_models import EVENT_ROWS, Event, duck_events, pg_events, sqlite_events
+from psycopg.conninfo import conninfo_to_dict
 
 from activeq import (
     ActiveRecord,
@@ -986,6 +987,44 @@ def test_rows_carry_the_result_types_of_portable_functions_and_windows(engines):
     assert got == duck.execute(*q.to_sql("duckdb")).fetchall()
     assert got[1] == (2, dt.datetime(2023, 12, 1), 3, dt.datetime(2024, 5, 17, 13, 45, 30), 0, 2,
                       " b c !")
+
+
+class Reading(ActiveRecord):
+    __table_name__ = "readings"
+    id: int = Field(primary_key=True)
+    qty: int
+    level: float
+
+
+READINGS = [(1, 3, 2.5), (2, 7, 10.0), (3, 12, 0.75), (4, 7, 4.0), (5, 1, 1.25)]
+
+
+def test_math_functions_give_the_same_python_types_on_every_engine(tmp_path, pg_conninfo):
+    # PostgreSQL computes LOG, SQRT, POWER and PI of integers in NUMERIC, and its SIGN is a
+    # float or NUMERIC: the rows still hold what SQLite and DuckDB give.
+    R = Reading.c
+
+    def rows(url: str) -> list[tuple[Any, ...]]:
+        db = Database(url)
+        db.bind(Reading)
+        try:
+            db.create_tables(Reading)
+            Reading.insert_many([{"id": i, "qty": q, "level": v} for i, q, v in READINGS])
+            return Reading.query().select(
+                func.sqrt(R.qty), func.exp(0), func.ln(R.level), func.log10(100), func.log(2, 8),
+                func.power(R.qty, 2), func.round(func.pi(), 4), func.sign(R.qty - 7),
+                func.sign(R.level - 4),
+            ).order_by(R.id).tuples()
+        finally:
+            db.close()
+
+    want = rows(f"sqlite:///{tmp_path / 'm.db'}")
+    assert [type(v) for v in want[0]] == [float] * 7 + [int, int]
+    assert [r[7] for r in want] == [-1, 0, 1, 0, -1] and [r[8] for r in want] == [-1, 1, -1, 0, -1]
+    assert rows(f"duckdb:///{tmp_path / 'm.duckdb'}") == want
+    info = conninfo_to_dict(pg_conninfo)
+    got = rows(f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}")
+    assert got == want and [type(v) for v in got[0]] == [type(v) for v in want[0]]
 
 
 def test_boolean_aggregates_give_bools_on_every_engine(engines, pg_conninfo):
