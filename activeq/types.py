@@ -1238,7 +1238,8 @@ _CAST_TARGETS: dict[str, SQLType] = {
 
 # expression types ----------------------------------------------------------------------------
 class _IntSum(IntType):
-    """SUM of integers: an int on every engine (PostgreSQL's SUM of BIGINT is NUMERIC)."""
+    """SUM of integers, a date part: an int on every engine (PostgreSQL's SUM of BIGINT and
+    its EXTRACT are NUMERIC)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -1280,6 +1281,14 @@ _FUNC_TYPES: dict[str, SQLType] = {
     # Floats on every engine: PostgreSQL computes these in NUMERIC for integer arguments.
     **dict.fromkeys(("SQRT", "EXP", "LN", "LOG", "LOG10", "LOG2", "POWER", "POW", "PI"),
                     _FLOAT_RESULT),
+    # Statistics are floats on every engine (NUMERIC on PostgreSQL for integers and decimals).
+    **dict.fromkeys(("STDDEV", "STDDEV_SAMP", "STDDEV_POP", "VARIANCE", "VAR_SAMP", "VAR_POP"),
+                    _FLOAT_RESULT),
+    # Date parts are ints (PostgreSQL writes them as EXTRACT, which gives NUMERIC); DATE(x) is
+    # a date (text on SQLite).
+    **dict.fromkeys(("YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "DAYOFWEEK", "DAYOFYEAR"),
+                    _INT_SUM),
+    "DATE": DATE,
     "PERCENT_RANK": FLOAT,
     "CUME_DIST": FLOAT,
     "DATE_TRUNC": DATETIME,

@@ -1027,6 +1027,52 @@ def test_math_functions_give_the_same_python_types_on_every_engine(tmp_path, pg_
     assert got == want and [type(v) for v in got[0]] == [type(v) for v in want[0]]
 
 
+class Visit(ActiveRecord):
+    __table_name__ = "visits"
+    id: int = Field(primary_key=True)
+    at: dt.datetime
+    day: dt.date
+    secs: int
+
+
+VISITS = [(1, dt.datetime(2024, 2, 29, 23, 5), dt.date(2024, 2, 29), 3),
+          (2, dt.datetime(2023, 12, 31, 8, 59), dt.date(2023, 1, 1), 8)]
+
+
+def _visits_on(url: str, query: Callable[[], Any]) -> list[tuple[Any, ...]]:
+    db = Database(url)
+    db.bind(Visit)
+    try:
+        db.execute('DROP TABLE IF EXISTS "visits"')
+        db.create_tables(Visit)
+        Visit.insert_many([{"id": i, "at": at, "day": d, "secs": n} for i, at, d, n in VISITS])
+        return query().tuples()  # type: ignore[no-any-return]
+    finally:
+        db.close()
+
+
+def test_date_parts_statistics_and_date_give_python_types_on_every_engine(tmp_path, pg_conninfo):
+    # PostgreSQL writes YEAR and MONTH as EXTRACT and computes STDDEV and VARIANCE of integers
+    # in NUMERIC; SQLite's DATE() is text. SQLite has no YEAR or STDDEV: only DATE runs there.
+    V = Visit.c
+    info = conninfo_to_dict(pg_conninfo)
+    pg = f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}"
+    parts = lambda: Visit.query().select(  # noqa: E731
+        func.year(V.day), func.month(V.day), func.day(V.at), func.stddev(V.secs),
+        func.variance(V.secs)).group_by(V.id, V.day, V.at).order_by(V.id)
+    want = [(2024, 2, 29, None, None), (2023, 1, 31, None, None)]
+    assert _visits_on(f"duckdb:///{tmp_path / 'v.duckdb'}", parts) == want
+    got = _visits_on(pg, parts)
+    assert got == want and [type(v) for v in got[0][:3]] == [int, int, int]
+    spread = lambda: Visit.query().select(func.stddev(V.secs), func.variance(V.secs))  # noqa: E731
+    assert _visits_on(pg, spread) == [(pytest.approx(12.5 ** 0.5), 12.5)]
+    assert type(_visits_on(pg, spread)[0][1]) is float
+    dates = lambda: Visit.query().select(func.date(V.at)).order_by(V.id)  # noqa: E731
+    want_dates = [(dt.date(2024, 2, 29),), (dt.date(2023, 12, 31),)]
+    for url in (f"sqlite:///{tmp_path / 'v.db'}", f"duckdb:///{tmp_path / 'w.duckdb'}", pg):
+        assert _visits_on(url, dates) == want_dates
+
+
 def test_boolean_aggregates_give_bools_on_every_engine(engines, pg_conninfo):
     # SQLite has no BOOL_AND or BOOL_OR: MIN and MAX of 0/1 there, bools in the rows still.
     q = Event.query().select(
