@@ -12,6 +12,7 @@ import datetime as _dt
 import functools
 import itertools
 import json
+import re
 import threading
 from collections.abc import Callable
 from decimal import Decimal
@@ -1505,6 +1506,19 @@ def _sqlglot_dialect(name: str) -> Dialect:
     return Dialect.get_or_raise(name)
 
 
+_SQLGLOT_NODE = re.compile(r"for expression '(\w+)'")
+
+
+def _unsupported_call(tree: exp.Expression, message: str) -> str | None:
+    """The ``func.<name>()`` call sqlglot's ``message`` refuses, when it names one."""
+    found = _SQLGLOT_NODE.search(message)
+    if found is not None:
+        for node in tree.walk():
+            if type(node).__name__ == found.group(1) and "func" in node.meta:
+                return f"{node.meta['func'].lower()}()"
+    return None
+
+
 def _holder(tree: exp.Expression, marker: str) -> str:
     """The ``func.<name>()`` call whose argument ``marker`` is, for an error message."""
     for var in tree.find_all(exp.Var):
@@ -1595,7 +1609,8 @@ class Compiler:
             text = tree.sql(dialect=dialect.SQLGLOT, copy=False,
                             unsupported_level=ErrorLevel.RAISE)
         except SqlglotUnsupported as e:
-            raise UnsupportedError(stmt.kind, dialect.NAME, str(e)) from None
+            raise UnsupportedError(_unsupported_call(tree, str(e)) or stmt.kind, dialect.NAME,
+                                   str(e)) from None
         marker = misplaced_marker(text, lw.slot - lw.skipped, _sqlglot_dialect(dialect.SQLGLOT))
         if marker is not None:
             raise UnsupportedError(

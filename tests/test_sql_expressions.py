@@ -894,6 +894,17 @@ def test_a_value_the_dialect_would_write_into_the_sql_text_is_refused_there():
         Event.query().select(func.datetrunc("month", E.at)).to_sql("duckdb")
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "mysql", "duckdb"])
+def test_a_catalogue_function_sqlglot_cannot_write_for_a_dialect_is_named_in_the_error(dialect):
+    q = Event.query().select(func.to_char(E.day, "YYYY"))
+    assert q.to_sql("postgres") == ('SELECT TO_CHAR("events"."day", %s) FROM "events"', ["YYYY"])
+    with pytest.raises(UnsupportedError) as info:
+        q.to_sql(dialect)
+    assert str(info.value).startswith(
+        f"to_char() is not supported by the {dialect} dialect: Argument 'format' is not "
+        "supported for expression 'ToChar'")
+
+
 def test_unknown_functions_pass_through_by_name_dotted_too():
     q = Event.query().select(func.my_udf(E.qty), getattr(func, "stats.median")(E.qty))
     for dialect in DIALECTS:
