@@ -1237,30 +1237,13 @@ _CAST_TARGETS: dict[str, SQLType] = {
 
 
 # expression types ----------------------------------------------------------------------------
-class _IntSum(IntType):
-    """SUM of integers, a date part: an int on every engine (PostgreSQL's SUM of BIGINT and
-    its EXTRACT are NUMERIC)."""
+class _PostgresInt(IntType):
+    """An int on every engine where PostgreSQL gives NUMERIC or a float: SUM of integers, a
+    date part (its EXTRACT), SIGN. A NaN, which only PostgreSQL stores, is left as it is."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: str) -> None:
         super().__init__()
-        self.key = "intsum"
-
-    def _result(self, dialect: str) -> Converter | None:
-        if dialect != "postgres":
-            return None
-        return lambda v: v if v is None else int(v)
-
-
-_INT_SUM = _IntSum()
-
-
-class _Sign(IntType):
-    """SIGN of a number: -1, 0 or 1 as an int on every engine (PostgreSQL's SIGN gives a float
-    or NUMERIC); a NaN, which only PostgreSQL stores, is left as it is."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.key = "sign"
+        self.key = key
 
     def _result(self, dialect: str) -> Converter | None:
         if dialect != "postgres":
@@ -1268,7 +1251,8 @@ class _Sign(IntType):
         return lambda v: v if v is None or v != v else int(v)
 
 
-_SIGN = _Sign()
+_INT_SUM = _PostgresInt("intsum")
+_SIGN = _PostgresInt("sign")
 
 #: Result types of functions whose type does not depend on their arguments.
 _FUNC_TYPES: dict[str, SQLType] = {
