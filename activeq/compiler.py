@@ -1500,7 +1500,6 @@ LOWER: dict[type, Callable[[Any, Lowering], exp.Expression]] = {
 }
 
 
-
 @functools.cache
 def _sqlglot_dialect(name: str) -> Dialect:
     return Dialect.get_or_raise(name)

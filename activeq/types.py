@@ -1251,7 +1251,7 @@ class _PostgresInt(IntType):
         return lambda v: v if v is None or v != v else int(v)
 
 
-_INT_SUM = _PostgresInt("intsum")
+_INT_RESULT = _PostgresInt("intsum")
 _SIGN = _PostgresInt("sign")
 
 #: Result types of functions whose type does not depend on their arguments.
@@ -1271,7 +1271,7 @@ _FUNC_TYPES: dict[str, SQLType] = {
     # Date parts are ints (PostgreSQL writes them as EXTRACT, which gives NUMERIC); DATE(x) is
     # a date (text on SQLite).
     **dict.fromkeys(("YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "DAYOFWEEK", "DAYOFYEAR"),
-                    _INT_SUM),
+                    _INT_RESULT),
     "DATE": DATE,
     "PERCENT_RANK": FLOAT,
     "CUME_DIST": FLOAT,
@@ -1295,7 +1295,7 @@ def _func_type(node: a.Func) -> SQLType | None:
         return first
     if name == "SUM":
         if first is BOOL or isinstance(first, LiteralType) or isinstance(first, IntType):
-            return _INT_SUM
+            return _INT_RESULT
         return first
     if name == "AVG":
         if isinstance(first, (DecimalType, IntType)):

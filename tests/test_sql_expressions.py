@@ -1057,7 +1057,7 @@ def _visits_on(url: str, query: Callable[[], Any]) -> list[tuple[Any, ...]]:
         db.execute('DROP TABLE IF EXISTS "visits"')
         db.create_tables(Visit)
         Visit.insert_many([{"id": i, "at": at, "day": d, "secs": n} for i, at, d, n in VISITS])
-        return query().tuples()  # type: ignore[no-any-return]
+        return query().tuples()
     finally:
         db.close()
 
