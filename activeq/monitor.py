@@ -288,8 +288,12 @@ class QueryLog:
         self._acc: dict[str, ShapeAccumulator] = {}
         self._shapes: dict[str, Any] = {}
         """The shape of each SQL text, as first seen."""
+        self._missed_sqls: list[str] = []
+        """The SQL text of each compile-cache miss since the last fold, appended as it happens
+        (one atomic append, no lock: a fold takes them by length, as it takes records)."""
         self._misses: dict[str, int] = {}
-        """Compile-cache misses of the unfolded batch, by SQL text."""
+        """Misses taken by a fold whose records it has not met yet, by SQL text (changed only
+        under ``_lock``)."""
         self._db: Callable[[], Any] = lambda: None
         self._status: dict[str, int] | None = None
         self._counters = False
@@ -403,7 +407,7 @@ class QueryLog:
         lookups = self._lookups
         move_lookups = self._move_lookups
         switched = self._switched
-        missed = self._missed
+        missed = self._missed_sqls.append
         fold = self._fold
         after = self._after
         every = FOLD_EVERY
@@ -493,7 +497,7 @@ class QueryLog:
             self._switched(sql, shape)
             self._unfolded.append((sql, params, compile_ns, execute_ns, rows, hit, status))
             if not hit:
-                self._missed(sql)
+                self._missed_sqls.append(sql)
             if len(self._unfolded) >= FOLD_EVERY:
                 self._fold()
         self._after((sql, shape, params, compile_ns, execute_ns, rows, hit, status))
@@ -502,11 +506,6 @@ class QueryLog:
         # A statement of another SQL text than the previous one joins the unfolded batch.
         if sql not in self._shapes and len(self._shapes) < MAX_SHAPES:
             self._shapes[sql] = shape
-
-    def _missed(self, sql: str) -> None:
-        # Compile-cache misses are counted here, as they happen, rather than by every fold.
-        misses = self._misses
-        misses[sql] = misses.get(sql, 0) + 1
 
     def _fold(self) -> None:
         """Move the unfolded records, then the waiting lookups, to the recent-records buffer
@@ -547,17 +546,17 @@ class QueryLog:
                             run.append(flat[i])
                     for sql, run in runs.items():
                         self._accumulator(sql, run[0]).add_lookups(run[1:])
+            missed = _take(self._missed_sqls)
             misses = self._misses
-            if misses:
-                # Swapped, not cleared: a pooled reader's thread may count a miss meanwhile.
-                self._misses = {}
+            if missed or misses:
+                for sql in missed:
+                    misses[sql] = misses.get(sql, 0) + 1
                 accs = self._acc
-                for sql, n in misses.items():
+                for sql, n in list(misses.items()):
                     acc = accs.get(sql) or (accs.get(OTHER_SHAPES) if len(accs) >= MAX_SHAPES else None)
-                    if acc is None:  # its run went into the next batch: count it with that one
-                        self._misses[sql] = self._misses.get(sql, 0) + n
-                    else:
+                    if acc is not None:  # else its run went into the next batch: counted then
                         acc.misses += n
+                        del misses[sql]
 
     def _keep(self, batch: list[tuple[Any, ...]] | _Lookups) -> None:
         """Add a folded batch to the recent records, dropping the oldest whole batches that
@@ -678,6 +677,7 @@ class QueryLog:
             self._lookups.clear()
             self._acc.clear()
             self._shapes.clear()
+            self._missed_sqls.clear()
             self._misses.clear()
             self._select_record()  # a fresh recorder: its memory of the previous SQL is stale
             self._batches.clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from typing import Any
 
@@ -206,6 +207,39 @@ def test_each_thread_has_its_own_connection_on_a_file(tmp_path: Any) -> None:
     db.close()
     with pytest.raises(ActiveqError, match="the database is closed"):
         db.connection.execute("SELECT 1")
+
+
+def test_statistics_lose_no_compile_cache_miss_counted_by_four_threads(tmp_path: Any) -> None:
+    # Raw SQL misses the compile cache on every run. The interpreter switches threads as
+    # often as it can, so two threads counting a miss at once, or one counting while another
+    # folds the counts, happens somewhere in these runs.
+    db = Database(str(tmp_path / "misses.db"))
+    db.reset_stats()
+    per_thread = 8000
+    errors: list[BaseException] = []
+    interval = sys.getswitchinterval()
+
+    def work(n: int) -> None:
+        try:
+            for i in range(per_thread):
+                db.execute("SELECT ?", (n * per_thread + i,))
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    (stats,) = db.stats()
+    runs = THREADS * per_thread
+    assert (stats.sql, stats.count, stats.cache_misses, stats.cache_hits) == ("SELECT ?", runs, runs, 0)
+    db.close()
 
 
 # cached reads under a writer thread -------------------------------------------------------
