@@ -102,7 +102,7 @@ class _FunctionFactory:
     Each dialect gets its own spelling of a function sqlglot knows (``func.iif`` is ``IIF`` on
     SQLite and ``CASE WHEN`` on PostgreSQL); activeq's portable functions have one meaning on
     every engine: ``substring``, ``position``, ``trim``, ``replace``, ``concat``,
-    ``concat_ws(separator, ...)``, ``current_date``, ``current_timestamp``,
+    ``concat_ws(separator, ...)``, ``current_date``, ``current_time``, ``current_timestamp``,
     ``date_trunc(unit, value)`` and ``date_diff(unit, start, end)``. A function an engine lacks raises UnsupportedError when
     rendered for it; any other name is written as given (user-defined functions), so it must
     be an identifier, optionally qualified (``getattr(func, 'schema.fn')``): anything else

@@ -162,6 +162,18 @@ def sqlite_stamp(value: exp.Expression) -> exp.Expression:
                                     expression=_str("000")))
 
 
+def current_time(args: list[exp.Expression], dialect: str) -> exp.Expression:
+    """The time of day now in UTC, without a time zone, on every engine (as
+    ``current_timestamp`` is the moment in UTC). SQLite keeps milliseconds, as for its
+    timestamps; PostgreSQL's own ``CURRENT_TIME`` would be the session's, with its offset."""
+    _arity("CURRENT_TIME", args, 0, 0)
+    if dialect == "sqlite":
+        return _anon("STRFTIME", _str("%H:%M:%f"), _str("now"))
+    if dialect == "mysql":
+        return _anon("UTC_TIME", exp.Literal.number(6))
+    return _cast(exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=_str("UTC")), "TIME", dialect)
+
+
 def current_date(args: list[exp.Expression], dialect: str) -> exp.Expression:
     _arity("CURRENT_DATE", args, 0, 0)
     return exp.CurrentDate()
@@ -243,6 +255,7 @@ PORTABLE: dict[str, Builder] = {
     "CURRENT_DATE": current_date,
     "CURRENT_TIMESTAMP": current_timestamp,
     "NOW": current_timestamp,
+    "CURRENT_TIME": current_time,
     "DATE_TRUNC": date_trunc,
     "DATE_DIFF": date_diff,
     "STRFTIME": strftime,

@@ -1277,6 +1277,7 @@ _FUNC_TYPES: dict[str, SQLType] = {
     "CUME_DIST": FLOAT,
     "DATE_TRUNC": DATETIME,
     "CURRENT_DATE": DATE,
+    "CURRENT_TIME": TIME,
     # The moment in UTC, aware: SQLite's text has no offset, the others' is the session's.
     "CURRENT_TIMESTAMP": AWARE_DATETIME,
     "NOW": AWARE_DATETIME,

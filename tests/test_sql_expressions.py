@@ -1098,3 +1098,43 @@ def test_boolean_aggregates_give_bools_on_every_engine(engines, pg_conninfo):
     assert duck.execute(*q.to_sql("duckdb")).fetchall() == got
     with pg_events(pg_conninfo) as pg:
         assert pg.execute(*q.to_sql("postgres")).fetchall() == got
+
+
+def test_current_time_renders_the_utc_time_of_day_on_every_dialect():
+    query = Reading.query().select(func.current_time())
+    assert [query.to_sql(d)[0] for d in ("sqlite", "postgres", "duckdb", "mysql")] == [
+        "SELECT STRFTIME('%H:%M:%f', 'now') FROM \"readings\"",
+        "SELECT CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIME) FROM \"readings\"",
+        "SELECT CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIME) FROM \"readings\"",
+        "SELECT UTC_TIME(6) FROM `readings`",
+    ]
+
+
+def test_current_time_is_the_utc_time_of_day_without_offset_on_every_engine(tmp_path, pg_conninfo):
+    # PostgreSQL's own CURRENT_TIME is the session's time with its offset (and sqlglot wrote
+    # it CURRENT_TIME(), which PostgreSQL refuses); SQLite's is UTC text; DuckDB's has an offset.
+    # The PostgreSQL session runs in another time zone than UTC.
+    info = conninfo_to_dict(pg_conninfo)
+    urls = [f"sqlite:///{tmp_path / 't.db'}", f"duckdb:///{tmp_path / 't.duckdb'}",
+            f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}"
+            "?options=-c%20TimeZone%3DAsia/Kolkata"]
+
+    def seconds(t: dt.time) -> float:
+        return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+
+    for url in urls:
+        db = Database(url)
+        db.bind(Reading)
+        try:
+            db.create_tables(Reading)
+            Reading.create(id=1, qty=1, level=1.0)
+            before = dt.datetime.now(dt.timezone.utc).time()
+            (now,) = Reading.query().select(func.current_time()).tuples()[0]
+            after = dt.datetime.now(dt.timezone.utc).time()
+        finally:
+            db.close()
+        assert type(now) is dt.time and now.tzinfo is None, (url, now)
+        # Between the clock read before and after (SQLite keeps milliseconds, so a second of
+        # slack either side), across midnight too.
+        low, high, got = seconds(before) - 1, seconds(after) + 1, seconds(now)
+        assert (low <= got <= high) if low <= high else (got >= low or got <= high), (url, now)
