@@ -1128,9 +1128,9 @@ def test_current_time_is_the_utc_time_of_day_without_offset_on_every_engine(tmp_
         try:
             db.create_tables(Reading)
             Reading.create(id=1, qty=1, level=1.0)
-            before = dt.datetime.now(dt.timezone.utc).time()
+            before = dt.datetime.now(dt.UTC).time()
             (now,) = Reading.query().select(func.current_time()).tuples()[0]
-            after = dt.datetime.now(dt.timezone.utc).time()
+            after = dt.datetime.now(dt.UTC).time()
         finally:
             db.close()
         assert type(now) is dt.time and now.tzinfo is None, (url, now)
