@@ -50,7 +50,7 @@ class Compiled:
     """One cached rendering of a shape: SQL text, slot order and how to build results."""
 
     __slots__ = ("sql", "order", "converters", "mapper", "names", "dialect", "kind", "tables",
-                 "keys", "row_convert", "_pick")
+                 "keys", "row_convert", "_pick", "direct")
 
     def __init__(self, sql: str, order: tuple[int, ...] | None,
                  converters: tuple[tuple[int, Callable[[Any], Any]], ...],
@@ -76,6 +76,8 @@ class Compiled:
         """Tables the statement reads or writes (for cache invalidation)."""
         self.keys = keys
         """Parameter names of a named paramstyle, in ``order``; None for the others."""
+        self.direct = order is None and not converters and keys is None
+        """Whether ``values(params)`` is ``params`` itself, so a caller may skip the call."""
         self.row_convert = row_convert
         """``rows -> rows`` turning fetched values into Python values (tuples(), dicts(),
         scalars); None when every result column comes back from the driver as it should."""

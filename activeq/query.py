@@ -977,7 +977,7 @@ class Query(Selectable, Generic[M]):
         hit = entry is not None
         if entry is None:
             entry, hit = compiler.compile(q, db.dialect)
-        values = entry.values(params)
+        values = params if entry.direct else entry.values(params)
         opts = s["options"]
         if opts and "cache" in opts or db._cache_all:
             rows = db._cache.select(entry, values, key, perf_counter_ns() - t0, hit, opts.get("cache"))
@@ -1001,7 +1001,10 @@ class Query(Selectable, Generic[M]):
                 gc.enable()
         else:
             rows, entry, db = self._run()
-            results = entry.mapper(rows, db._context(self))
+            # The context of a query without options on a lazy database, without the call.
+            ctx = db._default_ctx if not self._s["options"] and db.fetch_mode == "lazy" \
+                else db._context(self)
+            results = entry.mapper(rows, ctx)
         return self._finish(results, db) if self._s["includes"] else results
 
     def _finish(self, results: list[Any], db: Database) -> list[Any]:
