@@ -76,18 +76,19 @@ class Compiled:
         """Tables the statement reads or writes (for cache invalidation)."""
         self.keys = keys
         """Parameter names of a named paramstyle, in ``order``; None for the others."""
-        self.direct = order is None and not converters and keys is None
-        """Whether ``values(params)`` is ``params`` itself, so a caller may skip the call."""
+        self.direct = order is None and not converters
+        """Whether ``values(params)`` is ``params`` itself (the tree's values, in placeholder
+        order and needing no conversion), so a caller on the hot path may skip the call."""
         self.row_convert = row_convert
         """``rows -> rows`` turning fetched values into Python values (tuples(), dicts(),
         scalars); None when every result column comes back from the driver as it should."""
 
     def values(self, params: Any) -> Any:
         """The values to bind, in placeholder order and driver form (a dict when named)."""
+        if self.direct:
+            return params
         order = self.order
         if order is None:
-            if not self.converters:
-                return params
             values = list(params)
         elif self._pick is not None:
             values = list(self._pick(params))
