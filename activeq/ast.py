@@ -40,6 +40,7 @@ __all__ = [
     "BoolOp",
     "ColumnRef",
     "Compare",
+    "CompareValue",
     "Exists",
     "Expr",
     "Extract",
@@ -520,9 +521,8 @@ class ColumnRef(Expr, Generic[T, O]):
     # values of its own, so the comparison's values are the one value's).
     def __eq__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            value = (other,)
-            return _tnew(Compare, (("cmp", "=", self[0], "?"), value, "=", self,  # type: ignore[no-any-return]
-                                   _tnew(Param, ("?", value, other))))
+            return _tnew(CompareValue, (("cmp", "=", self[0], "?"), (other,), "=", self,  # type: ignore[no-any-return]
+                                        other))
         if isinstance(other, Expr):
             # Two expressions (a join condition): the node Compare() would build, without
             # its frames; a column holds no values, so the comparison's are other's.
@@ -534,39 +534,34 @@ class ColumnRef(Expr, Generic[T, O]):
 
     def __ne__(self, other: T | Expr | Query[Any] | None) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            value = (other,)
-            return _tnew(Compare, (("cmp", "<>", self[0], "?"), value, "<>", self,  # type: ignore[no-any-return]
-                                   _tnew(Param, ("?", value, other))))
+            return _tnew(CompareValue, (("cmp", "<>", self[0], "?"), (other,), "<>", self,  # type: ignore[no-any-return]
+                                        other))
         if other is None:
             return IsNull(self, True)
         return _checked("<>", self, other)
 
     def __lt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            value = (other,)
-            return _tnew(Compare, (("cmp", "<", self[0], "?"), value, "<", self,  # type: ignore[no-any-return]
-                                   _tnew(Param, ("?", value, other))))
+            return _tnew(CompareValue, (("cmp", "<", self[0], "?"), (other,), "<", self,  # type: ignore[no-any-return]
+                                        other))
         return _checked("<", self, other)
 
     def __le__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            value = (other,)
-            return _tnew(Compare, (("cmp", "<=", self[0], "?"), value, "<=", self,  # type: ignore[no-any-return]
-                                   _tnew(Param, ("?", value, other))))
+            return _tnew(CompareValue, (("cmp", "<=", self[0], "?"), (other,), "<=", self,  # type: ignore[no-any-return]
+                                        other))
         return _checked("<=", self, other)
 
     def __gt__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            value = (other,)
-            return _tnew(Compare, (("cmp", ">", self[0], "?"), value, ">", self,  # type: ignore[no-any-return]
-                                   _tnew(Param, ("?", value, other))))
+            return _tnew(CompareValue, (("cmp", ">", self[0], "?"), (other,), ">", self,  # type: ignore[no-any-return]
+                                        other))
         return _checked(">", self, other)
 
     def __ge__(self, other: T | Expr | Query[Any]) -> Expr:  # type: ignore[override]
         if (kind := type(other)) in self.accepts and (kind is not int or other.bit_length() < 64):  # type: ignore[union-attr]
-            value = (other,)
-            return _tnew(Compare, (("cmp", ">=", self[0], "?"), value, ">=", self,  # type: ignore[no-any-return]
-                                   _tnew(Param, ("?", value, other))))
+            return _tnew(CompareValue, (("cmp", ">=", self[0], "?"), (other,), ">=", self,  # type: ignore[no-any-return]
+                                        other))
         return _checked(">=", self, other)
 
     __hash__ = object.__hash__
@@ -918,6 +913,29 @@ class Compare(Expr):
         return _tnew(cls, (("cmp", op, left.key, right.key), left.params + right.params, op, left, right))
 
 
+class CompareValue(Compare):
+    """``left <op> value`` for a plain Python value, the commonest filter: the node holds the
+    value itself instead of a ``Param`` node, one allocation fewer per comparison. ``right``
+    builds that ``Param`` on each read, so every reader sees the tree ``Compare`` holds; the
+    shape key is the same, so both render from one cache entry.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, op: str, left: Expr, right: Expr):  # type: ignore[no-untyped-def]
+        # Built from fields (a copy, a rewrite): the plain Compare of those fields.
+        return Compare(op, left, right)
+
+    @property
+    def right(self) -> Expr:  # type: ignore[override]
+        """The value as the ``Param`` node ``Compare`` would hold."""
+        value = self[4]
+        return _tnew(Param, ("?", (value,), value))  # type: ignore[no-any-return]
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return (self[2], self[3], self.right)
+
+
 class Arith(Expr):
     """Binary arithmetic: ``+``, ``-``, ``*``, ``/``, ``%``."""
 
@@ -936,8 +954,7 @@ def _compare_value(op: str, left: Expr, value: Any) -> Expr:
     # ``left <op> value`` for a plain Python value, the most common node a query holds: built
     # as Compare(op, left, Param(value)) would be, minus two calls through type.__call__ and
     # __new__, which cost twice as much as the allocations themselves.
-    return _tnew(Compare, (("cmp", op, left[0], "?"), left[1] + (value,), op, left,
-                           _tnew(Param, ("?", (value,), value))))
+    return _tnew(CompareValue, (("cmp", op, left[0], "?"), left[1] + (value,), op, left, value))
 
 
 class BoolOp(Expr):
@@ -1227,7 +1244,7 @@ class Window(Expr):
 
 
 # Nodes that are always conditions; those without BoolOp need no flattening under & and |.
-_SIMPLE_CONDITIONS = frozenset((Compare, Not, IsNull, InList, InQuery, Like, Between, Exists))
+_SIMPLE_CONDITIONS = frozenset((Compare, CompareValue, Not, IsNull, InList, InQuery, Like, Between, Exists))
 _CONDITIONS = _SIMPLE_CONDITIONS | {BoolOp}
 
 # Sort items over() takes as they are: an ordering, or a column (sorted ascending).
@@ -1235,7 +1252,7 @@ _ORDER_ITEMS = frozenset((Ordering, ColumnRef))
 
 #: Every node class that may appear in a tree; the compiler has one handler per entry.
 NODE_TYPES: tuple[type[Node], ...] = (
-    ColumnRef, JsonColumn, Param, BindParam, Star, Compare, Arith, BoolOp, Not, IsNull, InList,
+    ColumnRef, JsonColumn, Param, BindParam, Star, Compare, CompareValue, Arith, BoolOp, Not, IsNull, InList,
     InQuery, Like, Between, Func, Alias, Ordering, OutputColumn, Exists, SubqueryExpr, Window,
     JsonPath, Extract,
 )

@@ -1477,6 +1477,7 @@ LOWER: dict[type, Callable[[Any, Lowering], exp.Expression]] = {
     a.BindParam: lower_bind,
     a.Star: lower_star,
     a.Compare: lower_compare,
+    a.CompareValue: lower_compare,
     a.Arith: lower_arith,
     a.BoolOp: lower_boolop,
     a.Not: lower_not,

@@ -1409,6 +1409,7 @@ EXPR_TYPES: dict[type, Callable[[Any], SQLType | None]] = {
     a.Func: _func_type,
     a.Arith: _arith_type,
     a.Compare: lambda n: BOOL,
+    a.CompareValue: lambda n: BOOL,
     a.BoolOp: lambda n: BOOL,
     a.Not: lambda n: BOOL,
     a.IsNull: lambda n: BOOL,

@@ -207,10 +207,17 @@ def test_column_compared_with_a_value_is_the_node_compare_builds(op):
     sql_op = {"==": "=", "!=": "<>"}.get(op, op)
     general = a.Compare(sql_op, U.age, a.Param(3))
     _same_node(quick.left, general.left)
-    assert type(quick) is a.Compare and quick.op == sql_op
+    # The value is held as it is; the Param a Compare holds is built when read.
+    assert type(quick) is a.CompareValue and isinstance(quick, a.Compare) and quick.op == sql_op
+    assert quick[4] == 3
     assert quick.key == general.key and quick.params == general.params == (3,)
     assert type(quick.right) is a.Param and quick.right.value == 3
     assert quick.right.key == "?" and quick.right.params == (3,)
+    assert quick.right is not quick.right  # a fresh node on each read, nothing cached on it
+    # Rebuilt from its fields (a copy, a rewrite), it is the Compare those fields make.
+    rebuilt = type(quick)(quick.op, quick.left, quick.right)
+    assert type(rebuilt) is a.Compare and rebuilt.key == quick.key and rebuilt.params == (3,)
+    assert type(rebuilt.right) is a.Param and rebuilt.right.value == 3
     sql, params = User.query().select(U.id).where(quick).to_sql()
     assert sql == f'SELECT "users"."id" FROM "users" WHERE "users"."age" {sql_op} ?'
     assert params == [3]
