@@ -52,7 +52,6 @@ __all__ = ["AsyncActiveRecord", "AsyncCompiledQuery", "AsyncDatabase", "AsyncQue
 
 M = TypeVar("M")
 R = TypeVar("R")
-_new = object.__new__
 
 # Worker threads run the synchronous API: there, query() returns a plain Query and record
 # methods return results instead of awaitables.
@@ -743,7 +742,7 @@ def _async_db(model: Any) -> AsyncDatabase:
 
 def _sync_query(query: Query[Any]) -> Query[Any]:
     # The same (immutable) state as a plain Query, for the synchronous terminals.
-    q = _new(Query)
+    q = Query()
     _SET_STATE(q, query._s)
     return q
 
@@ -966,7 +965,7 @@ class AsyncActiveRecord(ActiveRecord):
             return ActiveRecord.query.__func__(cls)  # type: ignore[attr-defined, no-any-return]
         base = cls.__dict__.get("_aq_async_query")
         if base is None:
-            base = AsyncQuery(cls)
+            base = AsyncQuery.of(cls)
             type.__setattr__(cls, "_aq_async_query", base)
         return base  # type: ignore[no-any-return]
 

@@ -382,6 +382,12 @@ def _bound_integers(cls: Any, columns: list[Column], namespace: dict[str, Any] |
         cls.model_rebuild(force=True, _types_namespace=namespace)
 
 
+_EMPTY_QUERIES: dict[type, Any] = {}
+"""Each model class's query over all its rows, which every ``query()`` starts from. Kept by
+class in a dict: a class attribute of a model is read through a call in pydantic's metaclass,
+a dict costs a hash of the class."""
+
+
 def _query_class() -> Any:
     return Query
 
@@ -451,12 +457,9 @@ class ActiveRecord(pydantic.BaseModel, metaclass=ModelMeta):
     def query(cls: type[M]) -> Query[M]:
         """A new query over this model's table."""
         # Queries are immutable, so every query() can start from one shared empty query.
-        info = cls.__aq__  # type: ignore[attr-defined]
-        base = info.empty_query
-        if base is None or info.model is not cls:
-            base = Query(cls)
-            if info.model is cls:
-                info.empty_query = base
+        base = _EMPTY_QUERIES.get(cls)
+        if base is None:
+            base = _EMPTY_QUERIES[cls] = Query.of(cls)
         return base  # type: ignore[no-any-return]
 
     @classmethod

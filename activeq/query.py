@@ -68,7 +68,6 @@ if TYPE_CHECKING:
 __all__ = ["CompiledQuery", "Delete", "Insert", "Query", "Update"]
 
 M = TypeVar("M")
-_new = object.__new__
 _tnew = tuple.__new__
 
 _EMPTY: dict[str, Any] = {
@@ -351,8 +350,22 @@ class Query(Selectable, Generic[M]):
     kind = "select"
     _s: dict[str, Any]
 
-    def __init__(self, model: type[M]) -> None:
-        _SET_STATE(self, {"model": model, "token": model.__aq__.token, **_EMPTY})  # type: ignore[attr-defined]
+    # No __init__: a builder makes its new query with a bare type(self)() (a C-level call,
+    # cheaper than object.__new__ through its Python wrapper) and writes the state once.
+    @classmethod
+    def of(cls, model: type[M]) -> Self:
+        """A new query over every row of ``model``'s table, for code that holds the model
+        class only; ``Model.query()`` is the same query, built once per model and shared.
+
+        >>> from activeq import ActiveRecord, Field, Query
+        >>> class Kettle(ActiveRecord):
+        ...     id: int = Field(primary_key=True)
+        >>> Query.of(Kettle).to_sql() == Kettle.query().to_sql()
+        True
+        """
+        q = cls()
+        _SET_STATE(q, {"model": model, "token": model.__aq__.token, **_EMPTY})  # type: ignore[attr-defined]
+        return q
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(
@@ -367,7 +380,7 @@ class Query(Selectable, Generic[M]):
                 state["columns"] is None and not state["joins"] and not state["groups"]
                 and not state["havings"] and state["extra"] is None
             )
-        q = _new(type(self))
+        q = type(self)()
         _SET_STATE(q, state)
         return q
 
@@ -380,7 +393,7 @@ class Query(Selectable, Generic[M]):
             state["columns"] is None and not state["joins"] and not state["groups"]
             and not state["havings"] and state["extra"] is None
         )
-        q = _new(type(self))
+        q = type(self)()
         _SET_STATE(q, state)
         return q
 
@@ -389,7 +402,7 @@ class Query(Selectable, Generic[M]):
         state = self._s.copy()
         state[part] = value
         state["_memo"] = None
-        q = _new(type(self))
+        q = type(self)()
         _SET_STATE(q, state)
         return q
 
@@ -451,7 +464,7 @@ class Query(Selectable, Generic[M]):
         state["columns"] = columns
         state["_memo"] = None
         state["common"] = False
-        q = _new(type(self))
+        q = type(self)()
         _SET_STATE(q, state)
         return q
 
@@ -462,7 +475,7 @@ class Query(Selectable, Generic[M]):
             state = self._s.copy()
             state["wheres"] += conditions
             state["_memo"] = None
-            q = _new(type(self))
+            q = type(self)()
             _SET_STATE(q, state)
             return q
         if conditions and not equals:
@@ -492,7 +505,7 @@ class Query(Selectable, Generic[M]):
             state = self._s.copy()
             state["orders"] = orderings
             state["_memo"] = None
-            q = _new(type(self))
+            q = type(self)()
             _SET_STATE(q, state)
             return q
         for o in orderings:
@@ -507,7 +520,7 @@ class Query(Selectable, Generic[M]):
             state = self._s.copy()
             state["limit"] = _tnew(Param, ("?", (n,), n))
             state["_memo"] = None
-            q = _new(type(self))
+            q = type(self)()
             _SET_STATE(q, state)
             return q
         if n is None:
@@ -543,7 +556,7 @@ class Query(Selectable, Generic[M]):
         state["groups"] = columns
         state["_memo"] = None
         state["common"] = False
-        q = _new(type(self))
+        q = type(self)()
         _SET_STATE(q, state)
         return q
 
@@ -564,7 +577,7 @@ class Query(Selectable, Generic[M]):
             state["joins"] += (("inner", target, on),)
             state["_memo"] = None
             state["common"] = False
-            q = _new(type(self))
+            q = type(self)()
             _SET_STATE(q, state)
             return q
         return self._join("inner", target, on)
@@ -577,7 +590,7 @@ class Query(Selectable, Generic[M]):
             state["joins"] += (("left", target, on),)
             state["_memo"] = None
             state["common"] = False
-            q = _new(type(self))
+            q = type(self)()
             _SET_STATE(q, state)
             return q
         return self._join("left", target, on)
@@ -617,7 +630,7 @@ class Query(Selectable, Generic[M]):
         else:
             token = model.__aq__.token
         state["token"] = (token, (source[0], None, (), None, ()))
-        q = _new(type(self))
+        q = type(self)()
         _SET_STATE(q, state)
         return q
 
@@ -694,7 +707,7 @@ class Query(Selectable, Generic[M]):
         model = self._s["model"]
         state = {**_EMPTY, "model": model, "extra": extra, "common": False,
                  "token": (model.__aq__.token, extra.key)}
-        q: Query[Row] = _new(type(self))  # type: ignore[arg-type]
+        q: Query[Row] = type(self)()  # type: ignore[arg-type]
         _SET_STATE(q, state)
         return q
 
@@ -973,9 +986,13 @@ class Query(Selectable, Generic[M]):
         t0 = perf_counter_ns()
         s = q._s
         key, params = s["_memo"] or (_common_shape(q) if s["common"] else _shape(q))
-        entry = compiler.lookup((db.dialect, key))
-        hit = entry is not None
-        if entry is None:
+        slot = _compiled_slot((db.dialect, key))
+        if slot is not None:
+            # Compiler.lookup inline: the path of every query run again.
+            compiler.hits += 1
+            slot[1] = _next_use()
+            entry, hit = slot[0], True
+        else:
             entry, hit = compiler.compile(q, db.dialect)
         values = params if entry.direct else entry.values(params)
         opts = s["options"]
@@ -1248,6 +1265,10 @@ if TYPE_CHECKING:
 
 # Queries are immutable to users; their own state is written once through the slot descriptor.
 _SET_STATE = Query.__dict__["_s"].__set__
+
+# The compile cache's dict read and use stamp, bound once for Query._run (see Compiler.lookup).
+_compiled_slot = compiler._cache.get
+_next_use = compiler._uses.__next__
 
 
 _NO_EXTRA = Extra()

@@ -340,7 +340,7 @@ class Table:
         info = self.__aq__
         base = info.empty_query
         if base is None:
-            base = info.empty_query = _query_class()(self)
+            base = info.empty_query = _query_class().of(self)
         return base  # type: ignore[no-any-return]
 
     def alias(self, name: str) -> TableAlias:
