@@ -17,7 +17,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Generic, cast
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, SupportsIndex, cast
 
 from typing_extensions import TypeVar
 
@@ -43,6 +43,7 @@ __all__ = [
     "CompareValue",
     "Exists",
     "Expr",
+    "Immutable",
     "Extract",
     "Func",
     "InList",
@@ -77,7 +78,44 @@ O = TypeVar("O", default=Any)  # noqa: E741
 """What a column belongs to: its model class, or the alias, subquery or CTE that holds it."""
 
 
-class Node(tuple):  # type: ignore[type-arg]
+class Immutable:
+    """What every immutable object of activeq shares (tree nodes, queries, statements): a
+    copy, shallow or deep, is the object itself, and pickling is refused.
+
+    A query's shape key names its models by numbers this process hands out, so a query
+    rebuilt from a pickle in another process could be given another model's cached SQL;
+    ``to_sql()`` gives text and values that travel instead.
+
+    >>> import copy, pickle
+    >>> from activeq import ActiveRecord, ArgumentTypeError, Field
+    >>> class Kiln(ActiveRecord):
+    ...     id: int = Field(primary_key=True)
+    >>> q = Kiln.query().where(Kiln.c.id > 1)
+    >>> copy.deepcopy({"recent": q})["recent"] is q
+    True
+    >>> try:
+    ...     pickle.dumps(q)
+    ... except ArgumentTypeError as e:
+    ...     print(e)
+    a Query cannot be pickled: queries and expressions belong to the process that built them; pickle the text and values of its to_sql(), or build it again where it is needed
+    """
+
+    __slots__ = ()
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        raise ArgumentTypeError(
+            f"a {type(self).__name__} cannot be pickled: queries and expressions belong to the "
+            "process that built them; pickle the text and values of its to_sql(), or build it "
+            "again where it is needed")
+
+
+class Node(Immutable, tuple):  # type: ignore[type-arg]
     """Base of all tree nodes: an immutable tuple ``(key, params, *fields)``.
 
     Nodes are tuples so that building one is a single C-level allocation and no attribute can
@@ -93,9 +131,6 @@ class Node(tuple):  # type: ignore[type-arg]
         super().__init_subclass__(**kwargs)
         for i, name in enumerate(cls.__dict__.get("_fields", ())):
             setattr(cls, name, _tuplegetter(i + 2, name))
-
-    def __getnewargs__(self) -> tuple[Any, ...]:
-        return tuple(self[2:])
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields if name != "model")
@@ -422,7 +457,7 @@ def _need_text(item: Expr, what: str) -> None:
                               field=getattr(item, "name", None))
 
 
-class Selectable:
+class Selectable(Immutable):
     """Base of the statement objects usable as a subquery (``is_in(User.query()...)``).
 
     The query layer sits above the tree, so the tree knows queries only by this base: a
@@ -931,9 +966,6 @@ class CompareValue(Compare):
         """The value as the ``Param`` node ``Compare`` would hold."""
         value = self[4]
         return _tnew(Param, ("?", (value,), value))  # type: ignore[no-any-return]
-
-    def __getnewargs__(self) -> tuple[Any, ...]:
-        return (self[2], self[3], self.right)
 
 
 class Arith(Expr):

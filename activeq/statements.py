@@ -13,7 +13,7 @@ from typing import Any
 
 import pydantic
 
-from .ast import Alias, ColumnRef, Expr, as_expr, require_condition
+from .ast import Alias, ColumnRef, Expr, Immutable, as_expr, require_condition
 from .compiler import render_sql, to_sqlglot
 from .errors import ArgumentTypeError, CompileError, ValidationError, unknown_fields_error
 from .results import Row
@@ -84,7 +84,7 @@ def rows_of(items: tuple[Expr, ...], rows: list[tuple[Any, ...]]) -> list[Row]:
     return [Row(tuple(r), dict(zip(names, r))) for r in rows]
 
 
-class _Writable:
+class _Writable(Immutable):
     """What every statement shares: rendering and running."""
 
     __slots__ = ()

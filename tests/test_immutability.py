@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 from helpers import Order, User
 
-from activeq import BindParam, case, cast, delete, exists, func, insert, text, update
+from activeq import (
+    ArgumentTypeError,
+    BindParam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    text,
+    update,
+)
 from activeq import ast as a
 from activeq import sources as src
 
@@ -316,3 +330,42 @@ def test_values_asked_before_the_key_of_a_query_grouping_by_a_value():
     assert grouped.key == twin.key
     sql, values = grouped.to_sql()
     assert (sql, values) == twin.to_sql()
+
+
+# --- copying and pickling --------------------------------------------------------------------------
+
+COPYABLE = {
+    "query": base,
+    "report query": lambda: _report_base(),
+    "insert": lambda: insert(User).values(name="a", email="a@x"),
+    "update": lambda: update(User).where(U.id == 1).values(name="a"),
+    "delete": lambda: delete(User).where(U.id == 1),
+    **{f"node {i} {type(n).__name__}": (lambda n=n: n) for i, n in enumerate(NODES)},
+}
+
+
+@pytest.mark.parametrize("name", list(COPYABLE))
+def test_a_copy_of_an_immutable_object_is_the_object_itself(name):
+    obj = COPYABLE[name]()
+    assert copy.copy(obj) is obj
+    assert copy.deepcopy(obj) is obj
+    holder = {"kept": [obj], "twice": (obj, obj)}
+    copied = copy.deepcopy(holder)
+    assert copied is not holder and copied["kept"] is not holder["kept"]
+    assert copied["kept"][0] is obj and copied["twice"][1] is obj
+
+
+def test_a_deep_copied_query_renders_and_derives_as_the_original():
+    q = base()
+    copied = copy.deepcopy({"q": q})["q"]
+    assert copied.to_sql() == q.to_sql()
+    assert copied.where(U.id > 3).to_sql()[1] == [18, 3, 10, 2]
+
+
+@pytest.mark.parametrize("name", list(COPYABLE))
+def test_pickling_an_immutable_object_is_refused_with_a_typed_error(name):
+    obj = COPYABLE[name]()
+    with pytest.raises(ArgumentTypeError, match=rf"^a {type(obj).__name__} cannot be pickled: .*to_sql\(\)"):
+        pickle.dumps(obj)
+    with pytest.raises(TypeError):  # what pickle's callers catch
+        pickle.dumps([obj], protocol=pickle.HIGHEST_PROTOCOL)
