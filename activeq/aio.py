@@ -742,7 +742,7 @@ def _async_db(model: Any) -> AsyncDatabase:
 
 def _sync_query(query: Query[Any]) -> Query[Any]:
     # The same (immutable) state as a plain Query, for the synchronous terminals.
-    q = Query()
+    q: Query[Any] = Query()
     _SET_STATE(q, query._s)
     return q
 

@@ -707,7 +707,7 @@ class Query(Selectable, Generic[M]):
         model = self._s["model"]
         state = {**_EMPTY, "model": model, "extra": extra, "common": False,
                  "token": (model.__aq__.token, extra.key)}
-        q: Query[Row] = type(self)()  # type: ignore[arg-type]
+        q: Query[Row] = type(self)()  # type: ignore[assignment]
         _SET_STATE(q, state)
         return q
 
