@@ -148,7 +148,7 @@ class Lowering:
         self.bare = bare
         """Whether columns are written without their table (a statement on one table)."""
         self.slot = 0
-        self.skipped = 0
+        self.skipped: set[int] = set()
         """Slots numbered by ``skip``: their values are bound where they were first rendered."""
         self.converters: dict[int, Callable[[Any], Any]] = {}
         self.tables: set[str] = set()
@@ -165,8 +165,9 @@ class Lowering:
 
     def skip(self, node: Any) -> None:
         """Number ``node``'s parameters without rendering them: a CTE is defined only once."""
+        start = self.slot
         self.slot += len(node.params)
-        self.skipped += len(node.params)
+        self.skipped.update(range(start, self.slot))
 
     def placeholder(self, convert: Callable[[Any], Any] | None = None) -> exp.Expression:
         slot = self.slot
@@ -1614,7 +1615,8 @@ class Compiler:
         except SqlglotUnsupported as e:
             raise UnsupportedError(_unsupported_call(tree, str(e)) or stmt.kind, dialect.NAME,
                                    str(e)) from None
-        marker = misplaced_marker(text, lw.slot - lw.skipped, _sqlglot_dialect(dialect.SQLGLOT))
+        rendered = [slot for slot in range(lw.slot) if slot not in lw.skipped]
+        marker = misplaced_marker(text, rendered, _sqlglot_dialect(dialect.SQLGLOT))
         if marker is not None:
             raise UnsupportedError(
                 _holder(tree, marker), dialect.NAME,

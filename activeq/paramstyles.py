@@ -16,7 +16,7 @@ import enum
 import math
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlglot import exp
@@ -87,18 +87,20 @@ def place_markers(text: str, style: str, alias: dict[int, int]
     return text, order, names
 
 
-def misplaced_marker(text: str, slots: int, dialect: Any) -> str | None:
+def misplaced_marker(text: str, slots: Collection[int], dialect: Any) -> str | None:
     """The first marker of ``text`` that is not a placeholder of its own, else None.
 
     sqlglot writes some functions with an argument folded into other text (SQLite's
     ``DATE(d, '+n day')``, a unit keyword taken from the argument's name): a bound value there
     would become part of a string or a keyword, or vanish, so the statement would not bind
-    what was given. Each of the ``slots`` markers must stand as a token by itself. Only text
-    holding a string literal, or fewer markers than slots, is tokenized.
+    what was given. The marker of each of ``slots`` (the slots rendered: a CTE's values are
+    numbered again where it is named again, but bound only in its definition) must stand as a
+    token by itself. Only text holding a string literal, or fewer markers than slots, is
+    tokenized.
     """
     found = SLOT.findall(text)
     if len(found) == text.lower().count("__aqp") and "'" not in text \
-            and len(set(found)) == slots:
+            and len(set(found)) == len(slots):
         return None
     try:
         tokens = dialect.tokenize(text)
@@ -109,7 +111,7 @@ def misplaced_marker(text: str, slots: int, dialect: Any) -> str | None:
                 token.token_type is not TokenType.VAR or not SLOT.fullmatch(token.text)):
             return token.text
     present = {int(n) for n in found}
-    for slot in range(slots):
+    for slot in slots:
         if slot not in present:
             return f"__aqp{slot}__"
     return None

@@ -278,3 +278,16 @@ def test_key_carries_the_sharing_signature_exactly_when_values_are_shared(build)
     signed = query.key[-1] is not src_query._PART_END
     assert signed == query.shares_values
     assert build().key == query.key
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres", "mysql", "duckdb"])
+def test_a_cte_named_twice_before_a_later_value_renders_where_the_text_holds_a_quote(dialect):
+    # The CTE's value is numbered again where it is named again, but bound only in its
+    # definition; a later LIKE (written with ESCAPE '' on PostgreSQL) then follows that gap.
+    # The check that every bound value stands as a placeholder of its own knows the gap.
+    spend = Order.query().select(O.user_id).where(O.total > 5).cte("spend")
+    q = (User.query().select(U.id).join(spend, spend.c.user_id == U.id)
+         .where(U.id.is_in(spend.query().select(spend.c.user_id)), U.name.like("a%")))
+    sql, params = q.to_sql(dialect)
+    assert params == [5, "a%"]
+    assert sql.count("SELECT") == 3 and "LIKE" in sql
