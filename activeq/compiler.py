@@ -149,7 +149,8 @@ class Lowering:
         """Whether columns are written without their table (a statement on one table)."""
         self.slot = 0
         self.skipped: set[int] = set()
-        """Slots numbered by ``skip``: their values are bound where they were first rendered."""
+        """Slots numbered by ``skip``: their values are bound where they were first rendered
+        (a CTE named again), or written in the text (PostgreSQL's LIMIT)."""
         self.converters: dict[int, Callable[[Any], Any]] = {}
         self.tables: set[str] = set()
         self.pattern = pattern
@@ -164,7 +165,8 @@ class Lowering:
         """Derived tables named by the compiler so far (set-operation members)."""
 
     def skip(self, node: Any) -> None:
-        """Number ``node``'s parameters without rendering them: a CTE is defined only once."""
+        """Number ``node``'s parameters without rendering them: a CTE is defined only once, a
+        LIMIT count may be written as a number."""
         start = self.slot
         self.slot += len(node.params)
         self.skipped.update(range(start, self.slot))
@@ -896,8 +898,18 @@ def _lower_plain_select(query: Any, lw: Lowering) -> exp.Select:
 
 
 def _lower_limit(tree: exp.Expression, s: dict[str, Any], lw: Lowering) -> None:
-    if s["limit"] is not None:
-        tree.set("limit", exp.Limit(expression=lw.lower(s["limit"])))
+    limit = s["limit"]
+    if limit is not None:
+        if lw.dialect.LIMIT_IN_TEXT:
+            # PostgreSQL keeps one generic plan for a prepared statement only when that plan
+            # is no dearer than planning each run; with LIMIT $n it cannot know how many rows
+            # are wanted, guesses a tenth of the table and so plans every run again. The count
+            # is part of the shape (see query._shape), so the text may hold it; its value
+            # keeps its slot, unbound.
+            lw.skip(limit)
+            tree.set("limit", exp.Limit(expression=exp.Literal.number(limit.value)))
+        else:
+            tree.set("limit", exp.Limit(expression=lw.lower(limit)))
     if s["offset"] is not None:
         if s["limit"] is None and lw.dialect.OFFSET_WITHOUT_LIMIT is not None:
             tree.set("limit", exp.Limit(

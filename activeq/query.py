@@ -207,7 +207,10 @@ def _shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
     groups = s["groups"]
     havings = s["havings"]
     orders = s["orders"]
-    items: list[Any] = ["select", s["token"], columns is None, s["limit"] is None,
+    limit = s["limit"]
+    # The count itself, not whether there is one: PostgreSQL's text holds it (see
+    # compiler._lower_limit), so each count is a shape of its own.
+    items: list[Any] = ["select", s["token"], columns is None, None if limit is None else limit[2],
                         s["offset"] is None, s["distinct"], s["count_wrap"]]
     add = items.append
     # Most nodes hold no values: their params are not added.
@@ -285,7 +288,8 @@ def _common_shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
     orders = s["orders"]
     limit = s["limit"]
     offset = s["offset"]
-    key = (s["token"], tuple(map(_KEY, wheres)), tuple(map(_KEY, orders)), limit is None,
+    key = (s["token"], tuple(map(_KEY, wheres)), tuple(map(_KEY, orders)),
+           None if limit is None else limit[2],
            offset is None, s["distinct"], s["count_wrap"])
     params: tuple[Any, ...] = ()
     for node in wheres:

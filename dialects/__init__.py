@@ -9,6 +9,8 @@ Each module defines:
   at several places (a grouped expression), or None when the usual one serves.
 * ``IN_LIST``: how a list bound as one parameter is tested for membership.
 * ``OFFSET_WITHOUT_LIMIT``: the LIMIT literal a dialect needs before a bare OFFSET, or None.
+* ``LIMIT_IN_TEXT``: whether a query's LIMIT is written as a number rather than bound
+  (PostgreSQL: a bound LIMIT makes it plan a prepared statement on every run).
 * ``RETURNING``: whether ``INSERT ... RETURNING`` is available.
 * ``RETURNING_PARAMS``: whether a RETURNING clause may hold bound values.
 * ``DEFAULT_VALUES``: whether a row of defaults is ``INSERT INTO t DEFAULT VALUES`` (else

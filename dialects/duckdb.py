@@ -10,6 +10,7 @@ the value once, so the engine sees the same expression twice."""
 IN_LIST = "unnest"
 """A list is bound as one LIST value: ``col IN (SELECT UNNEST(?))``."""
 OFFSET_WITHOUT_LIMIT = None
+LIMIT_IN_TEXT = False
 RETURNING_PARAMS = False
 """Whether values may be bound inside a RETURNING clause."""
 RETURNING = True

@@ -12,6 +12,7 @@ SHARED_PARAMSTYLE = None
 IN_LIST = "member_of"
 """A list is bound as one JSON array: ``col MEMBER OF(%s)`` (MySQL 8.0.17+)."""
 OFFSET_WITHOUT_LIMIT = 18446744073709551615
+LIMIT_IN_TEXT = False
 RETURNING_PARAMS = False
 RETURNING = False
 DEFAULT_VALUES = False

@@ -10,6 +10,9 @@ the value once, so the engine sees the same expression twice."""
 IN_LIST = "any"
 """A list is bound as one array: ``col = ANY(%s)``; psycopg adapts Python lists to arrays."""
 OFFSET_WITHOUT_LIMIT = None
+LIMIT_IN_TEXT = True
+"""LIMIT is written as a number (its count is part of the shape), so that a prepared
+statement gets a generic plan; OFFSET stays bound."""
 RETURNING_PARAMS = True
 RETURNING = True
 DEFAULT_VALUES = True

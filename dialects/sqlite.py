@@ -10,6 +10,7 @@ IN_LIST = "json_each"
 """A list is bound as one JSON text and expanded with json_each: one statement for every length,
 and never more than one variable, so SQLite's bound-variable limit cannot be reached."""
 OFFSET_WITHOUT_LIMIT = -1
+LIMIT_IN_TEXT = False
 RETURNING_PARAMS = True
 RETURNING = True
 DEFAULT_VALUES = True

@@ -324,23 +324,23 @@ scalars = st.one_of(numbers, st.text(max_size=20), st.booleans())
     b2=st.text(max_size=10),
     ids1=st.lists(st.integers(0, 10**6), max_size=30),
     ids2=st.lists(st.integers(0, 10**6), max_size=30),
-    lim1=st.integers(0, 10**6),
-    lim2=st.integers(0, 10**6),
+    off1=st.integers(0, 10**6),
+    off2=st.integers(0, 10**6),
 )
 def test_same_shape_with_random_values_has_equal_keys_and_sql(
-    a1, a2, b1, b2, ids1, ids2, lim1, lim2
+    a1, a2, b1, b2, ids1, ids2, off1, off2
 ):
-    def build(a_, b_, ids, lim):
+    def build(a_, b_, ids, off):
         return (
             Q()
             .select(U.id, (U.age + a_).as_("x"))
             .where((U.age > a_) | U.name.like(b_), U.id.is_in(ids), U.email.between(b_, b_))
             .order_by(U.id.desc())
-            .limit(lim)
-            .offset(lim)
+            .limit(10)
+            .offset(off)
         )
 
-    q1, q2 = build(a1, b1, ids1, lim1), build(a2, b2, ids2, lim2)
+    q1, q2 = build(a1, b1, ids1, off1), build(a2, b2, ids2, off2)
     assert q1.key == q2.key
     assert hash(q1.key) == hash(q2.key)
     for dialect in ("sqlite", "postgres", "mysql", "duckdb"):
@@ -348,7 +348,24 @@ def test_same_shape_with_random_values_has_equal_keys_and_sql(
         sql2, params2 = q2.to_sql(dialect)
         assert sql1 == sql2
         assert len(params1) == len(params2)
-    assert q1.params == (a1, a1, b1, tuple(ids1), b1, b1, lim1, lim1)
+    assert q1.params == (a1, a1, b1, tuple(ids1), b1, b1, 10, off1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n1=st.integers(0, 2**63 - 1), n2=st.integers(0, 2**63 - 1), off=st.integers(0, 10**6))
+def test_the_limit_count_is_part_of_the_shape_and_postgres_writes_it_in_the_text(n1, n2, off):
+    # A bound LIMIT makes PostgreSQL plan a prepared statement on every run: its text holds the
+    # count, so the count is part of the shape; OFFSET stays bound.
+    q1, q2 = Q().where(U.age > 1).limit(n1).offset(off), Q().where(U.age > 1).limit(n2).offset(off)
+    assert (q1.key == q2.key) is (n1 == n2)
+    assert Q().where(U.age > 2).limit(n1).key == Q().where(U.age > 3).limit(n1).key
+    sql, params = q1.to_sql("postgres")
+    assert sql.endswith(f'WHERE "users"."age" > %s LIMIT {n1} OFFSET %s') and params == [1, off]
+    for dialect in ("sqlite", "mysql", "duckdb"):
+        sql1, params1 = q1.to_sql(dialect)
+        sql2, params2 = q2.to_sql(dialect)
+        assert sql1 == sql2 and str(n1) not in sql1.split("LIMIT")[1].replace(str(off), "")
+        assert params1 == [1, n1, off] and params2 == [1, n2, off]
 
 
 @settings(max_examples=40, deadline=None)
@@ -380,23 +397,25 @@ def test_from_items_and_set_operations_with_random_values_share_a_shape(v1, v2, 
             .join(M, (M.c.id == U.id) & (M.c.age > n))
             .join(totals, totals.c.user_id == U.id)
             .join(recent, recent.c.user_id == U.id)
-            .where(U.id.is_in(counter.query().select(counter.c.k).limit(n % 50)))
+            .where(U.id.is_in(counter.query().select(counter.c.k).limit(5)))
             .select(U.name.as_("who"), totals.c.s, recent.c.total)
             .union_all(Q().select(U.name, U.age, U.id).where(U.name == t))
             .order_by("-who", 2)
-            .limit(n % 7)
+            .limit(3)
         )
 
     q1, q2 = build(v1, n1, t1), build(v2, n2, t2)
     assert q1.key == q2.key
     assert hash(q1.key) == hash(q2.key)
-    assert q1.params == (n1, v1, t1, n1, n1 % 50, t1, n1 % 7)
+    assert q1.params == (n1, v1, t1, n1, 5, t1, 3)
     for dialect in ("sqlite", "postgres", "mysql", "duckdb"):
         sql1, params1 = q1.to_sql(dialect)
         sql2, params2 = q2.to_sql(dialect)
         assert sql1 == sql2
-        # One value per placeholder, in text order: the CTE definitions come first.
-        assert params1 == [t1, n1, n1, v1, n1 % 50, t1, n1 % 7]
+        # One value per placeholder, in text order: the CTE definitions come first. PostgreSQL
+        # writes the LIMIT counts in the text.
+        limits = [] if dialect == "postgres" else [5, t1, 3]
+        assert params1 == [t1, n1, n1, v1, *limits] if limits else params1 == [t1, n1, n1, v1, t1]
 
 
 @settings(max_examples=60, deadline=None)

@@ -272,13 +272,15 @@ def test_unknown_name_in_select_or_where_suggests(db):
     ("dialect", "sql"),
     [
         ("sqlite", 'SELECT "users"."id" FROM "users" WHERE "users"."age" > ? LIMIT ?'),
-        ("postgres", 'SELECT "users"."id" FROM "users" WHERE "users"."age" > %s LIMIT %s'),
+        ("postgres", 'SELECT "users"."id" FROM "users" WHERE "users"."age" > %s LIMIT 3'),
         ("mysql", "SELECT `users`.`id` FROM `users` WHERE `users`.`age` > %s LIMIT %s"),
         ("duckdb", 'SELECT "users"."id" FROM "users" WHERE "users"."age" > ? LIMIT ?'),
     ],
 )
 def test_to_sql_per_dialect(dialect, sql):
-    assert User.query().select("id").where(U.age > 21).limit(3).to_sql(dialect) == (sql, [21, 3])
+    # PostgreSQL's text holds the LIMIT count, so that a prepared statement gets a generic plan.
+    values = [21] if dialect == "postgres" else [21, 3]
+    assert User.query().select("id").where(U.age > 21).limit(3).to_sql(dialect) == (sql, values)
 
 
 # --- writes through queries ------------------------------------------------------------------

@@ -110,12 +110,12 @@ EXPECTED: dict[str, tuple[str, list[Any]]] = {
         [],
     ),
     "limit": (
-        'SELECT "users"."id" FROM "users" LIMIT %s',
-        [10],
+        'SELECT "users"."id" FROM "users" LIMIT 10',
+        [],
     ),
     "limit_offset": (
-        'SELECT "users"."id" FROM "users" ORDER BY "users"."id" LIMIT %s OFFSET %s',
-        [10, 20],
+        'SELECT "users"."id" FROM "users" ORDER BY "users"."id" LIMIT 10 OFFSET %s',
+        [20],
     ),
     "offset_without_limit": (
         'SELECT "users"."id" FROM "users" OFFSET %s',
@@ -219,8 +219,8 @@ EXPECTED: dict[str, tuple[str, list[Any]]] = {
         [35, "active"],
     ),
     "union_all_order_limit": (
-        'SELECT "users"."name" FROM "users" WHERE "users"."age" > %s UNION ALL SELECT "users"."name" FROM "users" WHERE "users"."status" = %s ORDER BY "name" DESC LIMIT %s',
-        [35, 'active', 2],
+        'SELECT "users"."name" FROM "users" WHERE "users"."age" > %s UNION ALL SELECT "users"."name" FROM "users" WHERE "users"."status" = %s ORDER BY "name" DESC LIMIT 2',
+        [35, 'active'],
     ),
     "intersect": (
         'SELECT "users"."name" FROM "users" WHERE "users"."age" > %s INTERSECT SELECT "users"."name" FROM "users" WHERE "users"."status" = %s',
@@ -231,8 +231,8 @@ EXPECTED: dict[str, tuple[str, list[Any]]] = {
         [0, "inactive"],
     ),
     "set_member_with_limit": (
-        'SELECT "users"."name" FROM "users" WHERE "users"."age" > %s UNION SELECT * FROM (SELECT "users"."name" FROM "users" ORDER BY "users"."id" LIMIT %s) AS "_set1"',
-        [35, 1],
+        'SELECT "users"."name" FROM "users" WHERE "users"."age" > %s UNION SELECT * FROM (SELECT "users"."name" FROM "users" ORDER BY "users"."id" LIMIT 1) AS "_set1"',
+        [35],
     ),
     "set_operation_nested": (
         'SELECT * FROM (SELECT "users"."name" FROM "users" WHERE "users"."id" > %s UNION SELECT "users"."name" FROM "users" WHERE "users"."id" > %s) AS "_set1" INTERSECT SELECT "users"."name" FROM "users" WHERE "users"."status" = %s',
