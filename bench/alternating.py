@@ -18,33 +18,21 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
-import sys
 import time
-from typing import Any
 
-from bench.instructions import LIBRARIES, WARM, _params, _Server
+from bench.instructions import LIBRARIES, bench_server, warmed_adapters
 
 
 def measure(url: str, conninfo: str, rounds: int, ops: int) -> dict[str, tuple[list[float], list[float]]]:
     """``{library: (wall µs per query of each round, CPU µs per query of each round)}``."""
-    from bench.libs.activeq_lib import ActiveqPg
-    from bench.libs.raw_psycopg import RawPsycopg
-
-    server = _Server(url, conninfo)
-    params = _params(WARM + ops)
-    adapters: dict[str, Any] = {"activeq": ActiveqPg(server, "bench"),
-                                "raw_psycopg": RawPsycopg(server, "bench")}
-    for adapter in adapters.values():
-        adapter.filtered(params[:WARM])
-    gc.collect()
-    gc.freeze()
+    adapters, params = warmed_adapters(ops, url, conninfo)
     times: dict[str, tuple[list[float], list[float]]] = {lib: ([], []) for lib in LIBRARIES}
     for i in range(rounds):
         # Each library goes first in every other round.
         for lib in (LIBRARIES if i % 2 == 0 else LIBRARIES[::-1]):
             gc.collect()
             cpu, wall = time.process_time(), time.perf_counter()
-            kept = adapters[lib].filtered(params[WARM:])
+            kept = adapters[lib].filtered(params)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             assert len(kept) == ops
             del kept
@@ -58,21 +46,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40, help="rounds per library")
     parser.add_argument("--ops", type=int, default=1000, help="queries per round (the bench: 1000)")
     args = parser.parse_args()
-    from bench.common import Data, Sizes
-    from bench.pg_env import READ_DB, PgBenchEnv
-    from tests.pg_server import PostgresServer, find_pg_bin
-
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        sys.exit("PostgreSQL server binaries are not installed (Debian package 'postgresql')")
-    sizes = Sizes.for_scale(1.0)
-    server = PostgresServer(bin_dir).start()
-    try:
-        env = PgBenchEnv(server, sizes, Data(sizes))
-        times = measure(env.url(READ_DB), env.conninfo(READ_DB), args.rounds, args.ops)
-        env.close()
-    finally:
-        server.stop()
+    with bench_server() as (url, conninfo):
+        times = measure(url, conninfo, args.rounds, args.ops)
     median = statistics.median
     for lib, (wall, cpu) in times.items():
         print(f"{lib:12} wall min {min(wall):7.1f} median {median(wall):7.1f} µs   "

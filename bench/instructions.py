@@ -16,6 +16,7 @@ needs valgrind (Debian package ``valgrind``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import os
@@ -23,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +52,9 @@ def _params(count: int) -> list[tuple[str, int]]:
     return [(STATUSES[i % 4], 18 + (i * 7) % 57) for i in range(count)]
 
 
-def run_round(lib: str, ops: int, url: str, conninfo: str) -> None:
-    """One W04 round of ``ops`` queries through ``lib``, after warming both adapters."""
+def warmed_adapters(ops: int, url: str, conninfo: str) -> tuple[dict[str, Any], list[Any]]:
+    """Both W04 adapters, warmed up, and the values of a round of ``ops`` queries; the heap is
+    then frozen, as ``bench/harness.py`` freezes it before timing."""
     from bench.libs.activeq_lib import ActiveqPg
     from bench.libs.raw_psycopg import RawPsycopg
 
@@ -63,9 +66,15 @@ def run_round(lib: str, ops: int, url: str, conninfo: str) -> None:
         adapter.filtered(params[:WARM])
     gc.collect()
     gc.freeze()
+    return adapters, params[WARM:]
+
+
+def run_round(lib: str, ops: int, url: str, conninfo: str) -> None:
+    """One W04 round of ``ops`` queries through ``lib``, after warming both adapters."""
+    adapters, params = warmed_adapters(ops, url, conninfo)
     gc.collect()
     # callgrind counts inside functools.reduce only (see _instructions): the round alone.
-    kept = functools.reduce(_round, [params[WARM:]], adapters[lib])
+    kept = functools.reduce(_round, [params], adapters[lib])
     assert len(kept) == ops and all(len(rows) <= 20 for rows in kept)
 
 
@@ -87,6 +96,29 @@ def _instructions(lib: str, ops: int, url: str, conninfo: str) -> int:
     return int(found.group(1))
 
 
+@contextlib.contextmanager
+def bench_server() -> Iterator[tuple[str, str]]:
+    """A PostgreSQL server of its own holding the bench's data, as ``make bench`` starts one:
+    the read database's URL and conninfo, until the block ends."""
+    from bench.common import Data, Sizes
+    from bench.pg_env import READ_DB, PgBenchEnv
+    from tests.pg_server import PostgresServer, find_pg_bin
+
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        sys.exit("PostgreSQL server binaries are not installed (Debian package 'postgresql')")
+    sizes = Sizes.for_scale(1.0)
+    server = PostgresServer(bin_dir).start()
+    try:
+        env = PgBenchEnv(server, sizes, Data(sizes))
+        try:
+            yield env.url(READ_DB), env.conninfo(READ_DB)
+        finally:
+            env.close()
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=1000, help="queries per round (the bench: 1000)")
@@ -99,27 +131,13 @@ def main() -> None:
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (Debian package 'valgrind')")
-    from bench.common import Data, Sizes
-    from bench.pg_env import READ_DB, PgBenchEnv
-    from tests.pg_server import PostgresServer, find_pg_bin
-
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        sys.exit("PostgreSQL server binaries are not installed (Debian package 'postgresql')")
-    sizes = Sizes.for_scale(1.0)
-    server = PostgresServer(bin_dir).start()
-    try:
-        env = PgBenchEnv(server, sizes, Data(sizes))
-        url, conninfo = env.url(READ_DB), env.conninfo(READ_DB)
+    with bench_server() as (url, conninfo):
         per_op = {}
         for lib in LIBRARIES:
             per_op[lib] = _instructions(lib, args.ops, url, conninfo) / args.ops
             print(f"{lib:12} {per_op[lib]:12,.0f} instructions per query")
         ratio = per_op["activeq"] / per_op["raw_psycopg"]
         print(f"PG W04, {args.ops} queries per round: activeq / raw psycopg = {ratio:.3f}")
-        env.close()
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":
