@@ -905,9 +905,10 @@ def _lower_limit(tree: exp.Expression, s: dict[str, Any], lw: Lowering) -> None:
             # is no dearer than planning each run; with LIMIT $n it cannot know how many rows
             # are wanted, guesses a tenth of the table and so plans every run again. The count
             # is part of the shape (see query._shape), so the text may hold it; its value
-            # keeps its slot, unbound.
+            # keeps its slot, unbound. int.__int__ writes the number itself: an int subclass
+            # could make its own str() any text at all.
             lw.skip(limit)
-            tree.set("limit", exp.Limit(expression=exp.Literal.number(limit.value)))
+            tree.set("limit", exp.Limit(expression=exp.Literal.number(int.__int__(limit.value))))
         else:
             tree.set("limit", exp.Limit(expression=lw.lower(limit)))
     if s["offset"] is not None:

@@ -479,3 +479,20 @@ def test_cte_subquery_alias_and_output_names_are_quoted(db):
     ages = User.query().select(User.c.age.as_(HOSTILE)).group_by(HOSTILE).order_by("-" + HOSTILE)
     assert ages.dicts() == [{HOSTILE: 3}]
     assert db.execute("SELECT count(*) FROM users").fetchall() == [(1,)]
+
+
+class _TextInt(int):
+    """An int whose str() is SQL: PostgreSQL's text holds the LIMIT count."""
+
+    def __str__(self) -> str:
+        return "1; DROP TABLE users --"
+
+    __repr__ = __str__
+    __format__ = lambda self, spec: str(self)  # noqa: E731
+
+
+def test_an_int_subclass_as_limit_is_written_as_its_number():
+    q = User.query().select("id").limit(_TextInt(3))
+    assert q.to_sql("postgres") == ('SELECT "users"."id" FROM "users" LIMIT 3', [])
+    sql, params = q.to_sql("sqlite")
+    assert sql.endswith("LIMIT ?") and params == [3]
