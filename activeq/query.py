@@ -487,7 +487,12 @@ class Query(Selectable, Generic[M]):
                 if type(c) not in _CONDITIONS:
                     break
             else:
-                return self._with("wheres", self._s["wheres"] + conditions)
+                state = self._s.copy()
+                state["wheres"] += conditions
+                state["_memo"] = None
+                q = type(self)()
+                _SET_STATE(q, state)
+                return q
         conds = tuple([require_condition(c, "where()") for c in conditions])
         if equals:
             conds += self._equalities(equals)
@@ -515,7 +520,12 @@ class Query(Selectable, Generic[M]):
         for o in orderings:
             if not isinstance(o, (Expr, Ordering)):
                 return self._replace(orders=tuple(map(self._ordering, orderings)))
-        return self._with("orders", orderings)
+        state = self._s.copy()
+        state["orders"] = orderings
+        state["_memo"] = None
+        q = type(self)()
+        _SET_STATE(q, state)
+        return q
 
     def limit(self, n: int | None) -> Self:
         """At most ``n`` rows (bound as a parameter); None removes the limit."""
@@ -575,8 +585,10 @@ class Query(Selectable, Generic[M]):
 
         Between two models the condition may be omitted when a relation links them.
         """
-        if type(target) in _FROM_ITEMS and isinstance(on, Expr):
-            # _with_shape inlined: a report chains several joins.
+        if isinstance(on, Expr) and (type(target) in _FROM_ITEMS or (
+                type(on) in _CONDITIONS and isinstance(target, type) and hasattr(target, "__aq__"))):
+            # _with_shape inlined: a report chains several joins (of FROM items, or of models
+            # on a comparison, the checks _join makes).
             state = self._s.copy()
             state["joins"] += (("inner", target, on),)
             state["_memo"] = None
@@ -588,8 +600,10 @@ class Query(Selectable, Generic[M]):
 
     def left_join(self, target: Any, on: Any = None) -> Self:
         """LEFT OUTER JOIN a model's table, an alias, a subquery or a CTE."""
-        if type(target) in _FROM_ITEMS and isinstance(on, Expr):
-            # _with_shape inlined: a report chains several joins.
+        if isinstance(on, Expr) and (type(target) in _FROM_ITEMS or (
+                type(on) in _CONDITIONS and isinstance(target, type) and hasattr(target, "__aq__"))):
+            # _with_shape inlined: a report chains several joins (of FROM items, or of models
+            # on a comparison, the checks _join makes).
             state = self._s.copy()
             state["joins"] += (("left", target, on),)
             state["_memo"] = None
@@ -940,10 +954,15 @@ class Query(Selectable, Generic[M]):
             # The memo read here rather than through key and params: two property calls fewer.
             s = self._s
             key, params = s["_memo"] or (_common_shape(self) if s["common"] else _shape(self))
-            entry = compiler.lookup((dialect, key))
-            if entry is None:
+            slot = _compiled_slot((dialect, key))
+            if slot is not None:
+                # Compiler.lookup inline, as in _run: a rendering of a cached shape.
+                compiler.hits += 1
+                slot[1] = _next_use()
+                entry = slot[0]
+            else:
                 entry, _ = compiler.compile(self, dialect)
-            values = entry.values(params)
+            values = params if entry.direct else entry.values(params)
             # values() hands back a dict, a list of its own, or the memoized tuple of values.
             return entry.sql, list(values) if type(values) is tuple else values
         return render_sql(self, dialect, paramstyle, literal_binds)
