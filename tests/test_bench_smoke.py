@@ -84,3 +84,15 @@ def test_report_gives_postgres_ratios_to_raw_psycopg_with_the_bars(tmp_path):
     pg_table = report.split("## PostgreSQL: ratio to raw psycopg")[1].split("## Per workload")[0]
     assert "| workload | raw_psycopg | activeq | activeq bar |" in pg_table
     assert all(row in pg_table for row in pg_rows)
+
+
+def test_render_instruction_rounds_run_for_each_library_and_workload():
+    # The round bench.render_instructions runs under callgrind, here without it: each
+    # adapter renders every query of the round (the round itself checks the results).
+    for lib in ("activeq", "sqlalchemy_core"):
+        for workload in ("w08", "w12"):
+            proc = subprocess.run(
+                [sys.executable, "-m", "bench.render_instructions", "--inner", lib,
+                 "--workload", workload, "--ops", "3"],
+                cwd=ROOT, capture_output=True, text=True, timeout=300)
+            assert proc.returncode == 0, (lib, workload, proc.stderr[-4000:])
