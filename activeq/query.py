@@ -487,12 +487,7 @@ class Query(Selectable, Generic[M]):
                 if type(c) not in _CONDITIONS:
                     break
             else:
-                state = self._s.copy()
-                state["wheres"] += conditions
-                state["_memo"] = None
-                q = type(self)()
-                _SET_STATE(q, state)
-                return q
+                return self._with("wheres", self._s["wheres"] + conditions)
         conds = tuple([require_condition(c, "where()") for c in conditions])
         if equals:
             conds += self._equalities(equals)

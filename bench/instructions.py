@@ -83,11 +83,17 @@ def _round(adapter: Any, params: list[tuple[str, int]]) -> list[Any]:
 
 
 def _instructions(lib: str, ops: int, url: str, conninfo: str) -> int:
+    return callgrind_round("bench.instructions", "--inner", lib, "--ops", str(ops), "--url", url,
+                           "--conninfo", conninfo)
+
+
+def callgrind_round(module: str, *args: str) -> int:
+    """The instructions ``python -m module *args`` executes inside ``functools.reduce``, the
+    call its inner run makes the round through, under callgrind."""
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--collect-atstart=no",
          "--toggle-collect=functools_reduce", "--callgrind-out-file=/dev/null", sys.executable,
-         "-m", "bench.instructions", "--inner", lib, "--ops", str(ops), "--url", url,
-         "--conninfo", conninfo],
+         "-m", module, *args],
         cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True,
         check=True)
     found = re.search(r"Collected : (\d+)", out.stderr)

@@ -19,16 +19,14 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.instructions import callgrind_round
+
 WARM = 20
 LIBRARIES = ("activeq", "sqlalchemy_core")
 ORDER_STATUSES = ("paid", "shipped", "refunded")
@@ -65,17 +63,8 @@ def _round(render: Any, params: list[tuple[Any, ...]]) -> list[Any]:
 
 
 def _instructions(lib: str, workload: str, ops: int) -> int:
-    out = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--collect-atstart=no",
-         "--toggle-collect=functools_reduce", "--callgrind-out-file=/dev/null", sys.executable,
-         "-m", "bench.render_instructions", "--inner", lib, "--workload", workload,
-         "--ops", str(ops)],
-        cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True,
-        check=True)
-    found = re.search(r"Collected : (\d+)", out.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count in valgrind's output:\n{out.stderr[-2000:]}")
-    return int(found.group(1))
+    return callgrind_round("bench.render_instructions", "--inner", lib, "--workload", workload,
+                           "--ops", str(ops))
 
 
 def main() -> None:
