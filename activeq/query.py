@@ -515,12 +515,7 @@ class Query(Selectable, Generic[M]):
         for o in orderings:
             if not isinstance(o, (Expr, Ordering)):
                 return self._replace(orders=tuple(map(self._ordering, orderings)))
-        state = self._s.copy()
-        state["orders"] = orderings
-        state["_memo"] = None
-        q = type(self)()
-        _SET_STATE(q, state)
-        return q
+        return self._with("orders", orderings)
 
     def limit(self, n: int | None) -> Self:
         """At most ``n`` rows (bound as a parameter); None removes the limit."""
