@@ -1591,14 +1591,39 @@ class Compiler:
             return slot[0], True
         if paramstyle is not None:
             check_paramstyle(paramstyle)
+        # A LIMIT count the dialect binds leaves the text as it is: a query that differs from
+        # a rendered one by its count alone takes that rendering (PostgreSQL writes the count
+        # into the text, so there each count is rendered; see query._shape).
+        count_free = getattr(stmt, "count_free_key", None)
+        if count_free is not None and not get_dialect(dialect).LIMIT_IN_TEXT:
+            shared = (key[0], count_free, *key[2:])
+            slot = self._cache.get(shared)
+            if slot is not None:
+                entry = slot[0]
+                with self._lock:
+                    self.hits += 1
+                    slot[1] = use = next(self._uses)
+                    self._store(key, entry, use)
+                return entry, True
+            entry = self.render(stmt, dialect, paramstyle)
+            with self._lock:
+                self.misses += 1
+                use = next(self._uses)
+                self._store(shared, entry, use)
+                self._store(key, entry, use)
+            return entry, False
         entry = self.render(stmt, dialect, paramstyle)
         with self._lock:
             self.misses += 1
-            cache = self._cache
-            cache[key] = [entry, next(self._uses)]
-            if len(cache) > self.maxsize:
-                self._evict()
+            self._store(key, entry, next(self._uses))
         return entry, False
+
+    def _store(self, key: Any, entry: Compiled, use: int) -> None:
+        # Under self._lock.
+        cache = self._cache
+        cache[key] = [entry, use]
+        if len(cache) > self.maxsize:
+            self._evict()
 
     def _evict(self) -> None:
         # Kept out of compile(): the lambda would make a closure cell there, allocated on

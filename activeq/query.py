@@ -187,6 +187,18 @@ class _PartEnd:
 _PART_END = _PartEnd()
 
 
+class _AnyCount:
+    """Stands for the LIMIT count in ``Query.count_free_key``: equal to itself only."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "LIMIT n"
+
+
+_ANY_COUNT = _AnyCount()
+
+
 def _shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
     """The key and the bound values of a query without the common shape, found together in
     one pass over its parts and memoized (see ``Query.key`` and ``Query.params``).
@@ -423,6 +435,16 @@ class Query(Selectable, Generic[M]):
         if memo is not None:
             return memo[0]
         return (_common_shape(self) if self._s["common"] else _shape(self))[0]
+
+    @property
+    def count_free_key(self) -> Any:
+        """The shape with its LIMIT count left out, or None when it has no count: where the
+        dialect binds the count, queries that differ by their count alone share a rendering
+        (see ``Compiler.compile``)."""
+        key = self.key
+        if type(key[3]) is not int:
+            return None
+        return (*key[:3], _ANY_COUNT, *key[4:])
 
     @property
     def shares_values(self) -> bool:

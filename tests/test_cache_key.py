@@ -368,6 +368,46 @@ def test_the_limit_count_is_part_of_the_shape_and_postgres_writes_it_in_the_text
         assert params1 == [1, n1, off] and params2 == [1, n2, off]
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "mysql", "duckdb"])
+def test_counts_a_dialect_binds_share_one_rendering(dialect, monkeypatch):
+    # The count is in the shape for PostgreSQL's sake; where it is bound, a query that
+    # differs by its count alone takes the rendering of the first, and is a hit.
+    fresh = Compiler()
+    renders = []
+    render = fresh.render
+    monkeypatch.setattr(fresh, "render", lambda *args: renders.append(args) or render(*args))
+    shapes = [Q().where(U.age > 1).order_by(U.id).limit(n) for n in (5, 6, 7)]
+    shapes += [Q().select(U.id, U.name).where(U.age > 1).limit(n) for n in (5, 6)]
+    entries = [fresh.compile(q, dialect) for q in shapes]
+    assert len(renders) == 2
+    assert [hit for _, hit in entries] == [False, True, True, False, True]
+    assert (fresh.hits, fresh.misses) == (3, 2)
+    assert entries[0][0] is entries[1][0] is entries[2][0]
+    assert list(entries[0][0].values(shapes[2].params)) == [1, 7]
+    # Each count is then a key of its own: the next query of that count is a plain hit.
+    assert fresh.lookup((dialect, shapes[1].key)) is entries[0][0]
+    # Without a limit, or with another paramstyle, nothing is shared.
+    fresh.compile(Q().where(U.age > 1).order_by(U.id), dialect)
+    fresh.compile(shapes[0], dialect, "named")
+    assert len(renders) == 4
+
+
+def test_postgres_renders_each_count_of_its_own():
+    fresh = Compiler()
+    first, _ = fresh.compile(Q().where(U.age > 1).limit(5), "postgres")
+    second, hit = fresh.compile(Q().where(U.age > 1).limit(6), "postgres")
+    assert not hit and fresh.misses == 2
+    assert first.sql.endswith("LIMIT 5") and second.sql == first.sql[:-1] + "6"
+
+
+def test_the_count_free_key_leaves_out_the_count_only():
+    assert Q().limit(3).count_free_key == Q().limit(4).count_free_key != Q().limit(3).key
+    assert Q().where(U.age > 1).limit(3).count_free_key != Q().where(U.age < 1).limit(3).count_free_key
+    assert Q().limit(3).count_free_key != Q().limit(3).offset(2).count_free_key
+    assert Q().where(U.age > 1).count_free_key is None
+    assert Q().select(U.id).limit(2).count_free_key == Q().select(U.id).limit(9).count_free_key
+
+
 @settings(max_examples=40, deadline=None)
 @given(v1=numbers, v2=numbers, k1=int64, k2=int64, t1=st.text(max_size=20),
        t2=st.text(max_size=20))

@@ -33,3 +33,16 @@ def test_first_scalar_and_exists_respect_a_limit_of_zero(db, people):
     assert empty.select(U.name).scalar() is None
     assert empty.exists() is False
     assert User.query().order_by(U.id).offset(1).first().name == "Bob"
+
+
+def test_queries_differing_by_their_limit_alone_share_a_rendering_on_sqlite(db, people):
+    # SQLite binds the count: each new count takes the first one's rendering (a cache hit),
+    # and gets its own rows.
+    ordered = User.query().where(U.id >= -7).order_by(U.name, U.id)
+    with db.track_queries() as t:
+        names = [[u.name for u in ordered.limit(n).all()] for n in (2, 0, 1, 3)]
+    assert names == [["Ann", "Bob"], [], ["Ann"], ["Ann", "Bob", "Cid"]]
+    # (The first count may have been rendered by an earlier test of the session.)
+    assert [q.cache_hit for q in t.queries][1:] == [True, True, True]
+    assert {q.sql for q in t.queries} == {ordered.limit(9).to_sql()[0]}
+    assert [tuple(q.params) for q in t.queries] == [(-7, 2), (-7, 0), (-7, 1), (-7, 3)]
