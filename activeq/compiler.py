@@ -1594,6 +1594,7 @@ class Compiler:
         # A LIMIT count the dialect binds leaves the text as it is: a query that differs from
         # a rendered one by its count alone takes that rendering (PostgreSQL writes the count
         # into the text, so there each count is rendered; see query._shape).
+        shared = None
         count_free = getattr(stmt, "count_free_key", None)
         if count_free is not None and not get_dialect(dialect).LIMIT_IN_TEXT:
             shared = (key[0], count_free, *key[2:])
@@ -1605,17 +1606,13 @@ class Compiler:
                     slot[1] = use = next(self._uses)
                     self._store(key, entry, use)
                 return entry, True
-            entry = self.render(stmt, dialect, paramstyle)
-            with self._lock:
-                self.misses += 1
-                use = next(self._uses)
-                self._store(shared, entry, use)
-                self._store(key, entry, use)
-            return entry, False
         entry = self.render(stmt, dialect, paramstyle)
         with self._lock:
             self.misses += 1
-            self._store(key, entry, next(self._uses))
+            use = next(self._uses)
+            if shared is not None:
+                self._store(shared, entry, use)
+            self._store(key, entry, use)
         return entry, False
 
     def _store(self, key: Any, entry: Compiled, use: int) -> None:

@@ -175,28 +175,22 @@ def _sharing_signature(query: Query[Any],
     return tuple(signature)
 
 
-class _PartEnd:
-    """Closes each part in the flat key of a query (see ``_shape``): equal to itself only."""
+class _Mark:
+    """A place in a key that no node key or value equals (it is equal to itself only)."""
 
-    __slots__ = ()
+    __slots__ = ("_text",)
 
-    def __repr__(self) -> str:
-        return "|"
-
-
-_PART_END = _PartEnd()
-
-
-class _AnyCount:
-    """Stands for the LIMIT count in ``Query.count_free_key``: equal to itself only."""
-
-    __slots__ = ()
+    def __init__(self, text: str) -> None:
+        self._text = text
 
     def __repr__(self) -> str:
-        return "LIMIT n"
+        return self._text
 
 
-_ANY_COUNT = _AnyCount()
+# Closes each part in the flat key of a query (see _shape).
+_PART_END = _Mark("|")
+# Stands for the LIMIT count in Query.count_free_key.
+_ANY_COUNT = _Mark("LIMIT n")
 
 
 def _shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
@@ -442,6 +436,7 @@ class Query(Selectable, Generic[M]):
         dialect binds the count, queries that differ by their count alone share a rendering
         (see ``Compiler.compile``)."""
         key = self.key
+        # Both key layouts (_shape's and _common_shape's) hold the count fourth.
         if type(key[3]) is not int:
             return None
         return (*key[:3], _ANY_COUNT, *key[4:])
