@@ -7,7 +7,9 @@ VENV_MIN := .venv-min
 
 .PHONY: install demo docs test test-deps-min bench lint examples clean redis-server postgresql
 
-$(STAMP): pyproject.toml
+# The C shape walk (activeq/_speedups.c) is built by the editable install: a change to it
+# installs again.
+$(STAMP): pyproject.toml setup.py activeq/_speedups.c
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -74,4 +76,4 @@ examples: $(STAMP)
 	for f in examples/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(VENV_MIN) build site *.egg-info .pytest_cache .benchmarks
+	rm -rf $(VENV) $(VENV_MIN) build site *.egg-info .pytest_cache .benchmarks activeq/_speedups.*.so
