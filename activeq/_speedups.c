@@ -1,9 +1,12 @@
-/* The shape key and bound values of a query, computed as activeq.query._shape does.
+/* The shape key and bound values of a query, computed as activeq.query._py_shape and
+ * _py_common_shape do.
  *
  * A report query spends a fifth of its build-and-render time walking its parts for the key;
  * in C the walk costs a few instructions per item instead of a dozen bytecodes. The Python
  * function stays the definition: this one must give equal results for every query, which
  * tests/test_speedups.py checks, and activeq falls back to it where this module is not built.
+ * A query of the common shape (filters, ordering, a limit) is keyed by fewer parts, with one
+ * tuple of keys per part.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -358,6 +361,89 @@ fail:
     return memo;
 }
 
+/* A tuple of the keys of a part's items. */
+static PyObject *
+part_keys(PyObject *part, PyObject *params)
+{
+    if (!PyTuple_Check(part)) {
+        PyErr_Format(PyExc_TypeError, "a query part must be a tuple, not %R", part);
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(part);
+    PyObject *keys = PyTuple_New(n);
+    if (keys == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key, *values;
+        if (node_parts(PyTuple_GET_ITEM(part, i), &key, &values) < 0
+            || extend(params, values) < 0) {
+            Py_DECREF(keys);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(keys, i, Py_NewRef(key));
+    }
+    return keys;
+}
+
+static PyObject *
+common_shape(PyObject *module, PyObject *query)
+{
+    PyObject *state = PyObject_GetAttr(query, str_s);
+    if (state == NULL) {
+        return NULL;
+    }
+    PyObject *params = NULL, *where_keys = NULL, *order_keys = NULL, *key = NULL;
+    PyObject *params_tuple = NULL, *memo = NULL;
+    PyObject *token, *wheres, *orders, *limit, *offset, *distinct, *count_wrap;
+    if (!PyDict_Check(state)) {
+        PyErr_SetString(PyExc_TypeError, "a query's state must be a dict");
+        goto fail;
+    }
+    if (!(token = state_get(state, str_token)) || !(wheres = state_get(state, str_wheres))
+        || !(orders = state_get(state, str_orders)) || !(limit = state_get(state, str_limit))
+        || !(offset = state_get(state, str_offset))
+        || !(distinct = state_get(state, str_distinct))
+        || !(count_wrap = state_get(state, str_count_wrap))) {
+        goto fail;
+    }
+    if ((params = PyList_New(0)) == NULL || (where_keys = part_keys(wheres, params)) == NULL
+        || (order_keys = part_keys(orders, params)) == NULL) {
+        goto fail;
+    }
+    PyObject *count = Py_None;
+    if (limit != Py_None) {
+        if (!PyTuple_Check(limit) || PyTuple_GET_SIZE(limit) < 3) {
+            PyErr_Format(PyExc_TypeError, "not a LIMIT node: %R", limit);
+            goto fail;
+        }
+        count = PyTuple_GET_ITEM(limit, 2);
+        if (add_node_values(limit, params) < 0) {
+            goto fail;
+        }
+    }
+    if (offset != Py_None && add_node_values(offset, params) < 0) {
+        goto fail;
+    }
+    key = PyTuple_Pack(7, token, where_keys, order_keys, count,
+                       offset == Py_None ? Py_True : Py_False, distinct, count_wrap);
+    if (key == NULL || (params_tuple = PyList_AsTuple(params)) == NULL) {
+        goto fail;
+    }
+    if ((memo = PyTuple_Pack(2, key, params_tuple)) == NULL
+        || PyDict_SetItem(state, str_memo, memo) < 0) {
+        Py_CLEAR(memo);
+    }
+fail:
+    Py_XDECREF(params);
+    Py_XDECREF(where_keys);
+    Py_XDECREF(order_keys);
+    Py_XDECREF(key);
+    Py_XDECREF(params_tuple);
+    Py_DECREF(state);
+    return memo;
+}
+
 static PyObject *
 configure(PyObject *module, PyObject *args)
 {
@@ -382,6 +468,8 @@ configure(PyObject *module, PyObject *args)
 static PyMethodDef methods[] = {
     {"shape", shape, METH_O,
      "shape(query) -> (key, params): activeq.query._shape, computed in C."},
+    {"common_shape", common_shape, METH_O,
+     "common_shape(query) -> (key, params): activeq.query._common_shape, computed in C."},
     {"configure", configure, METH_VARARGS,
      "configure(part_end, from_items, derived, output_column, sharing_signature): the objects "
      "of activeq.query that shape() compares against."},

@@ -294,7 +294,7 @@ def _py_shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
     return memo
 
 
-def _common_shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
+def _py_common_shape(query: Query[Any]) -> tuple[Any, tuple[Any, ...]]:
     """``_shape`` for a query of the common shape (the model's own table and whole row, with
     filters, ordering and a limit only), keyed by fewer parts: its length sets it apart."""
     s = query._s
@@ -349,12 +349,15 @@ def _groups_within(query: Query[Any]) -> bool:
 
 _DERIVED = frozenset((Subquery, CTE))
 
-# _py_shape in C where activeq._speedups is built (a report query spends a fifth of its build
-# and render time there); the Python function stays the definition it must equal.
+# _py_shape and _py_common_shape in C where activeq._speedups is built (a report query spends
+# a fifth of its build and render time in the walk); the Python functions stay the
+# definitions they must equal.
 _shape: Callable[[Query[Any]], tuple[Any, tuple[Any, ...]]] = _py_shape
+_common_shape: Callable[[Query[Any]], tuple[Any, tuple[Any, ...]]] = _py_common_shape
 if _speedups is not None:
     _speedups.configure(_PART_END, _FROM_ITEMS, _DERIVED, OutputColumn, _sharing_signature)
     _shape = _speedups.shape
+    _common_shape = _speedups.common_shape
 
 
 class Query(Selectable, Generic[M]):

@@ -1,4 +1,5 @@
-"""The shape walk in C (activeq/_speedups.c) against its definition, activeq.query._py_shape.
+"""The shape walks in C (activeq/_speedups.c) against their definitions, activeq.query's
+_py_shape and _py_common_shape.
 
 The C walk is what every query takes where the extension is built, as in this suite's venv;
 each test here compares its key, values and memo with the Python walk's on the same query, so
@@ -68,7 +69,38 @@ def _fresh(q):
 
 def test_the_suite_runs_the_c_walk():
     assert query._shape is _speedups.shape
-    assert query._py_shape is not _speedups.shape
+    assert query._common_shape is _speedups.common_shape
+
+
+def _common_queries():
+    return [
+        User.query(),
+        User.query().where(U.id > 1),
+        User.query().where(U.id > 1, U.name == "a").order_by(U.id.desc(), U.name).limit(5),
+        User.query().where(U.id.is_in([1, 2, 3])).offset(4),
+        User.query().order_by(U.name).limit(0).offset(0),
+        User.query().where((U.id > 1) | (U.age == None)).distinct(),  # noqa: E711
+        User.query().where(func.lower(U.name) == "x").order_by(func.length(U.name)),
+        Order.query().where(O.total.between(1.5, 2.5)).limit(2**40),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_common_queries())))
+def test_the_c_walk_of_the_common_shape_equals_the_python_walk(index):
+    q = _common_queries()[index]
+    assert q._s["common"]
+    by_python = query._py_common_shape(_fresh(q))
+    fresh = _fresh(q)
+    by_c = _speedups.common_shape(fresh)
+    assert by_c == by_python
+    assert fresh._s["_memo"] is by_c and fresh.key is by_c[0] and fresh.params is by_c[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=5), st.integers(-(2**63), 2**63 - 1), st.integers(0, 2**63 - 1))
+def test_the_common_shape_walks_agree_for_any_values(name, number, count):
+    q = User.query().where(U.name == name, U.id > number).order_by(U.id).limit(count)
+    assert _speedups.common_shape(_fresh(q)) == query._py_common_shape(_fresh(q))
 
 
 @pytest.mark.parametrize("index", range(len(_queries())))
@@ -102,13 +134,14 @@ def test_a_grouped_value_repeated_takes_the_sharing_signature_in_both_walks():
 
 
 def test_the_python_walk_alone_renders_the_same_statements(monkeypatch):
-    queries = _queries()
+    queries = _queries() + _common_queries()
     dialects = ("sqlite", "postgres", "mysql", "duckdb")
     expected = []
     for q in queries:
         fresh = _fresh(q)
         expected.append([_render(fresh, d) for d in dialects])
     monkeypatch.setattr(query, "_shape", query._py_shape)
+    monkeypatch.setattr(query, "_common_shape", query._py_common_shape)
     for q, rendered in zip(queries, expected):
         fresh = _fresh(q)
         assert [_render(fresh, d) for d in dialects] == rendered
@@ -127,6 +160,8 @@ def test_a_query_state_that_is_not_a_dict_is_refused_not_read():
 
     with pytest.raises(TypeError, match="state must be a dict"):
         _speedups.shape(Impostor())
+    with pytest.raises(TypeError, match="state must be a dict"):
+        _speedups.common_shape(Impostor())
 
 
 def test_a_state_missing_a_part_raises_key_error_naming_it():
@@ -142,6 +177,8 @@ def test_an_item_that_is_not_a_node_is_refused():
     broken = q._replace(wheres=("not a node",))
     with pytest.raises(TypeError, match="not a node"):
         _speedups.shape(broken)
+    with pytest.raises(TypeError, match="not a node"):
+        _speedups.common_shape(broken)
     assert broken._s["_memo"] is None
 
 
