@@ -1,27 +1,47 @@
-/* The shape key and bound values of a query, computed as activeq.query._py_shape and
- * _py_common_shape do.
+/* The inner steps of activeq.query in C: the walks that find a query's shape key and bound
+ * values (_py_shape, and _py_common_shape for a query of filters, ordering and a limit
+ * only), and the step every builder method takes (_py_derive, _py_derive_uncommon).
  *
- * A report query spends a fifth of its build-and-render time walking its parts for the key;
- * in C the walk costs a few instructions per item instead of a dozen bytecodes. The Python
- * function stays the definition: this one must give equal results for every query, which
- * tests/test_speedups.py checks, and activeq falls back to it where this module is not built.
- * A query of the common shape (filters, ordering, a limit) is keyed by fewer parts, with one
- * tuple of keys per part.
+ * A report query spends a fifth of its build-and-render time walking its parts for the key,
+ * and as much again in the builders' steps; in C the walk costs a few instructions per item
+ * instead of a dozen bytecodes, and a step one call instead of a frame. The Python functions
+ * stay the definitions: these must give equal results for every query, which
+ * tests/test_speedups.py checks, and activeq runs the Python ones where this module is not
+ * built.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* Set once by configure(): the objects of activeq.query this walk compares against. */
+/* Set once by configure(): the objects of activeq.query the walks compare against. */
 static PyObject *part_end;          /* _PART_END */
 static PyObject *from_items;        /* frozenset of the FROM item classes */
 static PyObject *derived;           /* frozenset of Subquery and CTE */
 static PyObject *output_column;     /* the OutputColumn class */
 static PyObject *sharing_signature; /* _sharing_signature(query, params) */
+static PyObject *state_slot;        /* Query.__dict__["_s"], the member holding a query's state */
 
-static PyObject *str_s, *str_columns, *str_joins, *str_wheres, *str_groups, *str_havings,
+static PyObject *str_columns, *str_joins, *str_wheres, *str_groups, *str_havings,
     *str_orders, *str_limit, *str_offset, *str_extra, *str_token, *str_distinct,
     *str_count_wrap, *str_memo, *str_select, *str_source, *str_compound, *str_distinct_on,
-    *str_aq;
+    *str_aq, *str_common;
+
+/* A query's state dict (a new reference), read through its slot's descriptor. */
+static PyObject *
+query_state(PyObject *query)
+{
+    if (state_slot == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "activeq._speedups.configure() was not called");
+        return NULL;
+    }
+    PyObject *state = Py_TYPE(state_slot)->tp_descr_get(state_slot, query,
+                                                         (PyObject *)Py_TYPE(query));
+    if (state != NULL && !PyDict_Check(state)) {
+        Py_DECREF(state);
+        PyErr_SetString(PyExc_TypeError, "a query's state must be a dict");
+        return NULL;
+    }
+    return state;
+}
 
 static PyObject *
 state_get(PyObject *state, PyObject *name)
@@ -117,20 +137,12 @@ groups_of(PyObject *item)
 static PyObject *
 shape(PyObject *module, PyObject *query)
 {
-    if (part_end == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "activeq._speedups.configure() was not called");
-        return NULL;
-    }
-    PyObject *state = PyObject_GetAttr(query, str_s);
+    PyObject *state = query_state(query);
     if (state == NULL) {
         return NULL;
     }
     PyObject *items = NULL, *params = NULL, *key = NULL, *params_tuple = NULL, *memo = NULL;
     PyObject *columns, *joins, *wheres, *groups, *havings, *orders, *limit, *offset, *extra;
-    if (!PyDict_Check(state)) {
-        PyErr_SetString(PyExc_TypeError, "a query's state must be a dict");
-        goto fail;
-    }
     if (!(columns = state_get(state, str_columns)) || !(joins = state_get(state, str_joins))
         || !(wheres = state_get(state, str_wheres)) || !(groups = state_get(state, str_groups))
         || !(havings = state_get(state, str_havings)) || !(orders = state_get(state, str_orders))
@@ -389,17 +401,13 @@ part_keys(PyObject *part, PyObject *params)
 static PyObject *
 common_shape(PyObject *module, PyObject *query)
 {
-    PyObject *state = PyObject_GetAttr(query, str_s);
+    PyObject *state = query_state(query);
     if (state == NULL) {
         return NULL;
     }
     PyObject *params = NULL, *where_keys = NULL, *order_keys = NULL, *key = NULL;
     PyObject *params_tuple = NULL, *memo = NULL;
     PyObject *token, *wheres, *orders, *limit, *offset, *distinct, *count_wrap;
-    if (!PyDict_Check(state)) {
-        PyErr_SetString(PyExc_TypeError, "a query's state must be a dict");
-        goto fail;
-    }
     if (!(token = state_get(state, str_token)) || !(wheres = state_get(state, str_wheres))
         || !(orders = state_get(state, str_orders)) || !(limit = state_get(state, str_limit))
         || !(offset = state_get(state, str_offset))
@@ -444,13 +452,64 @@ fail:
     return memo;
 }
 
+/* A new query of the query's class whose state is the query's with `part` set to `value`
+ * and no memo; with `uncommon`, not of the common shape either. What every builder does. */
+static PyObject *
+derive_query(PyObject *const *args, Py_ssize_t nargs, int uncommon)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "takes 3 arguments (query, part, value), not %zd", nargs);
+        return NULL;
+    }
+    PyObject *state = query_state(args[0]);
+    if (state == NULL) {
+        return NULL;
+    }
+    PyObject *copy = PyDict_Copy(state);
+    Py_DECREF(state);
+    if (copy == NULL) {
+        return NULL;
+    }
+    PyObject *query = NULL;
+    if (PyDict_SetItem(copy, args[1], args[2]) < 0
+        || PyDict_SetItem(copy, str_memo, Py_None) < 0
+        || (uncommon && PyDict_SetItem(copy, str_common, Py_False) < 0)
+        || (query = PyObject_CallNoArgs((PyObject *)Py_TYPE(args[0]))) == NULL) {
+        Py_DECREF(copy);
+        return NULL;
+    }
+    int failed = Py_TYPE(state_slot)->tp_descr_set(state_slot, query, copy);
+    Py_DECREF(copy);
+    if (failed < 0) {
+        Py_DECREF(query);
+        return NULL;
+    }
+    return query;
+}
+
+static PyObject *
+derive(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    return derive_query(args, nargs, 0);
+}
+
+static PyObject *
+derive_uncommon(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    return derive_query(args, nargs, 1);
+}
+
 static PyObject *
 configure(PyObject *module, PyObject *args)
 {
-    PyObject *end, *items, *derived_items, *output, *signature;
-    if (!PyArg_ParseTuple(args, "OO!O!O!O:configure", &end, &PyFrozenSet_Type, &items,
+    PyObject *end, *items, *derived_items, *output, *signature, *slot;
+    if (!PyArg_ParseTuple(args, "OO!O!O!OO:configure", &end, &PyFrozenSet_Type, &items,
                           &PyFrozenSet_Type, &derived_items, &PyType_Type, &output,
-                          &signature)) {
+                          &signature, &slot)) {
+        return NULL;
+    }
+    if (Py_TYPE(slot)->tp_descr_get == NULL || Py_TYPE(slot)->tp_descr_set == NULL) {
+        PyErr_SetString(PyExc_TypeError, "configure(): the state slot must be a data descriptor");
         return NULL;
     }
     if (!PyCallable_Check(signature)) {
@@ -462,6 +521,7 @@ configure(PyObject *module, PyObject *args)
     Py_XSETREF(derived, Py_NewRef(derived_items));
     Py_XSETREF(output_column, Py_NewRef(output));
     Py_XSETREF(sharing_signature, Py_NewRef(signature));
+    Py_XSETREF(state_slot, Py_NewRef(slot));
     Py_RETURN_NONE;
 }
 
@@ -470,15 +530,20 @@ static PyMethodDef methods[] = {
      "shape(query) -> (key, params): activeq.query._shape, computed in C."},
     {"common_shape", common_shape, METH_O,
      "common_shape(query) -> (key, params): activeq.query._common_shape, computed in C."},
+    {"derive", (PyCFunction)(void (*)(void))derive, METH_FASTCALL,
+     "derive(query, part, value) -> Query: activeq.query._py_derive, in C."},
+    {"derive_uncommon", (PyCFunction)(void (*)(void))derive_uncommon, METH_FASTCALL,
+     "derive_uncommon(query, part, value) -> Query: activeq.query._py_derive_uncommon, in C."},
     {"configure", configure, METH_VARARGS,
-     "configure(part_end, from_items, derived, output_column, sharing_signature): the objects "
-     "of activeq.query that shape() compares against."},
+     "configure(part_end, from_items, derived, output_column, sharing_signature, state_slot): "
+     "the objects of activeq.query the walks compare against, and the slot of a query's "
+     "state."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "activeq._speedups",
-    "The shape walk of activeq.query in C (see activeq.query._shape).", -1, methods,
+    "The shape walks and the builder step of activeq.query in C.", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 
@@ -489,13 +554,13 @@ PyInit__speedups(void)
         PyObject **slot;
         const char *text;
     } names[] = {
-        {&str_s, "_s"}, {&str_columns, "columns"}, {&str_joins, "joins"},
+        {&str_columns, "columns"}, {&str_joins, "joins"},
         {&str_wheres, "wheres"}, {&str_groups, "groups"}, {&str_havings, "havings"},
         {&str_orders, "orders"}, {&str_limit, "limit"}, {&str_offset, "offset"},
         {&str_extra, "extra"}, {&str_token, "token"}, {&str_distinct, "distinct"},
         {&str_count_wrap, "count_wrap"}, {&str_memo, "_memo"}, {&str_select, "select"},
         {&str_source, "source"}, {&str_compound, "compound"},
-        {&str_distinct_on, "distinct_on"}, {&str_aq, "__aq__"},
+        {&str_distinct_on, "distinct_on"}, {&str_aq, "__aq__"}, {&str_common, "common"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (*names[i].slot == NULL

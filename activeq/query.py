@@ -76,6 +76,7 @@ if TYPE_CHECKING:
 __all__ = ["CompiledQuery", "Delete", "Insert", "Query", "Update"]
 
 M = TypeVar("M")
+_Q = TypeVar("_Q", bound="Query[Any]")
 _tnew = tuple.__new__
 
 _EMPTY: dict[str, Any] = {
@@ -349,15 +350,6 @@ def _groups_within(query: Query[Any]) -> bool:
 
 _DERIVED = frozenset((Subquery, CTE))
 
-# _py_shape and _py_common_shape in C where activeq._speedups is built (a report query spends
-# a fifth of its build and render time in the walk); the Python functions stay the
-# definitions they must equal.
-_shape: Callable[[Query[Any]], tuple[Any, tuple[Any, ...]]] = _py_shape
-_common_shape: Callable[[Query[Any]], tuple[Any, tuple[Any, ...]]] = _py_common_shape
-if _speedups is not None:
-    _speedups.configure(_PART_END, _FROM_ITEMS, _DERIVED, OutputColumn, _sharing_signature)
-    _shape = _speedups.shape
-    _common_shape = _speedups.common_shape
 
 
 class Query(Selectable, Generic[M]):
@@ -427,12 +419,7 @@ class Query(Selectable, Generic[M]):
 
     def _with(self, part: str, value: Any) -> Self:
         # _replace for one part: the path every chained builder call takes.
-        state = self._s.copy()
-        state[part] = value
-        state["_memo"] = None
-        q = type(self)()
-        _SET_STATE(q, state)
-        return q
+        return _derive(self, part, value)
 
     @property
     def model(self) -> type[M]:
@@ -498,25 +485,14 @@ class Query(Selectable, Generic[M]):
                 # map() over a bound method, here and in the other builders: a comprehension
                 # naming self would make it a closure cell, allocated on every call.
                 return self._with_shape("columns", tuple(map(self._column, columns)))
-        # _with_shape inlined, for the usual call with expressions.
-        state = self._s.copy()
-        state["columns"] = columns
-        state["_memo"] = None
-        state["common"] = False
-        q = type(self)()
-        _SET_STATE(q, state)
-        return q
+        # _with_shape without its test, for the usual call with expressions.
+        return _derive_uncommon(self, "columns", columns)
 
     def where(self, *conditions: Any, **equals: Any) -> Self:
         """Add conditions, ANDed with any already present; ``name=value`` means equality."""
         if len(conditions) == 1 and not equals and type(conditions[0]) in _CONDITIONS:
-            # _with inlined: the path most filters take.
-            state = self._s.copy()
-            state["wheres"] += conditions
-            state["_memo"] = None
-            q = type(self)()
-            _SET_STATE(q, state)
-            return q
+            # _with without its frame: the path most filters take.
+            return _derive(self, "wheres", self._s["wheres"] + conditions)
         if conditions and not equals:
             for c in conditions:
                 if type(c) not in _CONDITIONS:
@@ -540,13 +516,8 @@ class Query(Selectable, Generic[M]):
         Replaces any previous ordering; ``order_by()`` with no arguments removes it.
         """
         if len(orderings) == 1 and isinstance(orderings[0], (Expr, Ordering)):
-            # _with inlined: the usual call, one sort item.
-            state = self._s.copy()
-            state["orders"] = orderings
-            state["_memo"] = None
-            q = type(self)()
-            _SET_STATE(q, state)
-            return q
+            # _with without its frame: the usual call, one sort item.
+            return _derive(self, "orders", orderings)
         for o in orderings:
             if not isinstance(o, (Expr, Ordering)):
                 return self._replace(orders=tuple(map(self._ordering, orderings)))
@@ -555,13 +526,8 @@ class Query(Selectable, Generic[M]):
     def limit(self, n: int | None) -> Self:
         """At most ``n`` rows (bound as a parameter); None removes the limit."""
         if type(n) is int and 0 <= n <= 9223372036854775807:  # the 64-bit range
-            # _with inlined: most queries end with a limit.
-            state = self._s.copy()
-            state["limit"] = _tnew(Param, ("?", (n,), n))
-            state["_memo"] = None
-            q = type(self)()
-            _SET_STATE(q, state)
-            return q
+            # _with without its frame: most queries end with a limit.
+            return _derive(self, "limit", _tnew(Param, ("?", (n,), n)))
         if n is None:
             return self._with("limit", None)
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
@@ -590,14 +556,8 @@ class Query(Selectable, Generic[M]):
                 return self._with_shape("groups", tuple(map(self._grouping, columns)))
         if not columns:
             return self._with_shape("groups", columns)
-        # _with_shape inlined, for the usual call with expressions.
-        state = self._s.copy()
-        state["groups"] = columns
-        state["_memo"] = None
-        state["common"] = False
-        q = type(self)()
-        _SET_STATE(q, state)
-        return q
+        # _with_shape without its test, for the usual call with expressions.
+        return _derive_uncommon(self, "groups", columns)
 
     def having(self, *conditions: Any) -> Self:
         """Conditions on groups, ANDed with any already present."""
@@ -612,30 +572,18 @@ class Query(Selectable, Generic[M]):
         """
         if isinstance(on, Expr) and (type(target) in _FROM_ITEMS or (
                 type(on) in _CONDITIONS and isinstance(target, type) and hasattr(target, "__aq__"))):
-            # _with_shape inlined: a report chains several joins (of FROM items, or of models
-            # on a comparison, the checks _join makes).
-            state = self._s.copy()
-            state["joins"] += (("inner", target, on),)
-            state["_memo"] = None
-            state["common"] = False
-            q = type(self)()
-            _SET_STATE(q, state)
-            return q
+            # _with_shape without its test: a report chains several joins (of FROM items, or
+            # of models on a comparison, the checks _join makes).
+            return _derive_uncommon(self, "joins", self._s["joins"] + (("inner", target, on),))
         return self._join("inner", target, on)
 
     def left_join(self, target: Any, on: Any = None) -> Self:
         """LEFT OUTER JOIN a model's table, an alias, a subquery or a CTE."""
         if isinstance(on, Expr) and (type(target) in _FROM_ITEMS or (
                 type(on) in _CONDITIONS and isinstance(target, type) and hasattr(target, "__aq__"))):
-            # _with_shape inlined: a report chains several joins (of FROM items, or of models
-            # on a comparison, the checks _join makes).
-            state = self._s.copy()
-            state["joins"] += (("left", target, on),)
-            state["_memo"] = None
-            state["common"] = False
-            q = type(self)()
-            _SET_STATE(q, state)
-            return q
+            # _with_shape without its test: a report chains several joins (of FROM items, or
+            # of models on a comparison, the checks _join makes).
+            return _derive_uncommon(self, "joins", self._s["joins"] + (("left", target, on),))
         return self._join("left", target, on)
 
     def cross_join(self, target: Any) -> Self:
@@ -1313,6 +1261,46 @@ if TYPE_CHECKING:
 
 # Queries are immutable to users; their own state is written once through the slot descriptor.
 _SET_STATE = Query.__dict__["_s"].__set__
+
+
+def _py_derive(query: _Q, part: str, value: Any) -> _Q:
+    """A new query of ``query``'s class: its state with ``part`` set to ``value`` and no
+    memo. What every builder makes."""
+    state = query._s.copy()
+    state[part] = value
+    state["_memo"] = None
+    q = type(query)()
+    _SET_STATE(q, state)
+    return q
+
+
+def _py_derive_uncommon(query: _Q, part: str, value: Any) -> _Q:
+    """``_py_derive`` for a part that takes the query out of the common shape (a select
+    list, a join, a grouping)."""
+    state = query._s.copy()
+    state[part] = value
+    state["_memo"] = None
+    state["common"] = False
+    q = type(query)()
+    _SET_STATE(q, state)
+    return q
+
+
+# The walks (_py_shape, _py_common_shape) and the builders' step (_py_derive,
+# _py_derive_uncommon) in C where activeq._speedups is built: a report query spends a fifth of
+# its build and render time in the walk and as much again in the steps. The Python functions
+# stay the definitions the C ones must equal.
+_shape: Callable[[Query[Any]], tuple[Any, tuple[Any, ...]]] = _py_shape
+_common_shape: Callable[[Query[Any]], tuple[Any, tuple[Any, ...]]] = _py_common_shape
+_derive = _py_derive
+_derive_uncommon = _py_derive_uncommon
+if _speedups is not None:
+    _speedups.configure(_PART_END, _FROM_ITEMS, _DERIVED, OutputColumn, _sharing_signature,
+                        Query.__dict__["_s"])
+    _shape = _speedups.shape
+    _common_shape = _speedups.common_shape
+    _derive = _speedups.derive
+    _derive_uncommon = _speedups.derive_uncommon
 
 # The compile cache's dict read and use stamp, bound once for Query._run (see Compiler.lookup).
 _compiled_slot = compiler._cache.get

@@ -70,6 +70,35 @@ def _fresh(q):
 def test_the_suite_runs_the_c_walk():
     assert query._shape is _speedups.shape
     assert query._common_shape is _speedups.common_shape
+    assert query._derive is _speedups.derive
+    assert query._derive_uncommon is _speedups.derive_uncommon
+
+
+@pytest.mark.parametrize("uncommon", [False, True])
+def test_the_c_step_equals_the_python_step(uncommon):
+    base = User.query().where(U.id > 1).order_by(U.id).limit(3)
+    assert base.key  # memoized: the step must not carry the memo over
+    wheres = base._s["wheres"] + (U.age < 9,)
+    by_c = (_speedups.derive_uncommon if uncommon else _speedups.derive)(base, "wheres", wheres)
+    by_python = (query._py_derive_uncommon if uncommon else query._py_derive)(
+        base, "wheres", wheres)
+    assert type(by_c) is type(base) and by_c is not base and by_c._s is not base._s
+    assert list(by_c._s) == list(by_python._s)
+    assert all(by_c._s[part] is by_python._s[part] for part in by_c._s)
+    assert by_c._s["wheres"] is wheres
+    assert by_c._s["_memo"] is None and by_c._s["common"] is (not uncommon)
+    # The step leaves the query it started from as it was.
+    assert len(base._s["wheres"]) == 1 and base._s["_memo"] is not None
+    assert by_c.to_sql() == by_python.to_sql()
+    assert by_c.params == (1, 9, 3)
+
+
+def test_the_c_step_keeps_the_query_class_of_an_async_query():
+    from activeq.aio import AsyncQuery
+
+    q = AsyncQuery.of(User)
+    assert type(_speedups.derive(q, "limit", None)) is AsyncQuery
+    assert type(q.where(U.id > 1).join(Order, O.user_id == U.id)) is AsyncQuery
 
 
 def _common_queries():
@@ -133,7 +162,7 @@ def test_a_grouped_value_repeated_takes_the_sharing_signature_in_both_walks():
     assert c_other == query._py_shape(_fresh(other))
 
 
-def test_the_python_walk_alone_renders_the_same_statements(monkeypatch):
+def test_the_python_walk_and_steps_alone_render_the_same_statements(monkeypatch):
     queries = _queries() + _common_queries()
     dialects = ("sqlite", "postgres", "mysql", "duckdb")
     expected = []
@@ -145,6 +174,10 @@ def test_the_python_walk_alone_renders_the_same_statements(monkeypatch):
     for q, rendered in zip(queries, expected):
         fresh = _fresh(q)
         assert [_render(fresh, d) for d in dialects] == rendered
+    monkeypatch.setattr(query, "_derive", query._py_derive)
+    monkeypatch.setattr(query, "_derive_uncommon", query._py_derive_uncommon)
+    assert [_render(_report("paid", 5, 3), d) for d in dialects] == expected[
+        len(_queries()) - 5]
 
 
 def _render(q, dialect):
@@ -154,22 +187,37 @@ def _render(q, dialect):
         return (type(error), str(error))
 
 
-def test_a_query_state_that_is_not_a_dict_is_refused_not_read():
-    class Impostor:
-        _s = ["columns"]
+def _query_with_state(state):
+    q = type(User.query())()
+    query._SET_STATE(q, state)
+    return q
 
+
+def test_a_query_state_that_is_not_a_dict_is_refused_not_read():
+    broken = _query_with_state(["columns"])
+    for walk in (_speedups.shape, _speedups.common_shape):
+        with pytest.raises(TypeError, match="state must be a dict"):
+            walk(broken)
     with pytest.raises(TypeError, match="state must be a dict"):
-        _speedups.shape(Impostor())
-    with pytest.raises(TypeError, match="state must be a dict"):
-        _speedups.common_shape(Impostor())
+        _speedups.derive(broken, "wheres", ())
+
+
+def test_an_object_that_is_not_a_query_is_refused():
+    class Impostor:
+        _s = {"columns": None}
+
+    for walk in (_speedups.shape, _speedups.common_shape):
+        with pytest.raises(TypeError, match="_s"):
+            walk(Impostor())
+    with pytest.raises(TypeError, match="_s"):
+        _speedups.derive_uncommon(Impostor(), "joins", ())
 
 
 def test_a_state_missing_a_part_raises_key_error_naming_it():
-    class Partial:
-        _s = {"columns": None}
-
     with pytest.raises(KeyError, match="joins"):
-        _speedups.shape(Partial())
+        _speedups.shape(_query_with_state({"columns": None}))
+    with pytest.raises(KeyError, match="token"):
+        _speedups.common_shape(_query_with_state({"columns": None}))
 
 
 def test_an_item_that_is_not_a_node_is_refused():
