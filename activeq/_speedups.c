@@ -134,6 +134,55 @@ groups_of(PyObject *item)
     return truth;
 }
 
+/* The count of a LIMIT node (borrowed), or None for no limit; NULL on error. */
+static PyObject *
+limit_count(PyObject *limit)
+{
+    if (limit == Py_None) {
+        return Py_None;
+    }
+    if (!PyTuple_Check(limit) || PyTuple_GET_SIZE(limit) < 3) {
+        PyErr_Format(PyExc_TypeError, "not a LIMIT node: %R", limit);
+        return NULL;
+    }
+    return PyTuple_GET_ITEM(limit, 2);
+}
+
+/* 1 when `item` reads a query that groups by values (see _groups_within): a derived table
+ * (Subquery, CTE) that says so or, unless `derived_only`, any item that does (a set
+ * operation); 0 when not, -1 on error. */
+static int
+reads_grouped_values(PyObject *item, int derived_only)
+{
+    if (derived_only) {
+        int is_derived = in_set(derived, (PyObject *)Py_TYPE(item));
+        if (is_derived <= 0) {
+            return is_derived;
+        }
+    }
+    return groups_of(item);
+}
+
+/* Adds the values of the Extra's item `name` (its source or compound), when it has one, to
+ * params: then whether the item reads grouped values, as reads_grouped_values. */
+static int
+extra_item(PyObject *extra, PyObject *name, int derived_only, PyObject *params)
+{
+    PyObject *item = PyObject_GetAttr(extra, name);
+    if (item == NULL) {
+        return -1;
+    }
+    int result = 0;
+    if (item != Py_None) {
+        result = add_node_values(item, params);
+        if (result == 0) {
+            result = reads_grouped_values(item, derived_only);
+        }
+    }
+    Py_DECREF(item);
+    return result;
+}
+
 static PyObject *
 shape(PyObject *module, PyObject *query)
 {
@@ -176,13 +225,9 @@ shape(PyObject *module, PyObject *query)
             goto fail;
         }
     }
-    PyObject *count = Py_None;
-    if (limit != Py_None) {
-        if (!PyTuple_Check(limit) || PyTuple_GET_SIZE(limit) < 3) {
-            PyErr_Format(PyExc_TypeError, "not a LIMIT node: %R", limit);
-            goto fail;
-        }
-        count = PyTuple_GET_ITEM(limit, 2);
+    PyObject *count = limit_count(limit);
+    if (count == NULL) {
+        goto fail;
     }
     /* The count itself, not whether there is one (see _shape). */
     if ((items = PyList_New(7)) == NULL) {
@@ -198,49 +243,12 @@ shape(PyObject *module, PyObject *query)
     }
     int within = 0;
     if (extra != Py_None) {
-        PyObject *source = PyObject_GetAttr(extra, str_source);
-        if (source == NULL) {
+        int source_groups = extra_item(extra, str_source, 1, params);
+        int compound_groups = source_groups < 0 ? -1 : extra_item(extra, str_compound, 0, params);
+        if (compound_groups < 0) {
             goto fail;
         }
-        int failed = 0;
-        if (source != Py_None) {
-            failed = add_node_values(source, params);
-            if (failed == 0) {
-                int is_derived = in_set(derived, (PyObject *)Py_TYPE(source));
-                if (is_derived < 0) {
-                    failed = -1;
-                }
-                else if (is_derived) {
-                    int groups_by_values = groups_of(source);
-                    if (groups_by_values < 0) {
-                        failed = -1;
-                    }
-                    within |= groups_by_values > 0;
-                }
-            }
-        }
-        Py_DECREF(source);
-        if (failed < 0) {
-            goto fail;
-        }
-        PyObject *compound = PyObject_GetAttr(extra, str_compound);
-        if (compound == NULL) {
-            goto fail;
-        }
-        if (compound != Py_None) {
-            failed = add_node_values(compound, params);
-            if (failed == 0) {
-                int groups_by_values = groups_of(compound);
-                if (groups_by_values < 0) {
-                    failed = -1;
-                }
-                within |= groups_by_values > 0;
-            }
-        }
-        Py_DECREF(compound);
-        if (failed < 0) {
-            goto fail;
-        }
+        within = source_groups || compound_groups;
     }
     if (!PyTuple_Check(joins)) {
         PyErr_SetString(PyExc_TypeError, "a query's joins must be a tuple");
@@ -266,18 +274,8 @@ shape(PyObject *module, PyObject *query)
                 || PyList_Append(items, target_key) < 0 || extend(params, target_values) < 0) {
                 goto fail;
             }
-            if (!within) {
-                int is_derived = in_set(derived, (PyObject *)Py_TYPE(target));
-                if (is_derived < 0) {
-                    goto fail;
-                }
-                if (is_derived) {
-                    int groups_by_values = groups_of(target);
-                    if (groups_by_values < 0) {
-                        goto fail;
-                    }
-                    within = groups_by_values > 0;
-                }
+            if (!within && (within = reads_grouped_values(target, 1)) < 0) {
+                goto fail;
             }
         }
         else {
@@ -419,16 +417,9 @@ common_shape(PyObject *module, PyObject *query)
         || (order_keys = part_keys(orders, params)) == NULL) {
         goto fail;
     }
-    PyObject *count = Py_None;
-    if (limit != Py_None) {
-        if (!PyTuple_Check(limit) || PyTuple_GET_SIZE(limit) < 3) {
-            PyErr_Format(PyExc_TypeError, "not a LIMIT node: %R", limit);
-            goto fail;
-        }
-        count = PyTuple_GET_ITEM(limit, 2);
-        if (add_node_values(limit, params) < 0) {
-            goto fail;
-        }
+    PyObject *count = limit_count(limit);
+    if (count == NULL || (limit != Py_None && add_node_values(limit, params) < 0)) {
+        goto fail;
     }
     if (offset != Py_None && add_node_values(offset, params) < 0) {
         goto fail;
