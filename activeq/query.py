@@ -351,7 +351,6 @@ def _groups_within(query: Query[Any]) -> bool:
 _DERIVED = frozenset((Subquery, CTE))
 
 
-
 class Query(Selectable, Generic[M]):
     """A SELECT over a model's table, built by chaining; terminals run it.
 
@@ -405,16 +404,14 @@ class Query(Selectable, Generic[M]):
         return q
 
     def _with_shape(self, part: str, value: Any) -> Self:
-        # _with for a part that decides the common shape (see _SHAPE_PARTS).
-        state = self._s.copy()
-        state[part] = value
-        state["_memo"] = None
+        # _with for a part that decides the common shape (see _SHAPE_PARTS); the new state is
+        # the new query's own until it is returned.
+        q = _derive(self, part, value)
+        state = q._s
         state["common"] = not value and (
             state["columns"] is None and not state["joins"] and not state["groups"]
             and not state["havings"] and state["extra"] is None
         )
-        q = type(self)()
-        _SET_STATE(q, state)
         return q
 
     def _with(self, part: str, value: Any) -> Self:
@@ -1277,12 +1274,8 @@ def _py_derive(query: _Q, part: str, value: Any) -> _Q:
 def _py_derive_uncommon(query: _Q, part: str, value: Any) -> _Q:
     """``_py_derive`` for a part that takes the query out of the common shape (a select
     list, a join, a grouping)."""
-    state = query._s.copy()
-    state[part] = value
-    state["_memo"] = None
-    state["common"] = False
-    q = type(query)()
-    _SET_STATE(q, state)
+    q = _py_derive(query, part, value)
+    q._s["common"] = False
     return q
 
 
